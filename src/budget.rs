@@ -1,0 +1,354 @@
+//! The request budget: presets, `N/DURATION` rates, and the documented limit of a key's instance.
+//!
+//! A budget is what the user *configures*; the pacer (`crate::pacer`) enforces it. The documented
+//! instance limits are kept apart so `status` can say when a budget exceeds what Clerk documents.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use serde::Serialize;
+
+/// A rate: at most `limit` requests in any window of length `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Rate {
+    pub limit: u32,
+    #[serde(serialize_with = "ser_secs")]
+    pub window: Duration,
+}
+
+fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// The longest window accepted: a day. Longer ones are almost certainly a typo (`100/10d`).
+const MAX_WINDOW: Duration = Duration::from_secs(86_400);
+/// More than a million requests per window is no budget anyone is granted.
+const MAX_LIMIT: u32 = 1_000_000;
+
+impl Rate {
+    pub const fn new(limit: u32, window: Duration) -> Self {
+        Rate { limit, window }
+    }
+
+    /// Requests per second, for ETAs and reports.
+    pub fn per_second(&self) -> f64 {
+        self.limit as f64 / self.window.as_secs_f64()
+    }
+
+    /// The spacing of a steady stream at this rate.
+    pub fn interval(&self) -> Duration {
+        self.window / self.limit
+    }
+
+    /// The least time `n` requests can take at this rate when the first `burst` go at once.
+    pub fn least_time_for(&self, n: u64, burst: u32) -> Duration {
+        let extra = n.saturating_sub(burst as u64);
+        self.window.mul_f64(extra as f64 / self.limit as f64)
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}",
+            self.limit,
+            humantime::format_duration(self.window)
+        )
+    }
+}
+
+impl FromStr for Rate {
+    type Err = String;
+
+    /// `100/10s`, `5/1s`, `300/1m`, `1000/10 s`; `10/s` means `10/1s`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (n, d) = s.split_once('/').ok_or_else(|| {
+            format!("rate {s:?} is not N/DURATION (for example 100/10s, 5/1s, 300/1m)")
+        })?;
+        let limit: u32 = n.trim().parse().map_err(|_| {
+            format!("rate {s:?}: {n:?} is not a whole number of requests")
+        })?;
+        if limit == 0 {
+            return Err(format!("rate {s:?}: the number of requests must be at least 1"));
+        }
+        if limit > MAX_LIMIT {
+            return Err(format!(
+                "rate {s:?}: {limit} requests per window is above the {MAX_LIMIT} this tool accepts"
+            ));
+        }
+        let window = parse_duration(d).map_err(|e| format!("rate {s:?}: {e}"))?;
+        if window > MAX_WINDOW {
+            return Err(format!("rate {s:?}: the window must be at most 1 day"));
+        }
+        Ok(Rate { limit, window })
+    }
+}
+
+/// A positive duration in humantime syntax (`10s`, `1m`, `250ms`); a bare unit means one of it.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("empty duration (for example 10s, 1m, 250ms)".into());
+    }
+    let owned;
+    let t = if t.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        owned = format!("1{t}");
+        owned.as_str()
+    } else {
+        t
+    };
+    let d = humantime::parse_duration(t)
+        .map_err(|e| format!("{s:?} is not a duration ({e}; for example 10s, 1m, 250ms)"))?;
+    if d.is_zero() {
+        return Err(format!("{s:?}: the duration must be more than zero"));
+    }
+    Ok(d)
+}
+
+/// clap value parser for duration flags.
+pub fn duration_arg(s: &str) -> Result<Duration, String> {
+    parse_duration(s)
+}
+
+/// clap value parser for `--rate`.
+pub fn rate_arg(s: &str) -> Result<Rate, String> {
+    s.parse()
+}
+
+/// clap value parser for `--burst`.
+pub fn burst_arg(s: &str) -> Result<u32, String> {
+    let b: u32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("burst {s:?} is not a whole number"))?;
+    if b == 0 || b > MAX_LIMIT {
+        return Err(format!("burst must be between 1 and {MAX_LIMIT}"));
+    }
+    Ok(b)
+}
+
+/// Budget presets. `free` and `pro` are budgets users configure for their plans; `dev` and `prod`
+/// are Clerk's documented development and production instance limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    /// 20 requests per 10 s, bursts up to 40
+    Free,
+    /// 100 requests per 10 s, bursts up to 200
+    Pro,
+    /// 100 requests per 10 s: Clerk's documented limit for development instances
+    Dev,
+    /// 1000 requests per 10 s: Clerk's documented limit for production instances
+    Prod,
+}
+
+impl Plan {
+    pub fn rate(self) -> Rate {
+        let w = Duration::from_secs(10);
+        match self {
+            Plan::Free => Rate::new(20, w),
+            Plan::Pro => Rate::new(100, w),
+            Plan::Dev => Rate::new(100, w),
+            Plan::Prod => Rate::new(1000, w),
+        }
+    }
+
+    /// The burst a server enforcing this plan as a token bucket allows (sandbox `--algorithm bucket`).
+    pub fn burst(self) -> Option<u32> {
+        match self {
+            Plan::Free => Some(40),
+            Plan::Pro => Some(200),
+            Plan::Dev | Plan::Prod => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Pro => "pro",
+            Plan::Dev => "dev",
+            Plan::Prod => "prod",
+        }
+    }
+}
+
+/// The budget in force: a rate, and optionally a token-bucket burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    pub plan: Plan,
+    pub rate: Rate,
+    /// `--burst`: pace as a token bucket of this capacity instead of the strict sliding window.
+    pub burst: Option<u32>,
+    /// Whether `--rate` overrode the plan's rate.
+    pub custom_rate: bool,
+}
+
+impl Budget {
+    pub fn new(plan: Plan, rate: Option<Rate>, burst: Option<u32>) -> Self {
+        Budget {
+            plan,
+            rate: rate.unwrap_or_else(|| plan.rate()),
+            burst,
+            custom_rate: rate.is_some(),
+        }
+    }
+
+    /// The capacity a token-bucket server enforcing this budget holds: `--burst`, else the plan's
+    /// burst when the plan's own rate is in force, else the rate's limit.
+    pub fn bucket_capacity(&self) -> u32 {
+        self.burst
+            .or(if self.custom_rate {
+                None
+            } else {
+                self.plan.burst()
+            })
+            .unwrap_or(self.rate.limit)
+    }
+
+    /// How many requests may go at once at the start.
+    pub fn initial_burst(&self) -> u32 {
+        self.burst.unwrap_or(self.rate.limit)
+    }
+
+    /// A short description: `20/10s (plan free)`, `5/1s (--rate), burst 8`.
+    pub fn describe(&self) -> String {
+        let src = if self.custom_rate {
+            "--rate".to_string()
+        } else {
+            format!("plan {}", self.plan.name())
+        };
+        match self.burst {
+            Some(b) => format!("{} ({src}), burst {b}", self.rate),
+            None => format!("{} ({src})", self.rate),
+        }
+    }
+}
+
+/// The kind of Clerk instance a secret key belongs to, from its prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Instance {
+    Development,
+    Production,
+    Unknown,
+}
+
+impl Instance {
+    pub fn from_key(key: &str) -> Self {
+        if key.starts_with("sk_test_") {
+            Instance::Development
+        } else if key.starts_with("sk_live_") {
+            Instance::Production
+        } else {
+            Instance::Unknown
+        }
+    }
+
+    /// Clerk's documented Backend API limit for this kind of instance.
+    pub fn documented_rate(self) -> Option<Rate> {
+        match self {
+            Instance::Development => Some(Plan::Dev.rate()),
+            Instance::Production => Some(Plan::Prod.rate()),
+            Instance::Unknown => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Instance::Development => "development",
+            Instance::Production => "production",
+            Instance::Unknown => "unknown",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rates_in_humantime_syntax() {
+        assert_eq!(
+            "100/10s".parse::<Rate>().unwrap(),
+            Rate::new(100, Duration::from_secs(10))
+        );
+        assert_eq!(
+            "5/1s".parse::<Rate>().unwrap(),
+            Rate::new(5, Duration::from_secs(1))
+        );
+        assert_eq!(
+            "300/1m".parse::<Rate>().unwrap(),
+            Rate::new(300, Duration::from_secs(60))
+        );
+        assert_eq!(
+            " 10 / s ".parse::<Rate>().unwrap(),
+            Rate::new(10, Duration::from_secs(1))
+        );
+        assert_eq!(
+            "7/250ms".parse::<Rate>().unwrap(),
+            Rate::new(7, Duration::from_millis(250))
+        );
+    }
+
+    #[test]
+    fn rejects_bad_rates_with_a_reason() {
+        for (bad, why) in [
+            ("100", "N/DURATION"),
+            ("0/10s", "at least 1"),
+            ("-1/10s", "whole number"),
+            ("x/10s", "whole number"),
+            ("10/0s", "more than zero"),
+            ("10/", "empty duration"),
+            ("10/10parsecs", "not a duration"),
+            ("10/2d", "at most 1 day"),
+            ("2000000/1s", "above"),
+        ] {
+            let e = bad.parse::<Rate>().unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn presets_match_the_documented_figures() {
+        assert_eq!(Plan::Free.rate().to_string(), "20/10s");
+        assert_eq!(Plan::Pro.rate().to_string(), "100/10s");
+        assert_eq!(Plan::Dev.rate().to_string(), "100/10s");
+        assert_eq!(Plan::Prod.rate().to_string(), "1000/10s");
+        assert_eq!(Plan::Free.burst(), Some(40));
+        assert_eq!(Plan::Pro.burst(), Some(200));
+    }
+
+    #[test]
+    fn bucket_capacity_prefers_flag_then_plan_then_limit() {
+        let plan_only = Budget::new(Plan::Free, None, None);
+        assert_eq!(plan_only.bucket_capacity(), 40);
+        assert_eq!(plan_only.initial_burst(), 20);
+        let flag = Budget::new(Plan::Free, None, Some(7));
+        assert_eq!(flag.bucket_capacity(), 7);
+        let custom = Budget::new(Plan::Free, Some("5/1s".parse().unwrap()), None);
+        assert_eq!(custom.bucket_capacity(), 5);
+        assert_eq!(custom.describe(), "5/1s (--rate)");
+    }
+
+    #[test]
+    fn instance_comes_from_the_key_prefix() {
+        assert_eq!(Instance::from_key("sk_test_abc"), Instance::Development);
+        assert_eq!(Instance::from_key("sk_live_abc"), Instance::Production);
+        assert_eq!(Instance::from_key("pk_test_abc"), Instance::Unknown);
+        assert_eq!(
+            Instance::Production.documented_rate(),
+            Some(Rate::new(1000, Duration::from_secs(10)))
+        );
+    }
+
+    #[test]
+    fn least_time_counts_the_burst_as_free() {
+        let r = Rate::new(10, Duration::from_secs(1));
+        assert_eq!(r.least_time_for(10, 10), Duration::ZERO);
+        assert_eq!(r.least_time_for(30, 10), Duration::from_secs(2));
+    }
+}

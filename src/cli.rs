@@ -1,0 +1,189 @@
+//! Every flag clerk-rl takes, in one place.
+//!
+//! Conventions:
+//! - Global options come before or after the subcommand alike (`global = true`).
+//! - No flag takes the secret key itself: it comes from `CLERK_SECRET_KEY` or `--secret-key-file`,
+//!   so it never lands in shell history or `ps` output.
+//! - Durations use humantime syntax (`10s`, `1m`, `250ms`); rates are `N/DURATION`.
+//! - Output goes to stdout (tables, JSON, JSON Lines); everything else (progress, warnings, the
+//!   end-of-run summary) goes to stderr, so `clerk-rl export-users > users.jsonl` is clean.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::budget::{Plan, Rate, burst_arg, duration_arg, rate_arg};
+
+const AFTER_HELP: &str = "\
+The secret key comes from the environment variable CLERK_SECRET_KEY, or from a file with
+--secret-key-file PATH ('-' reads it from stdin). It is never taken as a flag.
+
+Exit codes:
+  0    success
+  1    other error
+  2    usage error (bad flag, bad input file)
+  3    rate limited past --max-retries or --max-wait (or status --min-remaining not met)
+  4    authentication or authorization failed (401, 403)
+  5    the instance's quota is exceeded (403 quota_exceeded)
+  6    server or network error past retries
+  7    partial result (for example ids not found)
+  130  interrupted (Ctrl-C)
+
+Examples:
+  clerk-rl --sandbox status                     try it with no Clerk account
+  clerk-rl --sandbox export-users > users.jsonl
+  export CLERK_SECRET_KEY=...   (or: --secret-key-file ~/.clerk-key)
+  clerk-rl status --json --min-remaining 20     a CI gate
+  clerk-rl --plan prod export-users --output users.jsonl";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "clerk-rl",
+    version,
+    about = "Inspect and exercise the rate limits of Clerk's Backend API",
+    long_about = "Inspect and exercise the rate limits of Clerk's Backend API.\n\n\
+Every command goes through one HTTP core that paces requests to a budget (--plan, --rate,\n\
+--burst), reads every rate-limit header convention, retries 429s honoring Retry-After and\n\
+retries transient failures with backoff. --sandbox runs any command against a local\n\
+Clerk-compatible server, so nothing here needs a Clerk account to try.",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)
+    #[arg(
+        long,
+        env = "CLERK_API_URL",
+        default_value = "https://api.clerk.com",
+        global = true,
+        value_name = "URL"
+    )]
+    pub api_url: String,
+
+    /// Read the secret key from this file ('-' reads stdin) instead of CLERK_SECRET_KEY
+    #[arg(long, global = true, value_name = "PATH")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s
+    #[arg(
+        long,
+        env = "CLERK_RL_PLAN",
+        value_enum,
+        default_value = "free",
+        global = true
+    )]
+    pub plan: Plan,
+
+    /// Custom budget overriding the plan's rate, e.g. 100/10s, 5/1s, 300/1m
+    #[arg(long, global = true, value_name = "N/DURATION", value_parser = rate_arg)]
+    pub rate: Option<Rate>,
+
+    /// Pace as a token bucket of this capacity (bursts above the strict window)
+    #[arg(long, global = true, value_name = "N", value_parser = burst_arg)]
+    pub burst: Option<u32>,
+
+    /// Machine-readable output: JSON on stdout, the summary as one JSON line on stderr
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Never show progress bars (they are hidden anyway when stderr is not a terminal)
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+
+    /// Retries per request for 429s and transient failures
+    #[arg(long, global = true, default_value_t = 8, value_name = "N")]
+    pub max_retries: u32,
+
+    /// Timeout of one request, e.g. 30s
+    #[arg(long, global = true, default_value = "30s", value_parser = duration_arg, value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Give up (exit 3) when the server asks us to wait longer than this
+    #[arg(long, global = true, default_value = "2m", value_parser = duration_arg, value_name = "DURATION")]
+    pub max_wait: Duration,
+
+    /// More detail on stderr (-v: retries and waits, -vv: every request)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Run against an in-process sandbox instead of Clerk (no account or key needed)
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+
+    /// With --sandbox: how many users the sandbox holds
+    #[arg(long, global = true, default_value_t = 1000, value_name = "N")]
+    pub sandbox_users: u64,
+
+    /// With --sandbox: the seed its users are generated from
+    #[arg(long, global = true, default_value_t = 42, value_name = "SEED")]
+    pub sandbox_seed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One quick call: rate-limit headers, instance type, documented limit, budget
+    #[command(after_help = "\
+Examples:
+  clerk-rl status
+  clerk-rl status --json
+  clerk-rl status --min-remaining 20    exit 3 when under 20% of the limit remains (a CI gate)")]
+    Status(StatusArgs),
+
+    /// Run a local Clerk-compatible Backend API server
+    Sandbox(SandboxArgs),
+
+    /// Print a shell completion script to stdout
+    Completions(CompletionsArgs),
+
+    /// Write man pages (one per subcommand) into a folder
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Exit 3 when the Remaining header is under PCT percent of the Limit header
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub min_remaining: Option<u8>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, powershell or elvish
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Folder to write the pages into
+    #[arg(long, default_value = "man", value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// Options of `clerk-rl sandbox`; the budget comes from the global --plan/--rate/--burst.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+}
+
+/// Parse argv; a thin wrapper so tests and `run` share it.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    Cli::try_parse_from(args)
+}
+
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}

@@ -1,0 +1,5 @@
+//! clerk-rl: inspect and exercise the rate limits of Clerk's Backend API.
+
+pub mod budget;
+pub mod cli;
+pub mod sandbox;
