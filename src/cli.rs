@@ -141,6 +141,9 @@ Examples:
     Sandbox(SandboxArgs),
 
     /// Print a shell completion script to stdout
+    #[command(
+        after_help = "Examples:\n  clerk-rl completions bash > ~/.local/share/bash-completion/completions/clerk-rl\n  clerk-rl completions zsh > ~/.zfunc/_clerk-rl"
+    )]
     Completions(CompletionsArgs),
 
     /// Write man pages (one per subcommand) into a folder
@@ -155,9 +158,13 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["shell", "dir"]))]
 pub struct CompletionsArgs {
     /// bash, zsh, fish, powershell or elvish
-    pub shell: clap_complete::Shell,
+    pub shell: Option<clap_complete::Shell>,
+    /// Write the scripts of all five shells into this folder instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

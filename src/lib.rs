@@ -1,5 +1,103 @@
 //! clerk-rl: inspect and exercise the rate limits of Clerk's Backend API.
+//!
+//! `run` is the whole program; `main` only calls it, so tests can run it in-process.
 
 pub mod budget;
 pub mod cli;
+pub mod commands;
+pub mod context;
+pub mod error;
+pub mod http;
+pub mod monitor;
+pub mod pacer;
 pub mod sandbox;
+pub mod secret;
+pub mod ui;
+
+use std::ffi::OsString;
+
+use cli::{Cli, Command};
+use context::Context;
+use error::{Exit, exit_of, one_line};
+
+/// Parse `args`, run the command, and return the process exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match cli::parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
+            let _ = e.print();
+            return code.code();
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("clerk-rl: error: cannot start the async runtime: {e}");
+            return Exit::Other.code();
+        }
+    };
+    let result = runtime.block_on(dispatch(cli));
+    // Do not wait for stray tasks (a request abandoned by Ctrl-C) to finish.
+    runtime.shutdown_background();
+    match result {
+        Ok(exit) => exit.code(),
+        Err(e) => {
+            let exit = exit_of(&e);
+            if exit != Exit::Ok {
+                eprintln!("clerk-rl: error: {}", one_line(&e));
+            }
+            exit.code()
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
+    match &cli.command {
+        Command::Completions(a) => {
+            match (&a.shell, &a.dir) {
+                (_, Some(dir)) => commands::assets::write_completions(dir)?,
+                (Some(shell), None) => commands::assets::print_completion(*shell)?,
+                (None, None) => unreachable!("clap requires one"),
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Man(a) => {
+            commands::assets::write_man(&a.dir)?;
+            Ok(Exit::Ok)
+        }
+        Command::Sandbox(_) => anyhow::bail!("the sandbox is not built yet"),
+        Command::Status(a) => {
+            let ctx = Context::connect(&cli.global).await?;
+            let result = interruptible(&ctx, commands::status::run(&ctx, a)).await;
+            ctx.close().await;
+            result
+        }
+    }
+}
+
+/// Run a command's future; Ctrl-C ends it with exit 130.
+async fn interruptible(
+    ctx: &Context,
+    fut: impl Future<Output = anyhow::Result<Exit>>,
+) -> anyhow::Result<Exit> {
+    tokio::select! {
+        r = fut => r,
+        _ = tokio::signal::ctrl_c() => {
+            ctx.ui.finish_progress();
+            eprintln!("clerk-rl: interrupted");
+            Ok(Exit::Interrupted)
+        }
+    }
+}

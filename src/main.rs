@@ -1,1 +1,3 @@
-fn main() {}
+fn main() {
+    std::process::exit(clerk_rl::run(std::env::args_os()));
+}

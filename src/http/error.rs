@@ -1,0 +1,232 @@
+//! Clerk's error bodies, and the failures of a request after the core gave up on it.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Exit;
+
+/// A parsed `ClerkErrors` body: `{"errors":[{"message","long_message","code","meta"}],
+/// "clerk_trace_id":"…"}`; whatever is missing stays `None`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClerkError {
+    pub status: u16,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub long_message: Option<String>,
+    pub trace_id: Option<String>,
+    /// How many errors the body listed (the first is shown).
+    pub count: usize,
+}
+
+#[derive(Deserialize)]
+struct Body {
+    #[serde(default)]
+    errors: Vec<Item>,
+    clerk_trace_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Item {
+    message: Option<String>,
+    long_message: Option<String>,
+    code: Option<String>,
+}
+
+/// Longest text taken from a server for one error line.
+const MAX_SHOWN: usize = 200;
+
+/// Printable, single-line, bounded: a hostile server cannot smuggle escapes or pages of text.
+pub fn clean(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_SHOWN)
+        .collect();
+    if s.chars().count() > MAX_SHOWN {
+        out.push('…');
+    }
+    out.trim().to_string()
+}
+
+impl ClerkError {
+    pub fn parse(status: u16, headers: &HeaderMap, body: &[u8]) -> Self {
+        let parsed: Option<Body> = serde_json::from_slice(body).ok();
+        let header_trace = ["clerk-trace-id", "cf-ray"]
+            .iter()
+            .find_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()).map(clean));
+        match parsed {
+            Some(b) => {
+                let first = b.errors.into_iter().next();
+                let count = usize::from(first.is_some());
+                let (message, long_message, code) = match first {
+                    Some(i) => (i.message, i.long_message, i.code),
+                    None => (None, None, None),
+                };
+                ClerkError {
+                    status,
+                    code: code.map(|s| clean(&s)),
+                    message: message.map(|s| clean(&s)),
+                    long_message: long_message.map(|s| clean(&s)),
+                    trace_id: b.clerk_trace_id.map(|s| clean(&s)).or(header_trace),
+                    count,
+                }
+            }
+            None => {
+                let text = String::from_utf8_lossy(&body[..body.len().min(MAX_SHOWN * 4)]);
+                let text = clean(&text);
+                ClerkError {
+                    status,
+                    code: None,
+                    message: (!text.is_empty()).then_some(text),
+                    long_message: None,
+                    trace_id: header_trace,
+                    count: 0,
+                }
+            }
+        }
+    }
+
+    pub fn exit(&self) -> Exit {
+        match (self.status, self.code.as_deref()) {
+            (403, Some("quota_exceeded")) => Exit::Quota,
+            (401 | 403, _) => Exit::Auth,
+            (429, _) => Exit::RateLimited,
+            (400 | 422, _) => Exit::Usage,
+            (500..=599, _) => Exit::Server,
+            _ => Exit::Other,
+        }
+    }
+
+    /// A hint for the user, where the code has an obvious next step.
+    pub fn hint(&self) -> Option<&'static str> {
+        match (self.status, self.code.as_deref()) {
+            (403, Some("quota_exceeded")) => {
+                Some("the instance's quota is used up; retrying will not help")
+            }
+            (401, _) => Some(
+                "check CLERK_SECRET_KEY or --secret-key-file, and that --api-url matches the key",
+            ),
+            (403, _) => Some("this key may not call this endpoint"),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ClerkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if let Some(c) = &self.code {
+            write!(f, " {c}")?;
+        }
+        let text = self.long_message.as_ref().or(self.message.as_ref());
+        if let Some(m) = text {
+            write!(f, ": {m}")?;
+        }
+        if let Some(t) = &self.trace_id {
+            write!(f, " (trace {t})")?;
+        }
+        if let Some(h) = self.hint() {
+            write!(f, "; {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a request failed for good, after the core's retries.
+#[derive(Debug)]
+pub enum HttpError {
+    /// The server answered with an error that retrying does not fix (4xx other than 429), or a
+    /// retryable one past the retries.
+    Clerk(ClerkError),
+    /// Still rate limited after `--max-retries`.
+    RateLimited { retries: u32, last: ClerkError },
+    /// The server asked for a wait longer than `--max-wait`.
+    WaitTooLong { wait: Duration, max_wait: Duration },
+    /// Connection errors, timeouts, or bodies that could not be read or were invalid.
+    Transport { retries: u32, detail: String },
+}
+
+impl HttpError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            HttpError::Clerk(e) => e.exit(),
+            HttpError::RateLimited { .. } | HttpError::WaitTooLong { .. } => Exit::RateLimited,
+            HttpError::Transport { .. } => Exit::Server,
+        }
+    }
+}
+
+fn fmt_wait(d: Duration) -> String {
+    humantime::format_duration(Duration::from_secs(d.as_secs().max(1))).to_string()
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HttpError::Clerk(e) if e.status >= 500 => {
+                write!(f, "server error past retries: {e}")
+            }
+            HttpError::Clerk(e) => write!(f, "{e}"),
+            HttpError::RateLimited { retries, last } => write!(
+                f,
+                "still rate limited after {retries} retries ({last}); lower --rate or raise --max-retries"
+            ),
+            HttpError::WaitTooLong { wait, max_wait } => write!(
+                f,
+                "the server asked to wait {} (Retry-After), longer than --max-wait {}; try again later or raise --max-wait",
+                fmt_wait(*wait),
+                fmt_wait(*max_wait)
+            ),
+            HttpError::Transport { retries, detail } => {
+                write!(f, "{detail} (after {retries} retries)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for HttpError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_clerk_errors_body() {
+        let body = br#"{"errors":[{"message":"Invalid key","long_message":"The provided Clerk Secret Key is invalid.","code":"clerk_key_invalid","meta":{}}],"clerk_trace_id":"abc123"}"#;
+        let e = ClerkError::parse(401, &HeaderMap::new(), body);
+        assert_eq!(e.code.as_deref(), Some("clerk_key_invalid"));
+        assert_eq!(e.trace_id.as_deref(), Some("abc123"));
+        assert_eq!(e.exit(), Exit::Auth);
+        let line = e.to_string();
+        assert!(line.starts_with("HTTP 401 clerk_key_invalid: The provided Clerk Secret Key is invalid. (trace abc123)"), "{line}");
+    }
+
+    #[test]
+    fn maps_codes_to_exit_codes() {
+        let mk = |status, code: &str| {
+            let body = format!(r#"{{"errors":[{{"message":"m","code":"{code}"}}]}}"#);
+            ClerkError::parse(status, &HeaderMap::new(), body.as_bytes()).exit()
+        };
+        assert_eq!(mk(403, "quota_exceeded"), Exit::Quota);
+        assert_eq!(mk(403, "authorization_invalid"), Exit::Auth);
+        assert_eq!(mk(429, "too_many_requests"), Exit::RateLimited);
+        assert_eq!(mk(422, "form_param_value_invalid"), Exit::Usage);
+        assert_eq!(mk(503, "x"), Exit::Server);
+        assert_eq!(mk(404, "resource_not_found"), Exit::Other);
+    }
+
+    #[test]
+    fn trace_id_falls_back_to_headers_and_garbage_bodies_are_bounded() {
+        let mut h = HeaderMap::new();
+        h.insert("cf-ray", "ray-1".parse().unwrap());
+        let body = format!("<html>{}\x1b[31m</html>", "x".repeat(5000));
+        let e = ClerkError::parse(502, &h, body.as_bytes());
+        assert_eq!(e.trace_id.as_deref(), Some("ray-1"));
+        let m = e.message.unwrap();
+        assert!(m.chars().count() <= MAX_SHOWN + 1);
+        assert!(!m.contains('\x1b'));
+    }
+}

@@ -1,0 +1,193 @@
+//! Counters of what the HTTP core did, low-budget warnings, and the end-of-run summary.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::budget::Budget;
+use crate::http::ratelimit::RateLimitView;
+use crate::ui::Ui;
+
+/// Warn when Remaining falls under this share of Limit.
+const LOW_REMAINING_PCT: f64 = 10.0;
+
+#[derive(Debug)]
+pub struct Monitor {
+    started: Instant,
+    requests: AtomicU64,
+    rate_limited: AtomicU64,
+    retries: AtomicU64,
+    transient: AtomicU64,
+    paced_us: AtomicU64,
+    paused_us: AtomicU64,
+    lowest: Mutex<Option<(u64, Option<u64>)>>,
+    low_warned: AtomicBool,
+}
+
+/// A snapshot of the counters.
+#[derive(Debug, Clone, Serialize)]
+pub struct Counters {
+    pub elapsed_s: f64,
+    pub requests: u64,
+    pub rate_limited: u64,
+    pub retries: u64,
+    pub transient_failures: u64,
+    /// Time requests waited for the local budget.
+    pub paced_s: f64,
+    /// Time requests were held because the server said so (Retry-After, reset).
+    pub server_wait_s: f64,
+    pub lowest_remaining: Option<u64>,
+    pub limit_seen: Option<u64>,
+}
+
+impl Default for Monitor {
+    fn default() -> Self {
+        Monitor {
+            started: Instant::now(),
+            requests: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            transient: AtomicU64::new(0),
+            paced_us: AtomicU64::new(0),
+            paused_us: AtomicU64::new(0),
+            lowest: Mutex::new(None),
+            low_warned: AtomicBool::new(false),
+        }
+    }
+}
+
+fn us(d: Duration) -> u64 {
+    d.as_micros().min(u64::MAX as u128) as u64
+}
+
+impl Monitor {
+    pub fn request_sent(&self) {
+        self.requests.fetch_add(1, Relaxed);
+    }
+    pub fn rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Relaxed);
+    }
+    pub fn transient(&self) {
+        self.transient.fetch_add(1, Relaxed);
+    }
+    pub fn retry(&self) {
+        self.retries.fetch_add(1, Relaxed);
+    }
+    pub fn paced(&self, d: Duration) {
+        self.paced_us.fetch_add(us(d), Relaxed);
+    }
+    pub fn server_wait(&self, d: Duration) {
+        self.paused_us.fetch_add(us(d), Relaxed);
+    }
+
+    /// Record a response's rate-limit view; warn once when Remaining runs low.
+    pub fn observe(&self, view: &RateLimitView, ui: &Ui) {
+        let Some(rem) = view.remaining else { return };
+        {
+            let mut low = self.lowest.lock().expect("monitor lock");
+            if low.is_none_or(|(r, _)| rem < r) {
+                *low = Some((rem, view.limit));
+            }
+        }
+        if let Some(pct) = view.remaining_pct() {
+            if pct < LOW_REMAINING_PCT {
+                if !self.low_warned.swap(true, Relaxed) {
+                    ui.warn(&format!(
+                        "the server reports {rem} of {} requests left in this window ({pct:.0}%); pacing holds back until it resets",
+                        view.limit.unwrap_or(0)
+                    ));
+                }
+            } else {
+                // Warn again on the next dip, not on every response of this one.
+                self.low_warned.store(false, Relaxed);
+            }
+        }
+    }
+
+    pub fn counters(&self) -> Counters {
+        let lowest = *self.lowest.lock().expect("monitor lock");
+        Counters {
+            elapsed_s: self.started.elapsed().as_secs_f64(),
+            requests: self.requests.load(Relaxed),
+            rate_limited: self.rate_limited.load(Relaxed),
+            retries: self.retries.load(Relaxed),
+            transient_failures: self.transient.load(Relaxed),
+            paced_s: self.paced_us.load(Relaxed) as f64 / 1e6,
+            server_wait_s: self.paused_us.load(Relaxed) as f64 / 1e6,
+            lowest_remaining: lowest.map(|(r, _)| r),
+            limit_seen: lowest.and_then(|(_, l)| l),
+        }
+    }
+
+    /// The end-of-run summary on stderr: a table, or one JSON line with `--json`. `extra` rows
+    /// (the command's own figures) come first.
+    pub fn print_summary(&self, ui: &Ui, json: bool, budget: &Budget, extra: &[(&str, Value)]) {
+        ui.finish_progress();
+        let c = self.counters();
+        let rate = if c.elapsed_s > 0.0 {
+            c.requests as f64 / c.elapsed_s
+        } else {
+            0.0
+        };
+        if json {
+            let mut m = Map::new();
+            for (k, v) in extra {
+                m.insert((*k).to_string(), v.clone());
+            }
+            let counters = serde_json::to_value(&c).unwrap_or(Value::Null);
+            m.insert("http".into(), counters);
+            m.insert(
+                "budget".into(),
+                json!({"limit": budget.rate.limit, "window_s": budget.rate.window.as_secs_f64(), "burst": budget.burst}),
+            );
+            m.insert("requests_per_s".into(), json!(round2(rate)));
+            eprintln!("{}", Value::Object(m));
+            return;
+        }
+        let mut t = Table::new();
+        t.load_style(UTF8_FULL_CONDENSED);
+        t.set_header(vec!["summary", ""]);
+        for (k, v) in extra {
+            let shown = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            t.add_row(vec![(*k).to_string(), shown]);
+        }
+        t.add_row(vec!["elapsed".into(), format!("{:.2} s", c.elapsed_s)]);
+        t.add_row(vec![
+            "requests".into(),
+            format!("{} ({rate:.2}/s; budget {})", c.requests, budget.describe()),
+        ]);
+        t.add_row(vec!["429 responses".into(), c.rate_limited.to_string()]);
+        t.add_row(vec![
+            "retries".into(),
+            format!(
+                "{} ({} transient failures)",
+                c.retries, c.transient_failures
+            ),
+        ]);
+        t.add_row(vec![
+            "waited".into(),
+            format!(
+                "{:.2} s for the budget, {:.2} s on the server's word",
+                c.paced_s, c.server_wait_s
+            ),
+        ]);
+        let lowest = match (c.lowest_remaining, c.limit_seen) {
+            (Some(r), Some(l)) => format!("{r} of {l}"),
+            (Some(r), None) => r.to_string(),
+            _ => "not provided by the server".into(),
+        };
+        t.add_row(vec!["lowest remaining".into(), lowest]);
+        ui.line(&t.to_string());
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
