@@ -18,6 +18,8 @@ pub struct Context {
     pub key: SecretKey,
     pub instance: Instance,
     pub client: Client,
+    /// The command line as given (for printing a resume command; it never holds the key).
+    pub argv: Vec<String>,
     sandbox: Option<Sandbox>,
 }
 
@@ -73,6 +75,7 @@ impl Context {
             instance: Instance::from_key(key.expose()),
             key,
             client,
+            argv: Vec::new(),
             sandbox,
         })
     }

@@ -26,6 +26,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let args_for_display: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let cli = match cli::parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -48,7 +53,8 @@ where
             return Exit::Other.code();
         }
     };
-    let result = runtime.block_on(dispatch(cli));
+    let argv: Vec<String> = args_for_display;
+    let result = runtime.block_on(dispatch(cli, argv));
     // Do not wait for stray tasks (a request abandoned by Ctrl-C) to finish.
     runtime.shutdown_background();
     match result {
@@ -63,7 +69,7 @@ where
     }
 }
 
-async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
+async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Completions(a) => {
             match (&a.shell, &a.dir) {
@@ -78,6 +84,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
         Command::Sandbox(_) => anyhow::bail!("the sandbox is not built yet"),
+        Command::ExportUsers(a) => {
+            let mut ctx = Context::connect(&cli.global).await?;
+            ctx.argv = argv;
+            // export-users handles Ctrl-C itself: it saves a checkpoint first.
+            let result = commands::export::run(&ctx, a).await;
+            ctx.close().await;
+            result
+        }
         Command::Status(a) => {
             let ctx = Context::connect(&cli.global).await?;
             let result = interruptible(&ctx, commands::status::run(&ctx, a)).await;

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub mod assets;
+pub mod export;
 pub mod status;

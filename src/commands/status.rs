@@ -42,7 +42,7 @@ struct BudgetView {
 const REQUEST: &str = "GET /v1/users?limit=1";
 
 pub async fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Exit> {
-    let url = ctx.client.url("/v1/users", &[("limit", "1".to_string())]);
+    let url = ctx.client.url("/v1/users", &[("limit", "1")]);
     let result = ctx.client.get(&url).await;
     let documented = ctx.instance.documented_rate();
     let mut report = Report {

@@ -103,7 +103,7 @@ impl Client {
     }
 
     /// `/v1/users?limit=1` style path and query, joined to the base.
-    pub fn url(&self, path: &str, query: &[(&str, String)]) -> Url {
+    pub fn url<K: AsRef<str>, V: AsRef<str>>(&self, path: &str, query: &[(K, V)]) -> Url {
         let mut url = self
             .cfg
             .base
@@ -111,7 +111,7 @@ impl Client {
             .unwrap_or_else(|_| self.cfg.base.clone());
         if !query.is_empty() {
             url.query_pairs_mut()
-                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+                .extend_pairs(query.iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
         }
         url
     }

@@ -1,0 +1,238 @@
+//! The checkpoint of a resumable export: what is durably written, and where each part goes on.
+//!
+//! It is replaced atomically (write a temporary file, fsync, rename, fsync the folder) and only
+//! ever names bytes that were fsynced before it, so a kill at any instant leaves a checkpoint
+//! that a resume can trust: truncate to the recorded lengths, go on from the recorded cursors.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::part::{PartState, Paging};
+use crate::error::{Exit, fail};
+
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub version: u32,
+    /// A hash of the secret key: the instance this export reads (never the key).
+    pub instance: String,
+    pub filters: Vec<(String, String)>,
+    pub page_size: u32,
+    pub paging: Paging,
+    /// The file being written, and the finished file it becomes.
+    pub partial: PathBuf,
+    pub output: PathBuf,
+    /// Durable length of `partial`.
+    pub bytes: u64,
+    pub users: u64,
+    /// Parts before `head` are wholly in `partial`; `head` streams into it; later parts spill.
+    pub head: usize,
+    pub parts: Vec<PartCheckpoint>,
+    /// Set just before the final rename: a resume only has to finish the rename.
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartCheckpoint {
+    pub state: PartState,
+    /// Durable length of this part's spill file (parts after `head` only).
+    pub spill_bytes: u64,
+}
+
+impl Checkpoint {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = fs::read(path).map_err(|e| {
+            fail(
+                Exit::Usage,
+                format!("cannot read the checkpoint {}: {e}", path.display()),
+            )
+        })?;
+        let cp: Checkpoint = serde_json::from_slice(&text).map_err(|e| {
+            fail(
+                Exit::Usage,
+                format!(
+                    "{} is not a clerk-rl export checkpoint ({e}); remove it and start over with --force",
+                    path.display()
+                ),
+            )
+        })?;
+        cp.check_shape(path)?;
+        Ok(cp)
+    }
+
+    /// Refuse a checkpoint whose numbers cannot be right, before touching any file.
+    fn check_shape(&self, path: &Path) -> anyhow::Result<()> {
+        let bad = |why: &str| {
+            Err(fail(
+                Exit::Usage,
+                format!("the checkpoint {} is damaged: {why}", path.display()),
+            ))
+        };
+        if self.version != VERSION {
+            return bad(&format!("version {} (this clerk-rl writes {VERSION})", self.version));
+        }
+        if self.parts.is_empty() {
+            return bad("it lists no parts");
+        }
+        if self.head > self.parts.len() {
+            return bad("its head part is past the last part");
+        }
+        if !(1..=500).contains(&self.page_size) {
+            return bad("its page size is outside 1..500");
+        }
+        for (i, p) in self.parts.iter().enumerate() {
+            if let (Some(lo), Some(hi)) = (p.state.lo, p.state.hi)
+                && lo >= hi
+            {
+                return bad(&format!("part {i} has an empty range"));
+            }
+            if i < self.head && !p.state.done {
+                return bad(&format!("part {i} is before the head but not done"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuse to resume an export of another instance or with other filters.
+    pub fn check_matches(
+        &self,
+        instance: &str,
+        filters: &[(String, String)],
+        page_size: u32,
+        output: &Path,
+    ) -> anyhow::Result<()> {
+        if self.instance != instance {
+            return Err(fail(
+                Exit::Usage,
+                "the checkpoint was made with another secret key (another instance); resuming would mix two instances' users. Use the same key, or start over with --force",
+            ));
+        }
+        if self.filters != filters {
+            return Err(fail(
+                Exit::Usage,
+                format!(
+                    "the checkpoint was made with other filters ({}); resume with the same --filter flags, or start over with --force",
+                    show_filters(&self.filters)
+                ),
+            ));
+        }
+        if self.page_size != page_size {
+            return Err(fail(
+                Exit::Usage,
+                format!(
+                    "the checkpoint was made with --page-size {}; resume with the same page size",
+                    self.page_size
+                ),
+            ));
+        }
+        if self.output != output {
+            return Err(fail(
+                Exit::Usage,
+                format!(
+                    "the checkpoint belongs to the export into {}",
+                    self.output.display()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Replace the checkpoint atomically and durably.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let tmp = sibling(path, ".tmp");
+        {
+            let mut f = File::create(&tmp)?;
+            serde_json::to_writer(&mut f, self)?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, path)?;
+        sync_dir(path)
+    }
+}
+
+fn show_filters(f: &[(String, String)]) -> String {
+    if f.is_empty() {
+        return "none".into();
+    }
+    f.iter()
+        .map(|(k, v)| format!("--filter {k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `path` with `suffix` appended to its file name.
+pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// fsync the folder holding `path`, so a rename in it is durable.
+pub fn sync_dir(path: &Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Checkpoint {
+        Checkpoint {
+            version: VERSION,
+            instance: "abc".into(),
+            filters: vec![("banned".into(), "false".into())],
+            page_size: 500,
+            paging: Paging::Cursor,
+            partial: "u.jsonl.partial".into(),
+            output: "u.jsonl".into(),
+            bytes: 10,
+            users: 1,
+            head: 0,
+            parts: vec![PartCheckpoint {
+                state: PartState::default(),
+                spill_bytes: 0,
+            }],
+            complete: false,
+        }
+    }
+
+    #[test]
+    fn roundtrips_through_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c");
+        let cp = sample();
+        cp.save(&p).unwrap();
+        assert_eq!(Checkpoint::load(&p).unwrap(), cp);
+        assert!(!sibling(&p, ".tmp").exists());
+    }
+
+    #[test]
+    fn refuses_garbage_damage_and_mismatches() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c");
+        fs::write(&p, b"{not json").unwrap();
+        assert!(Checkpoint::load(&p).unwrap_err().to_string().contains("not a clerk-rl export checkpoint"));
+        let mut cp = sample();
+        cp.head = 5;
+        cp.save(&p).unwrap();
+        assert!(Checkpoint::load(&p).unwrap_err().to_string().contains("damaged"));
+        let cp = sample();
+        let out = Path::new("u.jsonl");
+        assert!(cp.check_matches("abc", &cp.filters.clone(), 500, out).is_ok());
+        let e = cp.check_matches("other", &cp.filters.clone(), 500, out).unwrap_err();
+        assert!(e.to_string().contains("another secret key"));
+        let e = cp.check_matches("abc", &[], 500, out).unwrap_err();
+        assert!(e.to_string().contains("--filter banned=false"), "{e}");
+        let e = cp.check_matches("abc", &cp.filters.clone(), 100, out).unwrap_err();
+        assert!(e.to_string().contains("--page-size 500"));
+    }
+}

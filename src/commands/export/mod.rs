@@ -1,0 +1,691 @@
+//! `clerk-rl export-users`: every user exactly once, as JSON Lines, as fast as the budget allows.
+//!
+//! Pages of up to 500 users over the `starting_after` cursor, oldest first, so sign-ups during
+//! the export land at the end and deletions never shift a page. One request per page, one count
+//! at the start for the progress bar. When one stream cannot use the budget (latency x rate > 1),
+//! the rest of the created_at range is split into parts paged concurrently; the writer still
+//! writes in created_at order. A file export is resumable from its checkpoint at any instant.
+
+mod checkpoint;
+mod page;
+mod part;
+mod writer;
+
+use std::collections::VecDeque;
+use std::fs;
+use std::io::{self, BufWriter};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::cli::ExportArgs;
+use crate::context::Context;
+use crate::error::{Exit, fail};
+use crate::http::{Client, HttpError};
+use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
+pub use page::{PageUser, parse_page};
+use part::{PartState, Paging, RESERVED, split};
+use writer::{Msg, Outcome, Output, Writer, finish_file, open_truncated};
+
+/// Most concurrent page streams `--concurrency 0` (auto) picks.
+const MAX_AUTO_STREAMS: usize = 16;
+/// Pages buffered between fetchers and the writer: the memory bound of the whole export.
+const CHANNEL_PAGES: usize = 8;
+
+/// What every page request of this export shares.
+struct Job {
+    filters: Vec<(String, String)>,
+    after: Option<i64>,
+    before: Option<i64>,
+    page_size: u32,
+    paging: Mutex<Paging>,
+}
+
+impl Job {
+    fn paging(&self) -> Paging {
+        *self.paging.lock().expect("paging lock")
+    }
+}
+
+pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
+    let job = job_of(args)?;
+    if args.dry_run {
+        return dry_run(ctx, &job).await;
+    }
+    let prepared = match prepare(ctx, args, &job)? {
+        Some(p) => p,
+        None => return Ok(Exit::Ok),
+    };
+    let Prepared {
+        out,
+        spill_dir,
+        temp,
+        cp,
+        checkpoint_path,
+    } = prepared;
+    *job.paging.lock().expect("paging lock") = cp.paging;
+
+    let total = if args.no_count {
+        None
+    } else {
+        count(ctx, &job.filters).await?
+    };
+    let bar = ctx.ui.progress(total, "users");
+    bar.set_position(cp.users);
+    let start_users = cp.users;
+    let parts: Vec<PartState> = cp.parts.iter().map(|p| p.state.clone()).collect();
+    let head = cp.head;
+
+    let (tx, rx) = mpsc::channel(CHANNEL_PAGES);
+    let writer = Writer::new(out, spill_dir, temp, cp, bar);
+    let writer = tokio::task::spawn_blocking(move || writer.run(rx));
+
+    let job = Arc::new(job);
+    let fetched = tokio::select! {
+        r = fetch_all(ctx, Arc::clone(&job), parts, head, total, args.concurrency as usize, tx) => Some(r),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    // The fetchers are gone and the channel is closed: the writer drains what was sent,
+    // checkpoints, and ends.
+    let (written, cp) = writer.await?;
+    let outcome = match written {
+        Ok(o) => o,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            // `| head`: the reader has what it wanted. Stop quietly, spend nothing more.
+            ctx.ui.finish_progress();
+            return Ok(Exit::Ok);
+        }
+        Err(e) => {
+            ctx.ui.finish_progress();
+            return Err(anyhow::Error::new(e).context("writing the export failed"));
+        }
+    };
+    let resume = checkpoint_path.as_ref().map(|_| resume_command(&ctx.argv));
+    let extra = summary_rows(&cp, start_users, args, &job);
+    match (fetched, outcome) {
+        (None, _) => {
+            ctx.summary(&extra);
+            match &resume {
+                Some(cmd) => ctx.ui.line(&format!(
+                    "clerk-rl: interrupted after {} users; the checkpoint is saved. Resume with:\n  {cmd}",
+                    cp.users
+                )),
+                None => ctx.ui.line(&format!(
+                    "clerk-rl: interrupted after {} users (stdout exports cannot be resumed; use --output FILE)",
+                    cp.users
+                )),
+            }
+            Ok(Exit::Interrupted)
+        }
+        (Some(Err(e)), _) => {
+            ctx.summary(&extra);
+            if let Some(cmd) = &resume {
+                ctx.ui.line(&format!(
+                    "clerk-rl: {} users are saved; once the cause is fixed, resume with:\n  {cmd}",
+                    cp.users
+                ));
+            }
+            Err(e)
+        }
+        (Some(Ok(())), Outcome::Complete) => {
+            ctx.summary(&extra);
+            Ok(Exit::Ok)
+        }
+        (Some(Ok(())), Outcome::Incomplete) => {
+            // The fetchers stopped because the writer did; its error was reported above.
+            Err(fail(Exit::Other, "the export stopped before the end"))
+        }
+    }
+}
+
+fn job_of(args: &ExportArgs) -> anyhow::Result<Job> {
+    let mut after = None;
+    let mut before = None;
+    let mut filters = Vec::new();
+    for (k, v) in &args.filters {
+        if RESERVED.contains(&k.as_str()) {
+            return Err(fail(
+                Exit::Usage,
+                format!("--filter {k}=… is set by export-users itself and cannot be passed"),
+            ));
+        }
+        let ms = |v: &str| {
+            v.parse::<i64>().map_err(|_| {
+                fail(
+                    Exit::Usage,
+                    format!("--filter {k}={v}: expected Unix milliseconds, e.g. 1700000000000"),
+                )
+            })
+        };
+        match k.as_str() {
+            "created_at_after" => after = Some(ms(v)?),
+            "created_at_before" => before = Some(ms(v)?),
+            _ => filters.push((k.clone(), v.clone())),
+        }
+    }
+    Ok(Job {
+        filters,
+        after,
+        before,
+        page_size: args.page_size,
+        paging: Mutex::new(Paging::Cursor),
+    })
+}
+
+/// The filters as the user gave them (for checkpoints and the count request).
+fn all_filters(job: &Job) -> Vec<(String, String)> {
+    let mut f = job.filters.clone();
+    if let Some(a) = job.after {
+        f.push(("created_at_after".into(), a.to_string()));
+    }
+    if let Some(b) = job.before {
+        f.push(("created_at_before".into(), b.to_string()));
+    }
+    f
+}
+
+async fn count(ctx: &Context, filters: &[(String, String)]) -> anyhow::Result<Option<u64>> {
+    let url = ctx.client.url("/v1/users/count", filters);
+    let parse = |r: &crate::http::Response| {
+        serde_json::from_slice::<serde_json::Value>(&r.body)
+            .ok()
+            .and_then(|v| v.get("total_count").and_then(|t| t.as_u64()))
+            .ok_or_else(|| "the count response has no total_count".to_string())
+    };
+    match ctx.client.get_with(&url, parse).await {
+        Ok((_, n)) => Ok(Some(n)),
+        // A server without the count endpoint still exports; only the progress total is lost.
+        Err(HttpError::Clerk(e)) if e.status == 404 || e.status == 405 => {
+            ctx.ui.warn("the server has no /v1/users/count; no total or ETA");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn dry_run(ctx: &Context, job: &Job) -> anyhow::Result<Exit> {
+    let users = count(ctx, &all_filters(job)).await?.ok_or_else(|| {
+        fail(
+            Exit::Other,
+            "the server cannot count users, so a dry run cannot estimate",
+        )
+    })?;
+    let pages = users / job.page_size as u64 + 1;
+    let requests = pages + 1;
+    let budget = &ctx.budget;
+    let least = budget.rate.least_time_for(requests, budget.initial_burst());
+    if ctx.global.json {
+        println!(
+            "{}",
+            json!({
+                "users": users,
+                "page_size": job.page_size,
+                "pages": pages,
+                "requests": requests,
+                "budget": budget.describe(),
+                "least_time_s": least.as_secs_f64(),
+            })
+        );
+    } else {
+        let mut t = Table::new();
+        t.load_style(UTF8_FULL_CONDENSED);
+        t.add_row(vec!["users".to_string(), users.to_string()]);
+        t.add_row(vec![
+            "requests".to_string(),
+            format!(
+                "{requests} ({pages} pages of {} + 1 count)",
+                job.page_size
+            ),
+        ]);
+        t.add_row(vec!["budget".to_string(), budget.describe()]);
+        t.add_row(vec![
+            "least time".to_string(),
+            humantime::format_duration(Duration::from_secs(least.as_secs())).to_string(),
+        ]);
+        println!("{t}");
+    }
+    Ok(Exit::Ok)
+}
+
+struct Prepared {
+    out: Output,
+    spill_dir: PathBuf,
+    temp: Option<tempfile::TempDir>,
+    cp: Checkpoint,
+    checkpoint_path: Option<PathBuf>,
+}
+
+fn fresh_checkpoint(ctx: &Context, job: &Job, partial: PathBuf, output: PathBuf) -> Checkpoint {
+    Checkpoint {
+        version: VERSION,
+        instance: ctx.key.fingerprint(),
+        filters: all_filters(job),
+        page_size: job.page_size,
+        paging: Paging::Cursor,
+        partial,
+        output,
+        bytes: 0,
+        users: 0,
+        head: 0,
+        parts: vec![PartCheckpoint {
+            state: PartState::default(),
+            spill_bytes: 0,
+        }],
+        complete: false,
+    }
+}
+
+/// Check the output and checkpoint before spending any request. `None`: nothing left to do.
+fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option<Prepared>> {
+    let usage = |m: String| fail(Exit::Usage, m);
+    let Some(output) = &args.output else {
+        let temp = tempfile::Builder::new()
+            .prefix("clerk-rl-export-")
+            .tempdir()
+            .map_err(|e| usage(format!("cannot create a temporary folder: {e}")))?;
+        return Ok(Some(Prepared {
+            out: Output::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
+            spill_dir: temp.path().to_path_buf(),
+            temp: Some(temp),
+            cp: fresh_checkpoint(ctx, job, PathBuf::new(), PathBuf::new()),
+            checkpoint_path: None,
+        }));
+    };
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(usage(format!(
+            "--output {}: the folder {} does not exist",
+            output.display(),
+            dir.display()
+        )));
+    }
+    if output.is_dir() {
+        return Err(usage(format!("--output {} is a folder", output.display())));
+    }
+    let partial = sibling(output, ".partial");
+    let spill_dir = sibling(output, ".parts");
+    let checkpoint_path = args
+        .checkpoint
+        .clone()
+        .unwrap_or_else(|| sibling(output, ".checkpoint"));
+
+    if args.resume {
+        if !checkpoint_path.exists() {
+            return Err(usage(format!(
+                "--resume: there is no checkpoint {} to resume from",
+                checkpoint_path.display()
+            )));
+        }
+        let cp = Checkpoint::load(&checkpoint_path)?;
+        cp.check_matches(
+            &ctx.key.fingerprint(),
+            &all_filters(job),
+            job.page_size,
+            output,
+        )?;
+        if cp.complete {
+            finish_file(&cp, &checkpoint_path, &spill_dir)?;
+            ctx.ui.line(&format!(
+                "clerk-rl: the export into {} was already complete ({} users)",
+                output.display(),
+                cp.users
+            ));
+            return Ok(None);
+        }
+        let file = open_truncated(&partial, cp.bytes, "the partial export")
+            .map_err(|e| usage(e.to_string()))?;
+        for (i, p) in cp.parts.iter().enumerate().skip(cp.head + 1) {
+            let path = Writer::spill_path(&spill_dir, i);
+            if p.spill_bytes > 0 {
+                open_truncated(&path, p.spill_bytes, "the spill file")
+                    .map_err(|e| usage(e.to_string()))?;
+            } else {
+                let _ = fs::remove_file(&path);
+            }
+        }
+        ctx.ui.line(&format!(
+            "clerk-rl: resuming the export into {} after {} users",
+            output.display(),
+            cp.users
+        ));
+        return Ok(Some(Prepared {
+            out: Output::File {
+                file,
+                checkpoint_path: checkpoint_path.clone(),
+            },
+            spill_dir,
+            temp: None,
+            cp,
+            checkpoint_path: Some(checkpoint_path),
+        }));
+    }
+
+    if !args.force {
+        if checkpoint_path.exists() {
+            return Err(usage(format!(
+                "an unfinished export into {} exists (checkpoint {}); continue it with --resume, or start over with --force",
+                output.display(),
+                checkpoint_path.display()
+            )));
+        }
+        if output.exists() {
+            return Err(usage(format!(
+                "{} already exists; pass --force to replace it",
+                output.display()
+            )));
+        }
+    }
+    let _ = fs::remove_file(&checkpoint_path);
+    let _ = fs::remove_dir_all(&spill_dir);
+    let file = fs::File::create(&partial).map_err(|e| {
+        usage(format!(
+            "cannot write {} (beside --output): {e}",
+            partial.display()
+        ))
+    })?;
+    let cp = fresh_checkpoint(ctx, job, partial, output.clone());
+    cp.save(&checkpoint_path).map_err(|e| {
+        usage(format!(
+            "cannot write the checkpoint {}: {e}",
+            checkpoint_path.display()
+        ))
+    })?;
+    Ok(Some(Prepared {
+        out: Output::File {
+            file,
+            checkpoint_path: checkpoint_path.clone(),
+        },
+        spill_dir,
+        temp: None,
+        cp,
+        checkpoint_path: Some(checkpoint_path),
+    }))
+}
+
+/// Fetch every part not yet done, sending pages to the writer. Returns when all are done, when
+/// the writer stops taking pages (closed stdout), or with the first error.
+async fn fetch_all(
+    ctx: &Context,
+    job: Arc<Job>,
+    mut parts: Vec<PartState>,
+    head: usize,
+    total: Option<u64>,
+    concurrency: usize,
+    tx: mpsc::Sender<Msg>,
+) -> anyhow::Result<()> {
+    // One part: page sequentially, and split the rest of the range after the first page if one
+    // stream cannot use the budget.
+    if parts.len() == 1 && !parts[0].done {
+        let state = &mut parts[0];
+        let mut pages = 0u64;
+        loop {
+            let (latency, sent) = next_page(&ctx.client, &job, 0, state, &tx).await?;
+            if !sent {
+                return Ok(());
+            }
+            pages += 1;
+            if state.done {
+                return Ok(());
+            }
+            if pages == 1 {
+                let streams = streams_for(ctx, &job, concurrency, latency, total, state.users);
+                if streams > 1
+                    && let Some(new_parts) = replan(ctx, &job, state, streams).await?
+                {
+                    if tx.send(Msg::Replan(new_parts.clone())).await.is_err() {
+                        return Ok(());
+                    }
+                    ctx.ui.info(&format!(
+                        "one stream cannot use the budget ({} ms per page): {} parts over {streams} streams",
+                        latency.as_millis(),
+                        new_parts.len()
+                    ));
+                    return run_parts(ctx, job, new_parts, 0, streams, tx).await;
+                }
+            }
+        }
+    }
+    let streams = match concurrency {
+        0 => parts.len().min(MAX_AUTO_STREAMS),
+        n => n,
+    };
+    run_parts(ctx, job, parts, head, streams, tx).await
+}
+
+/// Page the parts from `head` on, `streams` at a time, lowest index first.
+async fn run_parts(
+    ctx: &Context,
+    job: Arc<Job>,
+    parts: Vec<PartState>,
+    head: usize,
+    streams: usize,
+    tx: mpsc::Sender<Msg>,
+) -> anyhow::Result<()> {
+    let queue: VecDeque<(usize, PartState)> = parts
+        .into_iter()
+        .enumerate()
+        .skip(head)
+        .filter(|(_, p)| !p.done)
+        .collect();
+    let queue = Arc::new(Mutex::new(queue));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..streams.max(1) {
+        let queue = Arc::clone(&queue);
+        let job = Arc::clone(&job);
+        let tx = tx.clone();
+        let client = ctx.client.clone();
+        set.spawn(async move {
+            loop {
+                let next = queue.lock().expect("queue lock").pop_front();
+                let Some((i, mut state)) = next else {
+                    return Ok(());
+                };
+                while !state.done {
+                    let (_, sent) = next_page(&client, &job, i, &mut state, &tx).await?;
+                    if !sent {
+                        return Ok(());
+                    }
+                }
+            }
+        });
+    }
+    drop(tx);
+    while let Some(r) = set.join_next().await {
+        let r: anyhow::Result<()> = r?;
+        if let Err(e) = r {
+            set.abort_all();
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Fetch, check and send one page of part `i`. Returns the page's latency, and whether the
+/// writer took it (false: it has stopped, so should we).
+async fn next_page(
+    client: &Client,
+    job: &Job,
+    i: usize,
+    state: &mut PartState,
+    tx: &mpsc::Sender<Msg>,
+) -> anyhow::Result<(Duration, bool)> {
+    loop {
+        let paging = job.paging();
+        let query = state.query(&job.filters, job.after, job.before, job.page_size, paging);
+        let had_cursor = state.cursor.is_some();
+        let before = state.clone();
+        let url = client.url("/v1/users", &query);
+        let (resp, users) = match client.get_with(&url, |r| parse_page(&r.body)).await {
+            Ok(ok) => ok,
+            Err(HttpError::Clerk(e))
+                if paging == Paging::Cursor && had_cursor && matches!(e.status, 400 | 422) =>
+            {
+                switch_to_offset(client, job, state, tx, &format!("it answered {e}")).await?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let acc = state.accept(&users, job.page_size, paging);
+        if paging == Paging::Cursor && had_cursor && acc.kept.is_empty() && acc.duplicates > 0 {
+            // The same users again: the server ignored starting_after.
+            *state = before;
+            switch_to_offset(client, job, state, tx, "it ignored the cursor").await?;
+            continue;
+        }
+        let mut lines = Vec::with_capacity(users.iter().map(|u| u.line.len()).sum());
+        for &k in &acc.kept {
+            lines.extend_from_slice(&users[k].line);
+        }
+        let msg = Msg::Page {
+            part: i,
+            lines,
+            users: acc.kept.len() as u64,
+            state: state.clone(),
+        };
+        let sent = tx.send(msg).await.is_ok();
+        return Ok((resp.latency, sent));
+    }
+}
+
+async fn switch_to_offset(
+    client: &Client,
+    job: &Job,
+    state: &mut PartState,
+    tx: &mpsc::Sender<Msg>,
+    why: &str,
+) -> anyhow::Result<()> {
+    let first = {
+        let mut p = job.paging.lock().expect("paging lock");
+        let first = *p == Paging::Cursor;
+        *p = Paging::Offset;
+        first
+    };
+    state.to_offset();
+    if first {
+        client.ui().line(&format!(
+            "note: the server does not page by starting_after ({why}; an older API version?); paging by offset instead, with overlapping pages and duplicates dropped by id"
+        ));
+        let _ = tx.send(Msg::Paging(Paging::Offset)).await;
+    }
+    Ok(())
+}
+
+/// How many concurrent streams the budget can use, from the first page's latency.
+fn streams_for(
+    ctx: &Context,
+    job: &Job,
+    concurrency: usize,
+    latency: Duration,
+    total: Option<u64>,
+    done_users: u64,
+) -> usize {
+    let wanted = match concurrency {
+        1 => return 1,
+        0 => {
+            let need = ctx.budget.rate.per_second() * latency.as_secs_f64();
+            if need <= 1.2 {
+                return 1;
+            }
+            ((need * 1.5).ceil() as usize).min(MAX_AUTO_STREAMS)
+        }
+        n => n,
+    };
+    match total {
+        // Not worth splitting what a few pages finish.
+        Some(t) => {
+            let pages_left = t.saturating_sub(done_users) / job.page_size as u64;
+            if pages_left < 2 {
+                1
+            } else {
+                wanted.min(pages_left as usize)
+            }
+        }
+        None => wanted,
+    }
+}
+
+/// Split the rest of the range after `first`'s last user into parts, from the newest user's
+/// created_at. `None` when there is nothing to split.
+async fn replan(
+    ctx: &Context,
+    job: &Job,
+    first: &PartState,
+    streams: usize,
+) -> anyhow::Result<Option<Vec<PartState>>> {
+    let Some(lo) = first.last_created_at else {
+        return Ok(None);
+    };
+    let mut q = all_filters(job);
+    q.push(("limit".into(), "1".into()));
+    q.push(("order_by".into(), "-created_at".into()));
+    let url = ctx.client.url("/v1/users", &q);
+    let (_, newest) = ctx
+        .client
+        .get_with(&url, |r| parse_page(&r.body))
+        .await?;
+    let Some(hi) = newest.first().map(|u| u.created_at) else {
+        return Ok(None);
+    };
+    if hi <= lo {
+        return Ok(None);
+    }
+    let parts = split(first, lo, hi + 1, streams * 4);
+    Ok((parts.len() > 1).then_some(parts))
+}
+
+fn summary_rows(
+    cp: &Checkpoint,
+    start_users: u64,
+    args: &ExportArgs,
+    job: &Job,
+) -> Vec<(&'static str, serde_json::Value)> {
+    let target = match &args.output {
+        Some(p) => p.display().to_string(),
+        None => "stdout".into(),
+    };
+    vec![
+        ("users", json!(cp.users)),
+        ("users this run", json!(cp.users - start_users)),
+        ("output", json!(target)),
+        (
+            "paging",
+            json!(match job.paging() {
+                Paging::Cursor => "cursor (starting_after)",
+                Paging::Offset => "offset (fallback)",
+            }),
+        ),
+        ("parts", json!(cp.parts.len())),
+    ]
+}
+
+/// The command line that resumes this export: the same arguments, with --resume.
+fn resume_command(argv: &[String]) -> String {
+    let mut out = vec!["clerk-rl".to_string()];
+    for a in argv.iter().skip(1) {
+        if a == "--force" || a == "--resume" {
+            continue;
+        }
+        out.push(shell_quote(a));
+    }
+    out.push("--resume".into());
+    out.join(" ")
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}

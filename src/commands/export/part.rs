@@ -1,0 +1,289 @@
+//! A part of the export: a created_at range paged on its own, and what it has written so far.
+//!
+//! A sequential export is one part with no bounds. To use more of the budget than one stream
+//! can, the rest of the range is split into parts paged concurrently. Each part keeps the
+//! created_at of the last user it wrote and the ids written at that millisecond: whatever the
+//! server sends again (an overlapping offset page, an inclusive boundary, users sharing a
+//! millisecond across a boundary) is dropped, with memory bounded by the largest tie.
+
+use serde::{Deserialize, Serialize};
+
+use super::page::PageUser;
+
+/// How pages are addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Paging {
+    /// `starting_after=<last id>`: stable under inserts and deletes.
+    Cursor,
+    /// `offset=N`, for servers that do not know the cursor; pages overlap so deletions during
+    /// the export cannot shift a user past us.
+    Offset,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PartState {
+    /// Inclusive lower bound of created_at (ms), checked on our side whatever the server does.
+    pub lo: Option<i64>,
+    /// Exclusive upper bound; `None` for the last part, so sign-ups during the export land in it.
+    pub hi: Option<i64>,
+    /// The id of the last row the server returned, for `starting_after`.
+    pub cursor: Option<String>,
+    /// Rows the server returned for this part so far (the offset in offset paging).
+    pub rows: u64,
+    /// created_at of the last user written from this part.
+    pub last_created_at: Option<i64>,
+    /// Ids written with created_at == last_created_at.
+    pub tie_ids: Vec<String>,
+    pub users: u64,
+    pub done: bool,
+}
+
+/// What one page did to a part.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Accepted {
+    pub kept: Vec<usize>,
+    /// Rows already written (overlap, boundaries, or a server that ignored the cursor).
+    pub duplicates: usize,
+    /// Rows outside this part's range (an inclusive server filter).
+    pub outside: usize,
+}
+
+/// The filters the export itself controls; a user may not pass them with `--filter`.
+pub const RESERVED: &[&str] = &["limit", "offset", "order_by", "starting_after"];
+
+impl PartState {
+    pub fn bounded(lo: Option<i64>, hi: Option<i64>) -> Self {
+        PartState {
+            lo,
+            hi,
+            ..Default::default()
+        }
+    }
+
+    /// The query of this part's next page. `after`/`before` are the user's own created_at
+    /// filters, merged with the part's bounds.
+    pub fn query(
+        &self,
+        filters: &[(String, String)],
+        after: Option<i64>,
+        before: Option<i64>,
+        page_size: u32,
+        paging: Paging,
+    ) -> Vec<(String, String)> {
+        let mut q: Vec<(String, String)> = filters.to_vec();
+        let mut push = |k: &str, v: String| q.push((k.to_string(), v));
+        push("limit", page_size.to_string());
+        push("order_by", "+created_at".into());
+        // The server's filters are strict (`>`/`<`) per Clerk's docs; lo-1 and hi are right for
+        // strict filters and a superset for inclusive ones, which `accept` trims.
+        let server_after = match (self.lo.map(|l| l.saturating_sub(1)), after) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let server_before = match (self.hi, before) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(a) = server_after {
+            push("created_at_after", a.to_string());
+        }
+        if let Some(b) = server_before {
+            push("created_at_before", b.to_string());
+        }
+        match paging {
+            Paging::Cursor => {
+                if let Some(c) = &self.cursor {
+                    push("starting_after", c.clone());
+                }
+            }
+            Paging::Offset => {
+                let offset = self.rows.saturating_sub(overlap(page_size));
+                if offset > 0 {
+                    push("offset", offset.to_string());
+                }
+            }
+        }
+        q
+    }
+
+    /// Take a page: keep the users this part has not written, in order, and advance.
+    pub fn accept(&mut self, page: &[PageUser], page_size: u32, paging: Paging) -> Accepted {
+        let mut acc = Accepted::default();
+        for (i, u) in page.iter().enumerate() {
+            if self.lo.is_some_and(|lo| u.created_at < lo)
+                || self.hi.is_some_and(|hi| u.created_at >= hi)
+            {
+                acc.outside += 1;
+                continue;
+            }
+            match self.last_created_at {
+                Some(last) if u.created_at < last => {
+                    acc.duplicates += 1;
+                    continue;
+                }
+                Some(last) if u.created_at == last => {
+                    if self.tie_ids.iter().any(|t| *t == u.id) {
+                        acc.duplicates += 1;
+                        continue;
+                    }
+                    self.tie_ids.push(u.id.clone());
+                }
+                _ => {
+                    self.last_created_at = Some(u.created_at);
+                    self.tie_ids.clear();
+                    self.tie_ids.push(u.id.clone());
+                }
+            }
+            acc.kept.push(i);
+        }
+        self.users += acc.kept.len() as u64;
+        match paging {
+            Paging::Cursor => {
+                if let Some(last) = page.last() {
+                    self.cursor = Some(last.id.clone());
+                }
+                self.rows += page.len() as u64;
+            }
+            Paging::Offset => {
+                // The page started `overlap` rows before what we had consumed.
+                self.rows = self.rows.saturating_sub(overlap(page_size)) + page.len() as u64;
+            }
+        }
+        // The first page shorter than the limit is the last (Clerk's documented rule).
+        self.done = (page.len() as u64) < page_size as u64;
+        acc
+    }
+
+    /// Switch this part to offset paging: the rows seen so far become the offset.
+    pub fn to_offset(&mut self) {
+        self.cursor = None;
+    }
+}
+
+/// Rows each offset page re-reads from the previous one: as many deletions per page as this can
+/// happen during the export without a user being skipped.
+pub fn overlap(page_size: u32) -> u64 {
+    (page_size / 10) as u64
+}
+
+/// Split `[lo, hi_excl)` into at most `n` parts of equal time span; the last is open-ended.
+/// The first part continues from `first`.
+pub fn split(first: &PartState, lo: i64, hi_excl: i64, n: usize) -> Vec<PartState> {
+    let span = (hi_excl - lo).max(1);
+    let n = (n as i64).clamp(1, span) as usize;
+    let mut parts = Vec::with_capacity(n);
+    for i in 0..n {
+        let a = lo + span * i as i64 / n as i64;
+        let b = (i + 1 < n).then(|| lo + span * (i + 1) as i64 / n as i64);
+        let mut p = PartState::bounded(Some(a), b);
+        if i == 0 {
+            p.last_created_at = first.last_created_at;
+            p.tie_ids = first.tie_ids.clone();
+        }
+        parts.push(p);
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has(q: &[(String, String)], k: &str, v: &str) -> bool {
+        q.iter().any(|(a, b)| a == k && b == v)
+    }
+
+    fn u(id: &str, t: i64) -> PageUser {
+        PageUser {
+            id: id.into(),
+            created_at: t,
+            line: vec![],
+        }
+    }
+
+    #[test]
+    fn cursor_paging_advances_and_stops_on_a_short_page() {
+        let mut p = PartState::default();
+        let q = p.query(&[], None, None, 2, Paging::Cursor);
+        assert!(!q.iter().any(|(k, _)| k == "starting_after"));
+        let a = p.accept(&[u("a", 1), u("b", 1)], 2, Paging::Cursor);
+        assert_eq!(a.kept, vec![0, 1]);
+        assert!(!p.done);
+        let q = p.query(&[], None, None, 2, Paging::Cursor);
+        assert!(has(&q, "starting_after", "b"));
+        assert!(has(&q, "order_by", "+created_at"));
+        p.accept(&[u("c", 2)], 2, Paging::Cursor);
+        assert!(p.done);
+        assert_eq!(p.users, 3);
+    }
+
+    #[test]
+    fn a_server_that_ignores_the_cursor_yields_only_duplicates() {
+        let mut p = PartState::default();
+        p.accept(&[u("a", 1), u("b", 1)], 2, Paging::Cursor);
+        let a = p.accept(&[u("a", 1), u("b", 1)], 2, Paging::Cursor);
+        assert_eq!((a.kept.len(), a.duplicates), (0, 2));
+    }
+
+    #[test]
+    fn offset_pages_overlap_and_duplicates_are_dropped() {
+        let mut p = PartState::default();
+        let ps = 10;
+        let page1: Vec<PageUser> = (0..10).map(|i| u(&format!("u{i}"), i)).collect();
+        p.accept(&page1, ps, Paging::Offset);
+        assert_eq!(p.rows, 10);
+        let q = p.query(&[], None, None, ps, Paging::Offset);
+        assert!(has(&q, "offset", "9"), "{q:?}");
+        // u3 was deleted meanwhile: the server's rows shift left by one.
+        let page2: Vec<PageUser> = (9..19)
+            .filter(|i| *i != 3)
+            .map(|i| u(&format!("u{}", i + 1), i + 1))
+            .collect();
+        let page2: Vec<PageUser> = std::iter::once(u("u9", 9)).chain(page2).take(10).collect();
+        let a = p.accept(&page2, ps, Paging::Offset);
+        assert_eq!(a.duplicates, 1);
+        assert_eq!(p.users, 19);
+    }
+
+    #[test]
+    fn bounds_are_enforced_client_side_and_merged_with_user_filters() {
+        let mut p = PartState::bounded(Some(100), Some(200));
+        let q = p.query(&[], Some(150), Some(500), 5, Paging::Cursor);
+        assert!(has(&q, "created_at_after", "150"));
+        assert!(has(&q, "created_at_before", "200"));
+        let q = p.query(&[], None, None, 5, Paging::Cursor);
+        assert!(has(&q, "created_at_after", "99"));
+        // An inclusive server sends 99 and 200 too: both are trimmed.
+        let a = p.accept(&[u("x", 99), u("y", 100), u("z", 199), u("w", 200)], 5, Paging::Cursor);
+        assert_eq!(a.kept, vec![1, 2]);
+        assert_eq!(a.outside, 2);
+        assert!(p.done);
+    }
+
+    #[test]
+    fn ties_across_a_boundary_are_written_once() {
+        let mut first = PartState::default();
+        first.accept(&[u("a", 5), u("b", 7), u("c", 7)], 3, Paging::Cursor);
+        let parts = split(&first, 7, 20, 3);
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[0].lo, Some(7));
+        assert_eq!(parts[2].hi, None);
+        assert_eq!(parts[0].hi, parts[1].lo);
+        let mut p0 = parts[0].clone();
+        // The server sends b and c again (same millisecond), then d, a new user at 7.
+        let a = p0.accept(&[u("b", 7), u("c", 7), u("d", 7)], 3, Paging::Cursor);
+        assert_eq!(a.kept, vec![2]);
+        assert_eq!(a.duplicates, 2);
+    }
+
+    #[test]
+    fn split_never_makes_empty_spans() {
+        let parts = split(&PartState::default(), 10, 12, 8);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            (parts[0].lo, parts[0].hi, parts[1].lo, parts[1].hi),
+            (Some(10), Some(11), Some(11), None)
+        );
+    }
+}
