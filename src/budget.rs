@@ -69,11 +69,14 @@ impl FromStr for Rate {
         let (n, d) = s.split_once('/').ok_or_else(|| {
             format!("rate {s:?} is not N/DURATION (for example 100/10s, 5/1s, 300/1m)")
         })?;
-        let limit: u32 = n.trim().parse().map_err(|_| {
-            format!("rate {s:?}: {n:?} is not a whole number of requests")
-        })?;
+        let limit: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("rate {s:?}: {n:?} is not a whole number of requests"))?;
         if limit == 0 {
-            return Err(format!("rate {s:?}: the number of requests must be at least 1"));
+            return Err(format!(
+                "rate {s:?}: the number of requests must be at least 1"
+            ));
         }
         if limit > MAX_LIMIT {
             return Err(format!(

@@ -2,4 +2,5 @@
 
 pub mod budget;
 pub mod cli;
+pub mod commands;
 pub mod sandbox;

@@ -108,14 +108,24 @@ fn reset_body() -> Body {
 }
 
 /// Half of `full`, then a failure: with the full Content-Length declared, the client sees the
-/// connection close mid-body.
+/// connection close mid-body. The pause lets hyper flush the half first; a failure right behind
+/// it would abort the connection before anything was written.
 fn truncated_body(full: Bytes) -> Body {
     let half = full.slice(..full.len() / 2);
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(half),
-        Err(std::io::Error::other("sandbox fault: truncate")),
-    ];
-    Body::from_stream(futures::stream::iter(chunks))
+    let chunks = futures::stream::unfold(0u8, move |step| {
+        let half = half.clone();
+        async move {
+            match step {
+                0 => Some((Ok(half), 1)),
+                1 => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Some((Err(std::io::Error::other("sandbox fault: truncate")), 2))
+                }
+                _ => None,
+            }
+        }
+    });
+    Body::from_stream(chunks)
 }
 
 /// Every request passes here: auth, limiter, 403 keys, faults, the handler, headers, the log.
