@@ -239,12 +239,116 @@ pub struct ManArgs {
     pub dir: PathBuf,
 }
 
+const SANDBOX_AFTER_HELP: &str = "\
+The first two lines on stdout are the environment a client needs (the first is printed only once
+the port is bound):
+  CLERK_API_URL=http://127.0.0.1:PORT
+  CLERK_SECRET_KEY=sk_test_...
+It then serves until Ctrl-C or SIGTERM and exits 0. One line on stderr says what it serves.
+
+The budget comes from the global --plan, --rate and --burst, as for every other command.
+Users are generated from --seed: the same seed and --users give the same users on every run.
+Ids are Clerk-shaped (user_ + 27 characters); created_at spans 2023-01-01..2026-01-01 and some
+users share a millisecond, as real instances do.
+
+Examples:
+  clerk-rl sandbox                                   1000 users, free plan (20/10s), any free port
+  clerk-rl --rate 5/1s sandbox --algorithm fixed --rate-limit-headers x-ratelimit
+  clerk-rl --plan pro --burst 50 sandbox --algorithm bucket --rate-limit-headers ietf
+  clerk-rl sandbox --users 1000000 --seed 7 --port 8787
+  clerk-rl sandbox --block 30s --retry-after http-date
+  clerk-rl sandbox --faults 500:0.05,503:0.02,reset:0.01,truncate:0.01,slow=2s:0.01
+  clerk-rl sandbox --request-log requests.jsonl --reject-cursor
+  clerk-rl sandbox --accept-key sk_test_ci --over-quota-key sk_test_full --forbidden-key sk_test_ro
+
+Scripted use:
+  clerk-rl sandbox --port 0 > sandbox.env &
+  until [ \"$(wc -l < sandbox.env)\" -ge 2 ]; do sleep 0.1; done
+  set -a; . ./sandbox.env; set +a     CLERK_API_URL and CLERK_SECRET_KEY are now exported";
+
 /// Options of `clerk-rl sandbox`; the budget comes from the global --plan/--rate/--burst.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = SANDBOX_AFTER_HELP)]
 pub struct SandboxArgs {
-    /// Port on 127.0.0.1 (0 picks a free one)
-    #[arg(long, default_value_t = 0)]
+    /// Port on 127.0.0.1 (0 picks a free one), e.g. --port 8787
+    #[arg(long, default_value_t = 0, value_name = "PORT")]
     pub port: u16,
+
+    /// Listen on this address instead of 127.0.0.1, e.g. --listen 0.0.0.0:8787 or --listen ::1 (a bare address takes --port)
+    #[arg(long, value_name = "ADDR", value_parser = listen_arg)]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// How many generated users it holds, e.g. --users 1000000 (generated on demand: fast, small)
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub users: u64,
+
+    /// Seed of the users, the key and the faults, e.g. --seed 7
+    #[arg(long, default_value_t = 42, value_name = "SEED")]
+    pub seed: u64,
+
+    /// Also accept this secret key (repeatable), e.g. --accept-key sk_test_ci
+    #[arg(long, value_name = "KEY")]
+    pub accept_key: Vec<String>,
+
+    /// A key that authenticates but gets 403 quota_exceeded (repeatable), e.g. --over-quota-key sk_test_full
+    #[arg(long, value_name = "KEY")]
+    pub over_quota_key: Vec<String>,
+
+    /// A key that authenticates but gets 403 authorization_invalid (repeatable), e.g. --forbidden-key sk_test_ro
+    #[arg(long, value_name = "KEY")]
+    pub forbidden_key: Vec<String>,
+
+    /// How the limit is counted per key, e.g. --algorithm bucket
+    #[arg(long, value_enum, default_value = "sliding")]
+    pub algorithm: crate::sandbox::Algorithm,
+
+    /// After a 429, refuse every request of that key for this long, e.g. --block 30s
+    #[arg(long, value_parser = duration_arg, value_name = "DURATION")]
+    pub block: Option<Duration>,
+
+    /// Rate-limit headers on every limited response, e.g. --rate-limit-headers x-ratelimit
+    #[arg(long, value_enum, default_value = "none", value_name = "STYLE")]
+    pub rate_limit_headers: crate::sandbox::HeaderStyle,
+
+    /// The Retry-After header of a 429, e.g. --retry-after http-date
+    #[arg(long, value_enum, default_value = "seconds", value_name = "STYLE")]
+    pub retry_after: crate::sandbox::RetryAfterStyle,
+
+    /// Inject failures into a seeded share of requests, e.g. --faults 500:0.05,reset:0.01,truncate:0.01,slow=2s:0.01
+    /// (a status 400..599, reset = drop the connection, truncate = half the body, slow=DURATION)
+    #[arg(long, value_parser = crate::sandbox::faults::faults_arg, value_name = "SPEC")]
+    pub faults: Option<crate::sandbox::FaultSpec>,
+
+    /// Seed of the fault draws (default: --seed), e.g. --fault-seed 3
+    #[arg(long, value_name = "SEED")]
+    pub fault_seed: Option<u64>,
+
+    /// Inject at most N faults in all, then serve normally, e.g. --faults-max 5
+    #[arg(long, value_name = "N")]
+    pub faults_max: Option<u64>,
+
+    /// Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl
+    #[arg(long, value_name = "FILE")]
+    pub request_log: Option<PathBuf>,
+
+    /// Answer starting_after with 422 form_param_unknown, like an API version without cursors
+    #[arg(long)]
+    pub reject_cursor: bool,
+}
+
+/// clap value parser for `--listen`: `IP:PORT`, or a bare IP (port from --port).
+fn listen_arg(s: &str) -> Result<std::net::SocketAddr, String> {
+    let s = s.trim();
+    if let Ok(a) = s.parse() {
+        return Ok(a);
+    }
+    s.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .map(|ip| std::net::SocketAddr::new(ip, 0))
+        .map_err(|_| {
+            format!("{s:?} is not an address (for example 127.0.0.1:8787, 0.0.0.0:0, [::1]:8787)")
+        })
 }
 
 /// Parse argv; a thin wrapper so tests and `run` share it.

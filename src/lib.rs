@@ -83,7 +83,7 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
             commands::assets::write_man(&a.dir)?;
             Ok(Exit::Ok)
         }
-        Command::Sandbox(_) => anyhow::bail!("the sandbox is not built yet"),
+        Command::Sandbox(a) => commands::sandbox::run(&cli.global, a).await.map(|()| Exit::Ok),
         Command::ExportUsers(a) => {
             let mut ctx = Context::connect(&cli.global).await?;
             ctx.argv = argv;

@@ -1,0 +1,618 @@
+//! HTTP: the router, the gate every request passes (auth, limiter, faults, log) and the handlers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use super::errors::ApiError;
+use super::faults::{FaultDraw, FaultKind};
+use super::limiter::{Limiter, ceil_secs, rate_limit_headers, retry_after_header};
+use super::log::{LogEntry, RequestLog, key_tag};
+use super::store::{Filter, ListQuery, Order, SortField, Store, UserFields, WriteError};
+use super::{HeaderStyle, RetryAfterStyle};
+
+/// Request bodies above this are refused (413) before they are read whole.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The most values a repeatable filter (`user_id`, `email_address`, …) takes, as Clerk documents.
+const MAX_LIST_VALUES: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Accepted,
+    OverQuota,
+    Forbidden,
+}
+
+pub struct AppState {
+    pub started: Instant,
+    pub started_unix: SystemTime,
+    pub keys: HashMap<String, KeyKind>,
+    pub store: RwLock<Store>,
+    pub limiter: Mutex<Limiter>,
+    pub faults: Mutex<FaultDraw>,
+    pub log: RequestLog,
+    pub headers: HeaderStyle,
+    pub retry_after: RetryAfterStyle,
+    pub reject_cursor: bool,
+}
+
+type Shared = Arc<AppState>;
+
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/v1/users", get(list_users).post(create_user))
+        .route("/v1/users/count", get(count_users))
+        .route(
+            "/v1/users/{id}",
+            get(get_user).patch(update_user).delete(delete_user),
+        )
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), gate))
+        .with_state(state)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere must not take every later request down with it.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn read(s: &AppState) -> std::sync::RwLockReadGuard<'_, Store> {
+    s.store.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write(s: &AppState) -> std::sync::RwLockWriteGuard<'_, Store> {
+    s.store.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The key in `Authorization: Bearer <key>`, or the 401 Clerk answers.
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let Some(v) = headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::authentication_invalid());
+    };
+    let v = v.to_str().map_err(|_| ApiError::header_format_invalid())?;
+    let (scheme, token) = v
+        .trim()
+        .split_once(' ')
+        .ok_or_else(ApiError::header_format_invalid)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
+        return Err(ApiError::header_format_invalid());
+    }
+    Ok(token)
+}
+
+/// A body that fails before its first byte: hyper then closes the connection with no response.
+fn reset_body() -> Body {
+    Body::from_stream(futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("sandbox fault: reset"))
+    }))
+}
+
+/// Half of `full`, then a failure: with the full Content-Length declared, the client sees the
+/// connection close mid-body. The pause lets hyper flush the half first; a failure right behind
+/// it would abort the connection before anything was written.
+fn truncated_body(full: Bytes) -> Body {
+    let half = full.slice(..full.len() / 2);
+    let chunks = futures::stream::unfold(0u8, move |step| {
+        let half = half.clone();
+        async move {
+            match step {
+                0 => Some((Ok(half), 1)),
+                1 => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Some((Err(std::io::Error::other("sandbox fault: truncate")), 2))
+                }
+                _ => None,
+            }
+        }
+    });
+    Body::from_stream(chunks)
+}
+
+/// Every request passes here: auth, limiter, 403 keys, faults, the handler, headers, the log.
+async fn gate(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    let now = app.started.elapsed();
+    let sys = SystemTime::now();
+    let mut entry = LogEntry {
+        t: now.as_secs_f64(),
+        unix_ms: sys
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+        method: req.method().to_string(),
+        path: req.uri().path().to_string(),
+        query: req.uri().query().unwrap_or("").to_string(),
+        status: 0,
+        fault: None,
+        key: None,
+    };
+    let response = respond(&app, req, next, now, sys, &mut entry).await;
+    if entry.fault.as_deref() != Some("reset") {
+        entry.status = response.status().as_u16();
+    }
+    app.log.record(entry);
+    response
+}
+
+async fn respond(
+    app: &AppState,
+    req: Request,
+    next: Next,
+    now: Duration,
+    sys: SystemTime,
+    entry: &mut LogEntry,
+) -> Response {
+    let key = match bearer(req.headers()) {
+        Ok(k) => k.to_string(),
+        Err(e) => return e.into_response(),
+    };
+    entry.key = Some(key_tag(&key));
+    let Some(&kind) = app.keys.get(&key) else {
+        return ApiError::key_invalid().into_response();
+    };
+    let decision = lock(&app.limiter).check(&entry.key.clone().unwrap_or_default(), now);
+    let add_headers = |r: &mut Response| {
+        for (name, value) in rate_limit_headers(app.headers, &decision) {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                r.headers_mut().insert(HeaderName::from_static(name), v);
+            }
+        }
+    };
+    if !decision.allowed {
+        let mut r = ApiError::too_many_requests(ceil_secs(decision.retry_after)).into_response();
+        if let Some(v) = retry_after_header(app.retry_after, decision.retry_after, sys)
+            && let Ok(v) = HeaderValue::from_str(&v)
+        {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        add_headers(&mut r);
+        return r;
+    }
+    // The 403 keys still count against the limit: they authenticated.
+    match kind {
+        KeyKind::Accepted => {}
+        KeyKind::OverQuota => {
+            let mut r = ApiError::quota_exceeded().into_response();
+            add_headers(&mut r);
+            return r;
+        }
+        KeyKind::Forbidden => {
+            let mut r = ApiError::authorization_invalid().into_response();
+            add_headers(&mut r);
+            return r;
+        }
+    }
+    let fault = lock(&app.faults).draw();
+    entry.fault = fault.map(|f| f.to_string());
+    let mut r = match fault {
+        Some(FaultKind::Status(code)) => ApiError::injected(code).into_response(),
+        Some(FaultKind::Reset) => return Response::new(reset_body()),
+        Some(FaultKind::Slow(d)) => {
+            tokio::time::sleep(d).await;
+            next.run(req).await
+        }
+        Some(FaultKind::Truncate) => {
+            let r = next.run(req).await;
+            let (mut parts, body) = r.into_parts();
+            let full = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(full.len()));
+            Response::from_parts(parts, truncated_body(full))
+        }
+        None => next.run(req).await,
+    };
+    add_headers(&mut r);
+    r
+}
+
+fn pairs(q: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(q.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn first<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    p.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn all<'a>(p: &'a [(String, String)], name: &str) -> Result<Vec<&'a str>, ApiError> {
+    let v: Vec<&str> = p
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if v.len() > MAX_LIST_VALUES {
+        return Err(ApiError::value_invalid(
+            name,
+            format!(
+                "{name} accepts at most {MAX_LIST_VALUES} values, {} were given",
+                v.len()
+            ),
+        ));
+    }
+    Ok(v)
+}
+
+fn int(p: &[(String, String)], name: &str) -> Result<Option<i64>, ApiError> {
+    first(p, name)
+        .map(|v| {
+            v.trim().parse::<i64>().map_err(|_| {
+                ApiError::format_invalid(name, format!("{name} must be an integer, not {v:?}"))
+            })
+        })
+        .transpose()
+}
+
+/// `+value` / `-value` / `value`. A `+` left unencoded in a URL arrives as a space: same thing.
+fn sign(v: &str) -> (bool, &str) {
+    if let Some(rest) = v.strip_prefix('-') {
+        (false, rest)
+    } else if let Some(rest) = v.strip_prefix('+').or_else(|| v.strip_prefix(' ')) {
+        (true, rest)
+    } else {
+        (true, v)
+    }
+}
+
+fn lower_query(p: &[(String, String)], name: &str) -> Option<String> {
+    first(p, name)
+        .map(|v| v.trim().to_lowercase())
+        .filter(|v| !v.is_empty())
+}
+
+fn parse_filter(p: &[(String, String)], store: &Store) -> Result<Filter, ApiError> {
+    let mut f = Filter::default();
+    for v in all(p, "user_id")? {
+        let (inc, id) = sign(v);
+        let idx = store.index_of_id(id);
+        if inc {
+            f.user_ids_include_given = true;
+            f.user_ids.include.extend(idx);
+        } else {
+            f.user_ids.exclude.extend(idx);
+        }
+    }
+    for v in all(p, "external_id")? {
+        let (inc, id) = sign(v);
+        if inc {
+            f.external_ids.include.push(id.to_string());
+        } else {
+            f.external_ids.exclude.push(id.to_string());
+        }
+    }
+    f.email_addresses = all(p, "email_address")?
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .collect();
+    f.usernames = all(p, "username")?
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .collect();
+    f.phone_numbers = all(p, "phone_number")?
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .collect();
+    // Nobody here has web3 wallets, organization memberships or external accounts.
+    let wallets = all(p, "web3_wallet")?;
+    let orgs_included = all(p, "organization_id")?.into_iter().any(|v| sign(v).0);
+    let provider_ids = all(p, "provider_user_id")?;
+    f.matches_nobody = !wallets.is_empty() || orgs_included || !provider_ids.is_empty();
+    f.query = lower_query(p, "query");
+    f.email_address_query = lower_query(p, "email_address_query");
+    f.phone_number_query = lower_query(p, "phone_number_query");
+    f.username_query = lower_query(p, "username_query");
+    f.name_query = lower_query(p, "name_query");
+    f.banned = match first(p, "banned").map(str::trim) {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(v) => {
+            return Err(ApiError::format_invalid(
+                "banned",
+                format!("banned must be true or false, not {v:?}"),
+            ));
+        }
+    };
+    f.created_at_before = int(p, "created_at_before")?;
+    f.created_at_after = int(p, "created_at_after")?;
+    f.last_active_at_before = int(p, "last_active_at_before")?;
+    f.last_active_at_after = int(p, "last_active_at_after")?;
+    // `since` is inclusive; `after` is strict.
+    if let Some(since) = int(p, "last_active_at_since")? {
+        f.last_active_at_after = Some(f.last_active_at_after.unwrap_or(i64::MIN).max(since - 1));
+    }
+    f.last_sign_in_at_before = int(p, "last_sign_in_at_before")?;
+    f.last_sign_in_at_after = int(p, "last_sign_in_at_after")?;
+    Ok(f)
+}
+
+fn parse_list(
+    p: &[(String, String)],
+    app: &AppState,
+    store: &Store,
+) -> Result<ListQuery, ApiError> {
+    let limit = match int(p, "limit")? {
+        None => 10,
+        Some(l) if (1..=500).contains(&l) => l as usize,
+        Some(l) => {
+            return Err(ApiError::value_invalid(
+                "limit",
+                format!("limit must be between 1 and 500, not {l}"),
+            ));
+        }
+    };
+    let offset = match int(p, "offset")? {
+        None => 0,
+        Some(o) if o >= 0 => o as u64,
+        Some(o) => {
+            return Err(ApiError::value_invalid(
+                "offset",
+                format!("offset must be 0 or more, not {o}"),
+            ));
+        }
+    };
+    // Clerk keeps the first order_by and ignores the rest.
+    let order = match first(p, "order_by") {
+        None => Order::default(),
+        Some(v) => {
+            let (asc, field) = sign(v);
+            let field = SortField::parse(field).ok_or_else(|| {
+                ApiError::value_invalid(
+                    "order_by",
+                    format!(
+                        "order_by {v:?} is not one of created_at, updated_at, email_address, \
+                         web3wallet, first_name, last_name, phone_number, username, \
+                         last_active_at, last_sign_in_at (with an optional + or - prefix)"
+                    ),
+                )
+            })?;
+            Order { field, desc: !asc }
+        }
+    };
+    let filter = parse_filter(p, store)?;
+    let starting_after = match first(p, "starting_after").map(str::trim) {
+        None | Some("") => None,
+        Some(_) if app.reject_cursor => return Err(ApiError::unknown_param("starting_after")),
+        Some(id) => {
+            if order.field != SortField::CreatedAt {
+                return Err(ApiError::value_invalid(
+                    "starting_after",
+                    "starting_after requires ordering by created_at (order_by omitted, \
+                     created_at, +created_at or -created_at)"
+                        .into(),
+                ));
+            }
+            if offset != 0 {
+                return Err(ApiError::value_invalid(
+                    "starting_after",
+                    "starting_after cannot be combined with a non-zero offset".into(),
+                ));
+            }
+            // An id this instance never issued is a bad cursor, not a missing list: 422.
+            Some(store.index_of_id(id).ok_or_else(|| {
+                ApiError::value_invalid(
+                    "starting_after",
+                    format!("starting_after {id:?} is not the id of a user of this instance"),
+                )
+            })?)
+        }
+    };
+    Ok(ListQuery {
+        filter,
+        order,
+        limit,
+        offset,
+        starting_after,
+    })
+}
+
+fn json_ok(v: Value) -> Response {
+    (StatusCode::OK, axum::Json(v)).into_response()
+}
+
+async fn list_users(
+    State(app): State<Shared>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = pairs(q.as_deref());
+    let store = read(&app);
+    let query = parse_list(&p, &app, &store)?;
+    let users: Vec<Value> = store.list(&query).iter().map(|u| u.to_json()).collect();
+    Ok(json_ok(Value::Array(users)))
+}
+
+async fn count_users(
+    State(app): State<Shared>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = pairs(q.as_deref());
+    let store = read(&app);
+    // Paging parameters mean nothing to a count: Clerk's SDK even forwards starting_after here.
+    let filter = parse_filter(&p, &store)?;
+    Ok(json_ok(
+        json!({"object": "total_count", "total_count": store.count(&filter)}),
+    ))
+}
+
+async fn get_user(State(app): State<Shared>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let user = read(&app).get(&id).ok_or_else(ApiError::not_found)?;
+    Ok(json_ok(user.to_json()))
+}
+
+async fn delete_user(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = write(&app).delete(&id).map_err(|_| ApiError::not_found())?;
+    Ok(json_ok(
+        json!({"object": "user", "id": id, "deleted": true}),
+    ))
+}
+
+fn body_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::body_too_large(MAX_BODY_BYTES)
+        } else {
+            ApiError::body_invalid(e.body_text())
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ApiError::body_invalid(
+            "The request body must be a JSON object.".into(),
+        )),
+        Err(e) => Err(ApiError::body_invalid(format!(
+            "The request body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+fn opt_string(m: &Map<String, Value>, name: &str) -> Result<Option<Option<String>>, ApiError> {
+    match m.get(name) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
+        Some(_) => Err(ApiError::format_invalid(
+            name,
+            format!("{name} must be a string"),
+        )),
+    }
+}
+
+fn opt_bool(m: &Map<String, Value>, name: &str) -> Result<Option<bool>, ApiError> {
+    match m.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(ApiError::format_invalid(
+            name,
+            format!("{name} must be true or false"),
+        )),
+    }
+}
+
+fn opt_object(m: &Map<String, Value>, name: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+    match m.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o.clone())),
+        Some(_) => Err(ApiError::format_invalid(
+            name,
+            format!("{name} must be an object"),
+        )),
+    }
+}
+
+fn string_list(m: &Map<String, Value>, name: &str) -> Result<Vec<String>, ApiError> {
+    let bad = || ApiError::format_invalid(name, format!("{name} must be an array of strings"));
+    match m.get(name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().map(|s| s.trim().to_string()).ok_or_else(bad))
+            .collect(),
+        Some(_) => Err(bad()),
+    }
+}
+
+fn user_fields(m: &Map<String, Value>, creating: bool) -> Result<UserFields, ApiError> {
+    let mut f = UserFields {
+        external_id: opt_string(m, "external_id")?,
+        first_name: opt_string(m, "first_name")?,
+        last_name: opt_string(m, "last_name")?,
+        username: opt_string(m, "username")?,
+        locale: opt_string(m, "locale")?,
+        banned: opt_bool(m, "banned")?,
+        delete_self_enabled: opt_bool(m, "delete_self_enabled")?,
+        create_organization_enabled: opt_bool(m, "create_organization_enabled")?,
+        ..UserFields::default()
+    };
+    if let Some(Some(pw)) = opt_string(m, "password")? {
+        if pw.chars().count() < 8 {
+            return Err(ApiError::value_invalid(
+                "password",
+                "Passwords must be 8 characters or more.".into(),
+            ));
+        }
+        f.password = true;
+    }
+    if creating {
+        f.email_addresses = string_list(m, "email_address")?;
+        f.phone_numbers = string_list(m, "phone_number")?;
+        for e in &f.email_addresses {
+            let ok = e
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'));
+            if !ok {
+                return Err(ApiError::format_invalid(
+                    "email_address",
+                    format!("{e:?} is not a valid email address"),
+                ));
+            }
+        }
+        for p in &f.phone_numbers {
+            let digits = p.strip_prefix('+').unwrap_or("");
+            if digits.len() < 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ApiError::format_invalid(
+                    "phone_number",
+                    format!("{p:?} is not a phone number in E.164 format (+15551234567)"),
+                ));
+            }
+        }
+        f.public_metadata = opt_object(m, "public_metadata")?;
+        f.private_metadata = opt_object(m, "private_metadata")?;
+        f.unsafe_metadata = opt_object(m, "unsafe_metadata")?;
+    }
+    Ok(f)
+}
+
+fn write_error(e: WriteError) -> ApiError {
+    match e {
+        WriteError::NotFound => ApiError::not_found(),
+        WriteError::Taken(param) => ApiError::identifier_exists(param),
+    }
+}
+
+async fn create_user(
+    State(app): State<Shared>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let fields = user_fields(&body_object(body)?, true)?;
+    let user = write(&app).create(fields, now_ms()).map_err(write_error)?;
+    Ok(json_ok(user.to_json()))
+}
+
+async fn update_user(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let fields = user_fields(&body_object(body)?, false)?;
+    let user = write(&app)
+        .update(&id, fields, now_ms())
+        .map_err(write_error)?;
+    Ok(json_ok(user.to_json()))
+}
