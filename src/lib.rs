@@ -83,7 +83,9 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
             commands::assets::write_man(&a.dir)?;
             Ok(Exit::Ok)
         }
-        Command::Sandbox(a) => commands::sandbox::run(&cli.global, a).await.map(|()| Exit::Ok),
+        Command::Sandbox(a) => commands::sandbox::run(&cli.global, a)
+            .await
+            .map(|()| Exit::Ok),
         Command::ExportUsers(a) => {
             let mut ctx = Context::connect(&cli.global).await?;
             ctx.argv = argv;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::part::{PartState, Paging};
+use super::part::{Paging, PartState};
 use crate::error::{Exit, fail};
 
 pub const VERSION: u32 = 1;
@@ -73,7 +73,10 @@ impl Checkpoint {
             ))
         };
         if self.version != VERSION {
-            return bad(&format!("version {} (this clerk-rl writes {VERSION})", self.version));
+            return bad(&format!(
+                "version {} (this clerk-rl writes {VERSION})",
+                self.version
+            ));
         }
         if self.parts.is_empty() {
             return bad("it lists no parts");
@@ -220,19 +223,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c");
         fs::write(&p, b"{not json").unwrap();
-        assert!(Checkpoint::load(&p).unwrap_err().to_string().contains("not a clerk-rl export checkpoint"));
+        assert!(
+            Checkpoint::load(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("not a clerk-rl export checkpoint")
+        );
         let mut cp = sample();
         cp.head = 5;
         cp.save(&p).unwrap();
-        assert!(Checkpoint::load(&p).unwrap_err().to_string().contains("damaged"));
+        assert!(
+            Checkpoint::load(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("damaged")
+        );
         let cp = sample();
         let out = Path::new("u.jsonl");
-        assert!(cp.check_matches("abc", &cp.filters.clone(), 500, out).is_ok());
-        let e = cp.check_matches("other", &cp.filters.clone(), 500, out).unwrap_err();
+        assert!(
+            cp.check_matches("abc", &cp.filters.clone(), 500, out)
+                .is_ok()
+        );
+        let e = cp
+            .check_matches("other", &cp.filters.clone(), 500, out)
+            .unwrap_err();
         assert!(e.to_string().contains("another secret key"));
         let e = cp.check_matches("abc", &[], 500, out).unwrap_err();
         assert!(e.to_string().contains("--filter banned=false"), "{e}");
-        let e = cp.check_matches("abc", &cp.filters.clone(), 100, out).unwrap_err();
+        let e = cp
+            .check_matches("abc", &cp.filters.clone(), 100, out)
+            .unwrap_err();
         assert!(e.to_string().contains("--page-size 500"));
     }
 }

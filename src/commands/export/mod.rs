@@ -28,7 +28,7 @@ use crate::error::{Exit, fail};
 use crate::http::{Client, HttpError};
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
 pub use page::{PageUser, parse_page};
-use part::{PartState, Paging, RESERVED, split};
+use part::{Paging, PartState, RESERVED, split};
 use writer::{Msg, Outcome, Output, Writer, finish_file, open_truncated};
 
 /// Most concurrent page streams `--concurrency 0` (auto) picks.
@@ -200,7 +200,8 @@ async fn count(ctx: &Context, filters: &[(String, String)]) -> anyhow::Result<Op
         Ok((_, n)) => Ok(Some(n)),
         // A server without the count endpoint still exports; only the progress total is lost.
         Err(HttpError::Clerk(e)) if e.status == 404 || e.status == 405 => {
-            ctx.ui.warn("the server has no /v1/users/count; no total or ETA");
+            ctx.ui
+                .warn("the server has no /v1/users/count; no total or ETA");
             Ok(None)
         }
         Err(e) => Err(e.into()),
@@ -236,10 +237,7 @@ async fn dry_run(ctx: &Context, job: &Job) -> anyhow::Result<Exit> {
         t.add_row(vec!["users".to_string(), users.to_string()]);
         t.add_row(vec![
             "requests".to_string(),
-            format!(
-                "{requests} ({pages} pages of {} + 1 count)",
-                job.page_size
-            ),
+            format!("{requests} ({pages} pages of {} + 1 count)", job.page_size),
         ]);
         t.add_row(vec!["budget".to_string(), budget.describe()]);
         t.add_row(vec![
@@ -435,9 +433,11 @@ async fn fetch_all(
                 return Ok(());
             }
             if pages == 1 {
-                let streams = streams_for(ctx, &job, concurrency, latency, total, state.users);
+                let pages_left =
+                    total.map(|t| t.saturating_sub(state.users) / job.page_size as u64);
+                let streams = streams_for(ctx, concurrency, latency, pages_left);
                 if streams > 1
-                    && let Some(new_parts) = replan(ctx, &job, state, streams).await?
+                    && let Some(new_parts) = replan(ctx, &job, state, streams, pages_left).await?
                 {
                     if tx.send(Msg::Replan(new_parts.clone())).await.is_err() {
                         return Ok(());
@@ -567,7 +567,7 @@ async fn switch_to_offset(
         *p = Paging::Offset;
         first
     };
-    state.to_offset();
+    state.use_offset();
     if first {
         client.ui().line(&format!(
             "note: the server does not page by starting_after ({why}; an older API version?); paging by offset instead, with overlapping pages and duplicates dropped by id"
@@ -580,11 +580,9 @@ async fn switch_to_offset(
 /// How many concurrent streams the budget can use, from the first page's latency.
 fn streams_for(
     ctx: &Context,
-    job: &Job,
     concurrency: usize,
     latency: Duration,
-    total: Option<u64>,
-    done_users: u64,
+    pages_left: Option<u64>,
 ) -> usize {
     let wanted = match concurrency {
         1 => return 1,
@@ -597,16 +595,10 @@ fn streams_for(
         }
         n => n,
     };
-    match total {
+    match pages_left {
         // Not worth splitting what a few pages finish.
-        Some(t) => {
-            let pages_left = t.saturating_sub(done_users) / job.page_size as u64;
-            if pages_left < 2 {
-                1
-            } else {
-                wanted.min(pages_left as usize)
-            }
-        }
+        Some(p) if p < 2 => 1,
+        Some(p) => wanted.min(p as usize),
         None => wanted,
     }
 }
@@ -618,6 +610,7 @@ async fn replan(
     job: &Job,
     first: &PartState,
     streams: usize,
+    pages_left: Option<u64>,
 ) -> anyhow::Result<Option<Vec<PartState>>> {
     let Some(lo) = first.last_created_at else {
         return Ok(None);
@@ -626,17 +619,20 @@ async fn replan(
     q.push(("limit".into(), "1".into()));
     q.push(("order_by".into(), "-created_at".into()));
     let url = ctx.client.url("/v1/users", &q);
-    let (_, newest) = ctx
-        .client
-        .get_with(&url, |r| parse_page(&r.body))
-        .await?;
+    let (_, newest) = ctx.client.get_with(&url, |r| parse_page(&r.body)).await?;
     let Some(hi) = newest.first().map(|u| u.created_at) else {
         return Ok(None);
     };
     if hi <= lo {
         return Ok(None);
     }
-    let parts = split(first, lo, hi + 1, streams * 4);
+    // More parts than streams even out uneven sign-up rates over time, but each part ends with
+    // one short page of its own: keep parts to several pages each.
+    let n = match pages_left {
+        Some(p) => (streams * 4).min((p as usize / 4).max(streams)),
+        None => streams * 4,
+    };
+    let parts = split(first, lo, hi + 1, n);
     Ok((parts.len() > 1).then_some(parts))
 }
 
@@ -680,8 +676,7 @@ fn resume_command(argv: &[String]) -> String {
 
 fn shell_quote(s: &str) -> String {
     if !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
     {
         s.to_string()

@@ -120,12 +120,18 @@ mod tests {
     fn defects_fail_the_whole_page() {
         for (body, why) in [
             (&br#"{"errors":[]}"#[..], "not an array"),
-            (br#"[{"id":"user_1","created_at":1},"#, "not a complete JSON array"),
+            (
+                br#"[{"id":"user_1","created_at":1},"#,
+                "not a complete JSON array",
+            ),
             (br#"[{"created_at":1}]"#, "has no id"),
             (br#"[{"id":"","created_at":1}]"#, "has no id"),
             (br#"[{"id":7,"created_at":1}]"#, "has no id"),
             (br#"[{"id":"user_1"}]"#, "no integer created_at"),
-            (br#"[{"id":"user_1","created_at":"yesterday"}]"#, "no integer created_at"),
+            (
+                br#"[{"id":"user_1","created_at":"yesterday"}]"#,
+                "no integer created_at",
+            ),
             (br#"[1]"#, "not a JSON object"),
             (b"", "not a complete JSON array"),
         ] {

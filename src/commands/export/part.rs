@@ -123,7 +123,7 @@ impl PartState {
                     continue;
                 }
                 Some(last) if u.created_at == last => {
-                    if self.tie_ids.iter().any(|t| *t == u.id) {
+                    if self.tie_ids.contains(&u.id) {
                         acc.duplicates += 1;
                         continue;
                     }
@@ -156,7 +156,7 @@ impl PartState {
     }
 
     /// Switch this part to offset paging: the rows seen so far become the offset.
-    pub fn to_offset(&mut self) {
+    pub fn use_offset(&mut self) {
         self.cursor = None;
     }
 }
@@ -255,7 +255,11 @@ mod tests {
         let q = p.query(&[], None, None, 5, Paging::Cursor);
         assert!(has(&q, "created_at_after", "99"));
         // An inclusive server sends 99 and 200 too: both are trimmed.
-        let a = p.accept(&[u("x", 99), u("y", 100), u("z", 199), u("w", 200)], 5, Paging::Cursor);
+        let a = p.accept(
+            &[u("x", 99), u("y", 100), u("z", 199), u("w", 200)],
+            5,
+            Paging::Cursor,
+        );
         assert_eq!(a.kept, vec![1, 2]);
         assert_eq!(a.outside, 2);
         assert!(p.done);

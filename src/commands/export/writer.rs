@@ -15,7 +15,7 @@ use indicatif::ProgressBar;
 use tokio::sync::mpsc::Receiver;
 
 use super::checkpoint::{Checkpoint, PartCheckpoint, sync_dir};
-use super::part::{PartState, Paging};
+use super::part::{Paging, PartState};
 
 /// Checkpoints are written at most this often (and whenever a part ends).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);

@@ -1,0 +1,755 @@
+//! `clerk-rl export-users` run as a user would, against the sandbox over 127.0.0.1: exact sets of
+//! users, ties on page and part boundaries, sign-ups during the export, the offset fallback,
+//! resume after kills and Ctrl-C, closed stdout, bad input, and injected faults.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clerk_rl::budget::{Budget, Plan};
+use clerk_rl::sandbox::{self, Sandbox, SandboxConfig};
+use common::{KEY, Run, cmd};
+use serde_json::Value;
+
+async fn sandbox_with(users: u64, rate: &str, tweak: impl FnOnce(&mut SandboxConfig)) -> Sandbox {
+    let budget = Budget::new(Plan::Free, Some(rate.parse().unwrap()), None);
+    let mut cfg = SandboxConfig::new(budget);
+    cfg.users = users;
+    cfg.seed = 7;
+    cfg.accept_keys.push(KEY.to_string());
+    tweak(&mut cfg);
+    sandbox::start(cfg).await.unwrap()
+}
+
+/// Every user the sandbox holds, read independently of clerk-rl (offset pages, newest first).
+async fn all_ids(sb: &Sandbox) -> Vec<(i64, String)> {
+    let http = reqwest::Client::new();
+    let mut out = Vec::new();
+    let mut offset = 0;
+    loop {
+        let url = format!(
+            "{}/v1/users?limit=500&offset={offset}&order_by=%2Bcreated_at",
+            sb.url()
+        );
+        let page: Vec<Value> = serde_json::from_slice(
+            &http
+                .get(url)
+                .bearer_auth(sb.key())
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        for u in &page {
+            out.push((
+                u["created_at"].as_i64().unwrap(),
+                u["id"].as_str().unwrap().to_string(),
+            ));
+        }
+        if page.len() < 500 {
+            return out;
+        }
+        offset += 500;
+    }
+}
+
+/// The users of a JSON Lines export: (created_at, id), with every line checked to be valid JSON.
+fn parse_export(text: &str) -> Vec<(i64, String)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let v: Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("line {} is not JSON ({e}): {l:.200}", i + 1));
+            (
+                v["created_at"].as_i64().unwrap(),
+                v["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The export holds exactly the expected users, once each, in created_at order.
+fn assert_exact(got: &[(i64, String)], want: &[(i64, String)]) {
+    let ids: HashSet<&String> = got.iter().map(|(_, id)| id).collect();
+    assert_eq!(ids.len(), got.len(), "duplicates in the export");
+    let want_ids: HashSet<&String> = want.iter().map(|(_, id)| id).collect();
+    let missing: Vec<_> = want_ids.difference(&ids).take(5).collect();
+    let extra: Vec<_> = ids.difference(&want_ids).take(5).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
+    assert!(
+        got.windows(2).all(|w| w[0].0 <= w[1].0),
+        "the export is not in created_at order"
+    );
+}
+
+fn export_cmd(sb: &Sandbox, args: &[&str]) -> Command {
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url())
+        .arg("export-users")
+        .args(args);
+    c
+}
+
+async fn run_export(sb: &Sandbox, args: &[&str]) -> Run {
+    let mut c = export_cmd(sb, args);
+    tokio::task::spawn_blocking(move || Run::from(c.output().unwrap()))
+        .await
+        .unwrap()
+}
+
+fn user_list_requests(sb: &Sandbox) -> usize {
+    sb.log().iter().filter(|e| e.path == "/v1/users").count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn small_instance_exact_set_one_request_per_page_plus_count() {
+    let sb = sandbox_with(7, "1000/1s", |_| {}).await;
+    let r = run_export(
+        &sb,
+        &[
+            "--page-size",
+            "3",
+            "--rate",
+            "1000/1s",
+            "--concurrency",
+            "1",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let log = sb.log();
+    assert_exact(&parse_export(&r.stdout), &all_ids(&sb).await);
+    // 3 + 3 + 1: the short page ends it. One count, no count per page.
+    assert_eq!(log.iter().filter(|e| e.path == "/v1/users").count(), 3);
+    assert_eq!(
+        log.iter().filter(|e| e.path == "/v1/users/count").count(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_user_is_written_byte_for_byte_as_the_server_sent_it() {
+    let sb = sandbox_with(5, "1000/1s", |_| {}).await;
+    let r = run_export(&sb, &["--rate", "1000/1s"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let http = reqwest::Client::new();
+    let body = http
+        .get(format!(
+            "{}/v1/users?limit=500&order_by=%2Bcreated_at",
+            sb.url()
+        ))
+        .bearer_auth(sb.key())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let raws: Vec<&serde_json::value::RawValue> = serde_json::from_str(&body).unwrap();
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), raws.len());
+    for (l, raw) in lines.iter().zip(&raws) {
+        assert_eq!(*l, raw.get());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_pages_with_ties_on_page_boundaries() {
+    let sb = sandbox_with(1000, "2000/1s", |_| {}).await;
+    let r = run_export(
+        &sb,
+        &[
+            "--page-size",
+            "7",
+            "--rate",
+            "2000/1s",
+            "--no-count",
+            "--concurrency",
+            "1",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(user_list_requests(&sb), 1000 / 7 + 1, "{}", r.stderr);
+    let want = all_ids(&sb).await;
+    // The sandbox makes runs of users share a millisecond; small pages cut through them.
+    let ties = want.windows(2).filter(|w| w[0].0 == w[1].0).count();
+    assert!(
+        ties > 20,
+        "the sandbox should generate shared milliseconds ({ties})"
+    );
+    assert_exact(&parse_export(&r.stdout), &want);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_parts_write_every_user_once_in_order() {
+    let sb = sandbox_with(2000, "5000/1s", |_| {}).await;
+    let want = all_ids(&sb).await;
+    for conc in ["2", "4", "9"] {
+        let r = run_export(
+            &sb,
+            &[
+                "--page-size",
+                "5",
+                "--rate",
+                "5000/1s",
+                "--concurrency",
+                conc,
+                "-v",
+            ],
+        )
+        .await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("parts over"),
+            "no split with --concurrency {conc}: {}",
+            r.stderr
+        );
+        assert_exact(&parse_export(&r.stdout), &want);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_parts_into_a_file() {
+    let sb = sandbox_with(1500, "5000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.jsonl");
+    let r = run_export(
+        &sb,
+        &[
+            "--page-size",
+            "10",
+            "--rate",
+            "5000/1s",
+            "--concurrency",
+            "4",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_exact(&parse_export(&common::read(&out)), &all_ids(&sb).await);
+    // Nothing left behind: no partial file, no checkpoint, no spill folder.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("users.jsonl")]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_reach_the_count_and_every_page() {
+    let sb = sandbox_with(600, "2000/1s", |_| {}).await;
+    let r = run_export(
+        &sb,
+        &[
+            "--filter",
+            "banned=true",
+            "--page-size",
+            "5",
+            "--rate",
+            "2000/1s",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        !lines.is_empty(),
+        "the sandbox should hold some banned users"
+    );
+    assert!(lines.iter().all(|u| u["banned"] == true));
+    for e in sb.log() {
+        if e.path.starts_with("/v1/users") {
+            assert!(e.query.contains("banned=true"), "{} {}", e.path, e.query);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_ups_during_the_export_are_included_and_deletions_shift_nothing() {
+    // 20 pages at 20 requests per second: about a second to add and remove users in.
+    let sb = sandbox_with(200, "20/1s", |_| {}).await;
+    let before = all_ids(&sb).await;
+    let mut c = export_cmd(&sb, &["--page-size", "10", "--rate", "20/1s", "--no-count"]);
+    let child = tokio::task::spawn_blocking(move || Run::from(c.output().unwrap()));
+    // Wait for the export to be a few pages in.
+    let t0 = Instant::now();
+    while user_list_requests(&sb) < 3 {
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let http = reqwest::Client::new();
+    let mut added = Vec::new();
+    for i in 0..3 {
+        let u: Value = http
+            .post(format!("{}/v1/users", sb.url()))
+            .bearer_auth(KEY)
+            .json(&serde_json::json!({"first_name": format!("New{i}"), "email_address": [format!("new{i}@example.com")]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        added.push(u["id"].as_str().unwrap().to_string());
+    }
+    // Delete one user the export has already passed and one it has not reached.
+    let early = &before[2].1;
+    let late = &before[150].1;
+    for id in [early, late] {
+        let s = http
+            .delete(format!("{}/v1/users/{id}", sb.url()))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(s, 200);
+    }
+    let r = child.await.unwrap();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = parse_export(&r.stdout);
+    let ids: HashSet<String> = got.iter().map(|(_, id)| id.clone()).collect();
+    assert_eq!(ids.len(), got.len());
+    for id in &added {
+        assert!(ids.contains(id), "the sign-up {id} is missing");
+    }
+    assert!(
+        ids.contains(early),
+        "a user written before its deletion stays written"
+    );
+    assert!(!ids.contains(late));
+    // Every other user is there exactly once.
+    for (_, id) in &before {
+        if id != late {
+            assert!(ids.contains(id), "{id} was skipped");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn falls_back_to_offset_paging_when_the_cursor_is_rejected() {
+    let sb = sandbox_with(300, "2000/1s", |c| c.reject_cursor = true).await;
+    let want = all_ids(&sb).await;
+    for conc in ["1", "3"] {
+        let r = run_export(
+            &sb,
+            &[
+                "--page-size",
+                "5",
+                "--rate",
+                "2000/1s",
+                "--concurrency",
+                conc,
+            ],
+        )
+        .await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("paging by offset instead"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(
+            r.stderr.matches("note:").count(),
+            1,
+            "one note, not one per page"
+        );
+        assert!(r.stderr.contains("offset (fallback)"), "{}", r.stderr);
+        assert_exact(&parse_export(&r.stdout), &want);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn faults_end_in_the_exact_set_of_users() {
+    let spec = "500:0.08,503:0.05,reset:0.05,truncate:0.05";
+    let sb = sandbox_with(400, "5000/1s", |c| {
+        c.faults = spec.parse().unwrap();
+    })
+    .await;
+    let r = run_export(
+        &sb,
+        &[
+            "--page-size",
+            "20",
+            "--rate",
+            "5000/1s",
+            "--max-retries",
+            "10",
+            "--timeout",
+            "5s",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let faults = sb.log().iter().filter(|e| e.fault.is_some()).count();
+    assert!(
+        faults >= 2,
+        "the sandbox should have injected faults ({faults})"
+    );
+    // The same seed without faults holds the same users: that is the truth to compare with.
+    let truth = sandbox_with(400, "5000/1s", |_| {}).await;
+    assert_exact(&parse_export(&r.stdout), &all_ids(&truth).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closed_stdout_stops_fetching_at_once_and_exits_0() {
+    let sb = sandbox_with(5000, "50/1s", |_| {}).await;
+    let mut c = export_cmd(&sb, &["--page-size", "10", "--rate", "50/1s", "--no-count"]);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let mut child = c.spawn().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        for _ in 0..3 {
+            line.clear();
+            out.read_line(&mut line).unwrap();
+            assert!(line.starts_with('{'));
+        }
+        drop(out);
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        (child.wait().unwrap().code(), err)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    // 500 pages would be needed; it must stop within a few.
+    let n = user_list_requests(&sb);
+    assert!(n <= 4, "{n} page requests after stdout closed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_counts_once_and_estimates() {
+    let sb = sandbox_with(1234, "1000/1s", |_| {}).await;
+    let r = run_export(
+        &sb,
+        &[
+            "--dry-run",
+            "--json",
+            "--page-size",
+            "100",
+            "--rate",
+            "10/1s",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["users"], 1234);
+    assert_eq!(j["pages"], 13);
+    assert_eq!(j["requests"], 14);
+    // 14 requests at 10/s with the first 10 at once: 0.4 s.
+    assert!((j["least_time_s"].as_f64().unwrap() - 0.4).abs() < 1e-9);
+    assert_eq!(sb.log().len(), 1);
+}
+
+/// Wait until the running export's checkpoint records `at_least` users. The export must be slow
+/// enough (a low --rate) to still be running then.
+fn wait_for_checkpoint_users(child: &mut std::process::Child, path: &Path, at_least: u64) {
+    let t0 = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the export ended ({status}) before its checkpoint held {at_least} users");
+        }
+        if let Ok(text) = std::fs::read_to_string(path)
+            && let Ok(v) = serde_json::from_str::<Value>(&text)
+            && v["users"].as_u64().unwrap_or(0) >= at_least
+        {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "no progress in {}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_then_resumed_holds_every_user_once() {
+    let sb = sandbox_with(300, "10/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.jsonl");
+    let ckpt = dir.path().join("users.jsonl.checkpoint");
+    let args = [
+        "--page-size",
+        "10",
+        "--rate",
+        "10/1s",
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    for at in [20, 120] {
+        let mut c = export_cmd(&sb, &args);
+        if at > 20 {
+            c.arg("--resume");
+        }
+        let ckpt = ckpt.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut child = c
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            wait_for_checkpoint_users(&mut child, &ckpt, at);
+            child.kill().unwrap();
+            child.wait().unwrap();
+        })
+        .await
+        .unwrap();
+        assert!(!out.exists(), "the output appears only when complete");
+    }
+    let mut resume_args = args.to_vec();
+    resume_args.push("--resume");
+    let r = run_export(&sb, &resume_args).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("resuming the export"), "{}", r.stderr);
+    assert_exact(&parse_export(&common::read(&out)), &all_ids(&sb).await);
+    assert!(!ckpt.exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_concurrent_export_resumes_with_its_parts() {
+    let sb = sandbox_with(600, "20/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("u.jsonl");
+    let ckpt = dir.path().join("u.jsonl.checkpoint");
+    let args = [
+        "--page-size",
+        "10",
+        "--rate",
+        "20/1s",
+        "--concurrency",
+        "3",
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    let mut c = export_cmd(&sb, &args);
+    let ck = ckpt.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut child = c
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_checkpoint_users(&mut child, &ck, 150);
+        child.kill().unwrap();
+        child.wait().unwrap();
+    })
+    .await
+    .unwrap();
+    let cp: Value = serde_json::from_str(&common::read(&ckpt)).unwrap();
+    assert!(
+        cp["parts"].as_array().unwrap().len() > 1,
+        "the export should have split"
+    );
+    let mut resume_args = args.to_vec();
+    resume_args.push("--resume");
+    let r = run_export(&sb, &resume_args).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_exact(&parse_export(&common::read(&out)), &all_ids(&sb).await);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_saves_a_checkpoint_and_the_printed_command_resumes() {
+    let sb = sandbox_with(300, "10/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.jsonl");
+    let ckpt = dir.path().join("users.jsonl.checkpoint");
+    let mut c = export_cmd(
+        &sb,
+        &[
+            "--page-size",
+            "10",
+            "--rate",
+            "10/1s",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    );
+    let ck = ckpt.clone();
+    let r = tokio::task::spawn_blocking(move || {
+        let mut child = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_checkpoint_users(&mut child, &ck, 50);
+        let s = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(s.success());
+        Run::from(child.wait_with_output().unwrap())
+    })
+    .await
+    .unwrap();
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    let line = r
+        .stderr
+        .lines()
+        .skip_while(|l| !l.contains("Resume with:"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no resume command in {}", r.stderr))
+        .trim()
+        .to_string();
+    assert!(
+        line.starts_with("clerk-rl ") && line.ends_with("--resume"),
+        "{line}"
+    );
+    // Run the printed command as printed (through a shell), with our binary as clerk-rl.
+    let bin_dir = Path::new(common::bin()).parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut sh = cmd();
+    sh.env("CLERK_API_URL", sb.url()).env("PATH", path);
+    let mut shell = Command::new("sh");
+    shell.arg("-c").arg(&line);
+    for (k, v) in sh.get_envs() {
+        match v {
+            Some(v) => shell.env(k, v),
+            None => shell.env_remove(k),
+        };
+    }
+    let r = tokio::task::spawn_blocking(move || Run::from(shell.output().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_exact(&parse_export(&common::read(&out)), &all_ids(&sb).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_one_clear_line_and_exit_2() {
+    let sb = sandbox_with(10, "1000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.jsonl");
+    let o = out.to_str().unwrap();
+    let missing = dir.path().join("nope/users.jsonl");
+    std::fs::write(&out, "precious\n").unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--page-size", "0"], "page-size"),
+        (vec!["--page-size", "501"], "page-size"),
+        (
+            vec!["--output", missing.to_str().unwrap()],
+            "does not exist",
+        ),
+        (
+            vec!["--output", dir.path().to_str().unwrap()],
+            "is a folder",
+        ),
+        (vec!["--output", o], "already exists"),
+        (vec!["--output", o, "--resume"], "no checkpoint"),
+        (vec!["--resume"], "--output"),
+        (vec!["--filter", "nonsense"], "KEY=VALUE"),
+        (vec!["--filter", "offset=5"], "set by export-users itself"),
+        (
+            vec!["--filter", "created_at_after=yesterday"],
+            "Unix milliseconds",
+        ),
+    ];
+    for (args, want) in cases {
+        let r = run_export(&sb, &args).await;
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(want), "{args:?}: {}", r.stderr);
+    }
+    assert_eq!(
+        common::read(&out),
+        "precious\n",
+        "an existing file is never touched"
+    );
+    assert!(
+        sb.log().is_empty(),
+        "bad input must be refused before any request"
+    );
+    // --force replaces it.
+    let r = run_export(&sb, &["--output", o, "--force"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(common::read(&out).lines().count(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checkpoint_for_other_filters_or_another_instance_is_refused() {
+    let sb = sandbox_with(100, "5/1s", |c| {
+        c.accept_keys
+            .push("sk_test_OTHERinstance000000000000000".into())
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("u.jsonl");
+    let o = out.to_str().unwrap();
+    // Make an unfinished export: kill it after its first checkpoint.
+    let mut c = export_cmd(&sb, &["--page-size", "5", "--rate", "5/1s", "--output", o]);
+    let ck = dir.path().join("u.jsonl.checkpoint");
+    tokio::task::spawn_blocking(move || {
+        let mut child = c
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_checkpoint_users(&mut child, &ck, 5);
+        child.kill().unwrap();
+        child.wait().unwrap();
+    })
+    .await
+    .unwrap();
+    let r = run_export(&sb, &["--page-size", "5", "--output", o]).await;
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--resume") && r.stderr.contains("--force"),
+        "{}",
+        r.stderr
+    );
+    let r = run_export(
+        &sb,
+        &[
+            "--page-size",
+            "5",
+            "--output",
+            o,
+            "--resume",
+            "--filter",
+            "banned=true",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("other filters"), "{}", r.stderr);
+    let mut c = export_cmd(&sb, &["--page-size", "5", "--output", o, "--resume"]);
+    c.env("CLERK_SECRET_KEY", "sk_test_OTHERinstance000000000000000");
+    let r = Run::from(c.output().unwrap());
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("another secret key"), "{}", r.stderr);
+    // A damaged checkpoint is refused too, with the way out.
+    std::fs::write(dir.path().join("u.jsonl.checkpoint"), "{\"version\":1").unwrap();
+    let r = run_export(&sb, &["--page-size", "5", "--output", o, "--resume"]).await;
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+}
