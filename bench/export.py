@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Benchmark `clerk-rl export-users` against `clerk-rl sandbox` (release builds, loopback).
+
+For each sandbox algorithm (fixed, sliding, bucket) limiting at the same budget as the client:
+requests sent, 429s, elapsed time against the least the budget allows for that many requests,
+and the client's peak RSS and CPU time. Then peak RSS and CPU exporting 1,000,000 users with a
+budget that does not bind. Then, side by side on one sandbox budget, the approach most guides
+show (the official Node SDK's getUserList, pages of 100, a fixed 200 ms pause, retry on 429).
+
+Usage: bench/export.py [--quick]     (figures go to stdout as Markdown; paste them in README)
+Needs: cargo, GNU time (/usr/bin/time), and for the SDK run `npm ci` in tests/node.
+"""
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "clerk-rl")
+QUICK = "--quick" in sys.argv
+
+
+def build():
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+
+
+class Sandbox:
+    """`clerk-rl sandbox` in its own process; the first two stdout lines give URL and key."""
+
+    def __init__(self, users, rate, algorithm="sliding", burst=None, extra=()):
+        self.log = tempfile.NamedTemporaryFile(prefix="clerk-rl-bench-log-", delete=False).name
+        args = [BIN, "--rate", rate]
+        if burst:
+            args += ["--burst", str(burst)]
+        args += ["sandbox", "--users", str(users), "--algorithm", algorithm,
+                 "--request-log", self.log, *extra]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        env = {}
+        for _ in range(2):
+            k, v = self.proc.stdout.readline().strip().split("=", 1)
+            env[k] = v
+        self.url, self.key = env["CLERK_API_URL"], env["CLERK_SECRET_KEY"]
+
+    def requests(self):
+        with open(self.log) as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        os.unlink(self.log)
+
+
+def timed(args, env):
+    """Run under GNU time: (exit code, stdout, stderr, peak RSS MB, CPU s, wall s)."""
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-v", *args], env=env, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
+    user = float(re.search(r"User time \(seconds\): ([\d.]+)", p.stderr).group(1))
+    sys_ = float(re.search(r"System time \(seconds\): ([\d.]+)", p.stderr).group(1))
+    return p.returncode, p.stdout, p.stderr, rss, user + sys_, wall
+
+
+def client_env(sb):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLERK_")}
+    env["CLERK_API_URL"] = sb.url
+    env["CLERK_SECRET_KEY"] = sb.key
+    return env
+
+
+def summary_json(stderr):
+    for line in reversed(stderr.splitlines()):
+        if line.startswith("{") and '"http"' in line:
+            return json.loads(line)
+    raise SystemExit("no JSON summary in:\n" + stderr[-2000:])
+
+
+def export(sb, rate, burst=None, extra=()):
+    out = tempfile.NamedTemporaryFile(prefix="clerk-rl-bench-", suffix=".jsonl", delete=False).name
+    os.unlink(out)
+    args = [BIN, "--rate", rate, "--json", "--no-progress"]
+    if burst:
+        args += ["--burst", str(burst)]
+    args += ["export-users", "--output", out, *extra]
+    code, _, err, rss, cpu, wall = timed(args, client_env(sb))
+    if code != 0:
+        raise SystemExit(f"export failed ({code}):\n{err[-2000:]}")
+    with open(out, "rb") as f:
+        lines = sum(1 for _ in f)
+    os.unlink(out)
+    return summary_json(err), rss, cpu, wall, lines
+
+
+def least_time(requests, limit, window_s, burst):
+    return max(0, requests - burst) * window_s / limit
+
+
+def budget_runs():
+    users = 20_000 if QUICK else 100_000
+    limit, window = 50, 1.0
+    rate = f"{limit}/1s"
+    rows = []
+    for algo in ["fixed", "sliding", "bucket"]:
+        # The bucket's capacity equals the limit: the client's strict window is safe against it.
+        sb = Sandbox(users, rate, algo, burst=limit if algo == "bucket" else None)
+        try:
+            s, rss, cpu, wall, lines = export(sb, rate)
+            log = sb.requests()
+        finally:
+            sb.stop()
+        req = s["http"]["requests"]
+        server_429 = sum(1 for e in log if e["status"] == 429)
+        least = least_time(req, limit, window, limit)
+        elapsed = s["http"]["elapsed_s"]
+        rows.append((algo, users, lines, req, math.ceil(users / 500) + 2, server_429, elapsed, least,
+                     (elapsed - least) / least * 100, rss, cpu))
+    print(f"### Budget use: {users:,} users, client and sandbox both at {rate}\n")
+    print("| sandbox algorithm | users written | requests (target ceil(n/500)+2) | 429s | elapsed | least the budget allows | over least | peak RSS | CPU |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for algo, users, lines, req, target, n429, el, least, over, rss, cpu in rows:
+        print(f"| {algo} | {lines:,} | {req} ({target}) | {n429} | {el:.2f} s | {least:.2f} s | {over:+.1f}% | {rss:.1f} MB | {cpu:.2f} s |")
+    print()
+
+
+def million():
+    users = 200_000 if QUICK else 1_000_000
+    rate = "100000/1s"
+    sb = Sandbox(users, rate)
+    try:
+        s, rss, cpu, wall, lines = export(sb, rate, extra=["--concurrency", "1"])
+    finally:
+        sb.stop()
+    print(f"### Memory and CPU: {users:,} users (budget not binding)\n")
+    print("| users written | requests | elapsed | peak RSS | CPU (user+sys) | CPU per 100k users |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {lines:,} | {s['http']['requests']} | {s['http']['elapsed_s']:.2f} s | {rss:.1f} MB | {cpu:.2f} s | {cpu / users * 100_000:.3f} s |")
+    print()
+
+
+SDK_SCRIPT = r"""
+import { createClerkClient } from '@clerk/backend';
+const clerk = createClerkClient({ secretKey: process.env.CLERK_SECRET_KEY, apiUrl: process.env.CLERK_API_URL });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let offset = 0, users = 0, r429 = 0;
+const t0 = Date.now();
+for (;;) {
+  let page;
+  try {
+    page = await clerk.users.getUserList({ limit: 100, offset, orderBy: '+created_at' });
+  } catch (e) {
+    if (e.status === 429) { r429++; await sleep((e.retryAfter ?? 1) * 1000); continue; }
+    throw e;
+  }
+  users += page.data.length;
+  if (page.data.length < 100) break;
+  offset += 100;
+  await sleep(200);
+}
+console.log(JSON.stringify({ users, r429, elapsed_s: (Date.now() - t0) / 1000 }));
+"""
+
+
+def side_by_side():
+    users = 2_000 if QUICK else 10_000
+    rate = "100/10s"
+    node_dir = os.path.join(ROOT, "tests", "node")
+    if not os.path.isdir(os.path.join(node_dir, "node_modules", "@clerk")):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=node_dir, check=True)
+    script = os.path.join(node_dir, ".bench-sdk-export.mjs")
+    with open(script, "w") as f:
+        f.write(SDK_SCRIPT)
+    try:
+        sb = Sandbox(users, rate)
+        try:
+            t0 = time.monotonic()
+            p = subprocess.run(["node", script], env=client_env(sb), capture_output=True, text=True, cwd=node_dir)
+            if p.returncode != 0:
+                raise SystemExit("SDK export failed:\n" + p.stderr[-2000:])
+            sdk = json.loads(p.stdout.strip().splitlines()[-1])
+            sdk_req = len(sb.requests())
+        finally:
+            sb.stop()
+        sb = Sandbox(users, rate)
+        try:
+            s, rss, cpu, wall, lines = export(sb, rate)
+            ours_429 = sum(1 for e in sb.requests() if e["status"] == 429)
+        finally:
+            sb.stop()
+    finally:
+        os.unlink(script)
+    print(f"### Side by side: {users:,} users, sandbox at {rate} (Clerk's documented development limit)\n")
+    print("| approach | users | requests | 429s | elapsed |")
+    print("|---|---|---|---|---|")
+    print(f"| official Node SDK getUserList, pages of 100, 200 ms pause, retry on 429 | {sdk['users']:,} | {sdk_req} | {sdk['r429']} | {sdk['elapsed_s']:.1f} s |")
+    print(f"| clerk-rl export-users --rate {rate} | {lines:,} | {s['http']['requests']} | {ours_429} | {s['http']['elapsed_s']:.1f} s |")
+    print()
+
+
+if __name__ == "__main__":
+    build()
+    budget_runs()
+    million()
+    side_by_side()
