@@ -122,12 +122,24 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
         stats: Stats::default(),
     };
     let window_size = args.concurrency as usize * WINDOW_PER_STREAM;
-    let mut window: Vec<String> = Vec::with_capacity(window_size);
+    let mut pending = Vec::<String>::new().into_iter();
     let mut ended = false;
     while !ended {
+        // A window holds exactly `window_size` ids not met before (a multiple of 100), so that
+        // without cache hits every request but the very last carries 100 ids.
+        let mut window: Vec<String> = Vec::with_capacity(window_size);
         while window.len() < window_size {
+            if let Some(id) = pending.next() {
+                if run.seen.insert(digest(&id)) {
+                    window.push(id);
+                } else {
+                    run.stats.duplicates += 1;
+                    run.bar.inc(1);
+                }
+                continue;
+            }
             match rx.recv().await {
-                Some(Ok(chunk)) => window.extend(chunk),
+                Some(Ok(chunk)) => pending = chunk.into_iter(),
                 Some(Err(e)) => return Err(fail(Exit::Other, e)),
                 None => {
                     ended = true;
@@ -138,7 +150,7 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
         if window.is_empty() {
             continue;
         }
-        match run.window(std::mem::take(&mut window), &mut out).await {
+        match run.window(window, &mut out).await {
             Ok(()) => {}
             // `| head`: the reader has what it wanted. Stop quietly, spend nothing more.
             Err(e) if is_broken_pipe(&e) => {
@@ -221,17 +233,12 @@ fn digest(id: &str) -> u128 {
 }
 
 impl Run<'_> {
-    /// Resolve one window of ids (input order, duplicates included) and write its users.
-    async fn window(&mut self, ids: Vec<String>, out: &mut output::Output) -> anyhow::Result<()> {
-        let mut uniq: Vec<String> = Vec::with_capacity(ids.len());
-        for id in ids {
-            if self.seen.insert(digest(&id)) {
-                uniq.push(id);
-            } else {
-                self.stats.duplicates += 1;
-                self.bar.inc(1);
-            }
-        }
+    /// Resolve one window of ids (input order, each new to this run) and write its users.
+    async fn window(
+        &mut self,
+        mut uniq: Vec<String>,
+        out: &mut output::Output,
+    ) -> anyhow::Result<()> {
         self.stats.ids += uniq.len() as u64;
         let mut found: Vec<Option<Vec<u8>>> = vec![None; uniq.len()];
 
