@@ -297,6 +297,7 @@ pub struct CacheUrlArg {
     #[arg(
         long = "cache",
         env = "CLERK_RL_CACHE",
+        hide_env_values = true,
         value_name = "redis://HOST:PORT/DB"
     )]
     pub url: Option<String>,

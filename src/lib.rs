@@ -97,7 +97,7 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
         }
         Command::BatchGet(a) => {
             // Input, output and the Redis URL are checked before the key is even looked at.
-            let prepared = commands::batch_get::prepare(a)?;
+            let prepared = commands::batch_get::prepare(&cli.global, a)?;
             let ctx = Context::connect(&cli.global).await?;
             let result = interruptible(&ctx, commands::batch_get::run(&ctx, a, prepared)).await;
             ctx.close().await;

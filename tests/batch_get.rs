@@ -1155,3 +1155,45 @@ async fn a_hundred_thousand_ids_stream_through_in_bounded_memory() {
         .collect();
     assert_eq!(left.len(), 2, "files left behind: {left:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redis_password_never_shows_and_stdin_cannot_carry_both_key_and_ids() {
+    let sb = sandbox_with(10, "100000/1s").await;
+    let env = vec![(
+        "CLERK_RL_CACHE",
+        "redis://:hunter2@127.0.0.1:1/0".to_string(),
+    )];
+    let help = run_with(
+        &sb,
+        &["batch-get", "--help"],
+        Opts {
+            env: env.clone(),
+            ..Opts::default()
+        },
+    )
+    .await;
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("CLERK_RL_CACHE"), "{}", help.stdout);
+    assert!(
+        !help.stdout.contains("hunter2"),
+        "clap showed the env value"
+    );
+    // Unreachable, with a password: the warning names the Redis without it.
+    let r = run_with(
+        &sb,
+        &["batch-get"],
+        Opts {
+            env,
+            stdin: Some(ids_of(10, 1)[0].clone().into_bytes()),
+            ..Opts::default()
+        },
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("redis://127.0.0.1:1/0"), "{}", r.stderr);
+    assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
+
+    let r = run(&sb, &["--secret-key-file", "-", "batch-get"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("stdin cannot carry both"), "{}", r.stderr);
+}

@@ -13,6 +13,7 @@ mod output;
 
 use std::collections::{HashMap, HashSet};
 use std::io;
+use std::path::Path;
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
@@ -20,7 +21,7 @@ use indicatif::ProgressBar;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::cli::{BatchGetArgs, Strategy};
+use crate::cli::{BatchGetArgs, GlobalArgs, Strategy};
 use crate::commands::export::parse_page;
 use crate::context::Context;
 use crate::error::{Exit, fail};
@@ -45,7 +46,14 @@ pub struct Prepared {
     redis: Option<RedisTarget>,
 }
 
-pub fn prepare(args: &BatchGetArgs) -> anyhow::Result<Prepared> {
+pub fn prepare(global: &GlobalArgs, args: &BatchGetArgs) -> anyhow::Result<Prepared> {
+    let ids_from_stdin = args.file.as_deref().is_none_or(|f| f == Path::new("-"));
+    if ids_from_stdin && global.secret_key_file.as_deref() == Some(Path::new("-")) {
+        return Err(fail(
+            Exit::Usage,
+            "stdin cannot carry both the secret key (--secret-key-file -) and the ids: give the ids as a FILE",
+        ));
+    }
     let redis = args
         .cache
         .url
