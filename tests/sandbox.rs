@@ -597,13 +597,13 @@ async fn create_update_and_delete_users() {
     // The newest user: first in the default order.
     assert_eq!(
         id_list(&users(&sb, "/v1/users?limit=1").await),
-        [id.clone()]
+        [id.as_str()]
     );
     assert_eq!(get(&sb, &format!("/v1/users/{id}")).await.body, u);
     assert_eq!(get(&sb, "/v1/users/count").await.body["total_count"], 301);
     assert_eq!(
         id_list(&users(&sb, "/v1/users?email_address=grace@example.com").await),
-        [id.clone()]
+        [id.as_str()]
     );
 
     // Identifiers stay unique, bodies are checked.
