@@ -804,6 +804,16 @@ fn accepted(log: &[LogEntry]) -> Vec<f64> {
         .collect()
 }
 
+// These checks hold however slowly the client happens to run (the machine may be busy): each
+// compares what was accepted with what was refused, both timed by the server's own clock.
+
+fn refused(log: &[LogEntry]) -> Vec<f64> {
+    log.iter()
+        .filter(|e| e.status == 429)
+        .map(|e| e.t)
+        .collect()
+}
+
 #[tokio::test]
 async fn fixed_windows_hold_exactly_the_limit() {
     let sb = start(|c| {
@@ -813,21 +823,18 @@ async fn fixed_windows_hold_exactly_the_limit() {
     .await;
     let log = hammer(&sb, Duration::from_millis(1600)).await;
     let ok = accepted(&log);
-    let last_t = log.last().unwrap().t;
-    let windows = (last_t / 0.5).floor() as usize;
-    assert!(windows >= 2);
-    for w in 0..=windows {
-        let n = ok
-            .iter()
-            .filter(|&&t| (t / 0.5).floor() as usize == w)
-            .count();
+    let window = |t: f64| (t / 0.5).floor() as usize;
+    let last = window(log.last().unwrap().t);
+    for w in 0..=last {
+        let n = ok.iter().filter(|&&t| window(t) == w).count();
         assert!(n <= 5, "window {w}: {n} accepted");
-        // Windows the run covered whole are used to the full.
-        if w >= 1 && w < windows {
-            assert_eq!(n, 5, "window {w}");
+        // A refusal inside a window means that window was full.
+        if refused(&log).iter().any(|&t| window(t) == w) {
+            assert_eq!(n, 5, "window {w} refused with only {n} accepted");
         }
     }
-    assert!(log.iter().any(|e| e.status == 429));
+    let windows_refusing: BTreeSet<usize> = refused(&log).into_iter().map(window).collect();
+    assert!(windows_refusing.len() >= 2, "{windows_refusing:?}");
     sb.shutdown().await;
 }
 
@@ -840,16 +847,19 @@ async fn sliding_log_holds_at_most_the_limit_in_any_window() {
     .await;
     let log = hammer(&sb, Duration::from_millis(1600)).await;
     let ok = accepted(&log);
-    for (i, &t) in ok.iter().enumerate() {
-        let in_window = ok[..=i].iter().filter(|&&x| x > t - 0.5).count();
-        assert!(
-            in_window <= 5,
-            "{in_window} accepted in the 500ms before {t}"
-        );
+    let in_window_before = |t: f64| ok.iter().filter(|&&x| x > t - 0.5 && x <= t).count();
+    for &t in &ok {
+        let n = in_window_before(t);
+        assert!(n <= 5, "{n} accepted in the 500ms up to {t}");
     }
-    // 1.6 s at 5 per 500 ms: the first window's 5, then 5 per window after each slot frees.
-    assert!(ok.len() >= 15, "{} accepted", ok.len());
-    assert!(ok.len() <= 20, "{} accepted", ok.len());
+    // Refused only when the last 500 ms already hold 5: unlike a fixed window, it does not
+    // forget at a boundary.
+    let no = refused(&log);
+    assert!(no.len() >= 5);
+    for &t in &no {
+        assert_eq!(in_window_before(t), 5, "refused at {t}");
+    }
+    assert!(ok.len() >= 10, "{} accepted", ok.len());
     sb.shutdown().await;
 }
 
@@ -865,7 +875,7 @@ async fn token_bucket_bursts_to_its_capacity_then_keeps_the_rate() {
     // The burst: the first 12 go through back to back before any 429.
     let first_429 = log.iter().position(|e| e.status == 429).unwrap();
     assert!(first_429 >= 12, "first 429 after {first_429}");
-    // Never more than capacity + refill over any stretch.
+    // Never more than the capacity plus the refill (10/s) over any stretch.
     for (i, &t0) in ok.iter().enumerate() {
         for (j, &t1) in ok.iter().enumerate().skip(i) {
             let allowed = 12.0 + (t1 - t0) * 10.0;
@@ -877,11 +887,11 @@ async fn token_bucket_bursts_to_its_capacity_then_keeps_the_rate() {
             );
         }
     }
-    let span = log.last().unwrap().t;
+    // After the burst, it keeps refilling: requests are accepted again a refill later.
+    let t_first_429 = log[first_429].t;
     assert!(
-        ok.len() as f64 >= 12.0 + span * 10.0 - 3.0,
-        "{} accepted",
-        ok.len()
+        ok.iter().any(|&t| t > t_first_429 + 0.05),
+        "nothing accepted after the bucket ran dry"
     );
     sb.shutdown().await;
 }
@@ -889,8 +899,8 @@ async fn token_bucket_bursts_to_its_capacity_then_keeps_the_rate() {
 #[tokio::test]
 async fn block_refuses_a_key_for_its_duration_after_a_429() {
     let sb = start(|c| {
-        c.budget = budget("3/300ms", None);
-        c.algorithm = Algorithm::Fixed;
+        c.budget = budget("3/1s", None);
+        c.algorithm = Algorithm::Sliding;
         c.block = Some(Duration::from_millis(1500));
     })
     .await;
@@ -899,15 +909,20 @@ async fn block_refuses_a_key_for_its_duration_after_a_429() {
         statuses.push(get(&sb, "/v1/users?limit=1").await.status.as_u16());
     }
     assert_eq!(statuses, [200, 200, 200, 429]);
-    let t_block = Instant::now();
-    // Well past the 300ms window, still blocked, Retry-After counting down.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let blocked_at = sb.log()[3].t;
+    // Past the 1 s window the limit alone would accept; the block still refuses.
+    let since_start = |sb: &Sandbox| sb.log().last().map_or(0.0, |e| e.t);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let r = get(&sb, "/v1/users?limit=1").await;
-    assert_eq!(assert_clerk_error(&r, 429), "too_many_requests");
-    assert_eq!(r.headers["retry-after"], "1");
-    let wait =
-        Duration::from_millis(1500).saturating_sub(t_block.elapsed()) + Duration::from_millis(100);
-    tokio::time::sleep(wait).await;
+    let at = since_start(&sb);
+    if at < blocked_at + 1.5 {
+        assert_eq!(assert_clerk_error(&r, 429), "too_many_requests");
+        assert_eq!(r.headers["retry-after"], "1");
+    }
+    let wait = (blocked_at + 1.6 - at).max(0.0);
+    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+    assert_eq!(get(&sb, "/v1/users?limit=1").await.status, 200);
+    // Requests refused during the block did not extend it or count against the limit.
     assert_eq!(get(&sb, "/v1/users?limit=1").await.status, 200);
     sb.shutdown().await;
 }
@@ -985,7 +1000,8 @@ async fn no_headers_but_retry_after_by_default() {
     }
     let r = exhaust(&sb, 1).await;
     let secs: u64 = header(&r.headers, "retry-after").unwrap().parse().unwrap();
-    assert!((9..=10).contains(&secs), "Retry-After {secs}");
+    // 10 s after the first request, less however long the second took to follow it.
+    assert!((1..=10).contains(&secs), "Retry-After {secs}");
     assert_eq!(r.body["errors"][0]["meta"]["retry_after"], secs);
     assert!(header(&r.headers, "x-ratelimit-limit").is_none());
     sb.shutdown().await;
@@ -1002,7 +1018,7 @@ async fn retry_after_as_http_date_or_not_at_all() {
     let date = httpdate::parse_http_date(header(&r.headers, "retry-after").unwrap()).unwrap();
     let ahead = date.duration_since(SystemTime::now()).unwrap();
     assert!(
-        ahead > Duration::from_secs(3) && ahead <= Duration::from_secs(6),
+        ahead > Duration::from_secs(1) && ahead <= Duration::from_secs(6),
         "{ahead:?}"
     );
     sb.shutdown().await;
@@ -1081,18 +1097,18 @@ async fn truncate_sends_half_the_declared_body() {
 #[tokio::test]
 async fn slow_delays_the_answer_and_max_caps_the_faults() {
     let sb = start(|c| {
-        faults("slow=400ms:1")(c);
+        faults("slow=800ms:1")(c);
         c.faults_max = Some(1);
     })
     .await;
     let t = Instant::now();
     assert_eq!(get(&sb, "/v1/users?limit=1").await.status, 200);
-    assert!(t.elapsed() >= Duration::from_millis(400));
+    assert!(t.elapsed() >= Duration::from_millis(800));
     let t = Instant::now();
     assert_eq!(get(&sb, "/v1/users?limit=1").await.status, 200);
-    assert!(t.elapsed() < Duration::from_millis(300), "only one fault");
+    assert!(t.elapsed() < Duration::from_millis(600), "only one fault");
     let log = sb.log();
-    assert_eq!(log[0].fault.as_deref(), Some("slow=400ms"));
+    assert_eq!(log[0].fault.as_deref(), Some("slow=800ms"));
     assert_eq!(log[1].fault, None);
     sb.shutdown().await;
 }
