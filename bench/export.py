@@ -102,7 +102,7 @@ def least_time(requests, limit, window_s, burst):
 
 def budget_runs():
     users = 20_000 if QUICK else 100_000
-    limit, window = 50, 1.0
+    limit, window = (10, 1.0) if QUICK else (50, 1.0)
     rate = f"{limit}/1s"
     rows = []
     for algo in ["fixed", "sliding", "bucket"]:

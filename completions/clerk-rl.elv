@@ -38,6 +38,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand status 'One quick call: rate-limit headers, instance type, documented limit, budget'
+            cand export-users 'Dump every user as JSON Lines, paced to the budget, resumable'
             cand sandbox 'Run a local Clerk-compatible Backend API server'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Write man pages (one per subcommand) into a folder'
@@ -63,8 +64,13 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
-        &'clerk-rl;sandbox'= {
-            cand --port 'Port on 127.0.0.1 (0 picks a free one)'
+        &'clerk-rl;export-users'= {
+            cand -o 'Write to FILE instead of stdout: FILE.partial is renamed to FILE on success, and a checkpoint makes it resumable'
+            cand --output 'Write to FILE instead of stdout: FILE.partial is renamed to FILE on success, and a checkpoint makes it resumable'
+            cand --page-size 'Users per page (one request each), 1..500'
+            cand --filter 'A list filter passed to the server, e.g. banned=false, query=smith, created_at_after=1700000000000 (repeatable)'
+            cand --checkpoint 'Checkpoint file (default: FILE.checkpoint beside --output)'
+            cand --concurrency 'Concurrent page streams; 0 picks them from the budget and the latency (1 = sequential)'
             cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
             cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
             cand --plan 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s'
@@ -75,6 +81,45 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --no-count 'Skip the one count request made for the progress bar''s total and ETA'
+            cand --dry-run 'One count request, then print users, requests needed and the time the budget implies'
+            cand --resume 'Continue an interrupted export from its checkpoint'
+            cand --force 'Replace an existing output, discarding an unfinished export''s checkpoint'
+            cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+            cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --verbose 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --sandbox 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'clerk-rl;sandbox'= {
+            cand --port 'Port on 127.0.0.1 (0 picks a free one), e.g. --port 8787'
+            cand --listen 'Listen on this address instead of 127.0.0.1, e.g. --listen 0.0.0.0:8787 or --listen ::1 (a bare address takes --port)'
+            cand --users 'How many generated users it holds, e.g. --users 1000000 (generated on demand: fast, small)'
+            cand --seed 'Seed of the users, the key and the faults, e.g. --seed 7'
+            cand --accept-key 'Also accept this secret key (repeatable), e.g. --accept-key sk_test_ci'
+            cand --over-quota-key 'A key that authenticates but gets 403 quota_exceeded (repeatable), e.g. --over-quota-key sk_test_full'
+            cand --forbidden-key 'A key that authenticates but gets 403 authorization_invalid (repeatable), e.g. --forbidden-key sk_test_ro'
+            cand --algorithm 'How the limit is counted per key, e.g. --algorithm bucket'
+            cand --block 'After a 429, refuse every request of that key for this long, e.g. --block 30s'
+            cand --rate-limit-headers 'Rate-limit headers on every limited response, e.g. --rate-limit-headers x-ratelimit'
+            cand --retry-after 'The Retry-After header of a 429, e.g. --retry-after http-date'
+            cand --faults 'Inject failures into a seeded share of requests, e.g. --faults 500:0.05,reset:0.01,truncate:0.01,slow=2s:0.01 (a status 400..599, reset = drop the connection, truncate = half the body, slow=DURATION)'
+            cand --fault-seed 'Seed of the fault draws (default: --seed), e.g. --fault-seed 3'
+            cand --faults-max 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5'
+            cand --request-log 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl'
+            cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
+            cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
+            cand --plan 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s'
+            cand --rate 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m'
+            cand --burst 'Pace as a token bucket of this capacity (bursts above the strict window)'
+            cand --max-retries 'Retries per request for 429s and transient failures'
+            cand --timeout 'Timeout of one request, e.g. 30s'
+            cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
+            cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
+            cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --reject-cursor 'Answer starting_after with 422 form_param_unknown, like an API version without cursors'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
             cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -125,12 +170,15 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
         }
         &'clerk-rl;help'= {
             cand status 'One quick call: rate-limit headers, instance type, documented limit, budget'
+            cand export-users 'Dump every user as JSON Lines, paced to the budget, resumable'
             cand sandbox 'Run a local Clerk-compatible Backend API server'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Write man pages (one per subcommand) into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'clerk-rl;help;status'= {
+        }
+        &'clerk-rl;help;export-users'= {
         }
         &'clerk-rl;help;sandbox'= {
         }

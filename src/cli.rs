@@ -256,8 +256,10 @@ Examples:
   clerk-rl --rate 5/1s sandbox --algorithm fixed --rate-limit-headers x-ratelimit
   clerk-rl --plan pro --burst 50 sandbox --algorithm bucket --rate-limit-headers ietf
   clerk-rl sandbox --users 1000000 --seed 7 --port 8787
+  clerk-rl sandbox --listen 0.0.0.0:8787             reachable from other hosts (e.g. containers)
   clerk-rl sandbox --block 30s --retry-after http-date
   clerk-rl sandbox --faults 500:0.05,503:0.02,reset:0.01,truncate:0.01,slow=2s:0.01
+  clerk-rl sandbox --faults reset:0.5 --fault-seed 3 --faults-max 10
   clerk-rl sandbox --request-log requests.jsonl --reject-cursor
   clerk-rl sandbox --accept-key sk_test_ci --over-quota-key sk_test_full --forbidden-key sk_test_ro
 

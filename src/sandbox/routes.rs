@@ -36,7 +36,6 @@ pub enum KeyKind {
 
 pub struct AppState {
     pub started: Instant,
-    pub started_unix: SystemTime,
     pub keys: HashMap<String, KeyKind>,
     pub store: RwLock<Store>,
     pub limiter: Mutex<Limiter>,
