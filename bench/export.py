@@ -96,8 +96,9 @@ def export(sb, rate, burst=None, extra=()):
     return summary_json(err), rss, cpu, wall, lines
 
 
-def least_time(requests, limit, window_s, burst):
-    return max(0, requests - burst) * window_s / limit
+def least_time(requests, limit, window_s):
+    # Never more than `limit` in any window: request k+limit goes a window after request k.
+    return (requests - 1) // limit * window_s
 
 
 def budget_runs():
@@ -115,7 +116,7 @@ def budget_runs():
             sb.stop()
         req = s["http"]["requests"]
         server_429 = sum(1 for e in log if e["status"] == 429)
-        least = least_time(req, limit, window, limit)
+        least = least_time(req, limit, window)
         elapsed = s["http"]["elapsed_s"]
         rows.append((algo, users, lines, req, math.ceil(users / 500) + 2, server_429, elapsed, least,
                      (elapsed - least) / least * 100, rss, cpu))
