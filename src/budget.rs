@@ -53,7 +53,8 @@ impl Rate {
     /// may hold more than `limit` of them: request k+limit is at least a window after request k.
     pub fn least_time_windowed(&self, n: u64) -> Duration {
         let windows = n.saturating_sub(1) / self.limit as u64;
-        self.window.saturating_mul(windows.min(u32::MAX as u64) as u32)
+        self.window
+            .saturating_mul(windows.min(u32::MAX as u64) as u32)
     }
 }
 
