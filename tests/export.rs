@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clerk_rl::sandbox::Sandbox;
-use common::{KEY, Run, all_ids, assert_exact, cmd, parse_export, sandbox_with};
+use common::{Run, all_ids, assert_exact, cmd, parse_export, sandbox_with};
 use serde_json::Value;
 
 fn export_cmd(sb: &Sandbox, args: &[&str]) -> Command {
@@ -221,7 +221,8 @@ async fn sign_ups_during_the_export_are_included_and_deletions_shift_nothing() {
     for i in 0..3 {
         let u: Value = http
             .post(format!("{}/v1/users", sb.url()))
-            .bearer_auth(KEY)
+            // Another key: its writes do not eat the export's budget.
+            .bearer_auth(sb.key())
             .json(&serde_json::json!({"first_name": format!("New{i}"), "email_address": [format!("new{i}@example.com")]}))
             .send()
             .await
@@ -237,7 +238,7 @@ async fn sign_ups_during_the_export_are_included_and_deletions_shift_nothing() {
     for id in [early, late] {
         let s = http
             .delete(format!("{}/v1/users/{id}", sb.url()))
-            .bearer_auth(KEY)
+            .bearer_auth(sb.key())
             .send()
             .await
             .unwrap()
