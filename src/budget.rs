@@ -379,3 +379,26 @@ mod tests {
         assert_eq!(b.least_time(42), Duration::from_secs_f64(3.2));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_rate_text_parses_or_explains(s in "\\PC{0,30}") {
+            match s.parse::<Rate>() {
+                Ok(r) => prop_assert!(r.limit >= 1 && !r.window.is_zero() && r.window <= MAX_WINDOW),
+                Err(e) => prop_assert!(!e.is_empty()),
+            }
+            let _ = parse_duration(&s);
+        }
+
+        #[test]
+        fn rates_roundtrip_through_their_display(limit in 1u32..=MAX_LIMIT, ms in 1u64..=86_400_000) {
+            let r = Rate::new(limit, Duration::from_millis(ms));
+            prop_assert_eq!(r.to_string().parse::<Rate>(), Ok(r));
+        }
+    }
+}

@@ -66,7 +66,8 @@ fn key_fields(obj: &[u8]) -> Option<(String, i64)> {
             _ => return None,
         }
         let key_end = end_of_string(obj, i);
-        let key = &obj[i + 1..key_end - 1];
+        // Checked slicing: the walk must not panic even on input that is not JSON.
+        let key = obj.get(i + 1..key_end.checked_sub(1)?)?;
         i = skip_ws(obj, key_end);
         if obj.get(i) != Some(&b':') {
             return None;
@@ -74,9 +75,12 @@ fn key_fields(obj: &[u8]) -> Option<(String, i64)> {
         let start = skip_ws(obj, i + 1);
         let end = end_of_value(obj, start);
         match key {
-            b"id" => id = Some(&obj[start..end]),
-            b"created_at" => created = Some(&obj[start..end]),
+            b"id" => id = Some(obj.get(start..end)?),
+            b"created_at" => created = Some(obj.get(start..end)?),
             _ => {}
+        }
+        if end <= i {
+            return None;
         }
         i = end;
     }
@@ -126,7 +130,7 @@ fn end_of_value(b: &[u8], i: usize) -> usize {
                     }
                     b'{' | b'[' => depth += 1,
                     b'}' | b']' => {
-                        depth -= 1;
+                        depth = depth.saturating_sub(1);
                         if depth == 0 {
                             return j + 1;
                         }
@@ -237,6 +241,22 @@ mod tests {
         assert_eq!(f("{ }"), None);
     }
 
+    /// Found by proptest: an unterminated key made the walk slice backwards and panic.
+    #[test]
+    fn key_fields_never_panics_on_an_unterminated_key() {
+        for s in [
+            "{\"",
+            "{\"a",
+            "{ \"\\",
+            "{\"id\":\"x",
+            "{\"id\":{",
+            "{\"a\":]]]}",
+            "{:",
+        ] {
+            assert_eq!(key_fields(s.as_bytes()), None, "{s}");
+        }
+    }
+
     #[test]
     fn defects_fail_the_whole_page() {
         for (body, why) in [
@@ -260,5 +280,67 @@ mod tests {
             assert!(e.contains(why), "{}: {e}", String::from_utf8_lossy(body));
         }
         assert_eq!(parse_page(b"[]").unwrap(), vec![]);
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Map, Value, json};
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[ -~\\n\"\\\\{}\\[\\]:,é]{0,12}".prop_map(Value::String),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z_\"\\\\]{0,6}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The hand-written top-level walk finds what serde finds, whatever surrounds the keys.
+        #[test]
+        fn key_fields_agrees_with_serde(
+            noise in prop::collection::btree_map("[a-z_\"\\\\]{0,8}", value(), 0..6),
+            id in "[ -~é]{1,10}",
+            created in any::<i64>(),
+            pretty in any::<bool>(),
+        ) {
+            let mut m: Map<String, Value> = noise.into_iter().collect();
+            m.insert("id".into(), json!(id));
+            m.insert("created_at".into(), json!(created));
+            let v = Value::Object(m);
+            let text = if pretty { serde_json::to_string_pretty(&v).unwrap() } else { v.to_string() };
+            prop_assert_eq!(key_fields(text.as_bytes()), Some((id, created)));
+            // And the line written is the same JSON, on one line.
+            let page = format!("[{text}]");
+            let users = parse_page(page.as_bytes()).unwrap();
+            let line = std::str::from_utf8(&users[0].line).unwrap();
+            prop_assert_eq!(line.matches('\n').count(), 1);
+            prop_assert_eq!(serde_json::from_str::<Value>(line).unwrap(), v);
+        }
+
+        /// Whatever a server sends, parsing a page returns or fails; it never panics.
+        #[test]
+        fn parse_page_never_panics(body in prop::collection::vec(any::<u8>(), 0..256)) {
+            let _ = parse_page(&body);
+        }
+
+        #[test]
+        fn parse_page_never_panics_on_near_json(s in "[\\[\\]{}\",:0-9a-z_ \\\\]{0,64}") {
+            let _ = parse_page(s.as_bytes());
+            let _ = key_fields(s.as_bytes());
+        }
     }
 }
