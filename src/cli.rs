@@ -57,6 +57,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)
     #[arg(

@@ -6,7 +6,7 @@
 //! the rest of the created_at range is split into parts paged concurrently; the writer still
 //! writes in created_at order. A file export is resumable from its checkpoint at any instant.
 
-mod checkpoint;
+pub mod checkpoint;
 mod page;
 mod part;
 mod writer;
