@@ -321,7 +321,9 @@ fn probe_rate_arg(s: &str) -> Result<f64, String> {
         t.parse::<Rate>()?.per_second()
     } else {
         t.parse::<f64>().map_err(|_| {
-            format!("rate {s:?} is not requests per second or N/DURATION (for example 5, 2.5, 100/10s)")
+            format!(
+                "rate {s:?} is not requests per second or N/DURATION (for example 5, 2.5, 100/10s)"
+            )
         })?
     };
     if !per_s.is_finite() || per_s <= 0.0 {

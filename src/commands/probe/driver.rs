@@ -98,7 +98,11 @@ impl<T: Transport> Driver<T> {
     }
 
     /// Start one request; the future records nothing, `record` does.
-    fn launch(&mut self, phase: Phase, step: u32) -> impl Future<Output = (Sample, anyhow::Result<()>)> + use<T> {
+    fn launch(
+        &mut self,
+        phase: Phase,
+        step: u32,
+    ) -> impl Future<Output = (Sample, anyhow::Result<()>)> + use<T> {
         self.sent += 1;
         let t = Arc::clone(&self.transport);
         let start = self.start;
@@ -183,13 +187,14 @@ impl<T: Transport> Driver<T> {
 
     /// Sparse single requests until one is accepted; `None` when the bounds ran out first.
     async fn until_accepted(&mut self) -> anyhow::Result<Option<Sample>> {
-        let mut last_429 = self.now();
+        // The wait began with the 429 that ended the last run of accepts.
+        let waiting_since = self.now();
         loop {
             if !self.can_send() {
                 return Ok(None);
             }
             let now = self.now();
-            let spacing = ((now - last_429) / SPACING_SHARE).clamp(MIN_SPACING, MAX_SPACING);
+            let spacing = ((now - waiting_since) / SPACING_SHARE).clamp(MIN_SPACING, MAX_SPACING);
             let mut next = now + spacing;
             // A request right when a Retry-After runs out tells whether it was honest.
             if let Some(d) = self.deadlines.iter().copied().filter(|&d| d > now).min() {
@@ -203,9 +208,6 @@ impl<T: Transport> Driver<T> {
             let s = self.one(Phase::Probe).await?;
             if s.ok() {
                 return Ok(Some(s));
-            }
-            if s.limited() {
-                last_429 = last_429.max(s.received.min(self.now()));
             }
         }
     }
@@ -285,7 +287,13 @@ impl<T: Transport> Driver<T> {
 
     /// Hold `rate` requests per second for `duration`, on absolute deadlines so lateness never
     /// adds up; 429s do not slow it (that is what this mode measures).
-    async fn paced(&mut self, phase: Phase, step: u32, rate: f64, duration: Duration) -> anyhow::Result<Ended> {
+    async fn paced(
+        &mut self,
+        phase: Phase,
+        step: u32,
+        rate: f64,
+        duration: Duration,
+    ) -> anyhow::Result<Ended> {
         let begin = self.now();
         let interval = Duration::from_secs_f64(1.0 / rate);
         let mut i: u32 = 0;

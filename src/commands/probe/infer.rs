@@ -98,6 +98,8 @@ pub struct Score {
 pub struct Recovery {
     /// Between the last 429 and the first accept (seconds since start).
     pub at: f64,
+    /// The stamp of the last 429 before it: capacity came back after this.
+    pub last_refused: f64,
     /// The stamp of that first accept.
     pub first_accept: f64,
     /// Accepts in a row from there until the next 429 (or the end).
@@ -218,6 +220,7 @@ pub fn recoveries(sorted: &[&Sample], from: f64) -> Vec<Recovery> {
                 (None, Some(l)) => {
                     out.push(Recovery {
                         at: (l + s.stamp()) / 2.0,
+                        last_refused: l,
                         first_accept: s.stamp(),
                         amount: 1,
                         ended_by_429: false,
@@ -229,6 +232,27 @@ pub fn recoveries(sorted: &[&Sample], from: f64) -> Vec<Recovery> {
         }
     }
     out
+}
+
+/// Five points across `lo..=hi` (one when they are equal).
+fn grid(lo: f64, hi: f64) -> Vec<f64> {
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+    if hi - lo < 1e-9 {
+        return vec![lo];
+    }
+    (0..5).map(|i| lo + (hi - lo) * i as f64 / 4.0).collect()
+}
+
+/// How far candidate `k` is from the middle of its algorithm's candidates (window and phase).
+fn centre_distance(scored: &[(Model, usize)], k: usize) -> f64 {
+    let m = scored[k].0;
+    let same: Vec<&Model> = scored
+        .iter()
+        .map(|(x, _)| x)
+        .filter(|x| x.algorithm == m.algorithm && x.limit == m.limit)
+        .collect();
+    let mean = |f: fn(&Model) -> f64| same.iter().map(|x| f(x)).sum::<f64>() / same.len() as f64;
+    (m.window - mean(|x| x.window)).abs() + (m.phase - mean(|x| x.phase)).abs()
 }
 
 /// Replay a model over the responses: how many of them would it have answered the same way?
@@ -257,7 +281,7 @@ pub fn explain(model: &Model, sorted: &[&Sample]) -> usize {
             }
             Algorithm::Bucket => {
                 let tau = model.window * (model.limit - 1.0);
-                tat.max(t) - t <= tau + model.window * 0.5
+                tat.max(t) - t <= tau + model.window * 0.05
             }
         };
         if predicted_ok == s.ok() {
@@ -285,18 +309,18 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
     let Some(first_429) = sorted.iter().find(|s| s.limited()) else {
         inf.verdict = Verdict::NoLimitReached;
         inf.burst = Some(inf.accepted as u64);
-        inf.evidence.push(format!(
-            "no limit reached within {} requests",
-            inf.requests
-        ));
+        inf.evidence
+            .push(format!("no limit reached within {} requests", inf.requests));
         return inf;
     };
     let t1 = first_429.stamp();
-    let k1 = sorted.iter().filter(|s| s.ok() && s.stamp() < t1).count() as u64;
-    let a1 = sorted
+    // Requests already in flight when the first 429 came back belong to the burst too: with
+    // several in flight, a 429 can be stamped before an accept sent at the same moment.
+    let k1 = samples
         .iter()
-        .find(|s| s.ok())
-        .map_or(0.0, |s| s.stamp());
+        .filter(|s| s.ok() && (s.phase == Phase::Burst || s.stamp() < t1))
+        .count() as u64;
+    let a1 = sorted.iter().find(|s| s.ok()).map_or(0.0, |s| s.stamp());
     inf.burst = Some(k1);
     inf.first_429_s = Some(t1);
     let recs = recoveries(&sorted, t1);
@@ -310,32 +334,61 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
         return inf;
     };
 
-    // Candidate models from the recoveries; the replay picks among them.
+    // Candidate models from the recoveries; the replay picks among them. A recovery is only
+    // known between its last 429 and its first accept, so each estimate is tried across that
+    // span and the best fit kept: a boundary read a few ms off would otherwise cut the burst
+    // in two and blame the model.
     let mut models: Vec<Model> = Vec::new();
     let full = r1.amount as f64 >= (k1 as f64 / 2.0).max(2.0);
     let r2 = recs.get(1).copied();
+    let push_grid = |models: &mut Vec<Model>,
+                     alg,
+                     limit: f64,
+                     (wlo, whi): (f64, f64),
+                     (plo, phi): (f64, f64)| {
+        for w in grid(wlo, whi) {
+            for p in grid(plo, phi) {
+                models.push(Model {
+                    algorithm: alg,
+                    limit,
+                    window: w,
+                    phase: p,
+                });
+            }
+        }
+    };
+    let span = |r: Recovery| (r.last_refused, r.first_accept);
     if full {
         let n = r1.amount.max(1) as f64;
         if let Some(r2) = r2 {
-            models.push(Model {
-                algorithm: Algorithm::Fixed,
-                limit: n,
-                window: r2.at - r1.at,
-                phase: r1.at,
-            });
-            models.push(Model {
-                algorithm: Algorithm::Sliding,
-                limit: n,
-                window: r2.at - r1.first_accept,
-                phase: 0.0,
-            });
+            push_grid(
+                &mut models,
+                Algorithm::Fixed,
+                n,
+                (
+                    r2.last_refused - r1.first_accept,
+                    r2.first_accept - r1.last_refused,
+                ),
+                span(r1),
+            );
+            push_grid(
+                &mut models,
+                Algorithm::Sliding,
+                n,
+                (
+                    r2.last_refused - r1.first_accept,
+                    r2.first_accept - r1.first_accept,
+                ),
+                (0.0, 0.0),
+            );
         }
-        models.push(Model {
-            algorithm: Algorithm::Sliding,
-            limit: k1 as f64,
-            window: r1.at - a1,
-            phase: 0.0,
-        });
+        push_grid(
+            &mut models,
+            Algorithm::Sliding,
+            k1 as f64,
+            (r1.last_refused - a1, r1.first_accept - a1),
+            (0.0, 0.0),
+        );
         let w = r2.map_or(r1.at - a1, |r2| r2.at - r1.at).max(1e-3);
         models.push(Model {
             algorithm: Algorithm::Bucket,
@@ -349,29 +402,48 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
         let interval = if recs.len() >= 2 {
             let last = recs[recs.len() - 1];
             let tokens: u64 = recs[1..].iter().map(|r| r.amount).sum();
-            (last.at - r1.at) / tokens.max(1) as f64
+            let t = tokens.max(1) as f64;
+            (
+                (last.last_refused - r1.first_accept) / t,
+                (last.first_accept - r1.last_refused) / t,
+            )
         } else {
-            (r1.at - t1) / r1.amount.max(1) as f64
+            let i = (r1.at - t1) / r1.amount.max(1) as f64;
+            (i, i)
         };
-        models.push(Model {
-            algorithm: Algorithm::Bucket,
-            limit: k1 as f64,
-            window: interval.max(1e-6),
-            phase: 0.0,
-        });
-        models.push(Model {
-            algorithm: Algorithm::Sliding,
-            limit: k1 as f64,
-            window: r1.at - a1,
-            phase: 0.0,
-        });
+        // The bucket refilled while the burst was being sent: what it held is less than the
+        // burst by that much (a lot over a slow link).
+        for i in grid(interval.0.max(1e-6), interval.1.max(1e-6)) {
+            let held = (k1 as f64 - (t1 - a1) / i).round().max(1.0);
+            for b in [held - 1.0, held, held + 1.0] {
+                if b >= 1.0 {
+                    models.push(Model {
+                        algorithm: Algorithm::Bucket,
+                        limit: b,
+                        window: i,
+                        phase: 0.0,
+                    });
+                }
+            }
+        }
+        push_grid(
+            &mut models,
+            Algorithm::Sliding,
+            k1 as f64,
+            (r1.last_refused - a1, r1.first_accept - a1),
+            (0.0, 0.0),
+        );
         if let Some(r2) = r2 {
-            models.push(Model {
-                algorithm: Algorithm::Fixed,
-                limit: k1 as f64,
-                window: r2.at - r1.at,
-                phase: r1.at,
-            });
+            push_grid(
+                &mut models,
+                Algorithm::Fixed,
+                k1 as f64,
+                (
+                    r2.last_refused - r1.first_accept,
+                    r2.first_accept - r1.last_refused,
+                ),
+                span(r1),
+            );
         }
     }
     let total = sorted.len();
@@ -380,13 +452,22 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
         .filter(|m| m.window > 0.0 && m.limit >= 1.0)
         .map(|m| (m, explain(&m, &sorted)))
         .collect();
-    // Ties go to the earlier candidate: the shape of the first recovery ordered them.
-    let mut best: Option<(Model, usize)> = None;
-    for (m, e) in &scored {
-        if best.is_none_or(|(_, b)| *e > b) {
-            best = Some((*m, *e));
+    // Ties go to the earlier candidate (the shape of the first recovery ordered the
+    // algorithms); within an algorithm, to the estimate nearest the middle of its span.
+    let mut best: Option<(Model, usize, f64)> = None;
+    for (k, (m, e)) in scored.iter().enumerate() {
+        let centrality = centre_distance(&scored, k);
+        let better = match best {
+            None => true,
+            Some((b, be, bc)) => {
+                *e > be || (*e == be && b.algorithm == m.algorithm && centrality < bc)
+            }
+        };
+        if better {
+            best = Some((*m, *e, centrality));
         }
     }
+    let best = best.map(|(m, e, _)| (m, e));
     // One score per algorithm for the report: its best candidate.
     scored.sort_by(|a, b| b.1.cmp(&a.1));
     let mut seen = Vec::new();
@@ -620,10 +701,8 @@ pub fn check_headers(samples: &[Sample], inf: &Inference) -> HeaderFindings {
             });
         }
         let first = samples.iter().find(|s| s.limited() && s.stamp() >= t1);
-        if let (Some(reset), Some(r1)) = (
-            first.and_then(|s| s.view.reset),
-            inf.recoveries.first(),
-        ) {
+        if let (Some(reset), Some(r1)) = (first.and_then(|s| s.view.reset), inf.recoveries.first())
+        {
             let obs = r1.at - t1;
             let said = reset.as_secs_f64();
             h.checks.push(HeaderCheck {
@@ -687,10 +766,8 @@ pub fn infer_load(samples: &[Sample], rates: &[f64]) -> Inference {
             ));
         }
     } else {
-        inf.evidence.push(format!(
-            "no limit reached within {} requests",
-            inf.requests
-        ));
+        inf.evidence
+            .push(format!("no limit reached within {} requests", inf.requests));
     }
     if let Some(clean) = inf.ramp.iter().rev().find(|s| s.limited == 0 && s.sent > 0)
         && inf.ramp.iter().any(|s| s.limited > 0)
@@ -701,4 +778,235 @@ pub fn infer_load(samples: &[Sample], rates: &[f64]) -> Inference {
         ));
     }
     inf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// A request sent at `t` ms, answered 2 ms later.
+    fn at(t: u64, status: u16, phase: Phase) -> Sample {
+        Sample {
+            sent: ms(t),
+            received: ms(t + 2),
+            status,
+            phase,
+            step: 0,
+            view: RateLimitView::default(),
+        }
+    }
+
+    fn with_ra(mut s: Sample, secs: u64) -> Sample {
+        s.view.retry_after = Some(Duration::from_secs(secs));
+        s
+    }
+
+    /// A fixed window of 5 per 1000 ms with boundaries at 300, 1300, 2300 ms, probed the way
+    /// the driver does it.
+    fn fixed_run() -> Vec<Sample> {
+        let mut v = Vec::new();
+        for t in 0..5 {
+            v.push(at(t * 3, 200, Phase::Burst));
+        }
+        v.push(with_ra(at(15, 429, Phase::Burst), 1));
+        for t in (40..300).step_by(20) {
+            v.push(at(t, 429, Phase::Probe));
+        }
+        // Boundary at 300: half (3) at once, the rest 150 ms later.
+        v.push(at(305, 200, Phase::Probe));
+        v.push(at(308, 200, Phase::Cycle));
+        v.push(at(311, 200, Phase::Cycle));
+        v.push(at(460, 200, Phase::Cycle));
+        v.push(at(463, 200, Phase::Cycle));
+        v.push(at(466, 429, Phase::Cycle));
+        for t in (490..1300).step_by(40) {
+            v.push(at(t, 429, Phase::Probe));
+        }
+        // Boundary at 1300: everything back at once.
+        for t in [1305, 1308, 1311, 1314] {
+            v.push(at(t, 200, Phase::Measure));
+        }
+        v
+    }
+
+    #[test]
+    fn a_fixed_window_returns_everything_at_its_boundary() {
+        let s = fixed_run();
+        let inf = infer(&s, None);
+        assert_eq!(inf.algorithm, Some(Algorithm::Fixed), "{inf:#?}");
+        assert_eq!(inf.verdict, Verdict::Inferred);
+        assert_eq!(inf.burst, Some(5));
+        assert_eq!(inf.limit, Some(5));
+        let w = inf.window_s.unwrap();
+        assert!((w - 1.0).abs() < 0.05, "{w}");
+        assert_eq!(inf.recoveries.len(), 2);
+        assert_eq!(inf.recoveries[0].amount, 5);
+        assert_eq!(inf.scores[0].explained, inf.scores[0].of);
+    }
+
+    #[test]
+    fn a_sliding_log_returns_the_halves_a_gap_apart() {
+        // 5 per 1000 ms sliding: the burst at 0..12 ages out at 1000..1012.
+        let mut v = Vec::new();
+        for t in 0..5 {
+            v.push(at(t * 3, 200, Phase::Burst));
+        }
+        v.push(at(15, 429, Phase::Burst));
+        for t in (40..1000).step_by(40) {
+            v.push(at(t, 429, Phase::Probe));
+        }
+        v.push(at(1015, 200, Phase::Probe));
+        v.push(at(1018, 200, Phase::Cycle));
+        v.push(at(1021, 200, Phase::Cycle));
+        v.push(at(1500, 200, Phase::Cycle));
+        v.push(at(1503, 200, Phase::Cycle));
+        v.push(at(1506, 429, Phase::Cycle));
+        for t in (1540..2015).step_by(40) {
+            v.push(at(t, 429, Phase::Probe));
+        }
+        // At 2020 only the first half (1016..1022) has aged out.
+        v.push(at(2020, 200, Phase::Probe));
+        v.push(at(2023, 200, Phase::Measure));
+        v.push(at(2026, 200, Phase::Measure));
+        v.push(at(2029, 429, Phase::Measure));
+        let inf = infer(&v, None);
+        assert_eq!(inf.algorithm, Some(Algorithm::Sliding), "{inf:#?}");
+        assert_eq!(inf.limit, Some(5));
+        assert!((inf.window_s.unwrap() - 1.0).abs() < 0.05, "{inf:#?}");
+    }
+
+    #[test]
+    fn a_bucket_returns_one_request_at_a_steady_rate() {
+        // Capacity 4, one token per 250 ms.
+        let mut v = Vec::new();
+        for t in 0..4 {
+            v.push(at(t * 2, 200, Phase::Burst));
+        }
+        v.push(at(8, 429, Phase::Burst));
+        let mut t = 20;
+        let mut next_token = 251;
+        while t < 1800 {
+            if t >= next_token {
+                v.push(at(t, 200, Phase::Probe));
+                v.push(at(t + 3, 429, Phase::Cycle));
+                next_token += 250;
+                t += 6;
+            } else {
+                v.push(at(t, 429, Phase::Probe));
+                t += 15;
+            }
+        }
+        let inf = infer(&v, None);
+        assert_eq!(inf.algorithm, Some(Algorithm::Bucket), "{inf:#?}");
+        assert_eq!(inf.capacity, Some(4));
+        assert!((inf.rate_per_s.unwrap() - 4.0).abs() < 0.2, "{inf:#?}");
+        // No window stated: the time to refill from empty.
+        assert!((inf.window_s.unwrap() - 1.0).abs() < 0.1);
+        assert!((infer(&v, Some(Duration::from_secs(10))).window_s.unwrap() - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn no_429_means_no_limit_reached() {
+        let v: Vec<Sample> = (0..30).map(|t| at(t, 200, Phase::Burst)).collect();
+        let inf = infer(&v, None);
+        assert_eq!(inf.verdict, Verdict::NoLimitReached);
+        assert_eq!(inf.burst, Some(30));
+        assert_eq!(inf.evidence, ["no limit reached within 30 requests"]);
+    }
+
+    #[test]
+    fn a_429_first_is_reported_as_such() {
+        let v = vec![at(0, 429, Phase::Burst)];
+        assert_eq!(infer(&v, None).verdict, Verdict::LimitedFromFirst);
+        assert_eq!(infer_load(&v, &[1.0]).verdict, Verdict::LimitedFromFirst);
+    }
+
+    #[test]
+    fn a_429_with_no_recovery_in_time_is_partial() {
+        let mut v: Vec<Sample> = (0..3).map(|t| at(t, 200, Phase::Burst)).collect();
+        v.push(at(5, 429, Phase::Burst));
+        v.push(at(50, 429, Phase::Probe));
+        let inf = infer(&v, None);
+        assert_eq!(inf.verdict, Verdict::Partial);
+        assert_eq!(inf.limit, Some(3));
+        assert_eq!(inf.window_s, None);
+    }
+
+    #[test]
+    fn retry_after_is_judged_by_the_request_right_after_the_wait() {
+        // Honest: nothing accepted during the 1 s wait, accepted right after it.
+        let v = vec![
+            at(0, 200, Phase::Burst),
+            with_ra(at(3, 429, Phase::Burst), 1),
+            at(500, 429, Phase::Probe),
+            at(1006, 200, Phase::Probe),
+        ];
+        let f = retry_after(&v);
+        assert_eq!((f.honest, f.early, f.too_short), (1, 0, 0));
+        assert_eq!(f.values, [(1.0, 1)]);
+        // Too short: refused right after the wait, nothing accepted during it.
+        let v = vec![
+            at(0, 200, Phase::Burst),
+            with_ra(at(3, 429, Phase::Burst), 1),
+            at(1006, 429, Phase::Probe),
+            at(1500, 200, Phase::Probe),
+        ];
+        let f = retry_after(&v);
+        assert_eq!((f.honest, f.early, f.too_short), (0, 0, 1));
+        // Early: capacity was back 600 ms before the wait ended.
+        let v = vec![
+            at(0, 200, Phase::Burst),
+            with_ra(at(3, 429, Phase::Burst), 1),
+            at(400, 200, Phase::Probe),
+        ];
+        let f = retry_after(&v);
+        assert_eq!((f.honest, f.early, f.too_short), (0, 1, 0));
+        assert!((f.most_early_s.unwrap() - 0.604).abs() < 1e-9);
+    }
+
+    #[test]
+    fn headers_are_checked_against_what_was_seen() {
+        let mut s = fixed_run();
+        for x in s.iter_mut() {
+            x.view.limit = Some(5);
+            x.view.conventions = vec!["x-ratelimit"];
+        }
+        s[4].view.remaining = Some(0);
+        let inf = infer(&s, None);
+        let h = check_headers(&s, &inf);
+        assert_eq!(h.conventions, ["x-ratelimit"]);
+        assert!(h.checks.iter().all(|c| c.agrees), "{h:#?}");
+        for x in s.iter_mut() {
+            x.view.limit = Some(50);
+        }
+        let h = check_headers(&s, &inf);
+        assert!(h.checks.iter().any(|c| c.field == "limit" && !c.agrees));
+    }
+
+    #[test]
+    fn ramp_steps_are_counted_apart() {
+        let mut v = Vec::new();
+        for t in 0..5 {
+            v.push(at(t * 200, 200, Phase::Ramp));
+        }
+        for t in 0..10 {
+            let mut s = at(1000 + t * 100, if t < 3 { 200 } else { 429 }, Phase::Ramp);
+            s.step = 1;
+            v.push(s);
+        }
+        let inf = infer_load(&v, &[5.0, 10.0]);
+        assert_eq!(inf.verdict, Verdict::Load);
+        assert_eq!(inf.ramp.len(), 2);
+        assert_eq!((inf.ramp[1].accepted, inf.ramp[1].limited), (3, 7));
+        assert_eq!(inf.burst, Some(8));
+        assert!(
+            inf.evidence
+                .iter()
+                .any(|e| e.contains("highest rate with no 429: 5.00/s"))
+        );
+    }
 }

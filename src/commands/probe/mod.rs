@@ -151,12 +151,9 @@ impl Transport for Http {
                 status,
                 view: resp.view,
             }),
-            Class::Fatal => Err(HttpError::Clerk(ClerkError::parse(
-                status,
-                &resp.headers,
-                &resp.body,
-            ))
-            .into()),
+            Class::Fatal => {
+                Err(HttpError::Clerk(ClerkError::parse(status, &resp.headers, &resp.body)).into())
+            }
         }
     }
 }
@@ -169,9 +166,9 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         ));
     }
     let documented = ctx.instance.documented_rate();
-    let max_requests = plan.max_requests.unwrap_or_else(|| {
-        3 * documented.map_or(ctx.budget.rate.limit, |d| d.limit) as u64
-    });
+    let max_requests = plan
+        .max_requests
+        .unwrap_or_else(|| 3 * documented.map_or(ctx.budget.rate.limit, |d| d.limit) as u64);
     let url = ctx
         .client
         .base()
@@ -237,3 +234,5 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         Exit::Ok
     })
 }
+#[cfg(test)]
+mod sim_tests;

@@ -307,7 +307,10 @@ fn table(r: &Report) -> Table {
     if r.mode == "burst" {
         let or_q = |o: Option<String>| o.unwrap_or_else(|| "not determined".into());
         row("limit (N)", or_q(i.limit.map(|n| n.to_string())));
-        row("window (W)", or_q(i.window_s.map(|w| format!("{w:.3} s ({})", fmt_window(w)))));
+        row(
+            "window (W)",
+            or_q(i.window_s.map(|w| format!("{w:.3} s ({})", fmt_window(w)))),
+        );
         if let Some(c) = i.capacity {
             row("bucket capacity", c.to_string());
         }
@@ -331,7 +334,10 @@ fn table(r: &Report) -> Table {
             row("models", lines.join("\n"));
         }
     } else if let Some(rate) = i.rate_per_s {
-        row("sustained rate", format!("{rate:.3} requests/s once limited"));
+        row(
+            "sustained rate",
+            format!("{rate:.3} requests/s once limited"),
+        );
     }
     if !i.evidence.is_empty() {
         row("evidence", i.evidence.join("\n"));
@@ -373,7 +379,10 @@ fn table(r: &Report) -> Table {
     }
     let h = &i.headers;
     if h.conventions.iter().all(|c| *c == "retry-after") {
-        row("rate-limit headers", "not provided (only Retry-After, if any)".into());
+        row(
+            "rate-limit headers",
+            "not provided (only Retry-After, if any)".into(),
+        );
     } else {
         let mut lines: Vec<String> = h
             .first_response
@@ -423,7 +432,11 @@ fn terminal_timeline(r: &Report) -> String {
         }
     };
     let ok: String = r.timeline.iter().map(|i| bar(i.accepted)).collect();
-    let no: String = r.timeline.iter().map(|i| bar(i.limited + i.other)).collect();
+    let no: String = r
+        .timeline
+        .iter()
+        .map(|i| bar(i.limited + i.other))
+        .collect();
     format!(
         "timeline: one column per {} s, 0 to {:.2} s, tallest bar {peak} requests\naccepted │{ok}\n429      │{no}\n",
         r.interval_s, r.elapsed_s
@@ -451,7 +464,10 @@ pub fn svg(r: &Report) -> String {
     );
     let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
     let title = xml_escape(&format!("clerk-rl probe: {}", r.summary));
-    let _ = writeln!(s, r#"<text x="{left}" y="20" font-size="14">{title}</text>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="{left}" y="20" font-size="14">{title}</text>"#
+    );
     for (k, iv) in r.timeline.iter().enumerate() {
         let x = left + k as f64 * bw;
         let mut y = top + plot_h;
