@@ -197,27 +197,39 @@ fn first_sent(samples: &[Sample]) -> Option<&Sample> {
         .min_by_key(|s| s.sent)
 }
 
+/// The responses in the order the server most likely handled them: the order they were sent.
+/// Several in flight at once come back in any order, and midpoints would reorder them (a 429
+/// "before" an accept the server handled first reads as a recovery); sends are not reordered by
+/// the response path, and with one connection each, neither by the request path.
 fn by_stamp(samples: &[Sample]) -> Vec<&Sample> {
     let mut v: Vec<&Sample> = samples.iter().filter(|s| s.status != 0).collect();
-    v.sort_by(|a, b| a.stamp().total_cmp(&b.stamp()));
+    v.sort_by_key(|s| s.sent);
     v
 }
 
 /// Capacity seen again after each 429 streak, in time order, from the responses after `from`.
 pub fn recoveries(sorted: &[&Sample], from: f64) -> Vec<Recovery> {
     let mut out: Vec<Recovery> = Vec::new();
-    let mut last_429: Option<f64> = None;
+    // The last 429: its stamp, and when its response came back.
+    let mut last_429: Option<(f64, f64)> = None;
     let mut open: Option<usize> = None;
     for s in sorted.iter().filter(|s| s.stamp() >= from) {
         if s.limited() {
             if let Some(i) = open.take() {
                 out[i].ended_by_429 = true;
             }
-            last_429 = Some(s.stamp());
+            last_429 = Some((s.stamp(), s.received.as_secs_f64()));
         } else if s.ok() {
             match (open, last_429) {
                 (Some(i), _) => out[i].amount += 1,
-                (None, Some(l)) => {
+                // Sent before that 429 came back: in flight alongside it, so the server may
+                // have handled it first. It belongs with the run before the 429, not after.
+                (None, Some((_, back))) if s.sent.as_secs_f64() < back => {
+                    if let Some(r) = out.last_mut() {
+                        r.amount += 1;
+                    }
+                }
+                (None, Some((l, _))) => {
                     out.push(Recovery {
                         at: (l + s.stamp()) / 2.0,
                         last_refused: l,
