@@ -277,11 +277,11 @@ pub struct ProbeArgs {
     pub concurrency: u32,
 
     /// Ramp: the first rate (per second, or N/DURATION)
-    #[arg(long, value_name = "RATE", value_parser = probe_rate_arg)]
+    #[arg(long, value_name = "RATE", value_parser = probe_rate_arg, allow_negative_numbers = true)]
     pub from: Option<f64>,
 
     /// Ramp: the last rate (per second, or N/DURATION)
-    #[arg(long, value_name = "RATE", value_parser = probe_rate_arg)]
+    #[arg(long, value_name = "RATE", value_parser = probe_rate_arg, allow_negative_numbers = true)]
     pub to: Option<f64>,
 
     /// Ramp: how many rates from --from to --to
@@ -294,7 +294,7 @@ pub struct ProbeArgs {
 
     /// Constant: the rate to hold (per second, or N/DURATION); named apart from the global
     /// --rate, which is the budget
-    #[arg(long, value_name = "RATE", value_parser = probe_rate_arg)]
+    #[arg(long, value_name = "RATE", value_parser = probe_rate_arg, allow_negative_numbers = true)]
     pub probe_rate: Option<f64>,
 
     /// Constant: how long to hold it

@@ -212,7 +212,7 @@ async fn json_report_has_its_fields_and_the_outputs_match_the_requests() {
     assert_eq!(j["instance"], "development");
     assert_eq!(j["documented_limit"]["limit"], 100);
     assert_eq!(j["max_requests"], 300);
-    assert_eq!(j["recommended"]["flags"], "--rate 5/500ms");
+    assert_eq!(j["recommended"]["flags"], "--rate 5/500ms", "{j}");
     assert!(j["retry_after"]["values"][0][0].as_f64().unwrap() >= 1.0);
     // The announcement comes first, on stderr, with the bounds.
     assert!(r.stderr.contains("at most 300 requests"), "{}", r.stderr);

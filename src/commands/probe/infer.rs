@@ -373,26 +373,34 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
     if full {
         let n = r1.amount.max(1) as f64;
         if let Some(r2) = r2 {
-            push_grid(
-                &mut models,
+            // The designed experiment: the second cycle went out in two halves a gap apart,
+            // so a 429 before three quarters of it came back says sliding log. With a small
+            // limit that is a single response, so it also orders the candidates for a tie.
+            let halves = r2.ended_by_429 && (r2.amount as f64) < n * 0.75;
+            let fixed = (
                 Algorithm::Fixed,
-                n,
                 (
                     r2.last_refused - r1.first_accept,
                     r2.first_accept - r1.last_refused,
                 ),
                 span(r1),
             );
-            push_grid(
-                &mut models,
+            let sliding = (
                 Algorithm::Sliding,
-                n,
                 (
                     r2.last_refused - r1.first_accept,
                     r2.first_accept - r1.first_accept,
                 ),
                 (0.0, 0.0),
             );
+            let order = if halves {
+                [sliding, fixed]
+            } else {
+                [fixed, sliding]
+            };
+            for (alg, w, p) in order {
+                push_grid(&mut models, alg, n, w, p);
+            }
         }
         push_grid(
             &mut models,

@@ -136,18 +136,25 @@ fn summary(i: &Inference) -> String {
     }
 }
 
-/// A window for people and for `--rate`: whole seconds or 100 ms when within 5% of one
-/// (servers configure round windows; the rest is sampling error), else 10 ms, rounded up.
+/// A window for people and for `--rate`: servers configure round windows (whole seconds, or
+/// 100 ms steps under a second), so a measurement within 3% of one is that one; else the next
+/// round one up within 10% (a longer window is the safe side); else 10 ms steps, rounded up.
 pub fn fmt_window(w: f64) -> String {
-    let snap = |unit: f64| {
-        let r = (w / unit).round() * unit;
-        (r > 0.0 && (r - w).abs() <= w * 0.05).then_some(r)
+    let unit = if w >= 0.95 { 1.0 } else { 0.1 };
+    let show = |r: f64| {
+        if unit == 1.0 {
+            format!("{}s", r.round() as u64)
+        } else {
+            format!("{}ms", (r * 1000.0).round() as u64)
+        }
     };
-    if let Some(s) = snap(1.0).filter(|&s| s >= 1.0) {
-        return format!("{}s", s as u64);
+    let nearest = (w / unit).round() * unit;
+    if nearest > 0.0 && (nearest - w).abs() <= w * 0.03 {
+        return show(nearest);
     }
-    if let Some(s) = snap(0.1) {
-        return format!("{}ms", (s * 1000.0).round() as u64);
+    let up = (w / unit).ceil() * unit;
+    if up <= w * 1.1 {
+        return show(up);
     }
     format!("{}ms", ((w * 100.0).ceil() * 10.0) as u64)
 }
@@ -538,4 +545,43 @@ fn xml_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_snap_to_round_values_or_round_up() {
+        assert_eq!(fmt_window(1.0), "1s");
+        assert_eq!(fmt_window(0.987), "1s");
+        assert_eq!(fmt_window(10.2), "10s");
+        assert_eq!(fmt_window(9.4), "10s");
+        assert_eq!(fmt_window(0.47), "500ms");
+        assert_eq!(fmt_window(0.5), "500ms");
+        assert_eq!(fmt_window(2.03), "2s");
+        assert_eq!(fmt_window(0.123), "130ms");
+        assert_eq!(fmt_window(0.0415), "50ms");
+    }
+
+    #[test]
+    fn csv_has_one_row_per_request_in_send_order() {
+        use super::super::infer::Phase;
+        let s = |t: u64, status| Sample {
+            sent: std::time::Duration::from_millis(t),
+            received: std::time::Duration::from_millis(t + 5),
+            status,
+            phase: Phase::Probe,
+            step: 0,
+            view: crate::http::RateLimitView {
+                remaining: Some(3),
+                ..Default::default()
+            },
+        };
+        let text = csv(&[s(10, 429), s(0, 200)]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1], "0.000000,0.005000,200,probe,3,,");
+        assert_eq!(lines[2], "0.010000,0.015000,429,probe,3,,");
+    }
 }
