@@ -258,15 +258,20 @@ impl<T: Transport> Driver<T> {
             }
         }
         // Gradual: take what came back each time, until the rate is timed.
+        // A sliding log after a spread-out burst returns it all within a window: once as much
+        // as the burst has come back, more recoveries only repeat it.
         let mut recoveries = 1;
-        while recoveries < GRADUAL_RECOVERIES {
+        let mut recovered = amount1;
+        while recoveries < GRADUAL_RECOVERIES && recovered < k1 {
             let b = self.burst(Phase::Cycle, None).await?;
+            recovered += b.accepted;
             if !b.limited {
                 return Ok(Ended::Bounds);
             }
             if self.until_accepted().await?.is_none() {
                 return Ok(Ended::Bounds);
             }
+            recovered += 1;
             recoveries += 1;
         }
         // The last recovery's run, so its amount is known too.

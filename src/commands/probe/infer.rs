@@ -708,14 +708,17 @@ pub fn check_headers(samples: &[Sample], inf: &Inference) -> HeaderFindings {
     }
     // The last accept before the first 429 should have said no request was left.
     if let Some(t1) = inf.first_429_s {
-        let last_ok = samples
+        // The lowest, not the last: responses to requests in flight together come back in
+        // any order.
+        let lowest = samples
             .iter()
-            .filter(|s| s.ok() && s.stamp() < t1)
-            .max_by(|a, b| a.stamp().total_cmp(&b.stamp()));
-        if let Some(rem) = last_ok.and_then(|s| s.view.remaining) {
+            .filter(|s| s.ok() && (s.phase == Phase::Burst || s.stamp() < t1))
+            .filter_map(|s| s.view.remaining)
+            .min();
+        if let Some(rem) = lowest {
             h.checks.push(HeaderCheck {
                 field: "remaining",
-                said: format!("{rem} on the last accept before the first 429"),
+                said: format!("{rem} at the lowest before the first 429"),
                 observed: "0".into(),
                 agrees: rem <= 1,
             });
