@@ -41,6 +41,8 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One quick call: rate-limit headers, instance type, documented limit, budget')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Measure the limit, burst and window the server really enforces for this key')
+            [CompletionResult]::new('export-users', 'export-users', [CompletionResultType]::ParameterValue, 'Dump every user as JSON Lines, paced to the budget, resumable')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Run a local Clerk-compatible Backend API server')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (one per subcommand) into a folder')
@@ -68,8 +70,20 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
-        'clerk-rl;sandbox' {
-            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port on 127.0.0.1 (0 picks a free one)')
+        'clerk-rl;probe' {
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'burst, ramp or constant')
+            [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'The GET path to probe, under /v1/, e.g. --endpoint ''/v1/users/count''')
+            [CompletionResult]::new('--max-requests', '--max-requests', [CompletionResultType]::ParameterName, 'Send at most this many requests (default: 3x the documented limit of the key''s instance, else 3x the budget''s limit)')
+            [CompletionResult]::new('--max-duration', '--max-duration', [CompletionResultType]::ParameterName, 'Stop sending after this long')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once during bursts and paced load')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Ramp: the first rate (per second, or N/DURATION)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Ramp: the last rate (per second, or N/DURATION)')
+            [CompletionResult]::new('--steps', '--steps', [CompletionResultType]::ParameterName, 'Ramp: how many rates from --from to --to')
+            [CompletionResult]::new('--step-duration', '--step-duration', [CompletionResultType]::ParameterName, 'Ramp: how long each rate is held')
+            [CompletionResult]::new('--probe-rate', '--probe-rate', [CompletionResultType]::ParameterName, 'Constant: the rate to hold (per second, or N/DURATION); named apart from the global --rate, which is the budget')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Constant: how long to hold it')
+            [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Also draw the timeline as an SVG chart into FILE')
+            [CompletionResult]::new('--timeline', '--timeline', [CompletionResultType]::ParameterName, 'Write every request (time, status, headers'' remaining) as CSV into FILE')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
             [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY')
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s')
@@ -80,6 +94,73 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Give up (exit 3) when the server asks us to wait longer than this')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--allow-production', '--allow-production', [CompletionResultType]::ParameterName, 'Allow probing with a production (sk_live_) key: it spends that instance''s real limit')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'clerk-rl;export-users' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE instead of stdout: FILE.partial is renamed to FILE on success, and a checkpoint makes it resumable')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE instead of stdout: FILE.partial is renamed to FILE on success, and a checkpoint makes it resumable')
+            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Users per page (one request each), 1..500')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'A list filter passed to the server, e.g. banned=false, query=smith, created_at_after=1700000000000 (repeatable)')
+            [CompletionResult]::new('--checkpoint', '--checkpoint', [CompletionResultType]::ParameterName, 'Checkpoint file (default: FILE.checkpoint beside --output)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Concurrent page streams; 0 picks them from the budget and the latency (1 = sequential)')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
+            [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m')
+            [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Pace as a token bucket of this capacity (bursts above the strict window)')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries per request for 429s and transient failures')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of one request, e.g. 30s')
+            [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Give up (exit 3) when the server asks us to wait longer than this')
+            [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
+            [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--no-count', '--no-count', [CompletionResultType]::ParameterName, 'Skip the one count request made for the progress bar''s total and ETA')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'One count request, then print users, requests needed and the time the budget implies')
+            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue an interrupted export from its checkpoint')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing output, discarding an unfinished export''s checkpoint')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'clerk-rl;sandbox' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port on 127.0.0.1 (0 picks a free one), e.g. --port 8787')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Listen on this address instead of 127.0.0.1, e.g. --listen 0.0.0.0:8787 or --listen ::1 (a bare address takes --port)')
+            [CompletionResult]::new('--users', '--users', [CompletionResultType]::ParameterName, 'How many generated users it holds, e.g. --users 1000000 (generated on demand: fast, small)')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of the users, the key and the faults, e.g. --seed 7')
+            [CompletionResult]::new('--accept-key', '--accept-key', [CompletionResultType]::ParameterName, 'Also accept this secret key (repeatable), e.g. --accept-key sk_test_ci')
+            [CompletionResult]::new('--over-quota-key', '--over-quota-key', [CompletionResultType]::ParameterName, 'A key that authenticates but gets 403 quota_exceeded (repeatable), e.g. --over-quota-key sk_test_full')
+            [CompletionResult]::new('--forbidden-key', '--forbidden-key', [CompletionResultType]::ParameterName, 'A key that authenticates but gets 403 authorization_invalid (repeatable), e.g. --forbidden-key sk_test_ro')
+            [CompletionResult]::new('--algorithm', '--algorithm', [CompletionResultType]::ParameterName, 'How the limit is counted per key, e.g. --algorithm bucket')
+            [CompletionResult]::new('--block', '--block', [CompletionResultType]::ParameterName, 'After a 429, refuse every request of that key for this long, e.g. --block 30s')
+            [CompletionResult]::new('--rate-limit-headers', '--rate-limit-headers', [CompletionResultType]::ParameterName, 'Rate-limit headers on every limited response, e.g. --rate-limit-headers x-ratelimit')
+            [CompletionResult]::new('--retry-after', '--retry-after', [CompletionResultType]::ParameterName, 'The Retry-After header of a 429, e.g. --retry-after http-date')
+            [CompletionResult]::new('--faults', '--faults', [CompletionResultType]::ParameterName, 'Inject failures into a seeded share of requests, e.g. --faults 500:0.05,reset:0.01,truncate:0.01,slow=2s:0.01 (a status 400..599, reset = drop the connection, truncate = half the body, slow=DURATION)')
+            [CompletionResult]::new('--fault-seed', '--fault-seed', [CompletionResultType]::ParameterName, 'Seed of the fault draws (default: --seed), e.g. --fault-seed 3')
+            [CompletionResult]::new('--faults-max', '--faults-max', [CompletionResultType]::ParameterName, 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5')
+            [CompletionResult]::new('--request-log', '--request-log', [CompletionResultType]::ParameterName, 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
+            [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m')
+            [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Pace as a token bucket of this capacity (bursts above the strict window)')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries per request for 429s and transient failures')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of one request, e.g. 30s')
+            [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Give up (exit 3) when the server asks us to wait longer than this')
+            [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
+            [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--reject-cursor', '--reject-cursor', [CompletionResultType]::ParameterName, 'Answer starting_after with 422 form_param_unknown, like an API version without cursors')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
@@ -133,6 +214,8 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
         }
         'clerk-rl;help' {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One quick call: rate-limit headers, instance type, documented limit, budget')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Measure the limit, burst and window the server really enforces for this key')
+            [CompletionResult]::new('export-users', 'export-users', [CompletionResultType]::ParameterValue, 'Dump every user as JSON Lines, paced to the budget, resumable')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Run a local Clerk-compatible Backend API server')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (one per subcommand) into a folder')
@@ -140,6 +223,12 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             break
         }
         'clerk-rl;help;status' {
+            break
+        }
+        'clerk-rl;help;probe' {
+            break
+        }
+        'clerk-rl;help;export-users' {
             break
         }
         'clerk-rl;help;sandbox' {

@@ -44,6 +44,8 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l sandbox -d 'Run again
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s V -l version -d 'Print version'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
@@ -67,7 +69,88 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l no-progress
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l port -d 'Port on 127.0.0.1 (0 picks a free one)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l mode -d 'burst, ramp or constant' -r -f -a "burst\t'Back-to-back until the first 429, then time the recovery (infers N, W and the algorithm)'
+ramp\t'Step the rate up from --from to --to until 429s start'
+constant\t'Hold --probe-rate for --duration'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l endpoint -d 'The GET path to probe, under /v1/, e.g. --endpoint \'/v1/users/count\'' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-requests -d 'Send at most this many requests (default: 3x the documented limit of the key\'s instance, else 3x the budget\'s limit)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-duration -d 'Stop sending after this long' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l concurrency -d 'Requests in flight at once during bursts and paced load' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l from -d 'Ramp: the first rate (per second, or N/DURATION)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l to -d 'Ramp: the last rate (per second, or N/DURATION)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l steps -d 'Ramp: how many rates from --from to --to' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l step-duration -d 'Ramp: how long each rate is held' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l probe-rate -d 'Constant: the rate to hold (per second, or N/DURATION); named apart from the global --rate, which is the budget' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l duration -d 'Constant: how long to hold it' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l plot -d 'Also draw the timeline as an SVG chart into FILE' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l timeline -d 'Write every request (time, status, headers\' remaining) as CSV into FILE' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
+pro\t'100 requests per 10 s, bursts up to 200'
+dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
+prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-retries -d 'Retries per request for 429s and transient failures' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l timeout -d 'Timeout of one request, e.g. 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l allow-production -d 'Allow probing with a production (sk_live_) key: it spends that instance\'s real limit'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s o -l output -d 'Write to FILE instead of stdout: FILE.partial is renamed to FILE on success, and a checkpoint makes it resumable' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l page-size -d 'Users per page (one request each), 1..500' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l filter -d 'A list filter passed to the server, e.g. banned=false, query=smith, created_at_after=1700000000000 (repeatable)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l checkpoint -d 'Checkpoint file (default: FILE.checkpoint beside --output)' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l concurrency -d 'Concurrent page streams; 0 picks them from the budget and the latency (1 = sequential)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
+pro\t'100 requests per 10 s, bursts up to 200'
+dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
+prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-retries -d 'Retries per request for 429s and transient failures' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l timeout -d 'Timeout of one request, e.g. 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l no-count -d 'Skip the one count request made for the progress bar\'s total and ETA'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l dry-run -d 'One count request, then print users, requests needed and the time the budget implies'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l resume -d 'Continue an interrupted export from its checkpoint'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l force -d 'Replace an existing output, discarding an unfinished export\'s checkpoint'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l port -d 'Port on 127.0.0.1 (0 picks a free one), e.g. --port 8787' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l listen -d 'Listen on this address instead of 127.0.0.1, e.g. --listen 0.0.0.0:8787 or --listen ::1 (a bare address takes --port)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l users -d 'How many generated users it holds, e.g. --users 1000000 (generated on demand: fast, small)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l seed -d 'Seed of the users, the key and the faults, e.g. --seed 7' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l accept-key -d 'Also accept this secret key (repeatable), e.g. --accept-key sk_test_ci' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l over-quota-key -d 'A key that authenticates but gets 403 quota_exceeded (repeatable), e.g. --over-quota-key sk_test_full' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l forbidden-key -d 'A key that authenticates but gets 403 authorization_invalid (repeatable), e.g. --forbidden-key sk_test_ro' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l algorithm -d 'How the limit is counted per key, e.g. --algorithm bucket' -r -f -a "fixed\t'Fixed windows aligned to the sandbox\'s start: at most N per window, the count resets at each window\'s end'
+sliding\t'Sliding log: at most N in any window of length W ending now'
+bucket\t'Token bucket of capacity --burst (or the plan\'s burst), refilled at N per W'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l block -d 'After a 429, refuse every request of that key for this long, e.g. --block 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l rate-limit-headers -d 'Rate-limit headers on every limited response, e.g. --rate-limit-headers x-ratelimit' -r -f -a "x-ratelimit\t'X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset (seconds until reset)'
+ietf\t'IETF draft-10: RateLimit-Policy: "default";q=N;w=W and RateLimit: "default";r=R;t=T'
+none\t'No rate-limit headers: only Retry-After on a 429, as Clerk documents'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l retry-after -d 'The Retry-After header of a 429, e.g. --retry-after http-date' -r -f -a "seconds\t'Retry-After: whole seconds, rounded up (what Clerk documents)'
+http-date\t'Retry-After: an HTTP-date (RFC 9110 allows it; some servers send it)'
+none\t'No Retry-After header on a 429'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l faults -d 'Inject failures into a seeded share of requests, e.g. --faults 500:0.05,reset:0.01,truncate:0.01,slow=2s:0.01 (a status 400..599, reset = drop the connection, truncate = half the body, slow=DURATION)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l fault-seed -d 'Seed of the fault draws (default: --seed), e.g. --fault-seed 3' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l faults-max -d 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l request-log -d 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
@@ -81,6 +164,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l timeout -d
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l reject-cursor -d 'Answer starting_after with 422 form_param_unknown, like an API version without cursors'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -124,8 +208,10 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l no-progress -d
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status sandbox completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status sandbox completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status sandbox completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status sandbox completions man help" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status sandbox completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

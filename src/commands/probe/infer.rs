@@ -489,7 +489,7 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
     }
     let best = best.map(|(m, e, _)| (m, e));
     // One score per algorithm for the report: its best candidate.
-    scored.sort_by(|a, b| b.1.cmp(&a.1));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.1));
     let mut seen = Vec::new();
     for (m, e) in &scored {
         if !seen.contains(&m.algorithm) {
