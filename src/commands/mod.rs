@@ -2,5 +2,6 @@
 
 pub mod assets;
 pub mod export;
+pub mod probe;
 pub mod sandbox;
 pub mod status;
