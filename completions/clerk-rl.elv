@@ -38,6 +38,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand status 'One quick call: rate-limit headers, instance type, documented limit, budget'
+            cand probe 'Measure the limit, burst and window the server really enforces for this key'
             cand export-users 'Dump every user as JSON Lines, paced to the budget, resumable'
             cand batch-get 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
             cand cache 'Manage the Redis cache batch-get keeps (no request to Clerk)'
@@ -58,6 +59,39 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+            cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --verbose 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --sandbox 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'clerk-rl;probe'= {
+            cand --mode 'burst, ramp or constant'
+            cand --endpoint 'The GET path to probe, under /v1/, e.g. --endpoint ''/v1/users/count'''
+            cand --max-requests 'Send at most this many requests (default: 3x the documented limit of the key''s instance, else 3x the budget''s limit)'
+            cand --max-duration 'Stop sending after this long'
+            cand --concurrency 'Requests in flight at once during bursts and paced load'
+            cand --from 'Ramp: the first rate (per second, or N/DURATION)'
+            cand --to 'Ramp: the last rate (per second, or N/DURATION)'
+            cand --steps 'Ramp: how many rates from --from to --to'
+            cand --step-duration 'Ramp: how long each rate is held'
+            cand --probe-rate 'Constant: the rate to hold (per second, or N/DURATION); named apart from the global --rate, which is the budget'
+            cand --duration 'Constant: how long to hold it'
+            cand --plot 'Also draw the timeline as an SVG chart into FILE'
+            cand --timeline 'Write every request (time, status, headers'' remaining) as CSV into FILE'
+            cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
+            cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
+            cand --plan 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s'
+            cand --rate 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m'
+            cand --burst 'Pace as a token bucket of this capacity (bursts above the strict window)'
+            cand --max-retries 'Retries per request for 429s and transient failures'
+            cand --timeout 'Timeout of one request, e.g. 30s'
+            cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
+            cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
+            cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --allow-production 'Allow probing with a production (sk_live_) key: it spends that instance''s real limit'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
             cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -251,6 +285,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
         }
         &'clerk-rl;help'= {
             cand status 'One quick call: rate-limit headers, instance type, documented limit, budget'
+            cand probe 'Measure the limit, burst and window the server really enforces for this key'
             cand export-users 'Dump every user as JSON Lines, paced to the budget, resumable'
             cand batch-get 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
             cand cache 'Manage the Redis cache batch-get keeps (no request to Clerk)'
@@ -260,6 +295,8 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'clerk-rl;help;status'= {
+        }
+        &'clerk-rl;help;probe'= {
         }
         &'clerk-rl;help;export-users'= {
         }

@@ -42,10 +42,19 @@ impl Rate {
         self.window / self.limit
     }
 
-    /// The least time `n` requests can take at this rate when the first `burst` go at once.
+    /// The least time from the first to the last of `n` requests through a token bucket of
+    /// capacity `burst` refilled at this rate.
     pub fn least_time_for(&self, n: u64, burst: u32) -> Duration {
         let extra = n.saturating_sub(burst as u64);
         self.window.mul_f64(extra as f64 / self.limit as f64)
+    }
+
+    /// The least time from the first to the last of `n` requests when no window of this length
+    /// may hold more than `limit` of them: request k+limit is at least a window after request k.
+    pub fn least_time_windowed(&self, n: u64) -> Duration {
+        let windows = n.saturating_sub(1) / self.limit as u64;
+        self.window
+            .saturating_mul(windows.min(u32::MAX as u64) as u32)
     }
 }
 
@@ -217,6 +226,14 @@ impl Budget {
         self.burst.unwrap_or(self.rate.limit)
     }
 
+    /// The least time `n` requests can take under this budget's pacing contract.
+    pub fn least_time(&self, n: u64) -> Duration {
+        match self.burst {
+            Some(b) => self.rate.least_time_for(n, b),
+            None => self.rate.least_time_windowed(n),
+        }
+    }
+
     /// A short description: `20/10s (plan free)`, `5/1s (--rate), burst 8`.
     pub fn describe(&self) -> String {
         let src = if self.custom_rate {
@@ -353,5 +370,35 @@ mod tests {
         let r = Rate::new(10, Duration::from_secs(1));
         assert_eq!(r.least_time_for(10, 10), Duration::ZERO);
         assert_eq!(r.least_time_for(30, 10), Duration::from_secs(2));
+        assert_eq!(r.least_time_windowed(10), Duration::ZERO);
+        assert_eq!(r.least_time_windowed(11), Duration::from_secs(1));
+        assert_eq!(r.least_time_windowed(42), Duration::from_secs(4));
+        let b = Budget::new(Plan::Free, Some(r), None);
+        assert_eq!(b.least_time(42), Duration::from_secs(4));
+        let b = Budget::new(Plan::Free, Some(r), Some(10));
+        assert_eq!(b.least_time(42), Duration::from_secs_f64(3.2));
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_rate_text_parses_or_explains(s in "\\PC{0,30}") {
+            match s.parse::<Rate>() {
+                Ok(r) => prop_assert!(r.limit >= 1 && !r.window.is_zero() && r.window <= MAX_WINDOW),
+                Err(e) => prop_assert!(!e.is_empty()),
+            }
+            let _ = parse_duration(&s);
+        }
+
+        #[test]
+        fn rates_roundtrip_through_their_display(limit in 1u32..=MAX_LIMIT, ms in 1u64..=86_400_000) {
+            let r = Rate::new(limit, Duration::from_millis(ms));
+            prop_assert_eq!(r.to_string().parse::<Rate>(), Ok(r));
+        }
     }
 }

@@ -58,6 +58,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)
     #[arg(
@@ -137,6 +138,10 @@ Examples:
   clerk-rl status --json
   clerk-rl status --min-remaining 20    exit 3 when under 20% of the limit remains (a CI gate)")]
     Status(StatusArgs),
+
+    /// Measure the limit, burst and window the server really enforces for this key
+    #[command(after_help = PROBE_AFTER_HELP)]
+    Probe(ProbeArgs),
 
     /// Dump every user as JSON Lines, paced to the budget, resumable
     #[command(after_help = "\
@@ -337,6 +342,126 @@ pub struct PurgeArgs {
     pub cache: CacheUrlArg,
 }
 
+const PROBE_AFTER_HELP: &str = "\
+probe provokes 429s on purpose: it sends unpaced requests (GET only) until the server refuses,
+then watches how capacity comes back. It announces the most requests and time it will spend
+before starting, stays within --max-requests and --max-duration, and refuses a production key
+(sk_live_) without --allow-production. Ctrl-C stops at once and prints the report so far (exit 130).
+
+Modes:
+  burst      back-to-back until the first 429, then sparse requests to time the recovery:
+             the burst, the limit N per window W, and the algorithm (fixed window, sliding
+             window, token bucket) with its evidence
+  ramp       step the rate from --from to --to (--steps steps of --step-duration), stopping
+             after the first step that gets a 429
+  constant   hold --probe-rate for --duration and count accepted vs limited
+
+Rates are requests per second (2.5) or N/DURATION (100/10s). The global --rate and --burst are
+the budget other commands pace to; the report prints the values to set them to.
+
+Exit codes: 0 measured (also: no limit reached within the bounds), 2 bad input or a production
+key without --allow-production, 3 the very first request was refused, 130 Ctrl-C.
+
+Examples:
+  clerk-rl --sandbox probe
+  clerk-rl probe --json > probe.json
+  clerk-rl probe --plot probe.svg --timeline probe.csv
+  clerk-rl probe --mode ramp --from 1 --to 20 --step-duration 5s
+  clerk-rl probe --mode constant --probe-rate 100/10s --duration 30s";
+
+/// How `probe` loads the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProbeMode {
+    /// Back-to-back until the first 429, then time the recovery (infers N, W and the algorithm)
+    Burst,
+    /// Step the rate up from --from to --to until 429s start
+    Ramp,
+    /// Hold --probe-rate for --duration
+    Constant,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// burst, ramp or constant
+    #[arg(long, value_enum, default_value = "burst")]
+    pub mode: ProbeMode,
+
+    /// The GET path to probe, under /v1/, e.g. --endpoint '/v1/users/count'
+    #[arg(long, default_value = "/v1/users?limit=1", value_name = "PATH")]
+    pub endpoint: String,
+
+    /// Send at most this many requests (default: 3x the documented limit of the key's instance,
+    /// else 3x the budget's limit)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_requests: Option<u64>,
+
+    /// Stop sending after this long
+    #[arg(long, default_value = "60s", value_parser = duration_arg, value_name = "DURATION")]
+    pub max_duration: Duration,
+
+    /// Requests in flight at once during bursts and paced load
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+
+    /// Ramp: the first rate (per second, or N/DURATION)
+    #[arg(long, value_name = "RATE", value_parser = probe_rate_arg, allow_negative_numbers = true)]
+    pub from: Option<f64>,
+
+    /// Ramp: the last rate (per second, or N/DURATION)
+    #[arg(long, value_name = "RATE", value_parser = probe_rate_arg, allow_negative_numbers = true)]
+    pub to: Option<f64>,
+
+    /// Ramp: how many rates from --from to --to
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=100))]
+    pub steps: u32,
+
+    /// Ramp: how long each rate is held
+    #[arg(long, default_value = "5s", value_parser = duration_arg, value_name = "DURATION")]
+    pub step_duration: Duration,
+
+    /// Constant: the rate to hold (per second, or N/DURATION); named apart from the global
+    /// --rate, which is the budget
+    #[arg(long, value_name = "RATE", value_parser = probe_rate_arg, allow_negative_numbers = true)]
+    pub probe_rate: Option<f64>,
+
+    /// Constant: how long to hold it
+    #[arg(long, default_value = "10s", value_parser = duration_arg, value_name = "DURATION")]
+    pub duration: Duration,
+
+    /// Allow probing with a production (sk_live_) key: it spends that instance's real limit
+    #[arg(long)]
+    pub allow_production: bool,
+
+    /// Also draw the timeline as an SVG chart into FILE
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+
+    /// Write every request (time, status, headers' remaining) as CSV into FILE
+    #[arg(long, value_name = "FILE.csv")]
+    pub timeline: Option<PathBuf>,
+}
+
+/// A probe rate: requests per second (`2.5`) or `N/DURATION` (`100/10s`); more than zero.
+fn probe_rate_arg(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let per_s = if t.contains('/') {
+        t.parse::<Rate>()?.per_second()
+    } else {
+        t.parse::<f64>().map_err(|_| {
+            format!(
+                "rate {s:?} is not requests per second or N/DURATION (for example 5, 2.5, 100/10s)"
+            )
+        })?
+    };
+    if !per_s.is_finite() || per_s <= 0.0 {
+        return Err(format!("rate {s:?} must be more than zero"));
+    }
+    if per_s > 10_000.0 {
+        return Err(format!("rate {s:?} is above the 10000/s a probe may send"));
+    }
+    Ok(per_s)
+}
+
 fn filter_arg(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
@@ -382,8 +507,10 @@ Examples:
   clerk-rl --rate 5/1s sandbox --algorithm fixed --rate-limit-headers x-ratelimit
   clerk-rl --plan pro --burst 50 sandbox --algorithm bucket --rate-limit-headers ietf
   clerk-rl sandbox --users 1000000 --seed 7 --port 8787
+  clerk-rl sandbox --listen 0.0.0.0:8787             reachable from other hosts (e.g. containers)
   clerk-rl sandbox --block 30s --retry-after http-date
   clerk-rl sandbox --faults 500:0.05,503:0.02,reset:0.01,truncate:0.01,slow=2s:0.01
+  clerk-rl sandbox --faults reset:0.5 --fault-seed 3 --faults-max 10
   clerk-rl sandbox --request-log requests.jsonl --reject-cursor
   clerk-rl sandbox --accept-key sk_test_ci --over-quota-key sk_test_full --forbidden-key sk_test_ro
 

@@ -7,7 +7,7 @@ use crate::budget::{Budget, Instance};
 use crate::cli::GlobalArgs;
 use crate::error::{Exit, fail};
 use crate::http::{Client, ClientConfig};
-use crate::sandbox::{self, Sandbox, SandboxConfig};
+use crate::sandbox::{self, Sandbox};
 use crate::secret::{self, SecretKey};
 use crate::ui::Ui;
 
@@ -32,10 +32,7 @@ impl Context {
         let budget = Self::budget_of(global);
         let ui = Arc::new(Ui::new(global.verbose, global.no_progress));
         let (api_url, key, sandbox) = if global.sandbox {
-            let mut cfg = SandboxConfig::new(budget);
-            cfg.users = global.sandbox_users;
-            cfg.seed = global.sandbox_seed;
-            let sb = sandbox::start(cfg).await?;
+            let sb = sandbox::start(crate::commands::sandbox::config_from_global(global)).await?;
             ui.line(&format!(
                 "clerk-rl: using an in-process sandbox at {} ({} users, seed {}, limit {})",
                 sb.url(),

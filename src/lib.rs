@@ -104,6 +104,14 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
             result
         }
         Command::Cache(a) => commands::cache::run(&cli.global, a).await,
+        Command::Probe(a) => {
+            let a = commands::probe::validate(a)?;
+            let ctx = Context::connect(&cli.global).await?;
+            // probe handles Ctrl-C itself: it still prints the report so far.
+            let result = commands::probe::run(&ctx, &a).await;
+            ctx.close().await;
+            result
+        }
         Command::Status(a) => {
             let ctx = Context::connect(&cli.global).await?;
             let result = interruptible(&ctx, commands::status::run(&ctx, a)).await;

@@ -4,5 +4,6 @@ pub mod assets;
 pub mod batch_get;
 pub mod cache;
 pub mod export;
+pub mod probe;
 pub mod sandbox;
 pub mod status;

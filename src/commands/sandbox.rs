@@ -44,27 +44,47 @@ pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
     cfg
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn stop_signal() -> anyhow::Result<()> {
+/// Ctrl-C and SIGTERM, listened for from creation on: a signal that arrives between the env lines
+/// and the first poll must still stop the server cleanly rather than kill the process.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.context("cannot watch for Ctrl-C")?,
-            _ = term.recv() => {}
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(StopSignals {
+                term: signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?,
+                int: signal(SignalKind::interrupt()).context("cannot watch for Ctrl-C")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot watch for Ctrl-C")?;
-    Ok(())
+
+    async fn wait(&mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot watch for Ctrl-C")?;
+        Ok(())
+    }
 }
 
 pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> anyhow::Result<()> {
     let cfg = config(global, args);
     let description = cfg.describe();
+    let mut signals = StopSignals::install()?;
     let sb = sandbox::start(cfg).await?;
     {
         // Scripts wait for these two lines: print them only once bound, and flush at once.
@@ -77,7 +97,7 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> anyhow::Result<()> 
         "clerk-rl sandbox: serving {description} on {} until Ctrl-C or SIGTERM",
         sb.url()
     );
-    let stopped = stop_signal().await;
+    let stopped = signals.wait().await;
     sb.shutdown().await;
     if global.verbose > 0 {
         eprintln!("clerk-rl sandbox: stopped");

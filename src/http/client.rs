@@ -202,6 +202,17 @@ impl Client {
         }
     }
 
+    /// One unpaced, unretried GET, for `probe`, which must provoke 429s on purpose and see each
+    /// one: no pacer, no retry, no pause on an exhausted window. It still goes through the same
+    /// reqwest client (key, API version, no redirects), `--timeout`, body limit and header
+    /// parsing as every other request. Any status is `Ok`; `Err` is a transport failure, a
+    /// timeout or an oversized body, as one line.
+    pub async fn send_once(&self, url: &Url) -> Result<Response, String> {
+        self.exchange(url, 1).await.map_err(|e| match e {
+            Exchange::Failed(why) | Exchange::TooLarge(why) => why,
+        })
+    }
+
     /// One paced try. `Err(Ok(_))` is worth retrying, `Err(Err(_))` is final.
     async fn try_once(
         &self,
@@ -210,32 +221,64 @@ impl Client {
     ) -> Result<Response, Result<TryError, HttpError>> {
         let (permit, waited) = self.pacer.acquire().await;
         self.monitor.paced(waited);
-        self.monitor.request_sent();
-        let started = Instant::now();
-        let sent = tokio::time::timeout(self.cfg.timeout, self.send(url)).await;
+        let exchanged = self.exchange(url, attempt).await;
         // The response has arrived (or the try is over): from now the server has surely counted
         // this request, which is what the pacer's window is anchored on.
         permit.complete();
-        let latency = started.elapsed();
-        let (status, headers, body) = match sent {
-            Err(_) => {
-                return Err(Ok(TryError::Transient(
-                    format!(
-                        "no complete response within --timeout {}",
-                        humantime::format_duration(self.cfg.timeout)
-                    ),
-                    None,
-                )));
-            }
-            Ok(Err(SendError::Transport(e))) => {
-                return Err(Ok(TryError::Transient(e, None)));
-            }
-            Ok(Err(SendError::TooLarge(detail))) => {
+        let resp = match exchanged {
+            Ok(resp) => resp,
+            Err(Exchange::Failed(why)) => return Err(Ok(TryError::Transient(why, None))),
+            Err(Exchange::TooLarge(detail)) => {
                 return Err(Err(HttpError::Transport {
                     retries: attempt - 1,
                     detail,
                 }));
             }
+        };
+        self.monitor.observe(&resp.view, &self.ui);
+        if resp.view.exhausted()
+            && let Some(reset) = resp.view.reset
+        {
+            // The server says the window is used up: nothing more until it resets.
+            if reset <= self.cfg.max_wait {
+                self.pacer.pause_until(Instant::now() + reset);
+            }
+        }
+        match classify(resp.status.as_u16()) {
+            Class::Success => Ok(resp),
+            Class::RateLimited => {
+                let e = ClerkError::parse(429, &resp.headers, &resp.body);
+                Err(Ok(TryError::RateLimited(e, resp.view)))
+            }
+            Class::Transient => {
+                let e = ClerkError::parse(resp.status.as_u16(), &resp.headers, &resp.body);
+                Err(Ok(TryError::Transient(e.to_string(), Some(resp.view))))
+            }
+            Class::Fatal => Err(Err(HttpError::Clerk(ClerkError::parse(
+                resp.status.as_u16(),
+                &resp.headers,
+                &resp.body,
+            )))),
+        }
+    }
+
+    /// What every request shares, paced or not: send within `--timeout`, read the body within
+    /// its limit, parse the rate-limit view, log it. Deciding what the status means is the
+    /// caller's business.
+    async fn exchange(&self, url: &Url, attempt: u32) -> Result<Response, Exchange> {
+        self.monitor.request_sent();
+        let started = Instant::now();
+        let sent = tokio::time::timeout(self.cfg.timeout, self.send(url)).await;
+        let latency = started.elapsed();
+        let (status, headers, body) = match sent {
+            Err(_) => {
+                return Err(Exchange::Failed(format!(
+                    "no complete response within --timeout {}",
+                    humantime::format_duration(self.cfg.timeout)
+                )));
+            }
+            Ok(Err(SendError::Transport(e))) => return Err(Exchange::Failed(e)),
+            Ok(Err(SendError::TooLarge(detail))) => return Err(Exchange::TooLarge(detail)),
             Ok(Ok(parts)) => parts,
         };
         let view = RateLimitView::from_headers(&headers, SystemTime::now());
@@ -250,39 +293,14 @@ impl Client {
             fmt_ms(latency),
             body.len()
         ));
-        self.monitor.observe(&view, &self.ui);
-        if view.exhausted()
-            && let Some(reset) = view.reset
-        {
-            // The server says the window is used up: nothing more until it resets.
-            if reset <= self.cfg.max_wait {
-                self.pacer.pause_until(Instant::now() + reset);
-            }
-        }
-        let resp = Response {
+        Ok(Response {
             status,
             headers,
             body,
             view,
             latency,
             attempts: attempt,
-        };
-        match classify(status.as_u16()) {
-            Class::Success => Ok(resp),
-            Class::RateLimited => {
-                let e = ClerkError::parse(429, &resp.headers, &resp.body);
-                Err(Ok(TryError::RateLimited(e, resp.view)))
-            }
-            Class::Transient => {
-                let e = ClerkError::parse(status.as_u16(), &resp.headers, &resp.body);
-                Err(Ok(TryError::Transient(e.to_string(), Some(resp.view))))
-            }
-            Class::Fatal => Err(Err(HttpError::Clerk(ClerkError::parse(
-                status.as_u16(),
-                &resp.headers,
-                &resp.body,
-            )))),
-        }
+        })
     }
 
     async fn send(&self, url: &Url) -> Result<(StatusCode, HeaderMap, Bytes), SendError> {
@@ -320,6 +338,12 @@ impl Client {
 
 enum SendError {
     Transport(String),
+    TooLarge(String),
+}
+
+/// Why one exchange produced no response: worth retrying, or not.
+enum Exchange {
+    Failed(String),
     TooLarge(String),
 }
 

@@ -230,3 +230,28 @@ mod tests {
         assert!(!m.contains('\x1b'));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any body: parsed or described, one bounded, printable line, never a panic.
+        #[test]
+        fn any_error_body_gives_one_bounded_line(status in 100u16..600, body in prop::collection::vec(any::<u8>(), 0..600)) {
+            let e = ClerkError::parse(status, &HeaderMap::new(), &body);
+            let line = e.to_string();
+            prop_assert!(!line.contains('\n'));
+            prop_assert!(line.chars().count() < 4 * MAX_SHOWN + 200);
+            prop_assert!(!line.chars().any(|c| c.is_control()));
+        }
+
+        #[test]
+        fn any_clerk_shaped_body_keeps_its_code(code in "[a-z_]{1,30}", msg in "\\PC{0,300}", trace in "[a-f0-9]{0,32}") {
+            let body = serde_json::json!({"errors":[{"message": msg, "code": code}], "clerk_trace_id": trace});
+            let e = ClerkError::parse(422, &HeaderMap::new(), body.to_string().as_bytes());
+            prop_assert_eq!(e.code.as_deref(), Some(code.as_str()));
+        }
+    }
+}

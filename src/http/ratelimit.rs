@@ -572,3 +572,53 @@ mod tests {
         assert_eq!(v, RateLimitView::default());
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    proptest! {
+        /// Any values in any of the headers read: no panic, and every wait stays bounded.
+        #[test]
+        fn any_header_values_are_safe(
+            values in prop::collection::vec((0..NAMES.len(), "[ -~]{0,40}"), 0..12),
+            now_s in 0u64..4_000_000_000,
+        ) {
+            let mut h = HeaderMap::new();
+            for (i, v) in &values {
+                if let Ok(v) = HeaderValue::from_str(v) {
+                    h.append(HeaderName::from_static(NAMES[*i]), v);
+                }
+            }
+            let v = RateLimitView::from_headers(&h, UNIX_EPOCH + Duration::from_secs(now_s));
+            for d in [v.reset, v.window, v.retry_after].into_iter().flatten() {
+                prop_assert!(d <= MAX_HEADER_WAIT);
+            }
+            if let Some(p) = v.remaining_pct() {
+                prop_assert!(p.is_finite() && p >= 0.0);
+            }
+        }
+
+        /// A well-formed value always reads back.
+        #[test]
+        fn well_formed_values_read_back(limit in 1u64..1_000_000, rem in 0u64..1_000_000, reset in 0u64..100_000) {
+            let mut h = HeaderMap::new();
+            h.insert("x-ratelimit-limit", limit.into());
+            h.insert("x-ratelimit-remaining", rem.into());
+            h.insert("x-ratelimit-reset", reset.into());
+            let v = RateLimitView::from_headers(&h, UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+            prop_assert_eq!(v.limit, Some(limit));
+            prop_assert_eq!(v.remaining, Some(rem));
+            prop_assert_eq!(v.reset, Some(Duration::from_secs(reset)));
+        }
+
+        #[test]
+        fn retry_after_is_bounded(s in "\\PC{0,40}") {
+            if let Some(d) = parse_retry_after(&s, SystemTime::now()) {
+                prop_assert!(d <= MAX_HEADER_WAIT);
+            }
+        }
+    }
+}

@@ -13,9 +13,11 @@ use super::users::mix;
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
-    pub message: String,
+    /// Static, which keeps the error small enough to pass around in `Result`s by value.
+    pub message: &'static str,
     pub long_message: String,
-    pub meta: Value,
+    /// Boxed: an inline `Value` (an IndexMap with preserve_order) makes every `Result` fat.
+    pub meta: Box<Value>,
 }
 
 static TRACE_COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -30,20 +32,20 @@ impl ApiError {
     pub fn new(
         status: StatusCode,
         code: &'static str,
-        message: &str,
+        message: &'static str,
         long_message: String,
     ) -> Self {
         ApiError {
             status,
             code,
-            message: message.to_string(),
+            message,
             long_message,
-            meta: json!({}),
+            meta: Box::new(json!({})),
         }
     }
 
     fn param(mut self, name: &str) -> Self {
-        self.meta = json!({ "param_name": name });
+        self.meta = Box::new(json!({ "param_name": name }));
         self
     }
 
@@ -108,7 +110,7 @@ impl ApiError {
             "Too many requests",
             "Too many requests, please try again later.".into(),
         );
-        e.meta = json!({ "retry_after": retry_after_secs });
+        e.meta = Box::new(json!({ "retry_after": retry_after_secs }));
         e
     }
 

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::ValueEnum;
@@ -257,7 +257,6 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
     })?;
     let state = Arc::new(AppState {
         started: Instant::now(),
-        started_unix: SystemTime::now(),
         keys,
         store: RwLock::new(store::Store::new(cfg.seed, cfg.users)),
         limiter: Mutex::new(limiter::Limiter::new(&cfg.budget, cfg.algorithm, cfg.block)),

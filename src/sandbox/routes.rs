@@ -36,7 +36,6 @@ pub enum KeyKind {
 
 pub struct AppState {
     pub started: Instant,
-    pub started_unix: SystemTime,
     pub keys: HashMap<String, KeyKind>,
     pub store: RwLock<Store>,
     pub limiter: Mutex<Limiter>,
@@ -132,7 +131,7 @@ fn truncated_body(full: Bytes) -> Body {
 async fn gate(State(app): State<Shared>, req: Request, next: Next) -> Response {
     let now = app.started.elapsed();
     let sys = SystemTime::now();
-    let mut entry = LogEntry {
+    let entry = LogEntry {
         t: now.as_secs_f64(),
         unix_ms: sys
             .duration_since(UNIX_EPOCH)
@@ -144,12 +143,38 @@ async fn gate(State(app): State<Shared>, req: Request, next: Next) -> Response {
         fault: None,
         key: None,
     };
-    let response = respond(&app, req, next, now, sys, &mut entry).await;
-    if entry.fault.as_deref() != Some("reset") {
+    // Recorded even when the client goes away mid-request (a timeout during a `slow` fault):
+    // the request reached the server and counted, so tests must see it.
+    let mut pending = Pending {
+        log: &app.log,
+        entry: Some(entry),
+    };
+    let response = match pending.entry.as_mut() {
+        Some(entry) => respond(&app, req, next, now, sys, entry).await,
+        None => unreachable!("set above"),
+    };
+    if let Some(entry) = pending.entry.as_mut()
+        && entry.fault.as_deref() != Some("reset")
+    {
         entry.status = response.status().as_u16();
     }
-    app.log.record(entry);
+    drop(pending);
     response
+}
+
+/// A log entry that is written when dropped: on completion, or when the request is abandoned
+/// (then with status 0, no response sent).
+struct Pending<'a> {
+    log: &'a crate::sandbox::log::RequestLog,
+    entry: Option<LogEntry>,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if let Some(e) = self.entry.take() {
+            self.log.record(e);
+        }
+    }
 }
 
 async fn respond(

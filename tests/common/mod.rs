@@ -1,8 +1,13 @@
 //! Helpers shared by the integration tests: run the real binary with a controlled environment.
 #![allow(dead_code)]
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use clerk_rl::budget::{Budget, Plan};
+use clerk_rl::sandbox::{self, Sandbox, SandboxConfig};
+use serde_json::Value;
 
 /// A key no test output may ever contain.
 pub const KEY: &str = "sk_test_RECOGNISABLE0secret0key0abcdefXYZW";
@@ -67,4 +72,86 @@ pub fn run_sync(args: &[&str]) -> Run {
 
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// A sandbox with `users` users limiting at `rate`, seed 7, accepting [`KEY`].
+pub async fn sandbox_with(
+    users: u64,
+    rate: &str,
+    tweak: impl FnOnce(&mut SandboxConfig),
+) -> Sandbox {
+    let budget = Budget::new(Plan::Free, Some(rate.parse().unwrap()), None);
+    let mut cfg = SandboxConfig::new(budget);
+    cfg.users = users;
+    cfg.seed = 7;
+    cfg.accept_keys.push(KEY.to_string());
+    tweak(&mut cfg);
+    sandbox::start(cfg).await.unwrap()
+}
+
+/// Every user the sandbox holds, read independently of clerk-rl (offset pages, newest first).
+pub async fn all_ids(sb: &Sandbox) -> Vec<(i64, String)> {
+    let http = reqwest::Client::new();
+    let mut out = Vec::new();
+    let mut offset = 0;
+    loop {
+        let url = format!(
+            "{}/v1/users?limit=500&offset={offset}&order_by=%2Bcreated_at",
+            sb.url()
+        );
+        let page: Vec<Value> = serde_json::from_slice(
+            &http
+                .get(url)
+                .bearer_auth(sb.key())
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        for u in &page {
+            out.push((
+                u["created_at"].as_i64().unwrap(),
+                u["id"].as_str().unwrap().to_string(),
+            ));
+        }
+        if page.len() < 500 {
+            return out;
+        }
+        offset += 500;
+    }
+}
+
+/// The users of a JSON Lines export: (created_at, id), with every line checked to be valid JSON.
+pub fn parse_export(text: &str) -> Vec<(i64, String)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let v: Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("line {} is not JSON ({e}): {l:.200}", i + 1));
+            (
+                v["created_at"].as_i64().unwrap(),
+                v["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The export holds exactly the expected users, once each, in created_at order.
+pub fn assert_exact(got: &[(i64, String)], want: &[(i64, String)]) {
+    let ids: HashSet<&String> = got.iter().map(|(_, id)| id).collect();
+    assert_eq!(ids.len(), got.len(), "duplicates in the export");
+    let want_ids: HashSet<&String> = want.iter().map(|(_, id)| id).collect();
+    let missing: Vec<_> = want_ids.difference(&ids).take(5).collect();
+    let extra: Vec<_> = ids.difference(&want_ids).take(5).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
+    assert!(
+        got.windows(2).all(|w| w[0].0 <= w[1].0),
+        "the export is not in created_at order"
+    );
 }

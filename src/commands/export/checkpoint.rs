@@ -256,3 +256,53 @@ mod tests {
         assert!(e.to_string().contains("--page-size 500"));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A checkpoint file with any content is loaded or refused with a reason; never a panic.
+        #[test]
+        fn any_checkpoint_bytes_load_or_refuse(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("c");
+            std::fs::write(&p, &bytes).unwrap();
+            if let Err(e) = Checkpoint::load(&p) {
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+
+        /// Damaged numbers in a well-formed checkpoint are refused, not trusted.
+        #[test]
+        fn damaged_numbers_are_refused(head in 0usize..10, parts in 0usize..4, page in 0u32..1000) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("c");
+            let mut cp = tests_sample();
+            cp.head = head;
+            cp.page_size = page;
+            cp.parts = (0..parts).map(|_| PartCheckpoint { state: PartState::default(), spill_bytes: 0 }).collect();
+            cp.save(&p).unwrap();
+            let ok = head <= parts && parts > 0 && (1..=500).contains(&page) && head == 0;
+            prop_assert_eq!(Checkpoint::load(&p).is_ok(), ok);
+        }
+    }
+
+    fn tests_sample() -> Checkpoint {
+        Checkpoint {
+            version: VERSION,
+            instance: "abc".into(),
+            filters: vec![],
+            page_size: 500,
+            paging: Paging::Cursor,
+            partial: "u.partial".into(),
+            output: "u".into(),
+            bytes: 0,
+            users: 0,
+            head: 0,
+            parts: vec![],
+            complete: false,
+        }
+    }
+}

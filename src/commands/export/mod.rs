@@ -6,7 +6,7 @@
 //! the rest of the created_at range is split into parts paged concurrently; the writer still
 //! writes in created_at order. A file export is resumable from its checkpoint at any instant.
 
-mod checkpoint;
+pub mod checkpoint;
 mod page;
 mod part;
 mod writer;
@@ -218,7 +218,7 @@ async fn dry_run(ctx: &Context, job: &Job) -> anyhow::Result<Exit> {
     let pages = users / job.page_size as u64 + 1;
     let requests = pages + 1;
     let budget = &ctx.budget;
-    let least = budget.rate.least_time_for(requests, budget.initial_burst());
+    let least = budget.least_time(requests);
     if ctx.global.json {
         println!(
             "{}",

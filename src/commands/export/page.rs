@@ -12,10 +12,10 @@ pub struct PageUser {
     pub line: Vec<u8>,
 }
 
+/// The same, leniently, to say precisely what is wrong with a user the fast path refused.
 #[derive(Deserialize)]
-struct Keys {
+struct LooseKeys {
     id: Option<serde_json::Value>,
-    created_at: Option<serde_json::Value>,
 }
 
 /// Parse a page body. Any defect fails the whole page (it is retried as a transient fault and
@@ -35,16 +35,10 @@ pub fn parse_page(body: &[u8]) -> Result<Vec<PageUser>, String> {
         if !text.starts_with('{') {
             return Err(format!("user {i} of the page is not a JSON object"));
         }
-        let keys: Keys = serde_json::from_str(text)
-            .map_err(|e| format!("user {i} of the page is unreadable ({e})"))?;
-        let id = match keys.id {
-            Some(serde_json::Value::String(s)) if !s.is_empty() => s,
-            _ => return Err(format!("user {i} of the page has no id")),
+        let (id, created_at) = match key_fields(text.as_bytes()) {
+            Some((id, t)) if !id.is_empty() => (id, t),
+            _ => return Err(explain(i, text)),
         };
-        let created_at = keys
-            .created_at
-            .and_then(|v| v.as_i64())
-            .ok_or_else(|| format!("user {id} has no integer created_at"))?;
         out.push(PageUser {
             id,
             created_at,
@@ -54,11 +48,128 @@ pub fn parse_page(body: &[u8]) -> Result<Vec<PageUser>, String> {
     Ok(out)
 }
 
+/// `id` (a string) and `created_at` (an integer) of one user, found by walking only the top
+/// level of the object. The page was already validated as JSON, so a structural walk is exact;
+/// it is the hot path of an export, about three times cheaper than a second serde pass.
+fn key_fields(obj: &[u8]) -> Option<(String, i64)> {
+    let (mut id, mut created) = (None, None);
+    let mut i = 1;
+    loop {
+        i = skip_ws(obj, i);
+        match obj.get(i)? {
+            b'}' => break,
+            b',' => {
+                i += 1;
+                continue;
+            }
+            b'"' => {}
+            _ => return None,
+        }
+        let key_end = end_of_string(obj, i);
+        // Checked slicing: the walk must not panic even on input that is not JSON.
+        let key = obj.get(i + 1..key_end.checked_sub(1)?)?;
+        i = skip_ws(obj, key_end);
+        if obj.get(i) != Some(&b':') {
+            return None;
+        }
+        let start = skip_ws(obj, i + 1);
+        let end = end_of_value(obj, start);
+        match key {
+            b"id" => id = Some(obj.get(start..end)?),
+            b"created_at" => created = Some(obj.get(start..end)?),
+            _ => {}
+        }
+        if end <= i {
+            return None;
+        }
+        i = end;
+    }
+    let id = id?;
+    let id: String = if id.contains(&b'\\') {
+        serde_json::from_slice(id).ok()?
+    } else {
+        let inner = id.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+        String::from_utf8(inner.to_vec()).ok()?
+    };
+    let created = std::str::from_utf8(created?).ok()?.parse().ok()?;
+    Some((id, created))
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// Index just past the string starting at `b[i] == '"'`.
+fn end_of_string(b: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    while let Some(k) = memchr::memchr2(b'"', b'\\', &b[j.min(b.len())..]) {
+        if b[j + k] == b'\\' {
+            j += k + 2;
+        } else {
+            return j + k + 1;
+        }
+    }
+    b.len()
+}
+
+/// Index just past the value starting at `i`.
+fn end_of_value(b: &[u8], i: usize) -> usize {
+    match b.get(i) {
+        Some(b'"') => end_of_string(b, i),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while j < b.len() {
+                match b[j] {
+                    b'"' => {
+                        j = end_of_string(b, j);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return j + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            b.len()
+        }
+        _ => {
+            let mut j = i;
+            while j < b.len() && !matches!(b[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+            {
+                j += 1;
+            }
+            j
+        }
+    }
+}
+
+fn explain(i: usize, text: &str) -> String {
+    let keys: LooseKeys = match serde_json::from_str(text) {
+        Ok(k) => k,
+        Err(e) => return format!("user {i} of the page is unreadable ({e})"),
+    };
+    match keys.id {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => {
+            format!("user {s} has no integer created_at")
+        }
+        _ => format!("user {i} of the page has no id"),
+    }
+}
+
 /// The JSON text on one line, byte for byte otherwise: a pretty-printing server's newlines
 /// between tokens are dropped (inside strings JSON escapes them, so they cannot occur there).
 fn one_line(text: &str) -> Vec<u8> {
     let b = text.as_bytes();
-    if !b.iter().any(|&c| c == b'\n' || c == b'\r') {
+    if memchr::memchr2(b'\n', b'\r', b).is_none() {
         let mut v = Vec::with_capacity(b.len() + 1);
         v.extend_from_slice(b);
         v.push(b'\n');
@@ -117,6 +228,36 @@ mod tests {
     }
 
     #[test]
+    fn key_fields_walk_only_the_top_level() {
+        let f = |s: &str| key_fields(s.as_bytes());
+        assert_eq!(f(r#"{"id":"u1","created_at":5}"#), Some(("u1".into(), 5)));
+        // Same names nested, in strings, and escaped: only the top level counts.
+        let tricky = r#"{"meta":{"id":"no","created_at":1,"x":[{"id":"no"}]},"s":"\"id\":\"no\"","created_at" : -7 , "id" : "u\u0032"}"#;
+        assert_eq!(f(tricky), Some(("u2".into(), -7)));
+        assert_eq!(f(r#"{"id":"u1"}"#), None);
+        assert_eq!(f(r#"{"id":3,"created_at":1}"#), None);
+        assert_eq!(f(r#"{"id":"u","created_at":1.5}"#), None);
+        assert_eq!(f(r#"{"id":"u","created_at":"1"}"#), None);
+        assert_eq!(f("{ }"), None);
+    }
+
+    /// Found by proptest: an unterminated key made the walk slice backwards and panic.
+    #[test]
+    fn key_fields_never_panics_on_an_unterminated_key() {
+        for s in [
+            "{\"",
+            "{\"a",
+            "{ \"\\",
+            "{\"id\":\"x",
+            "{\"id\":{",
+            "{\"a\":]]]}",
+            "{:",
+        ] {
+            assert_eq!(key_fields(s.as_bytes()), None, "{s}");
+        }
+    }
+
+    #[test]
     fn defects_fail_the_whole_page() {
         for (body, why) in [
             (&br#"{"errors":[]}"#[..], "not an array"),
@@ -139,5 +280,67 @@ mod tests {
             assert!(e.contains(why), "{}: {e}", String::from_utf8_lossy(body));
         }
         assert_eq!(parse_page(b"[]").unwrap(), vec![]);
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Map, Value, json};
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[ -~\\n\"\\\\{}\\[\\]:,é]{0,12}".prop_map(Value::String),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z_\"\\\\]{0,6}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The hand-written top-level walk finds what serde finds, whatever surrounds the keys.
+        #[test]
+        fn key_fields_agrees_with_serde(
+            noise in prop::collection::btree_map("[a-z_\"\\\\]{0,8}", value(), 0..6),
+            id in "[ -~é]{1,10}",
+            created in any::<i64>(),
+            pretty in any::<bool>(),
+        ) {
+            let mut m: Map<String, Value> = noise.into_iter().collect();
+            m.insert("id".into(), json!(id));
+            m.insert("created_at".into(), json!(created));
+            let v = Value::Object(m);
+            let text = if pretty { serde_json::to_string_pretty(&v).unwrap() } else { v.to_string() };
+            prop_assert_eq!(key_fields(text.as_bytes()), Some((id, created)));
+            // And the line written is the same JSON, on one line.
+            let page = format!("[{text}]");
+            let users = parse_page(page.as_bytes()).unwrap();
+            let line = std::str::from_utf8(&users[0].line).unwrap();
+            prop_assert_eq!(line.matches('\n').count(), 1);
+            prop_assert_eq!(serde_json::from_str::<Value>(line).unwrap(), v);
+        }
+
+        /// Whatever a server sends, parsing a page returns or fails; it never panics.
+        #[test]
+        fn parse_page_never_panics(body in prop::collection::vec(any::<u8>(), 0..256)) {
+            let _ = parse_page(&body);
+        }
+
+        #[test]
+        fn parse_page_never_panics_on_near_json(s in "[\\[\\]{}\",:0-9a-z_ \\\\]{0,64}") {
+            let _ = parse_page(s.as_bytes());
+            let _ = key_fields(s.as_bytes());
+        }
     }
 }

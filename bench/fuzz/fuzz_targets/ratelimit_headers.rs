@@ -1,0 +1,32 @@
+#![no_main]
+//! Any bytes as any of the rate-limit headers: no panic, every wait bounded.
+use std::time::{Duration, UNIX_EPOCH};
+
+use clerk_rl::http::RateLimitView;
+use libfuzzer_sys::fuzz_target;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+const NAMES: [&str; 9] = [
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+    "ratelimit",
+    "ratelimit-policy",
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "retry-after",
+];
+
+fuzz_target!(|data: &[u8]| {
+    let mut h = HeaderMap::new();
+    for (i, part) in data.split(|b| *b == 0).enumerate() {
+        if let Ok(v) = HeaderValue::from_bytes(part) {
+            h.append(HeaderName::from_static(NAMES[i % NAMES.len()]), v);
+        }
+    }
+    let v = RateLimitView::from_headers(&h, UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    for d in [v.reset, v.window, v.retry_after].into_iter().flatten() {
+        assert!(d <= Duration::from_secs(366 * 86_400));
+    }
+});

@@ -1,0 +1,352 @@
+//! Sending: the burst/recovery protocol, the ramp and the constant load. Times come from tokio's
+//! clock, and requests go through a `Transport`, so tests run the real protocol against the
+//! sandbox's limiter on a paused clock, exactly and instantly.
+//!
+//! Burst mode, step by step:
+//! 1. Back-to-back (at most `concurrency` in flight) until the first 429: the burst.
+//! 2. Sparse single requests until one is accepted: when capacity comes back. The spacing is a
+//!    sixteenth of the time since the last 429 (so the moment is known to a few percent whatever
+//!    the window), and a request is also sent exactly when each Retry-After runs out, to check it.
+//! 3. If a lot came back at once (fixed window or sliding log), the next cycle goes in two
+//!    halves, a gap apart, then sparse requests again until the next recovery, and one more
+//!    burst measures how much came back: all of it (a fixed window resets whole) or the first
+//!    half (a sliding log returns requests as they age out).
+//! 4. If little came back (a token bucket refilling, or a sliding log after a spread-out burst),
+//!    keep taking what comes back until enough recoveries time the rate.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::time::Instant;
+
+use super::infer::{Phase, Sample};
+use crate::http::RateLimitView;
+
+/// What one request came back with.
+pub struct Outcome {
+    pub status: u16,
+    pub view: RateLimitView,
+}
+
+/// Sends the probe's request once: no pacing, no retry. `Err` ends the probe (a transport failure
+/// or a status that no retry or wait can fix, such as 401).
+pub trait Transport: Send + Sync + 'static {
+    fn send(&self) -> impl Future<Output = anyhow::Result<Outcome>> + Send;
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub max_requests: u64,
+    pub max_duration: Duration,
+    pub concurrency: usize,
+}
+
+/// Recoveries to time in the gradual case: five intervals time a refill rate to about 1%.
+const GRADUAL_RECOVERIES: usize = 6;
+/// Sparse spacing: this share of the time since the last 429, within the bounds below.
+const SPACING_SHARE: u32 = 16;
+const MIN_SPACING: Duration = Duration::from_millis(10);
+const MAX_SPACING: Duration = Duration::from_secs(2);
+
+/// Why sending stopped before the protocol was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Done,
+    /// --max-requests or --max-duration.
+    Bounds,
+}
+
+pub struct Driver<T: Transport> {
+    transport: Arc<T>,
+    start: Instant,
+    bounds: Bounds,
+    samples: Arc<Mutex<Vec<Sample>>>,
+    sent: u64,
+    in_streak: bool,
+    /// When each Retry-After runs out (since start), for the honesty check.
+    deadlines: Vec<Duration>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Burst {
+    accepted: u64,
+    limited: bool,
+}
+
+impl<T: Transport> Driver<T> {
+    pub fn new(transport: T, bounds: Bounds, samples: Arc<Mutex<Vec<Sample>>>) -> Self {
+        Driver {
+            transport: Arc::new(transport),
+            start: Instant::now(),
+            bounds,
+            samples,
+            sent: 0,
+            in_streak: false,
+            deadlines: Vec::new(),
+        }
+    }
+
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn can_send(&self) -> bool {
+        self.sent < self.bounds.max_requests && self.now() < self.bounds.max_duration
+    }
+
+    /// Start one request; the future records nothing, `record` does.
+    fn launch(
+        &mut self,
+        phase: Phase,
+        step: u32,
+    ) -> impl Future<Output = (Sample, anyhow::Result<()>)> + use<T> {
+        self.sent += 1;
+        let t = Arc::clone(&self.transport);
+        let start = self.start;
+        async move {
+            let sent = start.elapsed();
+            let r = t.send().await;
+            let received = start.elapsed();
+            match r {
+                Ok(o) => (
+                    Sample {
+                        sent,
+                        received,
+                        status: o.status,
+                        phase,
+                        step,
+                        view: o.view,
+                    },
+                    Ok(()),
+                ),
+                Err(e) => (
+                    Sample {
+                        sent,
+                        received,
+                        status: 0,
+                        phase,
+                        step,
+                        view: RateLimitView::default(),
+                    },
+                    Err(e),
+                ),
+            }
+        }
+    }
+
+    fn record(&mut self, s: &Sample) {
+        if s.limited() {
+            if !self.in_streak
+                && let Some(ra) = s.view.retry_after
+            {
+                self.deadlines.push(s.received + ra);
+            }
+            self.in_streak = true;
+        } else if s.ok() {
+            self.in_streak = false;
+        }
+        self.samples.lock().expect("samples lock").push(s.clone());
+    }
+
+    async fn one(&mut self, phase: Phase) -> anyhow::Result<Sample> {
+        let (s, r) = self.launch(phase, 0).await;
+        self.record(&s);
+        r.map(|()| s)
+    }
+
+    /// Back-to-back with bounded concurrency, until a 429, `max` requests, or the bounds.
+    async fn burst(&mut self, phase: Phase, max: Option<u64>) -> anyhow::Result<Burst> {
+        let mut b = Burst::default();
+        let mut issued = 0u64;
+        let mut inflight = FuturesUnordered::new();
+        loop {
+            while !b.limited
+                && inflight.len() < self.bounds.concurrency
+                && self.can_send()
+                && max.is_none_or(|m| issued < m)
+            {
+                inflight.push(self.launch(phase, 0));
+                issued += 1;
+            }
+            let Some((s, r)) = inflight.next().await else {
+                return Ok(b);
+            };
+            self.record(&s);
+            r?;
+            if s.ok() && !b.limited {
+                b.accepted += 1;
+            }
+            if s.limited() {
+                b.limited = true;
+            }
+        }
+    }
+
+    /// Sparse single requests until one is accepted; `None` when the bounds ran out first.
+    async fn until_accepted(&mut self) -> anyhow::Result<Option<Sample>> {
+        // The wait began with the 429 that ended the last run of accepts.
+        let waiting_since = self.now();
+        loop {
+            if !self.can_send() {
+                return Ok(None);
+            }
+            let now = self.now();
+            let spacing = ((now - waiting_since) / SPACING_SHARE).clamp(MIN_SPACING, MAX_SPACING);
+            let mut next = now + spacing;
+            // A request right when a Retry-After runs out tells whether it was honest.
+            if let Some(d) = self.deadlines.iter().copied().filter(|&d| d > now).min() {
+                next = next.min(d);
+            }
+            let next = next.min(self.bounds.max_duration);
+            tokio::time::sleep_until(self.start + next).await;
+            if !self.can_send() {
+                return Ok(None);
+            }
+            let s = self.one(Phase::Probe).await?;
+            if s.ok() {
+                return Ok(Some(s));
+            }
+        }
+    }
+
+    /// The burst mode; the samples tell the rest.
+    pub async fn burst_mode(&mut self) -> anyhow::Result<Ended> {
+        // One request alone first: its headers are what the server says before any load, and a
+        // 429 here means the key is already limited.
+        let first = self.one(Phase::Burst).await?;
+        if first.limited() {
+            return Ok(Ended::Done);
+        }
+        let b1 = self.burst(Phase::Burst, None).await?;
+        if !b1.limited {
+            return Ok(Ended::Bounds);
+        }
+        let k1 = b1.accepted + u64::from(first.ok());
+        let first_accept = self.first_accept_stamp();
+        let Some(r1) = self.until_accepted().await? else {
+            return Ok(Ended::Bounds);
+        };
+        let half = k1.div_ceil(2);
+        let mut amount1 = 1;
+        // A 429 within the first half means capacity is coming back little by little.
+        if half >= 2 {
+            let a = self.burst(Phase::Cycle, Some(half - 1)).await?;
+            amount1 += a.accepted;
+            if !a.limited {
+                // Under a sliding log (r1 = first accept + W) this is half a window, so the two
+                // halves age out visibly apart; under a fixed window it is at most about half a
+                // window, so both halves land in the same window.
+                let gap = Duration::from_secs_f64(((r1.stamp() - first_accept) / 2.0).max(0.0))
+                    .max(MIN_SPACING * 2);
+                let until = (self.now() + gap).min(self.bounds.max_duration);
+                tokio::time::sleep_until(self.start + until).await;
+                let b = self.burst(Phase::Cycle, None).await?;
+                amount1 += b.accepted;
+                if !b.limited {
+                    return Ok(Ended::Bounds);
+                }
+                let Some(_r2) = self.until_accepted().await? else {
+                    return Ok(Ended::Bounds);
+                };
+                // All of it back (fixed) or the first half (sliding): ask for three quarters.
+                let ask = (amount1 * 3).div_ceil(4).max(half + 1);
+                self.burst(Phase::Measure, Some(ask - 1)).await?;
+                return Ok(Ended::Done);
+            }
+        }
+        // Gradual: take what came back each time, until the rate is timed.
+        // A sliding log after a spread-out burst returns it all within a window: once as much
+        // as the burst has come back, more recoveries only repeat it.
+        let mut recoveries = 1;
+        let mut recovered = amount1;
+        while recoveries < GRADUAL_RECOVERIES && recovered < k1 {
+            let b = self.burst(Phase::Cycle, None).await?;
+            recovered += b.accepted;
+            if !b.limited {
+                return Ok(Ended::Bounds);
+            }
+            if self.until_accepted().await?.is_none() {
+                return Ok(Ended::Bounds);
+            }
+            recovered += 1;
+            recoveries += 1;
+        }
+        // The last recovery's run, so its amount is known too.
+        self.burst(Phase::Cycle, None).await?;
+        Ok(Ended::Done)
+    }
+
+    fn first_accept_stamp(&self) -> f64 {
+        self.samples
+            .lock()
+            .expect("samples lock")
+            .iter()
+            .filter(|s| s.ok())
+            .map(|s| s.stamp())
+            .fold(f64::INFINITY, f64::min)
+            .min(self.now().as_secs_f64())
+    }
+
+    /// Hold `rate` requests per second for `duration`, on absolute deadlines so lateness never
+    /// adds up; 429s do not slow it (that is what this mode measures).
+    async fn paced(
+        &mut self,
+        phase: Phase,
+        step: u32,
+        rate: f64,
+        duration: Duration,
+    ) -> anyhow::Result<Ended> {
+        let begin = self.now();
+        let interval = Duration::from_secs_f64(1.0 / rate);
+        let mut i: u32 = 0;
+        let mut inflight = FuturesUnordered::new();
+        loop {
+            let due = begin + interval * i;
+            let sending = due < begin + duration && self.can_send();
+            if !sending && inflight.is_empty() {
+                return Ok(if due < begin + duration {
+                    Ended::Bounds
+                } else {
+                    Ended::Done
+                });
+            }
+            tokio::select! {
+                _ = tokio::time::sleep_until(self.start + due), if sending && inflight.len() < self.bounds.concurrency => {
+                    inflight.push(self.launch(phase, step));
+                    i += 1;
+                }
+                Some((s, r)) = inflight.next(), if !inflight.is_empty() => {
+                    self.record(&s);
+                    r?;
+                }
+            }
+        }
+    }
+
+    pub async fn constant(&mut self, rate: f64, duration: Duration) -> anyhow::Result<Ended> {
+        self.paced(Phase::Constant, 0, rate, duration).await
+    }
+
+    /// Step through `rates`, holding each for `step`, and stop after the first step with a 429.
+    pub async fn ramp(&mut self, rates: &[f64], step: Duration) -> anyhow::Result<Ended> {
+        for (i, &rate) in rates.iter().enumerate() {
+            let ended = self.paced(Phase::Ramp, i as u32, rate, step).await?;
+            let limited = self
+                .samples
+                .lock()
+                .expect("samples lock")
+                .iter()
+                .any(|s| s.step == i as u32 && s.limited());
+            if limited {
+                return Ok(Ended::Done);
+            }
+            if ended == Ended::Bounds {
+                return Ok(Ended::Bounds);
+            }
+        }
+        Ok(Ended::Done)
+    }
+}

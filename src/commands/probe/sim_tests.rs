@@ -1,0 +1,215 @@
+//! The real driver and inference against the sandbox's own limiter, on tokio's paused clock:
+//! exact, instant, and free of scheduling noise. The loopback tests in tests/probe.rs do the
+//! same over HTTP with the real binary.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::driver::{Bounds, Driver, Outcome, Transport};
+use super::infer::{self, Algorithm, Sample, Verdict};
+use crate::budget::{Budget, Plan, Rate};
+use crate::http::RateLimitView;
+use crate::sandbox::limiter::{Limiter, rate_limit_headers, retry_after_header};
+use crate::sandbox::{self, HeaderStyle, RetryAfterStyle};
+
+struct Sim {
+    limiter: Mutex<Limiter>,
+    /// The limiter's clock runs this far ahead of the probe's (a fixed window's phase).
+    offset: Duration,
+    start: tokio::time::Instant,
+    latency: Duration,
+    style: HeaderStyle,
+}
+
+impl Transport for Sim {
+    async fn send(&self) -> anyhow::Result<Outcome> {
+        tokio::time::sleep(self.latency / 2).await;
+        let now = self.start.elapsed() + self.offset;
+        let d = self.limiter.lock().unwrap().check("k", now);
+        tokio::time::sleep(self.latency / 2).await;
+        let mut h = HeaderMap::new();
+        for (k, v) in rate_limit_headers(self.style, &d) {
+            h.insert(
+                HeaderName::from_static(k),
+                HeaderValue::from_str(&v).unwrap(),
+            );
+        }
+        if !d.allowed
+            && let Some(v) =
+                retry_after_header(RetryAfterStyle::Seconds, d.retry_after, SystemTime::now())
+        {
+            h.insert("retry-after", HeaderValue::from_str(&v).unwrap());
+        }
+        Ok(Outcome {
+            status: if d.allowed { 200 } else { 429 },
+            view: RateLimitView::from_headers(&h, SystemTime::now()),
+        })
+    }
+}
+
+async fn probe(
+    alg: sandbox::Algorithm,
+    rate: &str,
+    burst: Option<u32>,
+    offset_ms: u64,
+    style: HeaderStyle,
+) -> (infer::Inference, Vec<Sample>) {
+    let rate: Rate = rate.parse().unwrap();
+    let budget = Budget::new(Plan::Free, Some(rate), burst);
+    let sim = Sim {
+        limiter: Mutex::new(Limiter::new(&budget, alg, None)),
+        offset: Duration::from_millis(offset_ms),
+        start: tokio::time::Instant::now(),
+        latency: Duration::from_millis(2),
+        style,
+    };
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let bounds = Bounds {
+        max_requests: 1000,
+        max_duration: Duration::from_secs(600),
+        concurrency: 4,
+    };
+    let mut d = Driver::new(sim, bounds, Arc::clone(&samples));
+    d.burst_mode().await.unwrap();
+    let samples = samples.lock().unwrap().clone();
+    let hw = samples.iter().find_map(|s| s.view.window);
+    (infer::infer(&samples, hw), samples)
+}
+
+fn within(got: f64, want: f64, share: f64) -> bool {
+    (got - want).abs() <= want * share
+}
+
+#[tokio::test(start_paused = true)]
+async fn infers_fixed_and_sliding_windows_at_any_phase() {
+    for alg in [sandbox::Algorithm::Fixed, sandbox::Algorithm::Sliding] {
+        for (rate, n, w) in [
+            ("10/1s", 10, 1.0),
+            ("20/2s", 20, 2.0),
+            ("5/500ms", 5, 0.5),
+            ("100/10s", 100, 10.0),
+        ] {
+            // Where in the fixed window the probe starts: just after a boundary, the middle,
+            // just before one.
+            for phase in [0.001, 0.01, 0.3, 0.5, 0.97, 0.999] {
+                let off = (w * 1000.0 * phase) as u64;
+                let (inf, samples) = probe(alg, rate, None, off, HeaderStyle::None).await;
+                let ctx = format!("{alg:?} {rate} phase {phase}: {inf:#?}");
+                let want = if alg == sandbox::Algorithm::Fixed {
+                    Algorithm::Fixed
+                } else {
+                    Algorithm::Sliding
+                };
+                assert_eq!(inf.algorithm, Some(want), "{ctx}");
+                assert_eq!(inf.verdict, Verdict::Inferred, "{ctx}");
+                assert!(within(inf.limit.unwrap() as f64, n as f64, 0.05), "{ctx}");
+                assert!(within(inf.window_s.unwrap(), w, 0.10), "{ctx}");
+                let took = samples
+                    .iter()
+                    .map(|s| s.received.as_secs_f64())
+                    .fold(0.0, f64::max);
+                assert!(took < 3.0 * w, "took {took} s: {ctx}");
+            }
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn infers_token_buckets() {
+    for (rate, burst) in [("4/1s", 8), ("20/10s", 40), ("10/1s", 10), ("2/1s", 5)] {
+        let r: Rate = rate.parse().unwrap();
+        let (inf, samples) = probe(
+            sandbox::Algorithm::Bucket,
+            rate,
+            Some(burst),
+            0,
+            HeaderStyle::None,
+        )
+        .await;
+        let ctx = format!("bucket {rate} burst {burst}: {inf:#?}");
+        assert_eq!(inf.algorithm, Some(Algorithm::Bucket), "{ctx}");
+        assert!(
+            within(inf.rate_per_s.unwrap(), r.per_second(), 0.05),
+            "{ctx}"
+        );
+        assert!(
+            within(inf.capacity.unwrap() as f64, burst as f64, 0.05),
+            "{ctx}"
+        );
+        let took = samples
+            .iter()
+            .map(|s| s.received.as_secs_f64())
+            .fold(0.0, f64::max);
+        let w = r.window.as_secs_f64().max(burst as f64 / r.per_second());
+        assert!(took < 3.0 * w, "took {took} s: {ctx}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn bucket_takes_its_window_from_the_ietf_policy() {
+    let (inf, _) = probe(
+        sandbox::Algorithm::Bucket,
+        "4/1s",
+        Some(8),
+        0,
+        HeaderStyle::Ietf,
+    )
+    .await;
+    assert_eq!(inf.algorithm, Some(Algorithm::Bucket));
+    assert_eq!(inf.limit, Some(4));
+    assert!(within(inf.window_s.unwrap(), 1.0, 0.1), "{inf:#?}");
+}
+
+/// Requests, time and figures at realistic budgets and link latencies (not a test: a table).
+/// `cargo test --lib probe_costs -- --ignored --nocapture`
+#[tokio::test(start_paused = true)]
+#[ignore]
+async fn probe_costs() {
+    for (alg, rate, burst) in [
+        (sandbox::Algorithm::Fixed, "20/10s", None),
+        (sandbox::Algorithm::Sliding, "20/10s", None),
+        (sandbox::Algorithm::Bucket, "20/10s", Some(40)),
+        (sandbox::Algorithm::Fixed, "100/10s", None),
+        (sandbox::Algorithm::Sliding, "100/10s", None),
+        (sandbox::Algorithm::Bucket, "100/10s", Some(200)),
+        (sandbox::Algorithm::Fixed, "10/1s", None),
+        (sandbox::Algorithm::Bucket, "4/1s", Some(8)),
+    ] {
+        for lat in [2, 50, 150] {
+            let rate_: Rate = rate.parse().unwrap();
+            let budget = Budget::new(Plan::Free, Some(rate_), burst);
+            let sim = Sim {
+                limiter: Mutex::new(Limiter::new(&budget, alg, None)),
+                offset: Duration::from_millis(3300),
+                start: tokio::time::Instant::now(),
+                latency: Duration::from_millis(lat),
+                style: HeaderStyle::None,
+            };
+            let samples = Arc::new(Mutex::new(Vec::new()));
+            let bounds = Bounds {
+                max_requests: 100000,
+                max_duration: Duration::from_secs(600),
+                concurrency: 4,
+            };
+            let mut d = Driver::new(sim, bounds, Arc::clone(&samples));
+            d.burst_mode().await.unwrap();
+            let samples = samples.lock().unwrap().clone();
+            let inf = infer::infer(&samples, None);
+            let took = samples
+                .iter()
+                .map(|s| s.received.as_secs_f64())
+                .fold(0.0, f64::max);
+            eprintln!(
+                "{alg:?} {rate} {burst:?} lat {lat}: {} req, {took:.1}s -> {:?} N {:?} W {:?} r {:?} B {:?}",
+                samples.len(),
+                inf.algorithm,
+                inf.limit,
+                inf.window_s,
+                inf.rate_per_s,
+                inf.capacity
+            );
+        }
+    }
+}

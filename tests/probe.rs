@@ -1,0 +1,541 @@
+//! `clerk-rl probe` run as a user would, against the sandbox over 127.0.0.1: the inferred limit,
+//! window and algorithm for each sandbox algorithm and header style, the safety bounds, bad
+//! input, and the outputs (JSON, CSV timeline, SVG plot). Windows stay at 500 ms or more so the
+//! scheduling noise of tests running side by side does not dominate.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use clerk_rl::budget::{Budget, Plan};
+use clerk_rl::sandbox::{self, Algorithm, HeaderStyle, Sandbox, SandboxConfig};
+use common::{KEY, Run, cmd};
+
+async fn sandbox_with(
+    rate: &str,
+    burst: Option<u32>,
+    tweak: impl FnOnce(&mut SandboxConfig),
+) -> Sandbox {
+    let budget = Budget::new(Plan::Free, Some(rate.parse().unwrap()), burst);
+    let mut cfg = SandboxConfig::new(budget);
+    cfg.users = 20;
+    cfg.accept_keys.push(KEY.to_string());
+    tweak(&mut cfg);
+    sandbox::start(cfg).await.unwrap()
+}
+
+async fn probe(sb: &Sandbox, args: &[&str]) -> Run {
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url()).arg("probe").args(args);
+    tokio::task::spawn_blocking(move || Run::from(c.output().unwrap()))
+        .await
+        .unwrap()
+}
+
+fn within(got: f64, want: f64, share: f64) -> bool {
+    (got - want).abs() <= want * share
+}
+
+/// Probe a sandbox and check the figures: N within 5%, W within 10%, the algorithm named, in
+/// under three windows.
+async fn accuracy(alg: Algorithm, rate: &str, burst: Option<u32>, style: HeaderStyle) {
+    let sb = sandbox_with(rate, burst, |c| {
+        c.algorithm = alg;
+        c.headers = style;
+    })
+    .await;
+    let r = probe(&sb, &["--json"]).await;
+    let ctx = format!(
+        "{alg:?} {rate} burst {burst:?} headers {style:?}:\n{}\n{}",
+        r.stdout, r.stderr
+    );
+    assert_eq!(r.code, 0, "{ctx}");
+    let j = r.json();
+    let rate: clerk_rl::budget::Rate = rate.parse().unwrap();
+    let (n, w) = (rate.limit as f64, rate.window.as_secs_f64());
+    let want = match alg {
+        Algorithm::Fixed => "fixed",
+        Algorithm::Sliding => "sliding",
+        Algorithm::Bucket => "bucket",
+    };
+    assert_eq!(j["algorithm"], want, "{ctx}");
+    assert_eq!(j["verdict"], "inferred", "{ctx}");
+    // "Under 3 windows" is asserted on tokio's paused clock (commands::probe::sim_tests), where
+    // it is exact; over loopback on a loaded 2-core machine it would be a wall-clock assert.
+    if alg == Algorithm::Bucket {
+        // A bucket's N and W are not observable apart (any N/W with the same ratio refills the
+        // same): its refill rate and capacity are, and the window when a header states it.
+        let cap = burst.unwrap() as f64;
+        assert!(
+            within(j["rate_per_s"].as_f64().unwrap(), n / w, 0.05),
+            "{ctx}"
+        );
+        assert!(within(j["capacity"].as_f64().unwrap(), cap, 0.05), "{ctx}");
+        if style == HeaderStyle::Ietf {
+            assert!(within(j["limit"].as_f64().unwrap(), n, 0.05), "{ctx}");
+            assert!(within(j["window_s"].as_f64().unwrap(), w, 0.10), "{ctx}");
+        }
+        assert_eq!(
+            j["recommended"]["burst"].as_f64().unwrap(),
+            j["capacity"].as_f64().unwrap()
+        );
+    } else {
+        assert!(within(j["limit"].as_f64().unwrap(), n, 0.05), "{ctx}");
+        assert!(within(j["window_s"].as_f64().unwrap(), w, 0.10), "{ctx}");
+        assert_eq!(j["burst"].as_f64().unwrap(), n, "{ctx}");
+    }
+    // What the sandbox saw is what the report counts.
+    assert_eq!(
+        j["requests"].as_u64().unwrap() as usize,
+        sb.log().len(),
+        "{ctx}"
+    );
+    if style != HeaderStyle::None {
+        let checks = j["headers"]["checks"].as_array().unwrap();
+        assert!(!checks.is_empty(), "{ctx}");
+        assert!(checks.iter().all(|c| c["agrees"] == true), "{ctx}");
+    } else {
+        assert_eq!(j["headers"]["checks"].as_array().unwrap().len(), 0, "{ctx}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fixed_window_10_per_1s_no_headers() {
+    accuracy(Algorithm::Fixed, "10/1s", None, HeaderStyle::None).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fixed_window_5_per_500ms_x_ratelimit() {
+    accuracy(Algorithm::Fixed, "5/500ms", None, HeaderStyle::XRateLimit).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fixed_window_20_per_2s_ietf() {
+    accuracy(Algorithm::Fixed, "20/2s", None, HeaderStyle::Ietf).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sliding_window_10_per_1s_x_ratelimit() {
+    accuracy(Algorithm::Sliding, "10/1s", None, HeaderStyle::XRateLimit).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sliding_window_5_per_500ms_ietf() {
+    accuracy(Algorithm::Sliding, "5/500ms", None, HeaderStyle::Ietf).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sliding_window_20_per_2s_no_headers() {
+    accuracy(Algorithm::Sliding, "20/2s", None, HeaderStyle::None).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn token_bucket_8_at_4_per_1s_no_headers() {
+    accuracy(Algorithm::Bucket, "4/1s", Some(8), HeaderStyle::None).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn token_bucket_8_at_4_per_1s_ietf() {
+    accuracy(Algorithm::Bucket, "4/1s", Some(8), HeaderStyle::Ietf).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn token_bucket_12_at_10_per_1s_x_ratelimit() {
+    accuracy(
+        Algorithm::Bucket,
+        "10/1s",
+        Some(12),
+        HeaderStyle::XRateLimit,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_report_has_its_fields_and_the_outputs_match_the_requests() {
+    let sb = sandbox_with("5/500ms", None, |c| c.algorithm = Algorithm::Fixed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("t.csv");
+    let svg = dir.path().join("p.svg");
+    let r = probe(
+        &sb,
+        &[
+            "--json",
+            "--timeline",
+            csv.to_str().unwrap(),
+            "--plot",
+            svg.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    for field in [
+        "exit_code",
+        "mode",
+        "endpoint",
+        "api_url",
+        "key",
+        "instance",
+        "documented_limit",
+        "max_requests",
+        "max_duration_s",
+        "stopped_by",
+        "elapsed_s",
+        "summary",
+        "verdict",
+        "requests",
+        "accepted",
+        "limited",
+        "burst",
+        "first_429_s",
+        "algorithm",
+        "limit",
+        "window_s",
+        "rate_per_s",
+        "evidence",
+        "scores",
+        "recoveries",
+        "retry_after",
+        "headers",
+        "recommended",
+        "interval_s",
+        "timeline",
+    ] {
+        assert!(j.get(field).is_some(), "no {field} in {j}");
+    }
+    assert_eq!(j["exit_code"], 0);
+    assert_eq!(j["mode"], "burst");
+    assert_eq!(j["instance"], "development");
+    assert_eq!(j["documented_limit"]["limit"], 100);
+    assert_eq!(j["max_requests"], 300);
+    assert_eq!(j["recommended"]["flags"], "--rate 5/500ms", "{j}");
+    assert!(j["retry_after"]["values"][0][0].as_f64().unwrap() >= 1.0);
+    // The announcement comes first, on stderr, with the bounds.
+    assert!(r.stderr.contains("at most 300 requests"), "{}", r.stderr);
+    let requests = j["requests"].as_u64().unwrap() as usize;
+    let text = common::read(&csv);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "sent_s,received_s,status,phase,remaining,limit,retry_after_s"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), requests);
+    assert_eq!(rows.len(), sb.log().len());
+    assert!(rows.iter().all(|l| l.split(',').count() == 7));
+    let statuses: Vec<&str> = rows.iter().map(|l| l.split(',').nth(2).unwrap()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "429").count() as u64,
+        j["limited"].as_u64().unwrap()
+    );
+    let timeline_total: u64 = j["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            i["accepted"].as_u64().unwrap()
+                + i["limited"].as_u64().unwrap()
+                + i["other"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(timeline_total as usize, requests);
+    let svg = common::read(&svg);
+    assert!(
+        svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{svg:.200}"
+    );
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<svg").count(), 1);
+    assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+    assert!(svg.matches("<rect").count() > 3);
+    assert!(!svg.contains(KEY));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn table_and_terminal_timeline_by_default() {
+    let sb = sandbox_with("5/500ms", None, |_| {}).await;
+    let r = probe(&sb, &[]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for s in [
+        "verdict",
+        "sliding window of 5 per 500ms",
+        "burst",
+        "5 accepted before the first 429",
+        "Retry-After",
+        "documented limit",
+        "--rate 5/500ms",
+        "accepted │",
+        "429      │",
+    ] {
+        assert!(r.stdout.contains(s), "no {s:?} in\n{}", r.stdout);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_limit_within_the_bounds_is_reported_and_exits_0() {
+    let sb = sandbox_with("1000/1s", None, |_| {}).await;
+    let r = probe(&sb, &["--max-requests", "30"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("no limit reached within 30 requests"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(sb.log().len(), 30);
+    let r = probe(&sb, &["--max-requests", "30", "--json"]).await;
+    assert_eq!(r.json()["verdict"], "no_limit_reached");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_duration_bounds_the_run() {
+    let sb = sandbox_with("5/500ms", None, |c| c.algorithm = Algorithm::Fixed).await;
+    let t = Instant::now();
+    let r = probe(&sb, &["--max-duration", "300ms", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(t.elapsed() < Duration::from_secs(5));
+    let j = r.json();
+    assert_eq!(j["stopped_by"], "max-duration");
+    assert!(j["elapsed_s"].as_f64().unwrap() < 2.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_limited_from_the_first_request_exits_3() {
+    let sb = sandbox_with("2/10s", None, |_| {}).await;
+    let http = reqwest::Client::new();
+    for _ in 0..3 {
+        http.get(format!("{}/v1/users?limit=1", sb.url()))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+    }
+    let r = probe(&sb, &[]).await;
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("the first request was refused"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(sb.log().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn production_keys_are_refused_without_allow_production() {
+    let sb = sandbox_with("5/1s", None, |c| {
+        c.accept_keys.push("sk_live_probe0test0key".into())
+    })
+    .await;
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url())
+        .env("CLERK_SECRET_KEY", "sk_live_probe0test0key")
+        .args(["probe"]);
+    let r = tokio::task::spawn_blocking(move || Run::from(c.output().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--allow-production"), "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("sk_live_probe0test0key")
+            && !r.stdout.contains("sk_live_probe0test0key")
+    );
+    assert!(sb.log().is_empty(), "a request was sent");
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url())
+        .env("CLERK_SECRET_KEY", "sk_live_probe0test0key")
+        .args(["probe", "--allow-production", "--max-requests", "3"]);
+    let r = tokio::task::spawn_blocking(move || Run::from(c.output().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("sk_live_probe0test0key")
+            && !r.stdout.contains("sk_live_probe0test0key")
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    for (args, why) in [
+        (
+            &["--mode", "ramp", "--from", "10", "--to", "5"][..],
+            "above --to",
+        ),
+        (&["--mode", "ramp", "--from", "5"], "needs --from and --to"),
+        (
+            &["--mode", "ramp", "--from", "0", "--to", "5"],
+            "more than zero",
+        ),
+        (
+            &["--mode", "ramp", "--from", "-1", "--to", "5"],
+            "more than zero",
+        ),
+        (
+            &[
+                "--mode",
+                "ramp",
+                "--from",
+                "1",
+                "--to",
+                "5",
+                "--step-duration",
+                "0s",
+            ],
+            "more than zero",
+        ),
+        (&["--mode", "constant"], "needs --probe-rate"),
+        (
+            &["--mode", "constant", "--probe-rate", "0"],
+            "more than zero",
+        ),
+        (
+            &["--mode", "constant", "--probe-rate", "0/1s"],
+            "at least 1",
+        ),
+        (
+            &["--mode", "constant", "--probe-rate", "fast"],
+            "requests per second",
+        ),
+        (
+            &[
+                "--mode",
+                "constant",
+                "--probe-rate",
+                "5",
+                "--duration",
+                "-1s",
+            ],
+            "",
+        ),
+        (
+            &[
+                "--mode",
+                "constant",
+                "--probe-rate",
+                "5",
+                "--duration",
+                "0s",
+            ],
+            "more than zero",
+        ),
+        (&["--max-duration", "0s"], "more than zero"),
+        (&["--max-requests", "0"], "0"),
+        (&["--probe-rate", "5"], "need --mode"),
+        (&["--endpoint", "users"], "must start with /v1/"),
+        (&["--endpoint", "POST /v1/users"], "GET path"),
+        (&["--endpoint", "/v1/../admin"], "plain path"),
+        (
+            &["--endpoint", "https://evil.example/v1/users"],
+            "must start with /v1/",
+        ),
+    ] {
+        let mut full = vec!["probe"];
+        full.extend_from_slice(args);
+        // Nothing listens here: bad input must be refused before any request.
+        let r = Run::from(
+            cmd()
+                .env("CLERK_API_URL", "http://127.0.0.1:9")
+                .args(&full)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{args:?}: {}", r.stderr);
+        let first = r.stderr.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with("error:") || first.starts_with("clerk-rl: error:"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ramp_stops_after_the_first_step_with_429s() {
+    let sb = sandbox_with("5/1s", None, |_| {}).await;
+    let r = probe(
+        &sb,
+        &[
+            "--mode",
+            "ramp",
+            "--from",
+            "2",
+            "--to",
+            "20",
+            "--steps",
+            "4",
+            "--step-duration",
+            "1s",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["verdict"], "load");
+    let steps = j["ramp"].as_array().unwrap();
+    assert!(steps.len() < 4, "{j}");
+    assert_eq!(steps[0]["limited"], 0, "{j}");
+    assert!(
+        steps.last().unwrap()["limited"].as_u64().unwrap() > 0,
+        "{j}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn constant_rate_reports_accepted_and_limited() {
+    let sb = sandbox_with("5/1s", None, |c| c.algorithm = Algorithm::Fixed).await;
+    let r = probe(
+        &sb,
+        &[
+            "--mode",
+            "constant",
+            "--probe-rate",
+            "20",
+            "--duration",
+            "2s",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let sent = j["requests"].as_u64().unwrap();
+    assert!((36..=41).contains(&sent), "{j}");
+    let ok = j["accepted"].as_u64().unwrap();
+    // Two or three fixed windows of 5.
+    assert!((10..=15).contains(&ok), "{j}");
+    assert_eq!(ok + j["limited"].as_u64().unwrap(), sent);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_at_once_and_still_reports() {
+    let sb = sandbox_with("5/2s", None, |_| {}).await;
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url())
+        .args(["probe", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    // Into the recovery wait: the burst is over well within a second.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let t = Instant::now();
+    let s = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(s.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(t.elapsed() < Duration::from_secs(2));
+    let r = Run::from(out);
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["stopped_by"], "interrupted");
+    assert_eq!(j["exit_code"], 130);
+    assert_eq!(j["burst"], 5);
+    assert!(r.stderr.contains("interrupted"));
+}
