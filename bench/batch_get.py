@@ -230,7 +230,7 @@ def side_by_side():
     print("| approach | users | requests | 429s | elapsed |")
     print("|---|---|---|---|---|")
     for label, users, req, n429, el in rows:
-        print(f"| {label} | {users:,} | {req:,} | {n429} | {el:.1f} s |")
+        print(f"| {label} | {users:,} | {req:,} | {n429} | {el:.2f} s |")
     print()
 
 
