@@ -64,7 +64,9 @@ return {0, wait, procs}
 /// ARGV: window_ms, slot id.
 const COMPLETE: &str = r#"
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Rounded up, plus a millisecond: the request must count until at least a full window after
+-- the real response time, never a fraction of a millisecond less.
+local now = tonumber(t[1]) * 1000 + math.ceil(tonumber(t[2]) / 1000) + 1
 redis.call('ZREM', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), ARGV[2])
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[1]) * 2)
