@@ -203,12 +203,44 @@ async fn filters_reach_the_count_and_every_page() {
     }
 }
 
+/// A write with the sandbox's own key (it must not eat the export's budget), retried on that
+/// key's own 429s: the sandbox counts writes like reads.
+async fn write(sb: &Sandbox, req: reqwest::RequestBuilder) -> Value {
+    for _ in 0..50 {
+        let r = req
+            .try_clone()
+            .unwrap()
+            .bearer_auth(sb.key())
+            .send()
+            .await
+            .unwrap();
+        if r.status() != 429 {
+            assert_eq!(r.status(), 200);
+            return r.json::<Value>().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the sandbox kept answering 429 to the test's writes");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_ups_during_the_export_are_included_and_deletions_shift_nothing() {
-    // 20 pages at 20 requests per second: about a second to add and remove users in.
-    let sb = sandbox_with(200, "20/1s", |_| {}).await;
+    // 41 pages, 4 per 200 ms (a small burst, so the export cannot race ahead): about two
+    // seconds to add and remove users in.
+    let sb = sandbox_with(400, "4/200ms", |_| {}).await;
     let before = all_ids(&sb).await;
-    let mut c = export_cmd(&sb, &["--page-size", "10", "--rate", "20/1s", "--no-count"]);
+    let mut c = export_cmd(
+        &sb,
+        &[
+            "--page-size",
+            "10",
+            "--rate",
+            "4/200ms",
+            "--no-count",
+            "--concurrency",
+            "1",
+        ],
+    );
     let child = tokio::task::spawn_blocking(move || Run::from(c.output().unwrap()));
     // Wait for the export to be a few pages in.
     let t0 = Instant::now();
@@ -219,31 +251,15 @@ async fn sign_ups_during_the_export_are_included_and_deletions_shift_nothing() {
     let http = reqwest::Client::new();
     let mut added = Vec::new();
     for i in 0..3 {
-        let u: Value = http
-            .post(format!("{}/v1/users", sb.url()))
-            // Another key: its writes do not eat the export's budget.
-            .bearer_auth(sb.key())
-            .json(&serde_json::json!({"first_name": format!("New{i}"), "email_address": [format!("new{i}@example.com")]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = serde_json::json!({"first_name": format!("New{i}"), "email_address": [format!("new{i}@example.com")]});
+        let u = write(&sb, http.post(format!("{}/v1/users", sb.url())).json(&body)).await;
         added.push(u["id"].as_str().unwrap().to_string());
     }
     // Delete one user the export has already passed and one it has not reached.
     let early = &before[2].1;
-    let late = &before[150].1;
+    let late = &before[380].1;
     for id in [early, late] {
-        let s = http
-            .delete(format!("{}/v1/users/{id}", sb.url()))
-            .bearer_auth(sb.key())
-            .send()
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(s, 200);
+        write(&sb, http.delete(format!("{}/v1/users/{id}", sb.url()))).await;
     }
     let r = child.await.unwrap();
     assert_eq!(r.code, 0, "{}", r.stderr);
