@@ -5,3 +5,4 @@ pub mod export;
 pub mod probe;
 pub mod sandbox;
 pub mod status;
+pub mod webhook;
