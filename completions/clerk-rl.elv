@@ -40,6 +40,8 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand status 'One quick call: rate-limit headers, instance type, documented limit, budget'
             cand probe 'Measure the limit, burst and window the server really enforces for this key'
             cand export-users 'Dump every user as JSON Lines, paced to the budget, resumable'
+            cand batch-get 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
+            cand cache 'Manage the Redis cache batch-get keeps (no request to Clerk)'
             cand sandbox 'Run a local Clerk-compatible Backend API server'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Write man pages (one per subcommand) into a folder'
@@ -127,6 +129,85 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'clerk-rl;batch-get'= {
+            cand -o 'Write to FILE instead of stdout (FILE.partial, renamed to FILE when done)'
+            cand --output 'Write to FILE instead of stdout (FILE.partial, renamed to FILE when done)'
+            cand --concurrency 'Requests in flight at once (the budget still paces them all), 1..64'
+            cand --strategy 'list: up to 100 ids per request; get: one request per id'
+            cand --cache 'Redis to cache users in, e.g. redis://127.0.0.1:6379/0'
+            cand --cache-ttl 'How long cached users live in Redis, e.g. 60s, 10m, 1h'
+            cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
+            cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
+            cand --plan 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s'
+            cand --rate 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m'
+            cand --burst 'Pace as a token bucket of this capacity (bursts above the strict window)'
+            cand --max-retries 'Retries per request for 429s and transient failures'
+            cand --timeout 'Timeout of one request, e.g. 30s'
+            cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
+            cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
+            cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --allow-missing 'Exit 0 even when some ids are not found (they are still listed on stderr)'
+            cand --strict 'A line that is not a user id is an error (exit 2, before any request)'
+            cand --refresh 'Ignore cached users: fetch every id and rewrite its cache entry'
+            cand --cache-required 'Exit 1 when Redis is unavailable, instead of warning once and working uncached'
+            cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+            cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --verbose 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --sandbox 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'clerk-rl;cache'= {
+            cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
+            cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
+            cand --plan 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s'
+            cand --rate 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m'
+            cand --burst 'Pace as a token bucket of this capacity (bursts above the strict window)'
+            cand --max-retries 'Retries per request for 429s and transient failures'
+            cand --timeout 'Timeout of one request, e.g. 30s'
+            cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
+            cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
+            cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+            cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --verbose 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --sandbox 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand purge 'Delete cached users of this instance (the key''s), by id or all of them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'clerk-rl;cache;purge'= {
+            cand --cache 'Redis to cache users in, e.g. redis://127.0.0.1:6379/0'
+            cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
+            cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
+            cand --plan 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s'
+            cand --rate 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m'
+            cand --burst 'Pace as a token bucket of this capacity (bursts above the strict window)'
+            cand --max-retries 'Retries per request for 429s and transient failures'
+            cand --timeout 'Timeout of one request, e.g. 30s'
+            cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
+            cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
+            cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --all 'Delete every cached user of this instance'
+            cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+            cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --verbose 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --sandbox 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'clerk-rl;cache;help'= {
+            cand purge 'Delete cached users of this instance (the key''s), by id or all of them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'clerk-rl;cache;help;purge'= {
+        }
+        &'clerk-rl;cache;help;help'= {
+        }
         &'clerk-rl;sandbox'= {
             cand --port 'Port on 127.0.0.1 (0 picks a free one), e.g. --port 8787'
             cand --listen 'Listen on this address instead of 127.0.0.1, e.g. --listen 0.0.0.0:8787 or --listen ::1 (a bare address takes --port)'
@@ -206,6 +287,8 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand status 'One quick call: rate-limit headers, instance type, documented limit, budget'
             cand probe 'Measure the limit, burst and window the server really enforces for this key'
             cand export-users 'Dump every user as JSON Lines, paced to the budget, resumable'
+            cand batch-get 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
+            cand cache 'Manage the Redis cache batch-get keeps (no request to Clerk)'
             cand sandbox 'Run a local Clerk-compatible Backend API server'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Write man pages (one per subcommand) into a folder'
@@ -216,6 +299,13 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
         &'clerk-rl;help;probe'= {
         }
         &'clerk-rl;help;export-users'= {
+        }
+        &'clerk-rl;help;batch-get'= {
+        }
+        &'clerk-rl;help;cache'= {
+            cand purge 'Delete cached users of this instance (the key''s), by id or all of them'
+        }
+        &'clerk-rl;help;cache;purge'= {
         }
         &'clerk-rl;help;sandbox'= {
         }

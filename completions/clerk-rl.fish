@@ -46,6 +46,8 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s V -l version -d 'Prin
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
@@ -130,6 +132,76 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l no-pr
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s o -l output -d 'Write to FILE instead of stdout (FILE.partial, renamed to FILE when done)' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l concurrency -d 'Requests in flight at once (the budget still paces them all), 1..64' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l strategy -d 'list: up to 100 ids per request; get: one request per id' -r -f -a "list\t'GET /v1/users?user_id=...&limit=100: up to 100 ids per request'
+get\t'GET /v1/users/{id}: one request per id (for servers without the user_id filter)'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l cache -d 'Redis to cache users in, e.g. redis://127.0.0.1:6379/0' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l cache-ttl -d 'How long cached users live in Redis, e.g. 60s, 10m, 1h' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
+pro\t'100 requests per 10 s, bursts up to 200'
+dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
+prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-retries -d 'Retries per request for 429s and transient failures' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l timeout -d 'Timeout of one request, e.g. 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l allow-missing -d 'Exit 0 even when some ids are not found (they are still listed on stderr)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l strict -d 'A line that is not a user id is an error (exit 2, before any request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l refresh -d 'Ignore cached users: fetch every id and rewrite its cache entry'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l cache-required -d 'Exit 1 when Redis is unavailable, instead of warning once and working uncached'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
+pro\t'100 requests per 10 s, bursts up to 200'
+dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
+prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -f -a "purge" -d 'Delete cached users of this instance (the key\'s), by id or all of them'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l cache -d 'Redis to cache users in, e.g. redis://127.0.0.1:6379/0' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
+pro\t'100 requests per 10 s, bursts up to 200'
+dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
+prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l max-retries -d 'Retries per request for 429s and transient failures' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l timeout -d 'Timeout of one request, e.g. 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l all -d 'Delete every cached user of this instance'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete cached users of this instance (the key\'s), by id or all of them'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l port -d 'Port on 127.0.0.1 (0 picks a free one), e.g. --port 8787' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l listen -d 'Listen on this address instead of 127.0.0.1, e.g. --listen 0.0.0.0:8787 or --listen ::1 (a bare address takes --port)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l users -d 'How many generated users it holds, e.g. --users 1000000 (generated on demand: fast, small)' -r
@@ -208,10 +280,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l no-progress -d
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users sandbox completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "purge" -d 'Delete cached users of this instance (the key\'s), by id or all of them'

@@ -35,7 +35,8 @@ Examples:
   clerk-rl --sandbox export-users > users.jsonl
   export CLERK_SECRET_KEY=...   (or: --secret-key-file ~/.clerk-key)
   clerk-rl status --json --min-remaining 20     a CI gate
-  clerk-rl --plan prod export-users --output users.jsonl";
+  clerk-rl --plan prod export-users --output users.jsonl
+  clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 > users.jsonl";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -155,6 +156,13 @@ Users are written exactly as the server sent them, oldest first, one per line. U
 up during the export are included; none is written twice.")]
     ExportUsers(ExportArgs),
 
+    /// Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache
+    #[command(after_help = BATCH_GET_AFTER_HELP)]
+    BatchGet(BatchGetArgs),
+
+    /// Manage the Redis cache batch-get keeps (no request to Clerk)
+    Cache(CacheArgs),
+
     /// Run a local Clerk-compatible Backend API server
     Sandbox(SandboxArgs),
 
@@ -217,6 +225,124 @@ pub struct ExportArgs {
     /// Concurrent page streams; 0 picks them from the budget and the latency (1 = sequential)
     #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64))]
     pub concurrency: u32,
+}
+
+const BATCH_GET_AFTER_HELP: &str = "\
+Ids come one per line from FILE, or from stdin when FILE is absent or '-'. Blank lines and
+'#' comments are skipped, spaces trimmed, and each id is fetched once however often it appears.
+A line that is not user_ followed by letters and digits is reported with its line number and
+skipped (--strict: exit 2 before any request). Found users are written once each, in the order
+of their first appearance; ids not found are listed on stderr and make the exit code 7.
+
+Cache keys (Redis): clerk:{INSTANCE}:user:{ID}, INSTANCE being a hash of the secret key (never
+the key), the value the user's JSON as the server sent it, expiring after --cache-ttl.
+
+Exit codes: 0 all found (or --allow-missing), 7 some ids not found, 2 bad input, a bad flag or
+a malformed --cache URL (and any --strict defect), 1 Redis unavailable with --cache-required.
+
+Examples:
+  clerk-rl batch-get ids.txt > users.jsonl
+  cut -d, -f1 users.csv | clerk-rl batch-get --allow-missing --output users.jsonl
+  clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 --cache-ttl 10m
+  CLERK_RL_CACHE=redis://cache:6379/2 clerk-rl batch-get ids.txt --refresh
+  clerk-rl batch-get ids.txt --strategy get      one GET /v1/users/{id} per id";
+
+/// How batch-get asks for users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Strategy {
+    /// GET /v1/users?user_id=...&limit=100: up to 100 ids per request
+    List,
+    /// GET /v1/users/{id}: one request per id (for servers without the user_id filter)
+    Get,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchGetArgs {
+    /// File of user ids, one per line ('-' or absent: stdin)
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Write to FILE instead of stdout (FILE.partial, renamed to FILE when done)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Requests in flight at once (the budget still paces them all), 1..64
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+
+    /// list: up to 100 ids per request; get: one request per id
+    #[arg(long, value_enum, default_value = "list")]
+    pub strategy: Strategy,
+
+    /// Exit 0 even when some ids are not found (they are still listed on stderr)
+    #[arg(long)]
+    pub allow_missing: bool,
+
+    /// A line that is not a user id is an error (exit 2, before any request)
+    #[arg(long)]
+    pub strict: bool,
+
+    #[command(flatten)]
+    pub cache: CacheUrlArg,
+
+    /// How long cached users live in Redis, e.g. 60s, 10m, 1h
+    #[arg(long, default_value = "60s", value_parser = duration_arg, value_name = "DURATION")]
+    pub cache_ttl: Duration,
+
+    /// Ignore cached users: fetch every id and rewrite its cache entry
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// Exit 1 when Redis is unavailable, instead of warning once and working uncached
+    #[arg(long)]
+    pub cache_required: bool,
+}
+
+/// `--cache URL`, shared by batch-get and cache purge.
+#[derive(Debug, Clone, Args)]
+pub struct CacheUrlArg {
+    /// Redis to cache users in, e.g. redis://127.0.0.1:6379/0
+    #[arg(
+        long = "cache",
+        env = "CLERK_RL_CACHE",
+        hide_env_values = true,
+        value_name = "redis://HOST:PORT/DB"
+    )]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub command: CacheCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Delete cached users of this instance (the key's), by id or all of them
+    #[command(after_help = "\
+Only this instance's entries (clerk:{INSTANCE}:user:*, INSTANCE a hash of the secret key) are
+deleted; other instances sharing the Redis keep theirs. No request is sent to Clerk.
+
+Examples:
+  clerk-rl cache purge --cache redis://127.0.0.1:6379/0 user_2abc... user_2def...
+  CLERK_RL_CACHE=redis://127.0.0.1:6379/0 clerk-rl cache purge --all")]
+    Purge(PurgeArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["ids", "all"]))]
+pub struct PurgeArgs {
+    /// User ids whose cached entries to delete
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+
+    /// Delete every cached user of this instance
+    #[arg(long, conflicts_with = "ids")]
+    pub all: bool,
+
+    #[command(flatten)]
+    pub cache: CacheUrlArg,
 }
 
 const PROBE_AFTER_HELP: &str = "\

@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod monitor;
 pub mod pacer;
+pub mod redis_store;
 pub mod sandbox;
 pub mod secret;
 pub mod ui;
@@ -95,6 +96,15 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
             ctx.close().await;
             result
         }
+        Command::BatchGet(a) => {
+            // Input, output and the Redis URL are checked before the key is even looked at.
+            let prepared = commands::batch_get::prepare(&cli.global, a)?;
+            let ctx = Context::connect(&cli.global).await?;
+            let result = interruptible(&ctx, commands::batch_get::run(&ctx, a, prepared)).await;
+            ctx.close().await;
+            result
+        }
+        Command::Cache(a) => commands::cache::run(&cli.global, a).await,
         Command::Probe(a) => {
             let a = commands::probe::validate(a)?;
             let ctx = Context::connect(&cli.global).await?;

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod assets;
+pub mod batch_get;
+pub mod cache;
 pub mod export;
 pub mod probe;
 pub mod sandbox;

@@ -1,0 +1,79 @@
+//! `clerk-rl cache purge`: delete this instance's cached users from Redis.
+//!
+//! It needs the key only for its fingerprint (the instance's namespace) and sends nothing to
+//! Clerk, so it works offline and costs no budget.
+
+use serde_json::json;
+
+use crate::cli::{CacheArgs, CacheCommand, GlobalArgs, PurgeArgs};
+use crate::commands::batch_get::{check_id, instance_prefix, user_key, user_pattern};
+use crate::error::{Exit, fail};
+use crate::redis_store;
+use crate::sandbox;
+use crate::secret::{self, SecretKey};
+
+pub async fn run(global: &GlobalArgs, args: &CacheArgs) -> anyhow::Result<Exit> {
+    match &args.command {
+        CacheCommand::Purge(p) => purge(global, p).await,
+    }
+}
+
+async fn purge(global: &GlobalArgs, args: &PurgeArgs) -> anyhow::Result<Exit> {
+    let raw = args.cache.url.as_deref().ok_or_else(|| {
+        fail(
+            Exit::Usage,
+            "cache purge needs --cache redis://HOST:PORT/DB (or CLERK_RL_CACHE)",
+        )
+    })?;
+    let target = redis_store::parse_url(raw, "--cache")?;
+    for id in &args.ids {
+        check_id(id).map_err(|why| fail(Exit::Usage, why))?;
+    }
+    let key = instance_key(global)?;
+    let fingerprint = key.fingerprint();
+    let prefix = instance_prefix(&fingerprint);
+    let redis = target
+        .connect()
+        .await
+        .map_err(|e| fail(Exit::Other, e.to_string()))?;
+    let deleted = if args.all {
+        redis.delete_matching(&user_pattern(&prefix)).await
+    } else {
+        let keys: Vec<String> = args.ids.iter().map(|id| user_key(&prefix, id)).collect();
+        redis.del(&keys).await
+    }
+    .map_err(|e| fail(Exit::Other, e.to_string()))?;
+    if global.json {
+        println!(
+            "{}",
+            json!({
+                "deleted": deleted,
+                "instance": fingerprint,
+                "cache": target.shown(),
+                "all": args.all,
+            })
+        );
+    } else {
+        println!(
+            "deleted {deleted} cached user{} of instance {fingerprint} ({}) from {}",
+            if deleted == 1 { "" } else { "s" },
+            key.masked(),
+            target.shown()
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// The key whose instance is purged, found as every other command finds it; with `--sandbox`
+/// the sandbox's key (it depends only on the seed, so no sandbox needs to run).
+fn instance_key(global: &GlobalArgs) -> anyhow::Result<SecretKey> {
+    if global.sandbox {
+        return SecretKey::new(&sandbox::sandbox_key(global.sandbox_seed), "the sandbox");
+    }
+    let env = std::env::var(secret::ENV_KEY).ok();
+    let (key, warnings) = secret::load(global.secret_key_file.as_deref(), env)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(key)
+}
