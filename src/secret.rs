@@ -102,12 +102,9 @@ pub fn read_secret_file(
 ) -> anyhow::Result<String> {
     let raw = if path == Path::new("-") {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| {
-            fail(
-                Exit::Usage,
-                format!("cannot read {flag} from stdin: {e}"),
-            )
-        })?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| fail(Exit::Usage, format!("cannot read {flag} from stdin: {e}")))?;
         s
     } else {
         let meta = std::fs::metadata(path).map_err(|e| {

@@ -11,7 +11,6 @@ mod common;
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,124 +19,13 @@ use clerk_rl::budget::{Budget, Plan};
 use clerk_rl::sandbox::users::{Generator, user_id};
 use clerk_rl::sandbox::{self, Sandbox, SandboxConfig};
 use clerk_rl::secret::SecretKey;
+use common::redis::{RedisServer, free_port};
 use common::{KEY, Run, cmd};
 use serde_json::Value;
 
 /// A second instance's key, accepted by the same sandbox: its cache entries must stay apart.
 const OTHER_KEY: &str = "sk_test_ANOTHER0instance0key0abcdefghijQRST";
 const SEED: u64 = 7;
-
-// ---------------------------------------------------------------------------------------------
-// A real redis-server, on a free port, killed when dropped.
-
-struct RedisServer {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl RedisServer {
-    fn start() -> RedisServer {
-        for _ in 0..5 {
-            let port = free_port();
-            let dir = tempfile::tempdir().unwrap();
-            let spawned = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .arg("--dir")
-                .arg(dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn();
-            let child = match spawned {
-                Ok(c) => c,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
-                    "redis-server is not installed, and these tests need a real one: run scripts/test \
-                     (it installs it), or apt-get install redis-server"
-                ),
-                Err(e) => panic!("cannot start redis-server: {e}"),
-            };
-            let mut server = RedisServer {
-                child,
-                port,
-                _dir: dir,
-            };
-            if server.wait_ready() {
-                return server;
-            }
-            // Most likely the port was taken between our probe and its bind: try another.
-        }
-        panic!("redis-server did not start on any of 5 free ports");
-    }
-
-    fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if let Ok(mut c) = redis::Client::open(self.url()).and_then(|c| c.get_connection())
-                && redis::cmd("PING").query::<String>(&mut c).is_ok()
-            {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn conn(&self) -> redis::Connection {
-        redis::Client::open(self.url())
-            .unwrap()
-            .get_connection()
-            .unwrap()
-    }
-
-    fn keys(&self) -> Vec<String> {
-        let mut k: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut self.conn()).unwrap();
-        k.sort();
-        k
-    }
-
-    fn get(&self, key: &str) -> Option<Vec<u8>> {
-        redis::cmd("GET").arg(key).query(&mut self.conn()).unwrap()
-    }
-
-    fn set(&self, key: &str, value: &[u8]) {
-        redis::cmd("SET")
-            .arg(key)
-            .arg(value)
-            .query::<()>(&mut self.conn())
-            .unwrap();
-    }
-
-    fn pttl(&self, key: &str) -> i64 {
-        redis::cmd("PTTL").arg(key).query(&mut self.conn()).unwrap()
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 // ---------------------------------------------------------------------------------------------
 // The sandbox, its ids, and running the binary.

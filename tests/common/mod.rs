@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: run the real binary with a controlled environment.
 #![allow(dead_code)]
 
+pub mod redis;
+
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

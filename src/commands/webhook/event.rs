@@ -66,9 +66,7 @@ pub fn parse(body: &[u8], prime: bool) -> Result<Event, String> {
             note: None,
         });
     }
-    let data = env
-        .data
-        .ok_or_else(|| format!("{kind} without data"))?;
+    let data = env.data.ok_or_else(|| format!("{kind} without data"))?;
     let id = match serde_json::from_str::<DataId>(data.get()) {
         Ok(DataId {
             id: Some(serde_json::Value::String(id)),
@@ -80,7 +78,7 @@ pub fn parse(body: &[u8], prime: bool) -> Result<Event, String> {
     let action = match (env.kind.as_str(), prime) {
         ("user.deleted", _) => Action::Delete,
         ("user.updated", false) => Action::Delete,
-        ("user.created", false) => Action::Ignore,
+        (_, false) => Action::Ignore,
         (_, true) => match single_user(data.get().as_bytes(), &id) {
             Ok(mut line) => {
                 if line.last() == Some(&b'\n') {
@@ -158,7 +156,10 @@ mod tests {
             assert!(!line.contains(&b'\n'));
             let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
             assert_eq!(v["first_name"], "Ada");
-            assert_eq!(single_user(&line, "user_2abc").unwrap().trim_ascii_end(), &line[..]);
+            assert_eq!(
+                single_user(&line, "user_2abc").unwrap().trim_ascii_end(),
+                &line[..]
+            );
         }
     }
 

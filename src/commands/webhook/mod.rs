@@ -62,8 +62,12 @@ pub fn load_signing_secret(
             ));
         }
     };
-    let secret = SigningSecret::parse(&raw)
-        .map_err(|why| fail(Exit::Usage, format!("the signing secret from {source} {why}")))?;
+    let secret = SigningSecret::parse(&raw).map_err(|why| {
+        fail(
+            Exit::Usage,
+            format!("the signing secret from {source} {why}"),
+        )
+    })?;
     Ok((secret, warnings))
 }
 
@@ -108,7 +112,12 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
         .map_err(|e| fail(Exit::Other, e.to_string()))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .map_err(|e| fail(Exit::Other, format!("cannot listen on {}: {e}", args.listen)))?;
+        .map_err(|e| {
+            fail(
+                Exit::Other,
+                format!("cannot listen on {}: {e}", args.listen),
+            )
+        })?;
     let addr = listener.local_addr()?;
     let receiver = Arc::new(server::Receiver {
         secret: signing,
@@ -151,7 +160,9 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
     }
     let _ = stopping_tx.send(());
     match tokio::time::timeout(DRAIN, &mut served).await {
-        Ok(r) => r.context("the server task failed")?.context("the server failed")?,
+        Ok(r) => r
+            .context("the server task failed")?
+            .context("the server failed")?,
         Err(_) => {
             served.abort();
             ui.warn("deliveries still in flight after 10s were dropped (Svix retries them)");

@@ -110,7 +110,11 @@ async fn deliver(
     let who = ev.user_id.as_deref().unwrap_or("");
     let what = format!("webhook {id}: {} {who}", ev.kind);
     let what = what.trim_end();
-    let note = ev.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+    let note = ev
+        .note
+        .as_deref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
     let change = match &ev.action {
         Action::Ignore => {
             r.ui.line(&format!("{what}: ignored{note}"));

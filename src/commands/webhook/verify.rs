@@ -63,7 +63,14 @@ impl SigningSecret {
         if key.len() < 16 {
             return Err("is too short to be a Svix signing secret".into());
         }
-        let tail: String = raw.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = raw
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         Ok(SigningSecret {
             key,
             masked: format!("whsec_…{tail}"),
@@ -165,7 +172,10 @@ pub fn verify<'a>(
     }
     let mac = secret.mac(id, timestamp, body);
     // verify_slice compares in constant time; which entry matched is no secret.
-    if !candidates.iter().any(|c| mac.clone().verify_slice(c).is_ok()) {
+    if !candidates
+        .iter()
+        .any(|c| mac.clone().verify_slice(c).is_ok())
+    {
         return Err(Rejection::Mismatch);
     }
     // Signed, so from Svix; still checked, since it goes into a Redis key and the log.
@@ -223,7 +233,13 @@ mod tests {
     #[test]
     fn accepts_svix_test_vector() {
         let v = verify(&secret(), headers(ID, "1614265330", SIG), BODY, TS).unwrap();
-        assert_eq!(v, Verified { id: ID, timestamp: TS });
+        assert_eq!(
+            v,
+            Verified {
+                id: ID,
+                timestamp: TS
+            }
+        );
     }
 
     #[test]
@@ -235,7 +251,11 @@ mod tests {
             format!("v1a,xyz v2,abc {SIG}"),
             format!("v1,not*base64 {SIG}"),
         ] {
-            assert_eq!(check(headers(ID, "1614265330", &sig), BODY, TS), Ok(()), "{sig}");
+            assert_eq!(
+                check(headers(ID, "1614265330", &sig), BODY, TS),
+                Ok(()),
+                "{sig}"
+            );
         }
     }
 
@@ -275,7 +295,10 @@ mod tests {
         assert_eq!(check(h, BODY, TS + 301), Err(Rejection::TooOld(301)));
         assert_eq!(check(h, BODY, TS - 301), Err(Rejection::TooNew(301)));
         assert_eq!(check(h, BODY, 0), Err(Rejection::TooNew(TS)));
-        assert_eq!(check(h, BODY, i64::MAX), Err(Rejection::TooOld(i64::MAX - TS)));
+        assert_eq!(
+            check(h, BODY, i64::MAX),
+            Err(Rejection::TooOld(i64::MAX - TS))
+        );
     }
 
     #[test]
@@ -298,22 +321,56 @@ mod tests {
             Err(Rejection::MissingHeader("svix-id"))
         );
         assert_eq!(
-            check(Headers { timestamp: None, ..full }, BODY, TS),
+            check(
+                Headers {
+                    timestamp: None,
+                    ..full
+                },
+                BODY,
+                TS
+            ),
             Err(Rejection::MissingHeader("svix-timestamp"))
         );
         assert_eq!(
-            check(Headers { signature: None, ..full }, BODY, TS),
+            check(
+                Headers {
+                    signature: None,
+                    ..full
+                },
+                BODY,
+                TS
+            ),
             Err(Rejection::MissingHeader("svix-signature"))
         );
         assert_eq!(
             check(headers("", &ts, SIG), BODY, TS),
             Err(Rejection::MissingHeader("svix-id"))
         );
-        for bad in ["", "-1614265330", "+1614265330", "1614265330.5", "16142653e3", "99999999999999999999"] {
-            assert_eq!(check(headers(ID, bad, SIG), BODY, TS), Err(Rejection::BadTimestamp), "{bad}");
+        for bad in [
+            "",
+            "-1614265330",
+            "+1614265330",
+            "1614265330.5",
+            "16142653e3",
+            "99999999999999999999",
+        ] {
+            assert_eq!(
+                check(headers(ID, bad, SIG), BODY, TS),
+                Err(Rejection::BadTimestamp),
+                "{bad}"
+            );
         }
-        for bad in ["", "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "v2,abc", "v1,***"] {
-            assert_eq!(check(headers(ID, &ts, bad), BODY, TS), Err(Rejection::NoSignature), "{bad}");
+        for bad in [
+            "",
+            "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+            "v2,abc",
+            "v1,***",
+        ] {
+            assert_eq!(
+                check(headers(ID, &ts, bad), BODY, TS),
+                Err(Rejection::NoSignature),
+                "{bad}"
+            );
         }
     }
 
