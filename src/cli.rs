@@ -36,7 +36,8 @@ Examples:
   export CLERK_SECRET_KEY=...   (or: --secret-key-file ~/.clerk-key)
   clerk-rl status --json --min-remaining 20     a CI gate
   clerk-rl --plan prod export-users --output users.jsonl
-  clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 > users.jsonl";
+  clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 > users.jsonl
+  clerk-rl webhook serve --cache redis://127.0.0.1:6379/0   keep that cache true (Clerk webhooks)";
 
 #[derive(Debug, Parser)]
 #[command(
