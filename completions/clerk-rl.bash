@@ -113,7 +113,7 @@ _clerk__rl() {
 
     case "${cmd}" in
         clerk__rl)
-            opts="-v -h -V --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --sandbox --sandbox-users --sandbox-seed --help --version status probe export-users batch-get cache sandbox webhook completions man help"
+            opts="-v -h -V --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help --version status probe export-users batch-get cache sandbox webhook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +151,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --budget-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sandbox-users)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -167,7 +171,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__batch__subcmd__get)
-            opts="-o -v -h --output --concurrency --strategy --allow-missing --strict --cache --cache-ttl --refresh --cache-required --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-o -v -h --output --concurrency --strategy --allow-missing --strict --cache --cache-ttl --refresh --cache-required --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +233,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --budget-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sandbox-users)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -245,7 +253,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__cache)
-            opts="-v -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --sandbox --sandbox-users --sandbox-seed --help purge help"
+            opts="-v -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help purge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -280,6 +288,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --max-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -341,7 +353,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__cache__subcmd__purge)
-            opts="-v -h --all --cache --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --all --cache --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -383,6 +395,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --budget-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sandbox-users)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -399,7 +415,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__completions)
-            opts="-v -h --dir --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --sandbox --sandbox-users --sandbox-seed --help bash elvish fish powershell zsh"
+            opts="-v -h --dir --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,6 +457,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --budget-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sandbox-users)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -457,7 +477,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__export__subcmd__users)
-            opts="-o -v -h --output --page-size --no-count --filter --dry-run --checkpoint --resume --force --concurrency --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-o -v -h --output --page-size --no-count --filter --dry-run --checkpoint --resume --force --concurrency --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,6 +536,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --max-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -717,7 +741,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__man)
-            opts="-v -h --dir --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --dir --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -759,6 +783,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --budget-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sandbox-users)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -775,7 +803,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__probe)
-            opts="-v -h --mode --endpoint --max-requests --max-duration --concurrency --from --to --steps --step-duration --probe-rate --duration --allow-production --plot --timeline --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --mode --endpoint --max-requests --max-duration --concurrency --from --to --steps --step-duration --probe-rate --duration --allow-production --plot --timeline --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -865,6 +893,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --budget-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sandbox-users)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -881,7 +913,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__sandbox)
-            opts="-v -h --port --listen --users --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --port --listen --users --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -979,6 +1011,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --budget-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sandbox-users)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -995,7 +1031,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__status)
-            opts="-v -h --min-remaining --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --min-remaining --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1037,6 +1073,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --budget-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --sandbox-users)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1053,7 +1093,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__webhook)
-            opts="-v -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --sandbox --sandbox-users --sandbox-seed --help serve help"
+            opts="-v -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1088,6 +1128,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --max-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1149,7 +1193,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__webhook__subcmd__serve)
-            opts="-v -h --listen --cache --prime --cache-ttl --signing-secret-file --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --listen --cache --prime --cache-ttl --signing-secret-file --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1200,6 +1244,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --max-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_clerk_rl_global_optspecs
-    string join \n api-url= secret-key-file= plan= rate= burst= json no-progress max-retries= timeout= max-wait= v/verbose sandbox sandbox-users= sandbox-seed= h/help V/version
+    string join \n api-url= secret-key-file= plan= rate= burst= json no-progress max-retries= timeout= max-wait= v/verbose budget-store= budget-store-optional sandbox sandbox-users= sandbox-seed= h/help V/version
 end
 
 function __fish_clerk_rl_needs_command
@@ -35,11 +35,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l burst -d 'Pace as a t
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s V -l version -d 'Print version'
@@ -65,11 +67,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l burst -d 'P
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l mode -d 'burst, ramp or constant' -r -f -a "burst\t'Back-to-back until the first 429, then time the recovery (infers N, W and the algorithm)'
@@ -98,12 +102,14 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l burst -d 'Pa
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l allow-production -d 'Allow probing with a production (sk_live_) key: it spends that instance\'s real limit'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s o -l output -d 'Write to FILE instead of stdout: FILE.partial is renamed to FILE on success, and a checkpoint makes it resumable' -r -F
@@ -122,6 +128,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l burst
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l no-count -d 'Skip the one count request made for the progress bar\'s total and ETA'
@@ -131,6 +138,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l force
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s o -l output -d 'Write to FILE instead of stdout (FILE.partial, renamed to FILE when done)' -r -F
@@ -150,6 +158,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l burst -d
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l allow-missing -d 'Exit 0 even when some ids are not found (they are still listed on stderr)'
@@ -159,6 +168,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l cache-re
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
@@ -172,11 +182,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -f -a "purge" -d 'Delete cached users of this instance (the key\'s), by id or all of them'
@@ -193,12 +205,14 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l all -d 'Delete every cached user of this instance'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete cached users of this instance (the key\'s), by id or all of them'
@@ -235,12 +249,14 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l burst -d '
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l reject-cursor -d 'Answer starting_after with 422 form_param_unknown, like an API version without cursors'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
@@ -254,11 +270,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fis
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -f -a "serve" -d 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'
@@ -278,12 +296,14 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_se
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l prime -d 'On user.created and user.updated, write the user from the payload instead of deleting'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "serve" -d 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'
@@ -300,11 +320,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l burst 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l dir -d 'Folder to write the pages into' -r -F
@@ -319,11 +341,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l burst -d 'Pace
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'

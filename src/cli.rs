@@ -117,6 +117,22 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Share the key's budget with every clerk-rl process using this Redis, e.g.
+    /// redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)
+    #[arg(
+        long,
+        global = true,
+        env = "CLERK_RL_BUDGET_STORE",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub budget_store: Option<String>,
+
+    /// With --budget-store: when Redis is unreachable at the start, pace locally with a warning
+    /// instead of exiting 1
+    #[arg(long, global = true, requires = "budget_store")]
+    pub budget_store_optional: bool,
+
     /// Run against an in-process sandbox instead of Clerk (no account or key needed)
     #[arg(long, global = true)]
     pub sandbox: bool,

@@ -7,8 +7,10 @@ use crate::budget::{Budget, Instance};
 use crate::cli::GlobalArgs;
 use crate::error::{Exit, fail};
 use crate::http::{Client, ClientConfig};
+use crate::redis_store;
 use crate::sandbox::{self, Sandbox};
 use crate::secret::{self, SecretKey};
+use crate::shared_budget::SharedBudget;
 use crate::ui::Ui;
 
 pub struct Context {
@@ -21,6 +23,8 @@ pub struct Context {
     /// The command line as given (for printing a resume command; it never holds the key).
     pub argv: Vec<String>,
     sandbox: Option<Sandbox>,
+    /// The budget shared through Redis, when `--budget-store` is given and reachable.
+    pub shared: Option<Arc<SharedBudget>>,
 }
 
 impl Context {
@@ -28,7 +32,8 @@ impl Context {
         Budget::new(global.plan, global.rate, global.burst)
     }
 
-    pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Self> {
+    /// `command` names the subcommand in the shared budget's heartbeat.
+    pub async fn connect(global: &GlobalArgs, command: &str) -> anyhow::Result<Self> {
         let budget = Self::budget_of(global);
         let ui = Arc::new(Ui::new(global.verbose, global.no_progress));
         let (api_url, key, sandbox) = if global.sandbox {
@@ -54,7 +59,13 @@ impl Context {
         if global.max_wait.is_zero() {
             return Err(fail(Exit::Usage, "--max-wait must be more than zero"));
         }
-        let client = Client::new(
+        // Checked before any connection: a typo in the URL is a usage error.
+        let store = global
+            .budget_store
+            .as_deref()
+            .map(|u| redis_store::parse_url(u, "--budget-store"))
+            .transpose()?;
+        let mut client = Client::new(
             ClientConfig {
                 base,
                 key: key.clone(),
@@ -65,7 +76,44 @@ impl Context {
             },
             Arc::clone(&ui),
         )?;
+        let mut shared = None;
+        if let Some(target) = store {
+            match target.connect().await {
+                Ok(redis) => {
+                    let sb = SharedBudget::join(
+                        redis,
+                        &key.fingerprint(),
+                        &budget,
+                        global.timeout,
+                        command,
+                        Arc::clone(&ui),
+                    )
+                    .await;
+                    ui.info(&format!(
+                        "sharing the budget {} through {}",
+                        budget.describe(),
+                        sb.shown()
+                    ));
+                    client.share_budget(Arc::clone(&sb));
+                    shared = Some(sb);
+                }
+                Err(e) if global.budget_store_optional => {
+                    ui.warn(&format!(
+                        "{e}; pacing this process alone (--budget-store-optional)"
+                    ));
+                }
+                Err(e) => {
+                    return Err(fail(
+                        Exit::Other,
+                        format!(
+                            "{e}; start it, fix --budget-store, or pass --budget-store-optional to pace locally"
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(Context {
+            shared,
             global: global.clone(),
             budget,
             ui,
@@ -86,6 +134,9 @@ impl Context {
 
     /// Tear down the in-process sandbox, if any.
     pub async fn close(self) {
+        if let Some(sb) = &self.shared {
+            sb.leave().await;
+        }
         if let Some(sb) = self.sandbox {
             sb.shutdown().await;
         }

@@ -13,6 +13,7 @@ pub mod pacer;
 pub mod redis_store;
 pub mod sandbox;
 pub mod secret;
+pub mod shared_budget;
 pub mod ui;
 
 use std::ffi::OsString;
@@ -89,7 +90,7 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
             .map(|()| Exit::Ok),
         Command::Webhook(a) => commands::webhook::run(&cli.global, a).await,
         Command::ExportUsers(a) => {
-            let mut ctx = Context::connect(&cli.global).await?;
+            let mut ctx = Context::connect(&cli.global, "export-users").await?;
             ctx.argv = argv;
             // export-users handles Ctrl-C itself: it saves a checkpoint first.
             let result = commands::export::run(&ctx, a).await;
@@ -99,7 +100,7 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
         Command::BatchGet(a) => {
             // Input, output and the Redis URL are checked before the key is even looked at.
             let prepared = commands::batch_get::prepare(&cli.global, a)?;
-            let ctx = Context::connect(&cli.global).await?;
+            let ctx = Context::connect(&cli.global, "batch-get").await?;
             let result = interruptible(&ctx, commands::batch_get::run(&ctx, a, prepared)).await;
             ctx.close().await;
             result
@@ -107,14 +108,14 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
         Command::Cache(a) => commands::cache::run(&cli.global, a).await,
         Command::Probe(a) => {
             let a = commands::probe::validate(a)?;
-            let ctx = Context::connect(&cli.global).await?;
+            let ctx = Context::connect(&cli.global, "probe").await?;
             // probe handles Ctrl-C itself: it still prints the report so far.
             let result = commands::probe::run(&ctx, &a).await;
             ctx.close().await;
             result
         }
         Command::Status(a) => {
-            let ctx = Context::connect(&cli.global).await?;
+            let ctx = Context::connect(&cli.global, "status").await?;
             let result = interruptible(&ctx, commands::status::run(&ctx, a)).await;
             ctx.close().await;
             result

@@ -200,6 +200,69 @@ impl Redis {
             .map_err(|e| self.err(e))
     }
 
+    /// Run a Lua script (EVAL: scripts here are short, and EVAL needs no SCRIPT LOAD dance
+    /// across restarts or failovers).
+    pub async fn eval<T: redis::FromRedisValue>(
+        &self,
+        script: &str,
+        keys: &[&str],
+        args: &[String],
+    ) -> Result<T, RedisDown> {
+        let mut c = self.conn.clone();
+        redis::cmd("EVAL")
+            .arg(script)
+            .arg(keys.len())
+            .arg(keys)
+            .arg(args)
+            .query_async(&mut c)
+            .await
+            .map_err(|e| self.err(e))
+    }
+
+    /// Set one field of a hash, and (re)set the hash's expiry.
+    pub async fn hset_with_ttl(
+        &self,
+        key: &str,
+        field: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<(), RedisDown> {
+        let ms = ttl.as_millis().clamp(1, u64::MAX as u128) as u64;
+        let mut c = self.conn.clone();
+        redis::pipe()
+            .cmd("HSET")
+            .arg(key)
+            .arg(field)
+            .arg(value)
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(key)
+            .arg(ms)
+            .ignore()
+            .query_async::<()>(&mut c)
+            .await
+            .map_err(|e| self.err(e))
+    }
+
+    pub async fn hgetall(&self, key: &str) -> Result<Vec<(String, Vec<u8>)>, RedisDown> {
+        let mut c = self.conn.clone();
+        redis::cmd("HGETALL")
+            .arg(key)
+            .query_async(&mut c)
+            .await
+            .map_err(|e| self.err(e))
+    }
+
+    pub async fn hdel(&self, key: &str, field: &str) -> Result<(), RedisDown> {
+        let mut c = self.conn.clone();
+        redis::cmd("HDEL")
+            .arg(key)
+            .arg(field)
+            .query_async::<()>(&mut c)
+            .await
+            .map_err(|e| self.err(e))
+    }
+
     /// Delete `keys`; returns how many existed.
     pub async fn del(&self, keys: &[String]) -> Result<u64, RedisDown> {
         if keys.is_empty() {

@@ -15,11 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use clerk_rl::budget::{Budget, Plan};
+use clerk_rl::sandbox::Sandbox;
 use clerk_rl::sandbox::users::{Generator, user_id};
-use clerk_rl::sandbox::{self, Sandbox, SandboxConfig};
 use clerk_rl::secret::SecretKey;
-use common::redis::{RedisServer, free_port};
+use common::redis_server::{RedisServer, free_port};
 use common::{KEY, Run, cmd};
 use serde_json::Value;
 
@@ -28,16 +27,11 @@ const OTHER_KEY: &str = "sk_test_ANOTHER0instance0key0abcdefghijQRST";
 const SEED: u64 = 7;
 
 // ---------------------------------------------------------------------------------------------
+// ---------------------------------------------------------------------------------------------
 // The sandbox, its ids, and running the binary.
 
 async fn sandbox_with(users: u64, rate: &str) -> Sandbox {
-    let budget = Budget::new(Plan::Free, Some(rate.parse().unwrap()), None);
-    let mut cfg = SandboxConfig::new(budget);
-    cfg.users = users;
-    cfg.seed = SEED;
-    cfg.accept_keys.push(KEY.to_string());
-    cfg.accept_keys.push(OTHER_KEY.to_string());
-    sandbox::start(cfg).await.unwrap()
+    common::sandbox_with(users, rate, |c| c.accept_keys.push(OTHER_KEY.to_string())).await
 }
 
 /// The ids of the sandbox's first `n` users (of `users`), computed as the sandbox does.

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clerk_rl::commands::batch_get::{instance_prefix, user_key};
 use clerk_rl::secret::SecretKey;
-use common::redis::RedisServer;
+use common::redis_server::RedisServer;
 use common::{KEY, cmd};
 use serde_json::{Value, json};
 

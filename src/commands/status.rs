@@ -10,6 +10,7 @@ use crate::context::Context;
 use crate::error::Exit;
 use crate::http::client::fmt_ms;
 use crate::http::{HttpError, RateLimitView};
+use crate::shared_budget::ProcessInfo;
 
 #[derive(Debug, Serialize)]
 struct Report {
@@ -29,6 +30,18 @@ struct Report {
     trace_id: Option<String>,
     error: Option<serde_json::Value>,
     hints: Vec<String>,
+    /// With --budget-store: the store and the processes sharing the budget now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    budget_store: Option<StoreView>,
+}
+
+#[derive(Debug, Serialize)]
+struct StoreView {
+    url: String,
+    /// False when Redis was lost and this process paces alone.
+    shared: bool,
+    processes: Vec<ProcessInfo>,
+    sent_last_window: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -67,6 +80,7 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Exit> {
         trace_id: None,
         error: None,
         hints: Vec::new(),
+        budget_store: None,
     };
     let mut exit = Exit::Ok;
     match result {
@@ -113,6 +127,23 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Exit> {
     }
     report.exit_code = exit.code();
     report.hints.extend(hints(ctx, documented));
+    if let Some(sb) = &ctx.shared {
+        let processes = match sb.processes().await {
+            Ok(p) => p,
+            Err(e) => {
+                report.hints.push(format!(
+                    "could not list the processes sharing the budget: {e}"
+                ));
+                Vec::new()
+            }
+        };
+        report.budget_store = Some(StoreView {
+            url: sb.shown().to_string(),
+            shared: !sb.is_local(),
+            sent_last_window: processes.iter().map(|p| p.sent_last_window).sum(),
+            processes,
+        });
+    }
 
     if ctx.global.json {
         println!("{}", serde_json::to_string(&report)?);
@@ -244,6 +275,31 @@ fn table(r: &Report) -> Table {
             "error".into(),
             e["message"].as_str().unwrap_or("").to_string(),
         ]);
+    }
+    if let Some(store) = &r.budget_store {
+        t.add_row(vec![
+            "budget store".into(),
+            format!(
+                "{}: {} process(es), {} requests in the last window{}",
+                store.url,
+                store.processes.len(),
+                store.sent_last_window,
+                if store.shared {
+                    ""
+                } else {
+                    " (Redis lost: pacing alone)"
+                }
+            ),
+        ]);
+        for p in &store.processes {
+            t.add_row(vec![
+                "  process".into(),
+                format!(
+                    "{} pid {} on {}: {} requests in the last window",
+                    p.command, p.pid, p.host, p.sent_last_window
+                ),
+            ]);
+        }
     }
     for h in &r.hints {
         t.add_row(vec!["hint".into(), h.clone()]);

@@ -14,8 +14,9 @@ use super::ratelimit::RateLimitView;
 use super::retry::{Class, classify, wait_after};
 use crate::budget::Budget;
 use crate::monitor::Monitor;
-use crate::pacer::Pacer;
+use crate::pacer::{Pacer, Permit};
 use crate::secret::SecretKey;
+use crate::shared_budget::{SharedBudget, Slot};
 use crate::ui::Ui;
 
 /// The Backend API version clerk-rl speaks (the newest, as Clerk's SDKs send it).
@@ -53,11 +54,55 @@ enum TryError {
     Transient(String, Option<RateLimitView>),
 }
 
+/// Where a request gets its slot: this process's pacer, or a budget shared through Redis.
+#[derive(Debug, Clone)]
+enum Gate {
+    Local(Arc<Pacer>),
+    Shared(Arc<SharedBudget>),
+}
+
+enum Held {
+    Local(Permit),
+    Shared(Slot),
+}
+
+impl Gate {
+    async fn acquire(&self) -> (Held, Duration) {
+        match self {
+            Gate::Local(p) => {
+                let (permit, waited) = p.acquire().await;
+                (Held::Local(permit), waited)
+            }
+            Gate::Shared(s) => {
+                let (slot, waited) = s.acquire().await;
+                (Held::Shared(slot), waited)
+            }
+        }
+    }
+
+    async fn release(&self, held: Held) {
+        match (self, held) {
+            (_, Held::Local(permit)) => permit.complete(),
+            (Gate::Shared(s), Held::Shared(slot)) => s.complete(slot).await,
+            (Gate::Local(_), Held::Shared(_)) => {}
+        }
+    }
+
+    /// The server asked for a wait: every request of this process (and, shared, of every
+    /// process on the key) holds off.
+    async fn pause(&self, wait: Duration) {
+        match self {
+            Gate::Local(p) => p.pause_until(Instant::now() + wait),
+            Gate::Shared(s) => s.block_for(wait).await,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     cfg: Arc<ClientConfig>,
-    pacer: Arc<Pacer>,
+    gate: Gate,
     monitor: Arc<Monitor>,
     ui: Arc<Ui>,
 }
@@ -79,7 +124,7 @@ impl Client {
             .build()?;
         Ok(Client {
             http,
-            pacer: Pacer::new(&cfg.budget),
+            gate: Gate::Local(Pacer::new(&cfg.budget)),
             cfg: Arc::new(cfg),
             monitor: Arc::new(Monitor::default()),
             ui,
@@ -88,6 +133,11 @@ impl Client {
 
     pub fn monitor(&self) -> &Monitor {
         &self.monitor
+    }
+
+    /// Draw every request from a budget shared with other processes instead of this one's.
+    pub fn share_budget(&mut self, shared: Arc<SharedBudget>) {
+        self.gate = Gate::Shared(shared);
     }
 
     pub fn ui(&self) -> &Ui {
@@ -156,7 +206,7 @@ impl Client {
                         });
                     }
                     // Everyone waits, not just this request: the limit is per key.
-                    self.pacer.pause_until(Instant::now() + wait);
+                    self.gate.pause(wait).await;
                     self.monitor.server_wait(wait);
                     self.ui.info(&format!(
                         "429 from {}: every request waits {} (try {} of {})",
@@ -183,7 +233,7 @@ impl Client {
                         });
                     }
                     if view.retry_after.is_some() {
-                        self.pacer.pause_until(Instant::now() + wait);
+                        self.gate.pause(wait).await;
                         self.monitor.server_wait(wait);
                     } else {
                         tokio::time::sleep(wait).await;
@@ -219,12 +269,12 @@ impl Client {
         url: &Url,
         attempt: u32,
     ) -> Result<Response, Result<TryError, HttpError>> {
-        let (permit, waited) = self.pacer.acquire().await;
+        let (held, waited) = self.gate.acquire().await;
         self.monitor.paced(waited);
         let exchanged = self.exchange(url, attempt).await;
         // The response has arrived (or the try is over): from now the server has surely counted
         // this request, which is what the pacer's window is anchored on.
-        permit.complete();
+        self.gate.release(held).await;
         let resp = match exchanged {
             Ok(resp) => resp,
             Err(Exchange::Failed(why)) => return Err(Ok(TryError::Transient(why, None))),
@@ -241,7 +291,7 @@ impl Client {
         {
             // The server says the window is used up: nothing more until it resets.
             if reset <= self.cfg.max_wait {
-                self.pacer.pause_until(Instant::now() + reset);
+                self.gate.pause(reset).await;
             }
         }
         match classify(resp.status.as_u16()) {

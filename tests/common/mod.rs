@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: run the real binary with a controlled environment.
 #![allow(dead_code)]
 
-pub mod redis;
+pub mod redis_server;
 
 use std::collections::HashSet;
 use std::path::Path;

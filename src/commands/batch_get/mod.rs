@@ -54,12 +54,12 @@ pub fn prepare(global: &GlobalArgs, args: &BatchGetArgs) -> anyhow::Result<Prepa
             "stdin cannot carry both the secret key (--secret-key-file -) and the ids: give the ids as a FILE",
         ));
     }
-    let redis = args
-        .cache
-        .url
-        .as_deref()
-        .map(|u| redis_store::parse_url(u, "--cache"))
-        .transpose()?;
+    // The shared budget's Redis caches users too, unless a cache of its own is named.
+    let redis = match (args.cache.url.as_deref(), global.budget_store.as_deref()) {
+        (Some(u), _) => Some(redis_store::parse_url(u, "--cache")?),
+        (None, Some(u)) => Some(redis_store::parse_url(u, "--budget-store")?),
+        (None, None) => None,
+    };
     if args.cache_required && redis.is_none() {
         return Err(fail(
             Exit::Usage,

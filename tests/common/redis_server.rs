@@ -1,6 +1,5 @@
-//! A real redis-server for the tests that need one: on a free port, killed when dropped.
-//! redis-server must be installed (scripts/test installs it): without it the tests fail, they
-//! never skip.
+//! A real redis-server for the tests that need one, on a free port, killed when dropped.
+#![allow(dead_code)]
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -8,7 +7,7 @@ use std::time::{Duration, Instant};
 
 pub struct RedisServer {
     child: Child,
-    pub port: u16,
+    port: u16,
     _dir: tempfile::TempDir,
 }
 

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Benchmark one key's budget shared by 2, 4 and 8 clerk-rl processes through Redis.
+
+Each run: a sandbox enforcing the budget (its own process), a fresh redis-server, and P
+`export-users` processes started together with --budget-store. Reported: requests, 429s, the
+fullest window the server saw, the aggregate rate against the budget (the least time the budget
+allows for that many requests over the time they took), and Redis round trips per request
+(EVAL calls from INFO commandstats).
+
+Usage: bench/shared_budget.py [--quick]    Needs: redis-server, cargo.
+"""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export import BIN, Sandbox, build, client_env  # noqa: E402
+
+QUICK = "--quick" in sys.argv
+LIMIT, WINDOW = 50, 1.0
+TOTAL_REQUESTS = 300 if QUICK else 1000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_server():
+    port = free_port()
+    d = tempfile.mkdtemp(prefix="clerk-rl-bench-redis-")
+    p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no", "--dir", d], stdout=subprocess.DEVNULL)
+    for _ in range(200):
+        r = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True)
+        if r.stdout.strip() == "PONG":
+            return p, port
+        time.sleep(0.05)
+    raise SystemExit("redis-server did not start")
+
+
+def evals(port):
+    out = subprocess.run(["redis-cli", "-p", str(port), "info", "commandstats"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("cmdstat_eval:"):
+            return int(line.split("calls=")[1].split(",")[0])
+    return 0
+
+
+def fullest(times, window):
+    times.sort()
+    best, j = 0, 0
+    for i in range(len(times)):
+        while times[i] - times[j] >= window:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+def run(procs):
+    per_proc = TOTAL_REQUESTS // procs
+    users = (per_proc - 1) * 10  # pages of 10, plus the short last page
+    sb = Sandbox(users, f"{LIMIT}/1s")
+    redis, port = redis_server()
+    try:
+        env = client_env(sb)
+        env["CLERK_RL_BUDGET_STORE"] = f"redis://127.0.0.1:{port}/0"
+        children = [subprocess.Popen([BIN, "--rate", f"{LIMIT}/1s", "--no-progress", "export-users", "--page-size", "10",
+                                      "--no-count", "--concurrency", "1"], env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True) for _ in range(procs)]
+        for c in children:
+            _, err = c.communicate()
+            if c.returncode != 0:
+                raise SystemExit(f"export failed: {err[-1000:]}")
+        log = sb.requests()
+        n_eval = evals(port)
+    finally:
+        sb.stop()
+        redis.terminate()
+        redis.wait()
+    # The sandbox logs the time since its start; unix_ms as well.
+    times = [e["t"] for e in log]
+    span = max(times) - min(times)
+    n = len(log)
+    least = (n - 1) // LIMIT * WINDOW
+    return {
+        "procs": procs, "requests": n, "429": sum(1 for e in log if e["status"] == 429),
+        "fullest": fullest(times, WINDOW), "span": span, "least": least,
+        "use": least / span * 100 if span else 0, "rtt": n_eval / n,
+    }
+
+
+if __name__ == "__main__":
+    build()
+    print(f"### Shared budget: {LIMIT}/1s shared through Redis, {TOTAL_REQUESTS} requests in all\n")
+    print("| processes | requests | 429s | fullest 1 s window | first to last request | least the budget allows | budget used | Redis round trips per request |")
+    print("|---|---|---|---|---|---|---|---|")
+    for p in [2, 4, 8]:
+        r = run(p)
+        print(f"| {r['procs']} | {r['requests']} | {r['429']} | {r['fullest']} | {r['span']:.2f} s | {r['least']:.2f} s | {r['use']:.1f}% | {r['rtt']:.2f} |")
+    print()
