@@ -45,6 +45,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand batch-get 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
             cand cache 'Manage the Redis cache batch-get keeps (no request to Clerk)'
             cand sandbox 'Run a local Clerk-compatible Backend API server'
+            cand webhook 'Receive Clerk''s webhooks and keep the batch-get cache true'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Write man pages (one per subcommand) into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -259,6 +260,63 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'clerk-rl;webhook'= {
+            cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
+            cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
+            cand --plan 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s'
+            cand --rate 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m'
+            cand --burst 'Pace as a token bucket of this capacity (bursts above the strict window)'
+            cand --max-retries 'Retries per request for 429s and transient failures'
+            cand --timeout 'Timeout of one request, e.g. 30s'
+            cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
+            cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
+            cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
+            cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+            cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --verbose 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --budget-store-optional 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+            cand --sandbox 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand serve 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'clerk-rl;webhook;serve'= {
+            cand --listen 'Address and port to listen on (port 0 picks a free one), e.g. 0.0.0.0:8787'
+            cand --cache 'Redis to cache users in, e.g. redis://127.0.0.1:6379/0'
+            cand --cache-ttl 'How long users written by --prime live in Redis, as batch-get''s --cache-ttl'
+            cand --signing-secret-file 'Read the signing secret (whsec_...) from this file instead of CLERK_WEBHOOK_SIGNING_SECRET'
+            cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
+            cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
+            cand --plan 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s'
+            cand --rate 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m'
+            cand --burst 'Pace as a token bucket of this capacity (bursts above the strict window)'
+            cand --max-retries 'Retries per request for 429s and transient failures'
+            cand --timeout 'Timeout of one request, e.g. 30s'
+            cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
+            cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
+            cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
+            cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --prime 'On user.created and user.updated, write the user from the payload instead of deleting'
+            cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+            cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --verbose 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --budget-store-optional 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+            cand --sandbox 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'clerk-rl;webhook;help'= {
+            cand serve 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'clerk-rl;webhook;help;serve'= {
+        }
+        &'clerk-rl;webhook;help;help'= {
+        }
         &'clerk-rl;completions'= {
             cand --dir 'Write the scripts of all five shells into this folder instead'
             cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
@@ -310,6 +368,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand batch-get 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
             cand cache 'Manage the Redis cache batch-get keeps (no request to Clerk)'
             cand sandbox 'Run a local Clerk-compatible Backend API server'
+            cand webhook 'Receive Clerk''s webhooks and keep the batch-get cache true'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Write man pages (one per subcommand) into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -328,6 +387,11 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
         &'clerk-rl;help;cache;purge'= {
         }
         &'clerk-rl;help;sandbox'= {
+        }
+        &'clerk-rl;help;webhook'= {
+            cand serve 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'
+        }
+        &'clerk-rl;help;webhook;serve'= {
         }
         &'clerk-rl;help;completions'= {
         }

@@ -51,6 +51,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "export-users" -d 
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "webhook" -d 'Receive Clerk\'s webhooks and keep the batch-get cache true'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -258,6 +259,55 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s v -l verbo
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
+pro\t'100 requests per 10 s, bursts up to 200'
+dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
+prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -f -a "serve" -d 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l listen -d 'Address and port to listen on (port 0 picks a free one), e.g. 0.0.0.0:8787' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l cache -d 'Redis to cache users in, e.g. redis://127.0.0.1:6379/0' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l cache-ttl -d 'How long users written by --prime live in Redis, as batch-get\'s --cache-ttl' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l signing-secret-file -d 'Read the signing secret (whsec_...) from this file instead of CLERK_WEBHOOK_SIGNING_SECRET' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
+pro\t'100 requests per 10 s, bursts up to 200'
+dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
+prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l max-retries -d 'Retries per request for 429s and transient failures' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l timeout -d 'Timeout of one request, e.g. 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l prime -d 'On user.created and user.updated, write the user from the payload instead of deleting'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "serve" -d 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l dir -d 'Write the scripts of all five shells into this folder instead' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
@@ -300,13 +350,15 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s v -l verbose -
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "webhook" -d 'Receive Clerk\'s webhooks and keep the batch-get cache true'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "purge" -d 'Delete cached users of this instance (the key\'s), by id or all of them'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "serve" -d 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'

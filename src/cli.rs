@@ -36,7 +36,8 @@ Examples:
   export CLERK_SECRET_KEY=...   (or: --secret-key-file ~/.clerk-key)
   clerk-rl status --json --min-remaining 20     a CI gate
   clerk-rl --plan prod export-users --output users.jsonl
-  clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 > users.jsonl";
+  clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 > users.jsonl
+  clerk-rl webhook serve --cache redis://127.0.0.1:6379/0   keep that cache true (Clerk webhooks)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -181,6 +182,9 @@ up during the export are included; none is written twice.")]
 
     /// Run a local Clerk-compatible Backend API server
     Sandbox(SandboxArgs),
+
+    /// Receive Clerk's webhooks and keep the batch-get cache true
+    Webhook(WebhookArgs),
 
     /// Print a shell completion script to stdout
     #[command(
@@ -504,6 +508,75 @@ pub struct ManArgs {
     /// Folder to write the pages into
     #[arg(long, default_value = "man", value_name = "DIR")]
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct WebhookArgs {
+    #[command(subcommand)]
+    pub command: WebhookCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users
+    #[command(after_help = WEBHOOK_SERVE_AFTER_HELP)]
+    Serve(WebhookServeArgs),
+}
+
+const WEBHOOK_SERVE_AFTER_HELP: &str = "\
+Point a Clerk webhook endpoint (Dashboard > Webhooks > Add endpoint) at https://YOUR-HOST/webhook
+through a TLS proxy, subscribe it to user.created, user.updated and user.deleted, and put its
+signing secret (whsec_...) in CLERK_WEBHOOK_SIGNING_SECRET or a file for --signing-secret-file.
+The Clerk secret key (CLERK_SECRET_KEY or --secret-key-file) is needed only to find the
+instance's cache entries, clerk:{INSTANCE}:user:{ID}; nothing is sent to Clerk.
+
+Every delivery is verified as Svix specifies (HMAC-SHA256 of svix-id.svix-timestamp.body,
+timestamps within 5 minutes) and applied at most once: its id is remembered in Redis for an hour
+(clerk:{INSTANCE}:webhook:{ID}), atomically with the change it made.
+  user.updated, user.deleted   the user's cache entry is deleted
+  user.created, user.updated   with --prime: the user is written instead (--cache-ttl), unless
+                               the entry holds a later updated_at
+  anything else                acknowledged and ignored
+Answers: 204 done (or a replay, or ignored), 400 bad signature, timestamp or body, 413 body over
+1 MB, 503 Redis unavailable (nothing acknowledged: Svix retries), 404 other paths.
+GET /healthz answers 200. One line per delivery on stderr; never the secret or the body.
+
+The first line on stdout is the endpoint's local URL, printed once bound (so --listen
+127.0.0.1:0 works in scripts). SIGTERM or Ctrl-C: in-flight deliveries finish, exit 0.
+Exit codes: 2 bad flags or a malformed secret, 1 Redis unavailable at start or the address taken.
+
+Examples:
+  export CLERK_WEBHOOK_SIGNING_SECRET=whsec_...
+  clerk-rl webhook serve --cache redis://127.0.0.1:6379/0
+  clerk-rl webhook serve --listen 0.0.0.0:8787 --prime --cache-ttl 10m --signing-secret-file /run/secrets/whsec";
+
+#[derive(Debug, Args)]
+pub struct WebhookServeArgs {
+    /// Address and port to listen on (port 0 picks a free one), e.g. 0.0.0.0:8787
+    #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR:PORT", value_parser = socket_arg)]
+    pub listen: std::net::SocketAddr,
+
+    #[command(flatten)]
+    pub cache: CacheUrlArg,
+
+    /// On user.created and user.updated, write the user from the payload instead of deleting
+    #[arg(long)]
+    pub prime: bool,
+
+    /// How long users written by --prime live in Redis, as batch-get's --cache-ttl
+    #[arg(long, default_value = "60s", value_parser = duration_arg, value_name = "DURATION")]
+    pub cache_ttl: Duration,
+
+    /// Read the signing secret (whsec_...) from this file instead of CLERK_WEBHOOK_SIGNING_SECRET
+    #[arg(long, value_name = "PATH")]
+    pub signing_secret_file: Option<PathBuf>,
+}
+
+/// clap value parser for an `IP:PORT` to listen on.
+fn socket_arg(s: &str) -> Result<std::net::SocketAddr, String> {
+    s.trim().parse().map_err(|_| {
+        format!("{s:?} is not an address and port (for example 127.0.0.1:8787, 0.0.0.0:8787, [::1]:8787)")
+    })
 }
 
 const SANDBOX_AFTER_HELP: &str = "\

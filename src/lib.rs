@@ -88,6 +88,7 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
         Command::Sandbox(a) => commands::sandbox::run(&cli.global, a)
             .await
             .map(|()| Exit::Ok),
+        Command::Webhook(a) => commands::webhook::run(&cli.global, a).await,
         Command::ExportUsers(a) => {
             let mut ctx = Context::connect(&cli.global, "export-users").await?;
             ctx.argv = argv;

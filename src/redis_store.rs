@@ -272,6 +272,25 @@ impl Redis {
         c.del::<_, u64>(keys).await.map_err(|e| self.err(e))
     }
 
+    /// Run a Lua script (EVAL) and return its integer answer: for a change that must happen
+    /// atomically with a check, such as acting on a webhook delivery and remembering its id.
+    pub async fn eval_int(
+        &self,
+        script: &str,
+        keys: &[&str],
+        args: &[&[u8]],
+    ) -> Result<i64, RedisDown> {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(script).arg(keys.len()).arg(keys);
+        for a in args {
+            cmd.arg(*a);
+        }
+        let mut c = self.conn.clone();
+        cmd.query_async::<i64>(&mut c)
+            .await
+            .map_err(|e| self.err(e))
+    }
+
     /// Delete every key matching the glob `pattern` (escape literal parts with [`glob_escape`]);
     /// returns how many. SCAN in steps, so a large Redis is never blocked by one KEYS.
     pub async fn delete_matching(&self, pattern: &str) -> Result<u64, RedisDown> {

@@ -79,50 +79,8 @@ pub fn mask(key: &str) -> String {
 pub fn load(file: Option<&Path>, env: Option<String>) -> anyhow::Result<(SecretKey, Vec<String>)> {
     let mut warnings = Vec::new();
     if let Some(path) = file {
-        let raw = if path == Path::new("-") {
-            let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).map_err(|e| {
-                fail(
-                    Exit::Usage,
-                    format!("cannot read the secret key from stdin: {e}"),
-                )
-            })?;
-            s
-        } else {
-            let meta = std::fs::metadata(path).map_err(|e| {
-                fail(
-                    Exit::Usage,
-                    format!("cannot read --secret-key-file {}: {e}", path.display()),
-                )
-            })?;
-            if meta.is_dir() {
-                return Err(fail(
-                    Exit::Usage,
-                    format!(
-                        "--secret-key-file {} is a folder, not a file",
-                        path.display()
-                    ),
-                ));
-            }
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                if meta.permissions().mode() & 0o077 != 0 {
-                    warnings.push(format!(
-                        "{} is readable by other users; chmod 600 it",
-                        path.display()
-                    ));
-                }
-            }
-            std::fs::read_to_string(path).map_err(|e| {
-                fail(
-                    Exit::Usage,
-                    format!("cannot read --secret-key-file {}: {e}", path.display()),
-                )
-            })?
-        };
-        let first = raw.lines().next().unwrap_or("");
-        return Ok((SecretKey::new(first, "--secret-key-file")?, warnings));
+        let first = read_secret_file(path, "--secret-key-file", &mut warnings)?;
+        return Ok((SecretKey::new(&first, "--secret-key-file")?, warnings));
     }
     match env {
         Some(v) => Ok((SecretKey::new(&v, ENV_KEY)?, warnings)),
@@ -133,6 +91,52 @@ pub fn load(file: Option<&Path>, env: Option<String>) -> anyhow::Result<(SecretK
             ),
         )),
     }
+}
+
+/// The first line of a file holding a secret given with `flag` ('-' reads stdin). A file other
+/// users may read adds a warning; an unreadable one is a usage error. The content is never shown.
+pub fn read_secret_file(
+    path: &Path,
+    flag: &str,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<String> {
+    let raw = if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| fail(Exit::Usage, format!("cannot read {flag} from stdin: {e}")))?;
+        s
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| {
+            fail(
+                Exit::Usage,
+                format!("cannot read {flag} {}: {e}", path.display()),
+            )
+        })?;
+        if meta.is_dir() {
+            return Err(fail(
+                Exit::Usage,
+                format!("{flag} {} is a folder, not a file", path.display()),
+            ));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if meta.permissions().mode() & 0o077 != 0 {
+                warnings.push(format!(
+                    "{} is readable by other users; chmod 600 it",
+                    path.display()
+                ));
+            }
+        }
+        std::fs::read_to_string(path).map_err(|e| {
+            fail(
+                Exit::Usage,
+                format!("cannot read {flag} {}: {e}", path.display()),
+            )
+        })?
+    };
+    Ok(raw.lines().next().unwrap_or("").to_string())
 }
 
 /// Parse `--api-url` and check the key may be sent there: https anywhere, plain http only to a

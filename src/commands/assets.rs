@@ -31,24 +31,35 @@ pub fn completion_file(shell: Shell) -> String {
     shell.file_name("clerk-rl")
 }
 
-/// Man pages: `clerk-rl.1` and one `clerk-rl-<subcommand>.1` per subcommand.
+/// Man pages: `clerk-rl.1` and one `clerk-rl-<subcommand>.1` per subcommand, nested ones too
+/// (`clerk-rl-webhook-serve.1`), which their parent's page refers to.
 pub fn man_pages() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let cmd = cli::command();
     let mut pages = Vec::new();
     let mut top = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut top)?;
     pages.push(("clerk-rl.1".to_string(), top));
+    sub_pages(&cmd, "clerk-rl", &mut pages)?;
+    Ok(pages)
+}
+
+fn sub_pages(
+    cmd: &clap::Command,
+    prefix: &str,
+    pages: &mut Vec<(String, Vec<u8>)>,
+) -> anyhow::Result<()> {
     for sub in cmd.get_subcommands() {
-        let name = format!("clerk-rl-{}", sub.get_name());
-        let sub = sub
+        let name = format!("{prefix}-{}", sub.get_name());
+        let page = sub
             .clone()
             .name(name.clone().leak() as &str)
             .version(env!("CARGO_PKG_VERSION"));
         let mut buf = Vec::new();
-        clap_mangen::Man::new(sub).render(&mut buf)?;
+        clap_mangen::Man::new(page).render(&mut buf)?;
         pages.push((format!("{name}.1"), buf));
+        sub_pages(sub, &name, pages)?;
     }
-    Ok(pages)
+    Ok(())
 }
 
 pub fn print_completion(shell: Shell) -> anyhow::Result<()> {

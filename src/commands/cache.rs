@@ -66,7 +66,7 @@ async fn purge(global: &GlobalArgs, args: &PurgeArgs) -> anyhow::Result<Exit> {
 
 /// The key whose instance is purged, found as every other command finds it; with `--sandbox`
 /// the sandbox's key (it depends only on the seed, so no sandbox needs to run).
-fn instance_key(global: &GlobalArgs) -> anyhow::Result<SecretKey> {
+pub fn instance_key(global: &GlobalArgs) -> anyhow::Result<SecretKey> {
     if global.sandbox {
         return SecretKey::new(&sandbox::sandbox_key(global.sandbox_seed), "the sandbox");
     }

@@ -7,3 +7,4 @@ pub mod export;
 pub mod probe;
 pub mod sandbox;
 pub mod status;
+pub mod webhook;

@@ -46,7 +46,7 @@ pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
 
 /// Ctrl-C and SIGTERM, listened for from creation on: a signal that arrives between the env lines
 /// and the first poll must still stop the server cleanly rather than kill the process.
-struct StopSignals {
+pub struct StopSignals {
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -54,7 +54,7 @@ struct StopSignals {
 }
 
 impl StopSignals {
-    fn install() -> anyhow::Result<Self> {
+    pub fn install() -> anyhow::Result<Self> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -67,7 +67,7 @@ impl StopSignals {
         Ok(StopSignals {})
     }
 
-    async fn wait(&mut self) -> anyhow::Result<()> {
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
         #[cfg(unix)]
         tokio::select! {
             _ = self.term.recv() => {}

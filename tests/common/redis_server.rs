@@ -14,35 +14,57 @@ pub struct RedisServer {
 impl RedisServer {
     pub fn start() -> RedisServer {
         for _ in 0..5 {
-            let port = free_port();
-            let dir = tempfile::tempdir().unwrap();
-            let spawned = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .arg("--dir")
-                .arg(dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn();
-            let child = match spawned {
-                Ok(c) => c,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
-                    "redis-server is not installed, and these tests need a real one: run scripts/test \
-                     (it installs it), or apt-get install redis-server"
-                ),
-                Err(e) => panic!("cannot start redis-server: {e}"),
-            };
-            let mut server = RedisServer {
-                child,
-                port,
-                _dir: dir,
-            };
-            if server.wait_ready() {
+            if let Some(server) = RedisServer::on(free_port()) {
                 return server;
             }
             // Most likely the port was taken between our probe and its bind: try another.
         }
         panic!("redis-server did not start on any of 5 free ports");
+    }
+
+    /// Start again on the same port after [`kill`](Self::kill), empty: a Redis restarted under
+    /// a client that stays connected.
+    pub fn restart(&mut self) {
+        self.kill();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(server) = RedisServer::on(self.port) {
+                *self = server;
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not restart on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn on(port: u16) -> Option<RedisServer> {
+        let dir = tempfile::tempdir().unwrap();
+        let spawned = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let child = match spawned {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+                "redis-server is not installed, and these tests need a real one: run scripts/test \
+                 (it installs it), or apt-get install redis-server"
+            ),
+            Err(e) => panic!("cannot start redis-server: {e}"),
+        };
+        let mut server = RedisServer {
+            child,
+            port,
+            _dir: dir,
+        };
+        server.wait_ready().then_some(server)
     }
 
     fn wait_ready(&mut self) -> bool {

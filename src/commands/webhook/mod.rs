@@ -1,0 +1,173 @@
+//! `clerk-rl webhook serve`: receive Clerk's webhooks (delivered by Svix) and keep batch-get's
+//! Redis cache true: `user.updated`/`user.deleted` delete the user's entry, and with `--prime`
+//! `user.created`/`user.updated` write the new user instead.
+//!
+//! `verify` checks signatures (pure), `event` decides what a body asks (pure), `store` applies it
+//! to Redis once per delivery id, `server` wires them to HTTP.
+//!
+//! It needs the Clerk secret key only for the instance's cache namespace (its fingerprint); no
+//! request is ever sent to Clerk.
+
+pub mod event;
+pub mod server;
+pub mod store;
+pub mod verify;
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::cli::{GlobalArgs, WebhookArgs, WebhookCommand, WebhookServeArgs};
+use crate::commands::batch_get::instance_prefix;
+use crate::commands::cache::instance_key;
+use crate::commands::sandbox::StopSignals;
+use crate::error::{Exit, fail};
+use crate::redis_store;
+use crate::secret;
+use crate::ui::Ui;
+use verify::SigningSecret;
+
+pub const ENV_SIGNING_SECRET: &str = "CLERK_WEBHOOK_SIGNING_SECRET";
+
+/// In-flight deliveries get this long to finish after SIGTERM/Ctrl-C; Svix retries the rest.
+const DRAIN: Duration = Duration::from_secs(10);
+
+pub async fn run(global: &GlobalArgs, args: &WebhookArgs) -> anyhow::Result<Exit> {
+    match &args.command {
+        WebhookCommand::Serve(a) => serve(global, a).await,
+    }
+}
+
+/// The signing secret: `--signing-secret-file` first (explicit), then the environment.
+pub fn load_signing_secret(
+    file: Option<&Path>,
+    env: Option<String>,
+) -> anyhow::Result<(SigningSecret, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let (raw, source) = match (file, env) {
+        (Some(path), _) => (
+            secret::read_secret_file(path, "--signing-secret-file", &mut warnings)?,
+            "--signing-secret-file",
+        ),
+        (None, Some(v)) => (v, ENV_SIGNING_SECRET),
+        (None, None) => {
+            return Err(fail(
+                Exit::Usage,
+                format!(
+                    "no signing secret: set {ENV_SIGNING_SECRET} (whsec_…, from the endpoint's page in the Clerk Dashboard), or pass --signing-secret-file PATH"
+                ),
+            ));
+        }
+    };
+    let secret = SigningSecret::parse(&raw).map_err(|why| {
+        fail(
+            Exit::Usage,
+            format!("the signing secret from {source} {why}"),
+        )
+    })?;
+    Ok((secret, warnings))
+}
+
+async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<Exit> {
+    let ui = Arc::new(Ui::new(global.verbose, true));
+    // Everything a user can get wrong is checked before anything is bound or connected.
+    let raw_url = args.cache.url.as_deref().ok_or_else(|| {
+        fail(
+            Exit::Usage,
+            "webhook serve needs --cache redis://HOST:PORT/DB (or CLERK_RL_CACHE): the cache it keeps true",
+        )
+    })?;
+    let target = redis_store::parse_url(raw_url, "--cache")?;
+    if args.cache_ttl.as_millis() == 0 {
+        return Err(fail(Exit::Usage, "--cache-ttl must be at least 1ms"));
+    }
+    let stdin = Path::new("-");
+    if args.signing_secret_file.as_deref() == Some(stdin)
+        && global.secret_key_file.as_deref() == Some(stdin)
+    {
+        return Err(fail(
+            Exit::Usage,
+            "stdin cannot carry both the secret key and the signing secret: give one of them as a file",
+        ));
+    }
+    let (signing, warnings) = load_signing_secret(
+        args.signing_secret_file.as_deref(),
+        std::env::var(ENV_SIGNING_SECRET).ok(),
+    )?;
+    for w in warnings {
+        ui.warn(&w);
+    }
+    let key = instance_key(global).context(
+        "webhook serve needs the Clerk secret key to find the instance's cache entries (it sends nothing to Clerk)",
+    )?;
+    let fingerprint = key.fingerprint();
+
+    let mut signals = StopSignals::install()?;
+    let redis = target
+        .connect()
+        .await
+        .map_err(|e| fail(Exit::Other, e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| {
+            fail(
+                Exit::Other,
+                format!("cannot listen on {}: {e}", args.listen),
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let receiver = Arc::new(server::Receiver {
+        secret: signing,
+        store: store::Store::new(target, instance_prefix(&fingerprint), redis),
+        prime: args.prime,
+        ttl: args.cache_ttl,
+        ui: Arc::clone(&ui),
+    });
+    {
+        // Scripts and tests wait for this line: print it only once bound, and flush at once.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "http://{addr}{}", server::PATH)?;
+        out.flush()?;
+    }
+    ui.line(&format!(
+        "clerk-rl webhook: POST {} and GET /healthz on http://{addr}; signing secret {}; cache {} for instance {fingerprint} ({}){}; until Ctrl-C or SIGTERM",
+        server::PATH,
+        receiver.secret.masked(),
+        receiver.store.shown(),
+        key.masked(),
+        if args.prime {
+            format!(", --prime with ttl {}", humantime::format_duration(args.cache_ttl))
+        } else {
+            String::new()
+        },
+    ));
+
+    let app = server::router(Arc::clone(&receiver));
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = stopping_rx.await;
+    });
+    let mut served = tokio::spawn(async move { server.await });
+    tokio::select! {
+        r = &mut served => {
+            r.context("the server task failed")?.context("the server failed")?;
+            return Err(fail(Exit::Other, "the server stopped unexpectedly"));
+        }
+        s = signals.wait() => s?,
+    }
+    let _ = stopping_tx.send(());
+    match tokio::time::timeout(DRAIN, &mut served).await {
+        Ok(r) => r
+            .context("the server task failed")?
+            .context("the server failed")?,
+        Err(_) => {
+            served.abort();
+            ui.warn("deliveries still in flight after 10s were dropped (Svix retries them)");
+        }
+    }
+    ui.line("clerk-rl webhook: stopped");
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,152 @@
+//! The HTTP side: `POST /webhook` for deliveries, `GET /healthz` for process managers, 404 for
+//! anything else. Every delivery gets exactly one log line, whatever its fate.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::event::{self, Action};
+use super::store::{Applied, Change, Store};
+use super::verify::{self, Headers, SigningSecret};
+use crate::http::error::clean;
+use crate::ui::Ui;
+
+/// Clerk's events are a few kilobytes; a megabyte leaves room for users with large metadata and
+/// stops anyone from making us buffer more.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// The path Svix delivers to (behind the TLS proxy's own path, if it rewrites).
+pub const PATH: &str = "/webhook";
+
+pub struct Receiver {
+    pub secret: SigningSecret,
+    pub store: Store,
+    pub prime: bool,
+    pub ttl: Duration,
+    pub ui: Arc<Ui>,
+}
+
+pub fn router(receiver: Arc<Receiver>) -> Router {
+    Router::new()
+        .route(PATH, post(deliver))
+        .route("/healthz", get(healthz))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(receiver)
+}
+
+/// Liveness only: a Redis outage is answered per delivery (503, Svix retries), and restarting
+/// the receiver would not bring Redis back.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// An id as it came (not yet verified), fit for a log line.
+fn shown_id(headers: &HeaderMap) -> String {
+    headers
+        .get("svix-id")
+        .map(|v| clean(&String::from_utf8_lossy(v.as_bytes())))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "-".into())
+}
+
+async fn deliver(
+    State(r): State<Arc<Receiver>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let status = e.status();
+            r.ui.line(&format!(
+                "webhook {}: rejected ({}): {}",
+                shown_id(&headers),
+                status.as_u16(),
+                if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "body over 1 MB".to_string()
+                } else {
+                    clean(&e.body_text())
+                }
+            ));
+            return status.into_response();
+        }
+    };
+    let h = Headers {
+        id: headers.get("svix-id").map(|v| v.as_bytes()),
+        timestamp: headers.get("svix-timestamp").map(|v| v.as_bytes()),
+        signature: headers.get("svix-signature").map(|v| v.as_bytes()),
+    };
+    let verified = match verify::verify(&r.secret, h, &body, now_unix()) {
+        Ok(v) => v,
+        Err(why) => {
+            r.ui.line(&format!(
+                "webhook {}: rejected (400): {why}",
+                shown_id(&headers)
+            ));
+            return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
+        }
+    };
+    let id = verified.id;
+    let ev = match event::parse(&body, r.prime) {
+        Ok(e) => e,
+        Err(why) => {
+            r.ui.line(&format!("webhook {id}: rejected (400): {why}"));
+            return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
+        }
+    };
+    let who = ev.user_id.as_deref().unwrap_or("");
+    let what = format!("webhook {id}: {} {who}", ev.kind);
+    let what = what.trim_end();
+    let note = ev
+        .note
+        .as_deref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    let change = match &ev.action {
+        Action::Ignore => {
+            r.ui.line(&format!("{what}: ignored{note}"));
+            return StatusCode::NO_CONTENT.into_response();
+        }
+        Action::Delete => Change::Delete,
+        Action::Write { line, updated_at } => Change::Write {
+            line,
+            ttl: r.ttl,
+            updated_at: *updated_at,
+        },
+    };
+    match r.store.apply(id, who, change).await {
+        Ok(applied) => {
+            let done = match applied {
+                Applied::Replay => "already handled (a replay or a retry): nothing done",
+                Applied::Deleted(true) => "cache entry deleted",
+                Applied::Deleted(false) => "no cache entry",
+                Applied::Written => "cache entry written",
+                Applied::KeptNewer => "cache entry kept (it holds a later version)",
+            };
+            r.ui.line(&format!("{what}: {done}{note}"));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => {
+            // Acknowledging would leave the stale entry for its whole TTL: let Svix retry.
+            r.ui.line(&format!("{what}: answered 503 so Svix retries: {e}"));
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the cache is unavailable; retry later\n",
+            )
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,630 @@
+//! `clerk-rl webhook serve` as it runs in production: the real binary on 127.0.0.1, a real
+//! redis-server on a free port, deliveries signed by Svix's official library (npm `svix`, through
+//! tests/node/svix_sign.mjs), and for the end-to-end check the sandbox and `batch-get --cache`.
+//!
+//! Needs tests/node/node_modules and redis-server (scripts/test installs both): without them
+//! these tests fail with a message saying so, they never skip.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clerk_rl::commands::batch_get::{instance_prefix, user_key};
+use clerk_rl::secret::SecretKey;
+use common::redis_server::RedisServer;
+use common::{KEY, cmd};
+use serde_json::{Value, json};
+
+/// The endpoint's signing secret in these tests; no output may ever contain it.
+const SECRET: &str = "whsec_dGVzdC1zaWduaW5nLXNlY3JldC1vZi1jbGVyay1ybA==";
+/// What the secret's base64 decodes from, also never to be seen.
+const SECRET_B64: &str = "dGVzdC1zaWduaW5nLXNlY3JldC1vZi1jbGVyay1ybA==";
+const OTHER_SECRET: &str = "whsec_YW5vdGhlci1lbmRwb2ludHMtc2lnbmluZy1zZWNyZXQ=";
+/// Put in every user payload: the log must never show a body.
+const BODY_MARKER: &str = "Zanzibar-body-marker";
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn prefix() -> String {
+    instance_prefix(&SecretKey::new(KEY, "test").unwrap().fingerprint())
+}
+
+fn entry(user: &str) -> String {
+    user_key(&prefix(), user)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing with the official Svix library.
+
+struct Delivery {
+    id: String,
+    timestamp: i64,
+    body: String,
+    secret: &'static str,
+}
+
+impl Delivery {
+    fn new(id: &str, body: &str) -> Delivery {
+        Delivery {
+            id: id.into(),
+            timestamp: now(),
+            body: body.into(),
+            secret: SECRET,
+        }
+    }
+    fn at(mut self, timestamp: i64) -> Delivery {
+        self.timestamp = timestamp;
+        self
+    }
+    fn secret(mut self, secret: &'static str) -> Delivery {
+        self.secret = secret;
+        self
+    }
+}
+
+/// The svix-* headers Svix's own library sends with each delivery.
+fn svix_sign(deliveries: &[&Delivery]) -> Vec<Vec<(String, String)>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
+    assert!(
+        dir.join("node_modules/svix/package.json").exists(),
+        "tests/node/node_modules/svix is missing: run scripts/test, or `npm ci --prefix tests/node` \
+         (needs Node.js 20+ and npm), then cargo test again"
+    );
+    let input: Vec<Value> = deliveries
+        .iter()
+        .map(|d| json!({"secret": d.secret, "id": d.id, "timestamp": d.timestamp, "body": d.body}))
+        .collect();
+    let mut child = Command::new("node")
+        .arg("svix_sign.mjs")
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node (Node.js 20+) must be installed for these tests");
+    let mut stdin = child.stdin.take().unwrap();
+    let text = serde_json::to_vec(&input).unwrap();
+    // Bodies can be over a megabyte: write while node reads.
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &text));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "svix_sign.mjs failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signed: Vec<serde_json::Map<String, Value>> = serde_json::from_slice(&out.stdout).unwrap();
+    signed
+        .into_iter()
+        .map(|m| {
+            m.into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap().to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+fn user_json(id: &str, first_name: &str, updated_at: i64) -> Value {
+    json!({
+        "id": id,
+        "object": "user",
+        "created_at": 1_700_000_000_000i64,
+        "updated_at": updated_at,
+        "first_name": first_name,
+        "last_name": BODY_MARKER,
+        "email_addresses": [],
+    })
+}
+
+fn event(kind: &str, data: Value) -> String {
+    json!({"type": kind, "object": "event", "data": data, "timestamp": now() * 1000}).to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The receiver process.
+
+struct Receiver {
+    child: Child,
+    url: String,
+    base: String,
+    stderr: Arc<Mutex<String>>,
+    http: reqwest::Client,
+}
+
+impl Receiver {
+    fn start(redis: &RedisServer, extra: &[&str]) -> Receiver {
+        let mut c = cmd();
+        c.args(["webhook", "serve", "--listen", "127.0.0.1:0", "--cache"])
+            .arg(redis.url())
+            .args(extra)
+            .env("CLERK_WEBHOOK_SIGNING_SECRET", SECRET);
+        Receiver::spawn(c)
+    }
+
+    fn spawn(mut c: Command) -> Receiver {
+        let mut child = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while err.read_line(&mut line).unwrap_or(0) > 0 {
+                sink.lock().unwrap().push_str(&line);
+                line.clear();
+            }
+        });
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut url = String::new();
+        out.read_line(&mut url).unwrap();
+        let url = url.trim().to_string();
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with("/webhook"),
+            "first stdout line {url:?}; stderr: {}",
+            stderr.lock().unwrap()
+        );
+        let base = url.strip_suffix("/webhook").unwrap().to_string();
+        Receiver {
+            child,
+            url,
+            base,
+            stderr,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn post(&self, body: &str, headers: &[(String, String)]) -> u16 {
+        let mut r = self.http.post(&self.url).body(body.to_string());
+        for (k, v) in headers {
+            r = r.header(k, v);
+        }
+        r.send().await.unwrap().status().as_u16()
+    }
+
+    /// Sign with Svix and deliver.
+    async fn deliver(&self, d: &Delivery) -> u16 {
+        let h = svix_sign(&[d]).remove(0);
+        self.post(&d.body, &h).await
+    }
+
+    fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Wait for the log to hold `n` lines naming `what` (a line is written after the response).
+    fn wait_log(&self, what: &str, n: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let log = self.log();
+            if log.lines().filter(|l| l.contains(what)).count() >= n {
+                return log;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {n} lines with {what:?} in:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGTERM, then the exit code and everything the process wrote to stderr.
+    fn terminate(mut self) -> (i32, String) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "no exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        let log = self.log();
+        assert_secrets_absent(&log);
+        (status.code().unwrap_or(-1), log)
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn assert_secrets_absent(text: &str) {
+    for s in [SECRET, SECRET_B64, &SECRET[6..], KEY, BODY_MARKER] {
+        assert!(!text.contains(s), "{s:?} leaked into the output:\n{text}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_deliveries_invalidate_and_everything_else_is_refused() {
+    let redis = RedisServer::start();
+    for u in ["user_a", "user_b", "user_c"] {
+        redis.set(&entry(u), br#"{"id":"stale"}"#);
+    }
+    let rx = Receiver::start(&redis, &[]);
+
+    // Svix-signed user.updated: 204, the entry is gone, the others stay.
+    let upd = Delivery::new(
+        "msg_upd1",
+        &event("user.updated", user_json("user_a", "A", 2)),
+    );
+    assert_eq!(rx.deliver(&upd).await, 204);
+    assert_eq!(redis.get(&entry("user_a")), None);
+    assert!(redis.get(&entry("user_b")).is_some());
+    rx.wait_log("user.updated user_a: cache entry deleted", 1);
+
+    // user.deleted too; user.created without --prime and other events: acknowledged, no change.
+    let del = Delivery::new(
+        "msg_del1",
+        &event(
+            "user.deleted",
+            json!({"id": "user_b", "object": "user", "deleted": true}),
+        ),
+    );
+    assert_eq!(rx.deliver(&del).await, 204);
+    assert_eq!(redis.get(&entry("user_b")), None);
+    let created = Delivery::new(
+        "msg_new1",
+        &event("user.created", user_json("user_c", "C", 1)),
+    );
+    assert_eq!(rx.deliver(&created).await, 204);
+    let session = Delivery::new(
+        "msg_ses1",
+        &event("session.created", json!({"id": "sess_1"})),
+    );
+    assert_eq!(rx.deliver(&session).await, 204);
+    assert!(redis.get(&entry("user_c")).is_some());
+    rx.wait_log("session.created: ignored", 1);
+
+    // Tampered body, wrong secret, stale and future timestamps.
+    let mut h = svix_sign(&[&upd]).remove(0);
+    let tampered = upd.body.replace("\"A\"", "\"B\"");
+    assert_eq!(rx.post(&tampered, &h).await, 400);
+    let wrong = Delivery::new("msg_wrong", &upd.body).secret(OTHER_SECRET);
+    assert_eq!(rx.deliver(&wrong).await, 400);
+    let stale = Delivery::new("msg_stale", &upd.body).at(now() - 6 * 60);
+    assert_eq!(rx.deliver(&stale).await, 400);
+    let future = Delivery::new("msg_future", &upd.body).at(now() + 6 * 60);
+    assert_eq!(rx.deliver(&future).await, 400);
+    // A signature of another delivery, and a mangled one.
+    let other_sig = svix_sign(&[&del]).remove(0);
+    h[2].1 = other_sig[2].1.clone();
+    assert_eq!(rx.post(&upd.body, &h).await, 400);
+
+    // Each header missing in turn.
+    let signed = svix_sign(&[&Delivery::new("msg_hdrs", &upd.body)]).remove(0);
+    for missing in ["svix-id", "svix-timestamp", "svix-signature"] {
+        let h: Vec<_> = signed
+            .iter()
+            .filter(|(k, _)| k != missing)
+            .cloned()
+            .collect();
+        assert_eq!(rx.post(&upd.body, &h).await, 400, "without {missing}");
+    }
+    assert_eq!(rx.post(&upd.body, &[]).await, 400);
+
+    // Signed, but not a Clerk event / a user event without a user id.
+    let junk = Delivery::new("msg_junk", "not json");
+    assert_eq!(rx.deliver(&junk).await, 400);
+    let no_id = Delivery::new(
+        "msg_noid",
+        &event("user.updated", json!({"object": "user"})),
+    );
+    assert_eq!(rx.deliver(&no_id).await, 400);
+
+    // Over 1 MB, correctly signed: 413 before any verification.
+    let padding = "x".repeat(1024 * 1024);
+    let big = Delivery::new(
+        "msg_big",
+        &event("user.updated", json!({"id": "user_c", "pad": padding})),
+    );
+    assert_eq!(rx.deliver(&big).await, 413);
+    assert!(redis.get(&entry("user_c")).is_some());
+
+    // None of the refused deliveries touched the cache, and each has its log line.
+    redis.set(&entry("user_a"), b"{}");
+    assert!(redis.get(&entry("user_a")).is_some());
+    let log = rx.wait_log("rejected (400)", 11);
+    assert!(log.contains("signature does not match"), "{log}");
+    assert!(log.contains("in the past"), "{log}");
+    assert!(log.contains("in the future"), "{log}");
+    assert!(log.contains("missing svix-signature header"), "{log}");
+    rx.wait_log("rejected (413): body over 1 MB", 1);
+
+    // Health, unknown routes, wrong methods.
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("{}/healthz", rx.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        http.get(format!("{}/nope", rx.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        http.post(format!("{}/", rx.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(http.get(&rx.url).send().await.unwrap().status(), 405);
+
+    let (code, log) = rx.terminate();
+    assert_eq!(code, 0, "{log}");
+    // One line per delivery: 4 accepted, 11 refused with 400, 1 with 413 (plus start and stop).
+    let deliveries = log.lines().filter(|l| l.starts_with("webhook ")).count();
+    assert_eq!(deliveries, 16, "{log}");
+    assert!(log.contains("signing secret whsec_…"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replays_and_retries_are_acknowledged_without_acting_twice() {
+    let redis = RedisServer::start();
+    let rx = Receiver::start(&redis, &[]);
+    let d = Delivery::new(
+        "msg_replay",
+        &event("user.updated", user_json("user_r", "R", 2)),
+    );
+    let h = svix_sign(&[&d]).remove(0);
+    redis.set(&entry("user_r"), b"{}");
+    assert_eq!(rx.post(&d.body, &h).await, 204);
+    assert_eq!(redis.get(&entry("user_r")), None);
+
+    // batch-get caches the user again; the very same delivery played again must not delete it.
+    redis.set(&entry("user_r"), b"fresh");
+    assert_eq!(rx.post(&d.body, &h).await, 204);
+    // Svix's retry of the same message: same id, new timestamp and signature.
+    let retry = Delivery::new("msg_replay", &d.body).at(now() + 1);
+    assert_eq!(rx.deliver(&retry).await, 204);
+    assert_eq!(redis.get(&entry("user_r")).as_deref(), Some(&b"fresh"[..]));
+    let log = rx.wait_log("already handled", 2);
+    assert_eq!(log.matches("cache entry deleted").count(), 1, "{log}");
+
+    // The id is remembered under the instance's prefix, for an hour, and nothing else is kept.
+    let marker = format!("{}webhook:msg_replay", prefix());
+    let ttl = redis.pttl(&marker);
+    assert!(ttl > 3_500_000 && ttl <= 3_600_000, "{ttl}");
+    let mut keys = redis.keys();
+    keys.sort();
+    assert_eq!(keys, vec![entry("user_r"), marker]);
+    let (code, _) = rx.terminate();
+    assert_eq!(code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prime_writes_the_user_with_the_ttl_and_never_an_older_version() {
+    let redis = RedisServer::start();
+    let rx = Receiver::start(&redis, &["--prime", "--cache-ttl", "5m"]);
+
+    let created = Delivery::new(
+        "msg_c1",
+        &event("user.created", user_json("user_p", "First", 10)),
+    );
+    assert_eq!(rx.deliver(&created).await, 204);
+    let cached = redis.get(&entry("user_p")).expect("primed");
+    assert!(!cached.contains(&b'\n'));
+    let v: Value = serde_json::from_slice(&cached).unwrap();
+    assert_eq!(v, user_json("user_p", "First", 10));
+    let ttl = redis.pttl(&entry("user_p"));
+    assert!(ttl > 290_000 && ttl <= 300_000, "{ttl}");
+
+    let newer = Delivery::new(
+        "msg_u2",
+        &event("user.updated", user_json("user_p", "Second", 20)),
+    );
+    assert_eq!(rx.deliver(&newer).await, 204);
+    // An older update arriving late (Svix does not order deliveries) keeps the newer entry.
+    let older = Delivery::new(
+        "msg_u1",
+        &event("user.updated", user_json("user_p", "Stale", 15)),
+    );
+    assert_eq!(rx.deliver(&older).await, 204);
+    let v: Value = serde_json::from_slice(&redis.get(&entry("user_p")).unwrap()).unwrap();
+    assert_eq!(v["first_name"], "Second");
+    rx.wait_log("cache entry kept", 1);
+
+    // user.deleted still deletes.
+    let del = Delivery::new(
+        "msg_d1",
+        &event(
+            "user.deleted",
+            json!({"id": "user_p", "object": "user", "deleted": true}),
+        ),
+    );
+    assert_eq!(rx.deliver(&del).await, 204);
+    assert_eq!(redis.get(&entry("user_p")), None);
+    let (code, log) = rx.terminate();
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(log.matches("cache entry written").count(), 2, "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_answers_503_and_svix_retry_succeeds_once_it_is_back() {
+    let mut redis = RedisServer::start();
+    let rx = Receiver::start(&redis, &[]);
+    redis.kill();
+    let d = Delivery::new(
+        "msg_down",
+        &event("user.updated", user_json("user_d", "D", 2)),
+    );
+    assert_eq!(rx.deliver(&d).await, 503);
+    rx.wait_log("answered 503 so Svix retries", 1);
+    // Ignored events need no Redis: still acknowledged.
+    let other = Delivery::new("msg_other", &event("session.ended", json!({})));
+    assert_eq!(rx.deliver(&other).await, 204);
+
+    redis.restart();
+    redis.set(&entry("user_d"), b"stale");
+    // The 503 was not remembered as handled: Svix's retry acts.
+    let retry = Delivery::new("msg_down", &d.body).at(now());
+    assert_eq!(rx.deliver(&retry).await, 204);
+    assert_eq!(redis.get(&entry("user_d")), None);
+    let (code, log) = rx.terminate();
+    assert_eq!(code, 0, "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_get_after_user_updated_fetches_the_fresh_user() {
+    let redis = RedisServer::start();
+    let sb = common::sandbox_with(20, "1000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ids = dir.path().join("ids.txt");
+    let (_, id) = common::all_ids(&sb).await.remove(3);
+    std::fs::write(&ids, format!("{id}\n")).unwrap();
+    let batch_get = || {
+        let mut c = cmd();
+        c.env("CLERK_API_URL", sb.url())
+            .args(["batch-get", "--cache", &redis.url()])
+            .arg(&ids);
+        async move {
+            let out = tokio::task::spawn_blocking(move || c.output().unwrap())
+                .await
+                .unwrap();
+            let run = common::Run::from(out);
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            let user: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+            user
+        }
+    };
+    let before = batch_get().await;
+    assert!(
+        redis.get(&entry(&id)).is_some(),
+        "batch-get cached the user"
+    );
+
+    // The user changes in Clerk (the sandbox); the cache still serves the old one.
+    let http = reqwest::Client::new();
+    let patched: Value = http
+        .patch(format!("{}/v1/users/{id}", sb.url()))
+        .bearer_auth(sb.key())
+        .json(&json!({"first_name": "Freshly-Renamed"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(patched["first_name"], "Freshly-Renamed");
+    assert_eq!(batch_get().await["first_name"], before["first_name"]);
+
+    // Clerk's user.updated arrives: the next batch-get asks the sandbox again.
+    let rx = Receiver::start(&redis, &[]);
+    let d = Delivery::new("msg_e2e", &event("user.updated", patched.clone()));
+    assert_eq!(rx.deliver(&d).await, 204);
+    let after = batch_get().await;
+    assert_eq!(after["first_name"], "Freshly-Renamed");
+    assert_eq!(after, patched);
+    let (code, _) = rx.terminate();
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn bad_setups_are_one_clear_line_with_the_documented_exit_code() {
+    let run = |args: &[&str], secret: Option<&str>| {
+        let mut c = cmd();
+        c.args(["webhook", "serve", "--listen", "127.0.0.1:0"])
+            .args(args);
+        if let Some(s) = secret {
+            c.env("CLERK_WEBHOOK_SIGNING_SECRET", s);
+        }
+        let r = common::Run::from(c.output().unwrap());
+        assert_secrets_absent(&r.stderr);
+        assert!(r.stdout.is_empty(), "{}", r.stdout);
+        // clap's own usage errors aside, every failure is one line.
+        if !args.contains(&"--signing-secret") {
+            assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+        }
+        r
+    };
+    let url = "redis://127.0.0.1:1/0";
+    let r = run(&["--cache", url], None);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("CLERK_WEBHOOK_SIGNING_SECRET"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["--cache", url], Some(&SECRET[6..]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("whsec_"), "{}", r.stderr);
+    let r = run(&["--cache", url], Some("whsec_@@@not-base64"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = run(&[], Some(SECRET));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--cache"), "{}", r.stderr);
+    let r = run(&["--cache", "http://x"], Some(SECRET));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = run(&["--cache", url, "--signing-secret", SECRET], None);
+    assert_eq!(r.code, 2, "no flag takes the secret itself");
+    // Nothing listens on port 1: Redis unavailable at start is exit 1.
+    let r = run(&["--cache", url], Some(SECRET));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("unavailable"), "{}", r.stderr);
+
+    // No Clerk secret key: its fingerprint names the cache entries, so it is needed.
+    let mut c = cmd();
+    c.env_remove("CLERK_SECRET_KEY")
+        .env("CLERK_WEBHOOK_SIGNING_SECRET", SECRET)
+        .args(["webhook", "serve", "--cache", url]);
+    let r = common::Run::from(c.output().unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("CLERK_SECRET_KEY"), "{}", r.stderr);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+}
+
+#[test]
+fn signing_secret_file_is_read_and_warned_about_when_others_can_read_it() {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("whsec");
+    std::fs::write(&path, format!("{SECRET}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let mut c = cmd();
+    c.args(["webhook", "serve", "--listen", "127.0.0.1:0", "--cache"])
+        .arg(redis.url())
+        .arg("--signing-secret-file")
+        .arg(&path);
+    let rx = Receiver::spawn(c);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let d = Delivery::new("msg_file", &event("user.deleted", json!({"id": "user_f"})));
+    assert_eq!(rt.block_on(rx.deliver(&d)), 204);
+    let (code, log) = rx.terminate();
+    assert_eq!(code, 0);
+    assert!(log.contains("readable by other users"), "{log}");
+}
