@@ -16,83 +16,15 @@ needed).
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "clerk-rl")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import BIN, ROOT, Redis, Sandbox, build, client_env, summary_json  # noqa: E402
+
 QUICK = "--quick" in sys.argv
-
-
-def build():
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-
-
-class Sandbox:
-    """`clerk-rl sandbox` in its own process; the first two stdout lines give URL and key."""
-
-    def __init__(self, users, rate):
-        self.log = tempfile.NamedTemporaryFile(prefix="clerk-rl-bench-log-", delete=False).name
-        args = [BIN, "--rate", rate, "sandbox", "--users", str(users), "--request-log", self.log]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        env = {}
-        for _ in range(2):
-            k, v = self.proc.stdout.readline().strip().split("=", 1)
-            env[k] = v
-        self.url, self.key = env["CLERK_API_URL"], env["CLERK_SECRET_KEY"]
-
-    def requests(self):
-        with open(self.log) as f:
-            return [json.loads(l) for l in f if l.strip()]
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        os.unlink(self.log)
-
-
-class Redis:
-    def __init__(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        self.dir = tempfile.mkdtemp(prefix="clerk-rl-bench-redis-")
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise SystemExit("redis-server did not start")
-
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-
-
-def client_env(sb):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLERK_")}
-    env["CLERK_API_URL"] = sb.url
-    env["CLERK_SECRET_KEY"] = sb.key
-    return env
-
-
-def summary_json(stderr):
-    for line in reversed(stderr.splitlines()):
-        if line.startswith("{") and '"http"' in line:
-            return json.loads(line)
-    raise SystemExit("no JSON summary in:\n" + stderr[-2000:])
 
 
 def sandbox_ids(sb, n, seed):

@@ -10,74 +10,22 @@ show (the official Node SDK's getUserList, pages of 100, a fixed 200 ms pause, r
 Usage: bench/export.py [--quick]     (figures go to stdout as Markdown; paste them in README)
 Needs: cargo, GNU time (/usr/bin/time), and for the SDK run `npm ci` in tests/node.
 """
-import json
 import math
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "clerk-rl")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import BIN, ROOT, Sandbox, build, client_env, summary_json, timed  # noqa: E402
+
 QUICK = "--quick" in sys.argv
 
 
-def build():
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-
-
-class Sandbox:
-    """`clerk-rl sandbox` in its own process; the first two stdout lines give URL and key."""
-
-    def __init__(self, users, rate, algorithm="sliding", burst=None, extra=()):
-        self.log = tempfile.NamedTemporaryFile(prefix="clerk-rl-bench-log-", delete=False).name
-        args = [BIN, "--rate", rate]
-        if burst:
-            args += ["--burst", str(burst)]
-        args += ["sandbox", "--users", str(users), "--algorithm", algorithm,
-                 "--request-log", self.log, *extra]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        env = {}
-        for _ in range(2):
-            k, v = self.proc.stdout.readline().strip().split("=", 1)
-            env[k] = v
-        self.url, self.key = env["CLERK_API_URL"], env["CLERK_SECRET_KEY"]
-
-    def requests(self):
-        with open(self.log) as f:
-            return [json.loads(l) for l in f if l.strip()]
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        os.unlink(self.log)
-
-
-def timed(args, env):
-    """Run under GNU time: (exit code, stdout, stderr, peak RSS MB, CPU s, wall s)."""
-    t0 = time.monotonic()
-    p = subprocess.run(["/usr/bin/time", "-v", *args], env=env, capture_output=True, text=True)
-    wall = time.monotonic() - t0
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
-    user = float(re.search(r"User time \(seconds\): ([\d.]+)", p.stderr).group(1))
-    sys_ = float(re.search(r"System time \(seconds\): ([\d.]+)", p.stderr).group(1))
-    return p.returncode, p.stdout, p.stderr, rss, user + sys_, wall
-
-
-def client_env(sb):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLERK_")}
-    env["CLERK_API_URL"] = sb.url
-    env["CLERK_SECRET_KEY"] = sb.key
-    return env
-
-
-def summary_json(stderr):
-    for line in reversed(stderr.splitlines()):
-        if line.startswith("{") and '"http"' in line:
-            return json.loads(line)
-    raise SystemExit("no JSON summary in:\n" + stderr[-2000:])
+def least_time(requests, limit, window_s):
+    # Never more than `limit` in any window: request k+limit goes a window after request k.
+    return (requests - 1) // limit * window_s
 
 
 def export(sb, rate, burst=None, extra=()):
@@ -94,11 +42,6 @@ def export(sb, rate, burst=None, extra=()):
         lines = sum(1 for _ in f)
     os.unlink(out)
     return summary_json(err), rss, cpu, wall, lines
-
-
-def least_time(requests, limit, window_s):
-    # Never more than `limit` in any window: request k+limit goes a window after request k.
-    return (requests - 1) // limit * window_s
 
 
 def budget_runs():

@@ -10,37 +10,15 @@ allows for that many requests over the time they took), and Redis round trips pe
 Usage: bench/shared_budget.py [--quick]    Needs: redis-server, cargo.
 """
 import os
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export import BIN, Sandbox, build, client_env  # noqa: E402
+from common import BIN, Redis, Sandbox, build, client_env  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 LIMIT, WINDOW = 50, 1.0
 TOTAL_REQUESTS = 300 if QUICK else 1000
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def redis_server():
-    port = free_port()
-    d = tempfile.mkdtemp(prefix="clerk-rl-bench-redis-")
-    p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                          "--appendonly", "no", "--dir", d], stdout=subprocess.DEVNULL)
-    for _ in range(200):
-        r = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True)
-        if r.stdout.strip() == "PONG":
-            return p, port
-        time.sleep(0.05)
-    raise SystemExit("redis-server did not start")
 
 
 def evals(port):
@@ -65,10 +43,11 @@ def run(procs):
     per_proc = TOTAL_REQUESTS // procs
     users = (per_proc - 1) * 10  # pages of 10, plus the short last page
     sb = Sandbox(users, f"{LIMIT}/1s")
-    redis, port = redis_server()
+    redis = Redis()
+    port = redis.port
     try:
         env = client_env(sb)
-        env["CLERK_RL_BUDGET_STORE"] = f"redis://127.0.0.1:{port}/0"
+        env["CLERK_RL_BUDGET_STORE"] = redis.url()
         children = [subprocess.Popen([BIN, "--rate", f"{LIMIT}/1s", "--no-progress", "export-users", "--page-size", "10",
                                       "--no-count", "--concurrency", "1"], env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True) for _ in range(procs)]
@@ -80,8 +59,7 @@ def run(procs):
         n_eval = evals(port)
     finally:
         sb.stop()
-        redis.terminate()
-        redis.wait()
+        redis.stop()
     # The sandbox logs the time since its start; unix_ms as well.
     times = [e["t"] for e in log]
     span = max(times) - min(times)

@@ -257,6 +257,22 @@ struct Prepared {
     checkpoint_path: Option<PathBuf>,
 }
 
+impl Prepared {
+    /// A file export: the `.partial` file, its spill folder and its checkpoint.
+    fn file(file: fs::File, spill_dir: PathBuf, cp: Checkpoint, checkpoint_path: PathBuf) -> Self {
+        Prepared {
+            out: Output::File {
+                file,
+                checkpoint_path: checkpoint_path.clone(),
+            },
+            spill_dir,
+            temp: None,
+            cp,
+            checkpoint_path: Some(checkpoint_path),
+        }
+    }
+}
+
 fn fresh_checkpoint(ctx: &Context, job: &Job, partial: PathBuf, output: PathBuf) -> Checkpoint {
     Checkpoint {
         version: VERSION,
@@ -353,16 +369,7 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
             output.display(),
             cp.users
         ));
-        return Ok(Some(Prepared {
-            out: Output::File {
-                file,
-                checkpoint_path: checkpoint_path.clone(),
-            },
-            spill_dir,
-            temp: None,
-            cp,
-            checkpoint_path: Some(checkpoint_path),
-        }));
+        return Ok(Some(Prepared::file(file, spill_dir, cp, checkpoint_path)));
     }
 
     if !args.force {
@@ -395,16 +402,7 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
             checkpoint_path.display()
         ))
     })?;
-    Ok(Some(Prepared {
-        out: Output::File {
-            file,
-            checkpoint_path: checkpoint_path.clone(),
-        },
-        spill_dir,
-        temp: None,
-        cp,
-        checkpoint_path: Some(checkpoint_path),
-    }))
+    Ok(Some(Prepared::file(file, spill_dir, cp, checkpoint_path)))
 }
 
 /// Fetch every part not yet done, sending pages to the writer. Returns when all are done, when

@@ -1,0 +1,95 @@
+"""What the benchmarks share: the release binary, a sandbox in its own process, a redis-server,
+running a command under GNU time, and reading clerk-rl's JSON summary."""
+import json
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "clerk-rl")
+
+
+def build():
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+
+
+class Sandbox:
+    """`clerk-rl sandbox` in its own process; the first two stdout lines give URL and key."""
+
+    def __init__(self, users, rate, algorithm="sliding", burst=None, extra=()):
+        self.log = tempfile.NamedTemporaryFile(prefix="clerk-rl-bench-log-", delete=False).name
+        args = [BIN, "--rate", rate]
+        if burst:
+            args += ["--burst", str(burst)]
+        args += ["sandbox", "--users", str(users), "--algorithm", algorithm,
+                 "--request-log", self.log, *extra]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        env = {}
+        for _ in range(2):
+            k, v = self.proc.stdout.readline().strip().split("=", 1)
+            env[k] = v
+        self.url, self.key = env["CLERK_API_URL"], env["CLERK_SECRET_KEY"]
+
+    def requests(self):
+        with open(self.log) as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        os.unlink(self.log)
+
+
+def timed(args, env):
+    """Run under GNU time: (exit code, stdout, stderr, peak RSS MB, CPU s, wall s)."""
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-v", *args], env=env, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
+    user = float(re.search(r"User time \(seconds\): ([\d.]+)", p.stderr).group(1))
+    sys_ = float(re.search(r"System time \(seconds\): ([\d.]+)", p.stderr).group(1))
+    return p.returncode, p.stdout, p.stderr, rss, user + sys_, wall
+
+
+def client_env(sb):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLERK_")}
+    env["CLERK_API_URL"] = sb.url
+    env["CLERK_SECRET_KEY"] = sb.key
+    return env
+
+
+def summary_json(stderr):
+    for line in reversed(stderr.splitlines()):
+        if line.startswith("{") and '"http"' in line:
+            return json.loads(line)
+    raise SystemExit("no JSON summary in:\n" + stderr[-2000:])
+
+
+class Redis:
+    def __init__(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.dir = tempfile.mkdtemp(prefix="clerk-rl-bench-redis-")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise SystemExit("redis-server did not start")
+
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
