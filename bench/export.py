@@ -7,9 +7,10 @@ and the client's peak RSS and CPU time. Then peak RSS and CPU exporting 1,000,00
 budget that does not bind. Then, side by side on one sandbox budget, the approach most guides
 show (the official Node SDK's getUserList, pages of 100, a fixed 200 ms pause, retry on 429).
 
-Usage: bench/export.py [--quick]     (figures go to stdout as Markdown; paste them in README)
+Usage: bench/export.py [--quick] [budget] [million] [side]   (Markdown on stdout, for the README)
 Needs: cargo, GNU time (/usr/bin/time), and for the SDK run `npm ci` in tests/node.
 """
+import json
 import math
 import os
 import subprocess
@@ -148,7 +149,9 @@ def side_by_side():
 
 
 if __name__ == "__main__":
+    # Sections to run: any of budget, million, side (all by default).
+    wanted = [a for a in sys.argv[1:] if not a.startswith("--")] or ["budget", "million", "side"]
     build()
-    budget_runs()
-    million()
-    side_by_side()
+    for name, section in [("budget", budget_runs), ("million", million), ("side", side_by_side)]:
+        if name in wanted:
+            section()

@@ -103,6 +103,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
             [CompletionResult]::new('--allow-production', '--allow-production', [CompletionResultType]::ParameterName, 'Allow probing with a production (sk_live_) key: it spends that instance''s real limit')
+            [CompletionResult]::new('--honor-retry-after', '--honor-retry-after', [CompletionResultType]::ParameterName, 'Burst mode: send nothing while a Retry-After wait runs. N and the algorithm are still found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')

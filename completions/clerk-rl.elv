@@ -98,6 +98,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
             cand --allow-production 'Allow probing with a production (sk_live_) key: it spends that instance''s real limit'
+            cand --honor-retry-after 'Burst mode: send nothing while a Retry-After wait runs. N and the algorithm are still found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
             cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'

@@ -106,6 +106,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l budget-store
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l allow-production -d 'Allow probing with a production (sk_live_) key: it spends that instance\'s real limit'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l honor-retry-after -d 'Burst mode: send nothing while a Retry-After wait runs. N and the algorithm are still found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'

@@ -452,6 +452,11 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub allow_production: bool,
 
+    /// Burst mode: send nothing while a Retry-After wait runs. N and the algorithm are still
+    /// found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)
+    #[arg(long)]
+    pub honor_retry_after: bool,
+
     /// Also draw the timeline as an SVG chart into FILE
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,

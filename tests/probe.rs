@@ -539,3 +539,34 @@ async fn ctrl_c_stops_at_once_and_still_reports() {
     assert_eq!(j["burst"], 5);
     assert!(r.stderr.contains("interrupted"));
 }
+
+/// --honor-retry-after: nothing reaches the server while a Retry-After runs (but requests already
+/// on their way when the 429 came back), and N and the algorithm are still found.
+#[tokio::test(flavor = "multi_thread")]
+async fn honor_retry_after_sends_nothing_during_a_wait() {
+    let sb = sandbox_with("10/2s", None, |c| c.algorithm = Algorithm::Fixed).await;
+    let r = probe(
+        &sb,
+        &["--honor-retry-after", "--json", "--max-duration", "30s"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["limit"], 10, "{j}");
+    assert_eq!(j["algorithm"], "fixed", "{j}");
+    let mut log = sb.log();
+    log.sort_by(|a, b| a.t.partial_cmp(&b.t).unwrap());
+    for l in log.iter().filter(|e| e.status == 429) {
+        // The sandbox's Retry-After is whole seconds, at least 1.
+        let early: Vec<f64> = log
+            .iter()
+            .filter(|e| e.t > l.t + 0.25 && e.t < l.t + 0.995)
+            .map(|e| e.t)
+            .collect();
+        assert!(
+            early.is_empty(),
+            "requests during the wait after t={}: {early:?}",
+            l.t
+        );
+    }
+}

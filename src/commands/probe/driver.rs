@@ -42,6 +42,10 @@ pub struct Bounds {
     pub max_requests: u64,
     pub max_duration: Duration,
     pub concurrency: usize,
+    /// Burst mode sends nothing before every Retry-After seen has run out. Off, the sparse
+    /// recovery samples go out during the wait too (finer timing of short windows). Ramp and
+    /// constant modes hold their rate either way: that is what they measure.
+    pub honor_retry_after: bool,
 }
 
 /// Recoveries to time in the gradual case: five intervals time a refill rate to about 1%.
@@ -68,6 +72,8 @@ pub struct Driver<T: Transport> {
     in_streak: bool,
     /// When each Retry-After runs out (since start), for the honesty check.
     deadlines: Vec<Duration>,
+    /// When the latest Retry-After seen runs out (since start).
+    blocked_until: Duration,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -86,6 +92,7 @@ impl<T: Transport> Driver<T> {
             sent: 0,
             in_streak: false,
             deadlines: Vec::new(),
+            blocked_until: Duration::ZERO,
         }
     }
 
@@ -106,7 +113,16 @@ impl<T: Transport> Driver<T> {
         self.sent += 1;
         let t = Arc::clone(&self.transport);
         let start = self.start;
+        let hold =
+            if self.bounds.honor_retry_after && !matches!(phase, Phase::Ramp | Phase::Constant) {
+                self.blocked_until
+            } else {
+                Duration::ZERO
+            };
         async move {
+            if hold > start.elapsed() {
+                tokio::time::sleep_until(start + hold).await;
+            }
             let sent = start.elapsed();
             let r = t.send().await;
             let received = start.elapsed();
@@ -138,6 +154,11 @@ impl<T: Transport> Driver<T> {
     }
 
     fn record(&mut self, s: &Sample) {
+        if s.limited()
+            && let Some(ra) = s.view.retry_after
+        {
+            self.blocked_until = self.blocked_until.max(s.received + ra);
+        }
         if s.limited() {
             if !self.in_streak
                 && let Some(ra) = s.view.retry_after
@@ -199,6 +220,9 @@ impl<T: Transport> Driver<T> {
             // A request right when a Retry-After runs out tells whether it was honest.
             if let Some(d) = self.deadlines.iter().copied().filter(|&d| d > now).min() {
                 next = next.min(d);
+            }
+            if self.bounds.honor_retry_after {
+                next = next.max(self.blocked_until);
             }
             let next = next.min(self.bounds.max_duration);
             tokio::time::sleep_until(self.start + next).await;

@@ -32,6 +32,8 @@ pub struct Plan {
     pub max_duration: Duration,
     pub concurrency: usize,
     pub allow_production: bool,
+    /// Burst mode: send nothing until each Retry-After has run out.
+    pub honor_retry_after: bool,
     pub plot: Option<std::path::PathBuf>,
     pub timeline: Option<std::path::PathBuf>,
 }
@@ -106,6 +108,7 @@ pub fn validate(a: &ProbeArgs) -> anyhow::Result<Plan> {
         max_duration: a.max_duration,
         concurrency: a.concurrency as usize,
         allow_production: a.allow_production,
+        honor_retry_after: a.honor_retry_after,
         plot: a.plot.clone(),
         timeline: a.timeline.clone(),
     })
@@ -189,6 +192,7 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         max_requests,
         max_duration,
         concurrency: plan.concurrency,
+        honor_retry_after: plan.honor_retry_after,
     };
     let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
     let transport = Http {

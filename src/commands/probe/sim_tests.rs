@@ -56,6 +56,17 @@ async fn probe(
     offset_ms: u64,
     style: HeaderStyle,
 ) -> (infer::Inference, Vec<Sample>) {
+    probe_with(alg, rate, burst, offset_ms, style, false).await
+}
+
+async fn probe_with(
+    alg: sandbox::Algorithm,
+    rate: &str,
+    burst: Option<u32>,
+    offset_ms: u64,
+    style: HeaderStyle,
+    honor_retry_after: bool,
+) -> (infer::Inference, Vec<Sample>) {
     let rate: Rate = rate.parse().unwrap();
     let budget = Budget::new(Plan::Free, Some(rate), burst);
     let sim = Sim {
@@ -70,6 +81,7 @@ async fn probe(
         max_requests: 1000,
         max_duration: Duration::from_secs(600),
         concurrency: 4,
+        honor_retry_after,
     };
     let mut d = Driver::new(sim, bounds, Arc::clone(&samples));
     d.burst_mode().await.unwrap();
@@ -111,6 +123,44 @@ async fn infers_fixed_and_sliding_windows_at_any_phase() {
                     .map(|s| s.received.as_secs_f64())
                     .fold(0.0, f64::max);
                 assert!(took < 3.0 * w, "took {took} s: {ctx}");
+            }
+        }
+    }
+}
+
+/// With --honor-retry-after nothing is sent while a Retry-After runs (whole seconds, as Clerk
+/// sends them): N and the algorithm are still found at Clerk's 10 s windows; W only to the
+/// resolution of the Retry-After values (not asserted).
+#[tokio::test(start_paused = true)]
+async fn honoring_retry_after_still_finds_n_and_the_algorithm() {
+    for alg in [sandbox::Algorithm::Fixed, sandbox::Algorithm::Sliding] {
+        for (rate, n, w) in [("20/10s", 20, 10.0), ("100/10s", 100, 10.0)] {
+            for phase in [0.01, 0.5, 0.97] {
+                let off = (w * 1000.0 * phase) as u64;
+                let (inf, samples) =
+                    probe_with(alg, rate, None, off, HeaderStyle::None, true).await;
+                let ctx = format!("{alg:?} {rate} phase {phase}: {inf:#?}");
+                // Nothing left after a 429 came back and before its Retry-After ran out.
+                for l in samples.iter().filter(|s| s.limited()) {
+                    let Some(ra) = l.view.retry_after else {
+                        continue;
+                    };
+                    let early = samples
+                        .iter()
+                        .find(|s| s.sent > l.received && s.sent < l.received + ra);
+                    assert!(early.is_none(), "sent during a wait: {early:?} {ctx}");
+                }
+                assert!(within(inf.limit.unwrap() as f64, n as f64, 0.05), "{ctx}");
+                let want = if alg == sandbox::Algorithm::Fixed {
+                    Algorithm::Fixed
+                } else {
+                    Algorithm::Sliding
+                };
+                assert_eq!(inf.algorithm, Some(want), "{ctx}");
+                assert!(
+                    inf.window_s.is_some_and(|x| x > 0.0 && x < 3.0 * w),
+                    "{ctx}"
+                );
             }
         }
     }
@@ -192,6 +242,7 @@ async fn probe_costs() {
                 max_requests: 100000,
                 max_duration: Duration::from_secs(600),
                 concurrency: 4,
+                honor_retry_after: false,
             };
             let mut d = Driver::new(sim, bounds, Arc::clone(&samples));
             d.burst_mode().await.unwrap();
