@@ -39,20 +39,17 @@ impl fmt::Display for RedisDown {
 
 impl std::error::Error for RedisDown {}
 
-/// Parse a Redis URL given with `flag` (for the message). Anything but `redis://HOST[:PORT][/DB]`
-/// is exit 2, with the URL shown without its password.
+/// Parse a Redis URL given with `flag` (for the message). Anything but
+/// `redis[s]://HOST[:PORT][/DB]` is exit 2, with the URL shown without its password. `rediss://`
+/// is TLS, verified against the system's roots (never turned off).
 pub fn parse_url(raw: &str, flag: &str) -> anyhow::Result<RedisTarget> {
     let usage = |m: String| fail(Exit::Usage, m);
-    let expected = "expected redis://HOST:PORT/DB, e.g. redis://127.0.0.1:6379/0";
+    let expected =
+        "expected redis://HOST:PORT/DB (rediss:// for TLS), e.g. redis://127.0.0.1:6379/0";
     let url = url::Url::parse(raw.trim())
         .map_err(|e| usage(format!("{flag} is not a URL ({e}); {expected}")))?;
     match url.scheme() {
-        "redis" => {}
-        "rediss" => {
-            return Err(usage(format!(
-                "{flag}: TLS (rediss://) is not supported by this build; {expected}"
-            )));
-        }
+        "redis" | "rediss" => {}
         other => {
             return Err(usage(format!(
                 "{flag}: {other}:// is not a Redis URL; {expected}"
@@ -75,7 +72,11 @@ pub fn parse_url(raw: &str, flag: &str) -> anyhow::Result<RedisTarget> {
             ))
         })?
     };
-    let shown = format!("redis://{}:{port}/{db}", url.host_str().unwrap_or(&host));
+    let shown = format!(
+        "{}://{}:{port}/{db}",
+        url.scheme(),
+        url.host_str().unwrap_or(&host)
+    );
     let client =
         redis::Client::open(url.as_str()).map_err(|e| usage(format!("{flag} {shown}: {e}")))?;
     Ok(RedisTarget { client, shown })
@@ -344,6 +345,10 @@ mod tests {
     fn accepts_redis_urls_and_shows_them_without_the_password() {
         for (raw, shown) in [
             ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+            (
+                "rediss://:pw@cache.example:6380/2",
+                "rediss://cache.example:6380/2",
+            ),
             ("redis://localhost", "redis://localhost:6379/0"),
             ("redis://cache:7000/3", "redis://cache:7000/3"),
             ("redis://:hunter2@cache:7000/1", "redis://cache:7000/1"),
@@ -363,7 +368,7 @@ mod tests {
             "redis://127.0.0.1:notaport/0",
             "redis://127.0.0.1:6379/zero",
             "redis://:hunter2@127.0.0.1:6379/x",
-            "rediss://127.0.0.1:6379/0",
+            "rediss://:hunter2@127.0.0.1:6379/x",
             "",
         ] {
             let e = parse_url(raw, "--cache").unwrap_err();

@@ -385,3 +385,124 @@ async fn slots_are_shared_n_per_window_across_processes() {
     );
     b.complete(slot).await;
 }
+
+/// `rediss://`: TLS to Redis, verified. Trusted (here through SSL_CERT_FILE, which the system
+/// roots honor) it works; a certificate nobody vouches for is refused, never waved through.
+#[tokio::test(flavor = "multi_thread")]
+async fn rediss_is_tls_and_always_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (ca, cert, key) = (d("ca.pem"), d("cert.pem"), d("key.pem"));
+    std::fs::write(
+        d("ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    // A test CA, and a server certificate for 127.0.0.1 signed by it.
+    for args in [
+        vec![
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=clerk-rl test CA",
+            "-keyout",
+            &d("ca.key"),
+            "-out",
+            &ca,
+        ],
+        vec![
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            &key,
+            "-out",
+            &d("leaf.csr"),
+        ],
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            &d("leaf.csr"),
+            "-CA",
+            &ca,
+            "-CAkey",
+            &d("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            &d("ext"),
+            "-out",
+            &cert,
+        ],
+    ] {
+        let made = std::process::Command::new("openssl")
+            .args(&args)
+            .output()
+            .expect("openssl is needed to make a test certificate (scripts/test installs it)");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+    let port = free_port();
+    let mut server = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            "0",
+            "--tls-port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--tls-auth-clients", "no", "--tls-cert-file"])
+        .arg(&cert)
+        .arg("--tls-key-file")
+        .arg(&key)
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server");
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "redis-server with TLS did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sb = sandbox_with(10, "100/1s", |_| {}).await;
+    let url = format!("rediss://127.0.0.1:{port}/0");
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url())
+        .env("SSL_CERT_FILE", &ca)
+        .args(["status", "--json", "--budget-store", &url]);
+    let r = Run::from(c.output().unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["budget_store"]["shared"], true);
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url())
+        .env_remove("SSL_CERT_FILE")
+        .args(["status", "--budget-store", &url]);
+    let r = Run::from(c.output().unwrap());
+    assert_eq!(
+        r.code, 1,
+        "an untrusted certificate must be refused: {}",
+        r.stderr
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
