@@ -61,13 +61,13 @@ impl Ui {
         let bar = match len {
             Some(n) => ProgressBar::with_draw_target(Some(n), self.target()).with_style(
                 ProgressStyle::with_template(&format!(
-                    "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{human_pos}}/{{human_len}} {unit} ({{per_sec}}, ETA {{eta}}) {{msg}}"
+                    "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{human_pos}}/{{human_len}} {unit} ({{per_sec:1}}, ETA {{eta}}) {{msg}}"
                 ))
                 .expect("progress template"),
             ),
             None => ProgressBar::with_draw_target(None, self.target()).with_style(
                 ProgressStyle::with_template(&format!(
-                    "{{spinner}} [{{elapsed_precise}}] {{human_pos}} {unit} ({{per_sec}}) {{msg}}"
+                    "{{spinner}} [{{elapsed_precise}}] {{human_pos}} {unit} ({{per_sec:1}}) {{msg}}"
                 ))
                 .expect("progress template"),
             ),
