@@ -899,7 +899,7 @@ async fn a_malformed_redis_url_is_exit_2_before_any_request() {
         "redis://127.0.0.1:port/0",
         "redis://127.0.0.1:6379/db0",
         "redis://",
-        "rediss://127.0.0.1:6379/0",
+        "rediss://127.0.0.1:6379/notadb",
         "redis://:hunter2@127.0.0.1:6379/x",
     ] {
         for via_env in [false, true] {

@@ -390,3 +390,51 @@ mod tests {
         assert!(!e.contains('\u{1b}'), "{e}");
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any bytes as the id file: every id read is a valid id, every line is accounted for
+        /// once, and nothing panics.
+        #[test]
+        fn any_input_reads_into_valid_ids_or_reported_lines(data in prop::collection::vec(any::<u8>(), 0..3000)) {
+            let mut lines = Lines::new(&data[..]);
+            let mut last = 0;
+            while let Some((no, line)) = lines.next_line().unwrap() {
+                prop_assert!(no > last, "line numbers go up");
+                last = no;
+                if let Line::Id(id) = line {
+                    prop_assert!(check_id(&id).is_ok());
+                    prop_assert!(!id.contains(char::is_whitespace));
+                }
+            }
+            let newlines = data.iter().filter(|b| **b == b'\n').count() as u64;
+            prop_assert!(last <= newlines + 1);
+        }
+
+        /// Well-formed ids, with spaces, comments and blank lines around them, all come back.
+        #[test]
+        fn ids_survive_the_noise_around_them(ids in prop::collection::vec("user_[A-Za-z0-9]{1,27}", 1..50), noise in any::<bool>()) {
+            let mut text = String::new();
+            for id in &ids {
+                if noise {
+                    text.push_str("  # a comment\n\n");
+                    text.push_str(&format!("  {id}\t# note\r\n"));
+                } else {
+                    text.push_str(&format!("{id}\n"));
+                }
+            }
+            let mut lines = Lines::new(text.as_bytes());
+            let mut got = Vec::new();
+            while let Some((_, line)) = lines.next_line().unwrap() {
+                if let Line::Id(id) = line {
+                    got.push(id);
+                }
+            }
+            prop_assert_eq!(got, ids);
+        }
+    }
+}

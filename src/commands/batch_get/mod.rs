@@ -8,7 +8,7 @@
 //! id seen stays for the whole run, so that no id is fetched or written twice.
 
 mod cache;
-mod ids;
+pub mod ids;
 mod output;
 
 use std::collections::{HashMap, HashSet};
