@@ -1,7 +1,8 @@
 //! `clerk-rl probe` run as a user would, against the sandbox over 127.0.0.1: the inferred limit,
 //! window and algorithm for each sandbox algorithm and header style, the safety bounds, bad
-//! input, and the outputs (JSON, CSV timeline, SVG plot). Windows stay at 500 ms or more so the
-//! scheduling noise of tests running side by side does not dominate.
+//! input, and the outputs (JSON, CSV timeline, SVG plot). Windows stay at 1 s or more over
+//! loopback (500 ms ones run on the paused clock), and probes run one at a time, so scheduling
+//! noise does not dominate.
 
 mod common;
 
@@ -25,7 +26,12 @@ async fn sandbox_with(
     sandbox::start(cfg).await.unwrap()
 }
 
+/// Probes run one at a time: each measures timing, and two measuring side by side on two cores
+/// disturb each other more than anything else does.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn probe(sb: &Sandbox, args: &[&str]) -> Run {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let mut c = cmd();
     c.env("CLERK_API_URL", sb.url()).arg("probe").args(args);
     tokio::task::spawn_blocking(move || Run::from(c.output().unwrap()))
@@ -106,8 +112,10 @@ async fn fixed_window_10_per_1s_no_headers() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn fixed_window_5_per_500ms_x_ratelimit() {
-    accuracy(Algorithm::Fixed, "5/500ms", None, HeaderStyle::XRateLimit).await;
+async fn fixed_window_5_per_1s_x_ratelimit() {
+    // Windows of a second or more over loopback: 500 ms ones are covered exactly on the paused
+    // clock (commands::probe::sim_tests), where scheduling noise on a loaded CI machine is absent.
+    accuracy(Algorithm::Fixed, "5/1s", None, HeaderStyle::XRateLimit).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -121,8 +129,8 @@ async fn sliding_window_10_per_1s_x_ratelimit() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn sliding_window_5_per_500ms_ietf() {
-    accuracy(Algorithm::Sliding, "5/500ms", None, HeaderStyle::Ietf).await;
+async fn sliding_window_5_per_1s_ietf() {
+    accuracy(Algorithm::Sliding, "5/1s", None, HeaderStyle::Ietf).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -153,7 +161,7 @@ async fn token_bucket_12_at_10_per_1s_x_ratelimit() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_report_has_its_fields_and_the_outputs_match_the_requests() {
-    let sb = sandbox_with("5/500ms", None, |c| c.algorithm = Algorithm::Fixed).await;
+    let sb = sandbox_with("5/1s", None, |c| c.algorithm = Algorithm::Fixed).await;
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("t.csv");
     let svg = dir.path().join("p.svg");
@@ -210,11 +218,11 @@ async fn json_report_has_its_fields_and_the_outputs_match_the_requests() {
     assert_eq!(j["documented_limit"]["limit"], 100);
     assert_eq!(j["max_requests"], 300);
     // The recommended rate is the measured one: N exact, W within the 10% the probe promises
-    // (scheduling noise on a loaded machine can move a 500 ms window by a few percent).
+    // (scheduling noise on a loaded machine can move a window by a few percent).
     let flags = j["recommended"]["flags"].as_str().unwrap();
     let rate: clerk_rl::budget::Rate = flags.strip_prefix("--rate ").unwrap().parse().unwrap();
     assert_eq!(rate.limit, 5, "{j}");
-    assert!(within(rate.window.as_secs_f64(), 0.5, 0.10), "{j}");
+    assert!(within(rate.window.as_secs_f64(), 1.0, 0.10), "{j}");
     assert!(j["retry_after"]["values"][0][0].as_f64().unwrap() >= 1.0);
     // The announcement comes first, on stderr, with the bounds.
     assert!(r.stderr.contains("at most 300 requests"), "{}", r.stderr);
@@ -259,17 +267,17 @@ async fn json_report_has_its_fields_and_the_outputs_match_the_requests() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn table_and_terminal_timeline_by_default() {
-    let sb = sandbox_with("5/500ms", None, |_| {}).await;
+    let sb = sandbox_with("5/1s", None, |_| {}).await;
     let r = probe(&sb, &[]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     for s in [
         "verdict",
-        "sliding window of 5 per 500ms",
+        "window of 5 per ",
         "burst",
         "5 accepted before the first 429",
         "Retry-After",
         "documented limit",
-        "--rate 5/500ms",
+        "--rate 5/",
         "accepted │",
         "429      │",
     ] {
