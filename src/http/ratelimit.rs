@@ -46,7 +46,7 @@ fn ser_opt_secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::O
 }
 
 /// Header names this module reads, lower-case.
-const NAMES: &[&str] = &[
+pub const NAMES: &[&str] = &[
     "x-ratelimit-limit",
     "x-ratelimit-remaining",
     "x-ratelimit-reset",

@@ -31,7 +31,8 @@ pub use faults::{FaultKind, FaultSpec};
 pub use log::LogEntry;
 use routes::{AppState, KeyKind};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Algorithm {
     /// Fixed windows aligned to the sandbox's start: at most N per window, the count resets at
     /// each window's end

@@ -3,20 +3,9 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use clerk_rl::http::RateLimitView;
+use clerk_rl::http::ratelimit::NAMES;
 use libfuzzer_sys::fuzz_target;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-
-const NAMES: [&str; 9] = [
-    "x-ratelimit-limit",
-    "x-ratelimit-remaining",
-    "x-ratelimit-reset",
-    "ratelimit",
-    "ratelimit-policy",
-    "ratelimit-limit",
-    "ratelimit-remaining",
-    "ratelimit-reset",
-    "retry-after",
-];
 
 fuzz_target!(|data: &[u8]| {
     let mut h = HeaderMap::new();

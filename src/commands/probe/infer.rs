@@ -53,23 +53,8 @@ impl Sample {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Algorithm {
-    Fixed,
-    Sliding,
-    Bucket,
-}
-
-impl Algorithm {
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::Fixed => "fixed window",
-            Algorithm::Sliding => "sliding window",
-            Algorithm::Bucket => "token bucket",
-        }
-    }
-}
+/// The algorithms a server may limit by: the sandbox's own, so a probe names what it serves.
+pub use crate::sandbox::Algorithm;
 
 /// A limiter model to replay over the responses.
 #[derive(Debug, Clone, Copy, PartialEq)]
