@@ -303,7 +303,7 @@ pub struct BatchGetArgs {
     pub cache: CacheUrlArg,
 
     /// How long cached users live in Redis, e.g. 60s, 10m, 1h
-    #[arg(long, default_value = "60s", value_parser = duration_arg, value_name = "DURATION")]
+    #[arg(long, default_value = "60s", value_parser = ttl_arg, value_name = "DURATION")]
     pub cache_ttl: Duration,
 
     /// Ignore cached users: fetch every id and rewrite its cache entry
@@ -487,6 +487,15 @@ fn probe_rate_arg(s: &str) -> Result<f64, String> {
     Ok(per_s)
 }
 
+/// A cache TTL: Redis expiries are whole milliseconds, so less than one would never be stored.
+fn ttl_arg(s: &str) -> Result<Duration, String> {
+    let d = duration_arg(s)?;
+    if d < Duration::from_millis(1) {
+        return Err(format!("{s:?}: the TTL must be at least 1ms"));
+    }
+    Ok(d)
+}
+
 fn filter_arg(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
@@ -569,7 +578,7 @@ pub struct WebhookServeArgs {
     pub prime: bool,
 
     /// How long users written by --prime live in Redis, as batch-get's --cache-ttl
-    #[arg(long, default_value = "60s", value_parser = duration_arg, value_name = "DURATION")]
+    #[arg(long, default_value = "60s", value_parser = ttl_arg, value_name = "DURATION")]
     pub cache_ttl: Duration,
 
     /// Read the signing secret (whsec_...) from this file instead of CLERK_WEBHOOK_SIGNING_SECRET

@@ -66,9 +66,6 @@ pub fn prepare(global: &GlobalArgs, args: &BatchGetArgs) -> anyhow::Result<Prepa
             "--cache-required needs --cache redis://HOST:PORT/DB (or CLERK_RL_CACHE)",
         ));
     }
-    if args.cache_ttl.as_millis() == 0 {
-        return Err(fail(Exit::Usage, "--cache-ttl must be at least 1ms"));
-    }
     let target = output::Target::check(args.output.as_deref())?;
     let input = ids::prepare(args.file.as_deref(), args.strict)?;
     Ok(Prepared {

@@ -81,9 +81,6 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
         )
     })?;
     let target = redis_store::parse_url(raw_url, "--cache")?;
-    if args.cache_ttl.as_millis() == 0 {
-        return Err(fail(Exit::Usage, "--cache-ttl must be at least 1ms"));
-    }
     let stdin = Path::new("-");
     if args.signing_secret_file.as_deref() == Some(stdin)
         && global.secret_key_file.as_deref() == Some(stdin)
