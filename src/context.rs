@@ -8,10 +8,41 @@ use crate::cli::GlobalArgs;
 use crate::error::{Exit, fail};
 use crate::http::{Client, ClientConfig};
 use crate::redis_store;
-use crate::sandbox::{self, Sandbox};
+use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::secret::{self, SecretKey};
 use crate::shared_budget::SharedBudget;
 use crate::ui::Ui;
+
+/// The budget the global options describe: built here once, for the client, the shared budget
+/// and the in-process sandbox alike.
+pub fn budget(global: &GlobalArgs) -> Budget {
+    Budget::new(global.plan, global.rate, global.burst)
+}
+
+/// The secret key every command uses, found one way: with `--sandbox` the sandbox's (it depends
+/// only on the seed, so no sandbox needs to run), else `--secret-key-file` or `CLERK_SECRET_KEY`.
+/// Warnings about how it was found go through the UI.
+pub fn resolve_key(global: &GlobalArgs, ui: &Ui) -> anyhow::Result<SecretKey> {
+    if global.sandbox {
+        return SecretKey::new(&sandbox::sandbox_key(global.sandbox_seed), "the sandbox");
+    }
+    let env = std::env::var(secret::ENV_KEY).ok();
+    let (key, warnings) = secret::load(global.secret_key_file.as_deref(), env)?;
+    for w in warnings {
+        ui.warn(&w);
+    }
+    Ok(key)
+}
+
+/// The sandbox configuration the global options alone describe (what `--sandbox` runs other
+/// commands against): users and seed from --sandbox-users/--sandbox-seed, budget from
+/// --plan/--rate/--burst, everything else at its default.
+pub fn sandbox_config(global: &GlobalArgs) -> SandboxConfig {
+    let mut cfg = SandboxConfig::new(budget(global));
+    cfg.users = global.sandbox_users;
+    cfg.seed = global.sandbox_seed;
+    cfg
+}
 
 pub struct Context {
     pub global: GlobalArgs,
@@ -28,16 +59,12 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn budget_of(global: &GlobalArgs) -> Budget {
-        Budget::new(global.plan, global.rate, global.burst)
-    }
-
     /// `command` names the subcommand in the shared budget's heartbeat.
     pub async fn connect(global: &GlobalArgs, command: &str) -> anyhow::Result<Self> {
-        let budget = Self::budget_of(global);
+        let budget = budget(global);
         let ui = Arc::new(Ui::new(global.verbose, global.no_progress));
         let (api_url, key, sandbox) = if global.sandbox {
-            let sb = sandbox::start(crate::commands::sandbox::config_from_global(global)).await?;
+            let sb = sandbox::start(sandbox_config(global)).await?;
             ui.line(&format!(
                 "clerk-rl: using an in-process sandbox at {} ({} users, seed {}, limit {})",
                 sb.url(),
@@ -48,12 +75,7 @@ impl Context {
             let key = SecretKey::new(sb.key(), "the sandbox")?;
             (sb.url(), key, Some(sb))
         } else {
-            let env = std::env::var(secret::ENV_KEY).ok();
-            let (key, warnings) = secret::load(global.secret_key_file.as_deref(), env)?;
-            for w in warnings {
-                ui.warn(&w);
-            }
-            (global.api_url.clone(), key, None)
+            (global.api_url.clone(), resolve_key(global, &ui)?, None)
         };
         let base = secret::api_base(&api_url)?;
         if global.max_wait.is_zero() {

@@ -1,28 +1,9 @@
-//! Exit codes and the typed failure that carries one up to `main`.
+//! The typed failure that carries an exit code up to `main`, and how any error maps to one.
 
 use std::fmt;
 
+pub use crate::exit::Exit;
 use crate::http::error::HttpError;
-
-/// The documented exit codes (README, `--help`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    Ok = 0,
-    Other = 1,
-    Usage = 2,
-    RateLimited = 3,
-    Auth = 4,
-    Quota = 5,
-    Server = 6,
-    Partial = 7,
-    Interrupted = 130,
-}
-
-impl Exit {
-    pub fn code(self) -> i32 {
-        self as i32
-    }
-}
 
 /// An error whose exit code is decided where it is raised.
 #[derive(Debug)]

@@ -2,11 +2,14 @@
 //!
 //! `run` is the whole program; `main` only calls it, so tests can run it in-process.
 
+pub mod algorithm;
+pub mod api;
 pub mod budget;
 pub mod cli;
 pub mod commands;
 pub mod context;
 pub mod error;
+pub mod exit;
 pub mod http;
 pub mod monitor;
 pub mod pacer;
@@ -14,7 +17,9 @@ pub mod redis_store;
 pub mod sandbox;
 pub mod secret;
 pub mod shared_budget;
+pub mod signals;
 pub mod ui;
+pub mod user_cache;
 
 use std::ffi::OsString;
 

@@ -68,7 +68,7 @@ pub fn parse_url(raw: &str, flag: &str) -> anyhow::Result<RedisTarget> {
         db_text.parse().map_err(|_| {
             usage(format!(
                 "{flag}: the database {:?} is not a number; {expected}",
-                crate::http::error::clean(db_text)
+                crate::ui::clean(db_text)
             ))
         })?
     };
@@ -120,7 +120,7 @@ impl RedisTarget {
 }
 
 fn one_line(s: &str) -> String {
-    crate::http::error::clean(s)
+    crate::ui::clean(s)
 }
 
 /// A live connection. Cloning is cheap and shares it (commands are multiplexed).

@@ -92,3 +92,19 @@ impl Ui {
         }
     }
 }
+
+/// Longest text taken from a server for one error line.
+pub const MAX_SHOWN: usize = 200;
+
+/// Printable, single-line, bounded: a hostile server cannot smuggle escapes or pages of text.
+pub fn clean(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_SHOWN)
+        .collect();
+    if s.chars().count() > MAX_SHOWN {
+        out.push('…');
+    }
+    out.trim().to_string()
+}

@@ -13,8 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use clerk_rl::commands::batch_get::{instance_prefix, user_key};
 use clerk_rl::secret::SecretKey;
+use clerk_rl::user_cache::{instance_prefix, user_key};
 use common::redis_server::RedisServer;
 use common::{KEY, cmd};
 use serde_json::{Value, json};

@@ -5,12 +5,13 @@
 
 use serde_json::json;
 
+use crate::api::check_id;
 use crate::cli::{CacheArgs, CacheCommand, GlobalArgs, PurgeArgs};
-use crate::commands::batch_get::{check_id, instance_prefix, user_key, user_pattern};
+use crate::context;
 use crate::error::{Exit, fail};
 use crate::redis_store;
-use crate::sandbox;
-use crate::secret::{self, SecretKey};
+use crate::ui::Ui;
+use crate::user_cache::{instance_prefix, user_key, user_pattern};
 
 pub async fn run(global: &GlobalArgs, args: &CacheArgs) -> anyhow::Result<Exit> {
     match &args.command {
@@ -29,7 +30,7 @@ async fn purge(global: &GlobalArgs, args: &PurgeArgs) -> anyhow::Result<Exit> {
     for id in &args.ids {
         check_id(id).map_err(|why| fail(Exit::Usage, why))?;
     }
-    let key = instance_key(global)?;
+    let key = context::resolve_key(global, &Ui::new(global.verbose, true))?;
     let fingerprint = key.fingerprint();
     let prefix = instance_prefix(&fingerprint);
     let redis = target
@@ -62,18 +63,4 @@ async fn purge(global: &GlobalArgs, args: &PurgeArgs) -> anyhow::Result<Exit> {
         );
     }
     Ok(Exit::Ok)
-}
-
-/// The key whose instance is purged, found as every other command finds it; with `--sandbox`
-/// the sandbox's key (it depends only on the seed, so no sandbox needs to run).
-pub fn instance_key(global: &GlobalArgs) -> anyhow::Result<SecretKey> {
-    if global.sandbox {
-        return SecretKey::new(&sandbox::sandbox_key(global.sandbox_seed), "the sandbox");
-    }
-    let env = std::env::var(secret::ENV_KEY).ok();
-    let (key, warnings) = secret::load(global.secret_key_file.as_deref(), env)?;
-    for w in warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(key)
 }

@@ -3,25 +3,14 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
-use anyhow::Context;
-
-use crate::budget::Budget;
 use crate::cli::{GlobalArgs, SandboxArgs};
+use crate::context;
 use crate::sandbox::{self, SandboxConfig};
-
-/// The sandbox configuration the global options alone describe (what `--sandbox` runs other
-/// commands against): users and seed from --sandbox-users/--sandbox-seed, budget from
-/// --plan/--rate/--burst, everything else at its default.
-pub fn config_from_global(global: &GlobalArgs) -> SandboxConfig {
-    let mut cfg = SandboxConfig::new(Budget::new(global.plan, global.rate, global.burst));
-    cfg.users = global.sandbox_users;
-    cfg.seed = global.sandbox_seed;
-    cfg
-}
+use crate::signals::StopSignals;
 
 /// The configuration of `clerk-rl sandbox` with these options.
 pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
-    let mut cfg = SandboxConfig::new(Budget::new(global.plan, global.rate, global.burst));
+    let mut cfg = SandboxConfig::new(context::budget(global));
     cfg.listen = match args.listen {
         Some(a) if a.port() == 0 => SocketAddr::new(a.ip(), args.port),
         Some(a) => a,
@@ -42,43 +31,6 @@ pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
     cfg.request_log = args.request_log.clone();
     cfg.reject_cursor = args.reject_cursor;
     cfg
-}
-
-/// Ctrl-C and SIGTERM, listened for from creation on: a signal that arrives between the env lines
-/// and the first poll must still stop the server cleanly rather than kill the process.
-pub struct StopSignals {
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-}
-
-impl StopSignals {
-    pub fn install() -> anyhow::Result<Self> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(StopSignals {
-                term: signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?,
-                int: signal(SignalKind::interrupt()).context("cannot watch for Ctrl-C")?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(StopSignals {})
-    }
-
-    pub async fn wait(&mut self) -> anyhow::Result<()> {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
-        #[cfg(not(unix))]
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot watch for Ctrl-C")?;
-        Ok(())
-    }
 }
 
 pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> anyhow::Result<()> {

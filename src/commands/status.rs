@@ -93,7 +93,7 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Exit> {
                 .iter()
                 .find_map(|h| resp.headers.get(*h))
                 .and_then(|v| v.to_str().ok())
-                .map(crate::http::error::clean);
+                .map(crate::ui::clean);
             report.rate_limit_headers_provided = !resp.view.conventions.is_empty();
             report.rate_limit = resp.view;
             if let Some(min) = args.min_remaining {

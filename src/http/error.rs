@@ -6,7 +6,8 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Exit;
+use crate::exit::Exit;
+use crate::ui::{MAX_SHOWN, clean};
 
 /// A parsed `ClerkErrors` body: `{"errors":[{"message","long_message","code","meta"}],
 /// "clerk_trace_id":"…"}`; whatever is missing stays `None`.
@@ -33,22 +34,6 @@ struct Item {
     message: Option<String>,
     long_message: Option<String>,
     code: Option<String>,
-}
-
-/// Longest text taken from a server for one error line.
-const MAX_SHOWN: usize = 200;
-
-/// Printable, single-line, bounded: a hostile server cannot smuggle escapes or pages of text.
-pub fn clean(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_SHOWN)
-        .collect();
-    if s.chars().count() > MAX_SHOWN {
-        out.push('…');
-    }
-    out.trim().to_string()
 }
 
 impl ClerkError {

@@ -10,37 +10,17 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use crate::api::check_id;
 use crate::error::{Exit, fail};
-use crate::http::error::clean;
 use crate::ui::Ui;
 
 /// A line longer than this cannot be an id; it is reported and skipped without reading it whole
 /// (a file with no newline at all must not be loaded into memory).
 pub const MAX_LINE: usize = 1024;
-/// Longest id accepted after `user_`. Clerk's are 27 characters; a little room for other shapes.
-const MAX_ID_BODY: usize = 64;
 /// Ids per chunk sent from the reader thread.
 const CHUNK: usize = 1024;
 /// Invalid lines reported one by one; past this only their number is given.
 pub const MAX_REPORTED: u64 = 20;
-
-/// `Ok` when `s` is a plausible Clerk user id: `user_` then letters and digits (base62).
-pub fn check_id(s: &str) -> Result<(), String> {
-    let why = || {
-        format!(
-            "{:?} is not a user id (user_ followed by letters and digits)",
-            clean(s)
-        )
-    };
-    let body = s.strip_prefix("user_").ok_or_else(why)?;
-    if body.is_empty()
-        || body.len() > MAX_ID_BODY
-        || !body.bytes().all(|b| b.is_ascii_alphanumeric())
-    {
-        return Err(why());
-    }
-    Ok(())
-}
 
 /// What one line of input holds.
 #[derive(Debug, PartialEq, Eq)]

@@ -7,7 +7,6 @@
 //! Memory is bounded by the window, whatever the input's length; only a 16-byte digest of each
 //! id seen stays for the whole run, so that no id is fetched or written twice.
 
-mod cache;
 pub mod ids;
 mod output;
 
@@ -21,15 +20,14 @@ use indicatif::ProgressBar;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::api::{parse_page, single_user};
 use crate::cli::{BatchGetArgs, GlobalArgs, Strategy};
-use crate::commands::export::parse_page;
 use crate::context::Context;
 use crate::error::{Exit, fail};
-use crate::http::error::clean;
 use crate::http::{Client, HttpError};
 use crate::redis_store::{self, RedisTarget};
-pub use cache::{UserCache, instance_prefix, user_key, user_pattern};
-pub use ids::check_id;
+use crate::ui::clean;
+use crate::user_cache::UserCache;
 
 /// Ids per window and per request stream: with 100 ids a request, ten requests per stream
 /// keep every stream busy while the window's tail drains.
@@ -397,26 +395,6 @@ async fn fetch_one(
     }
 }
 
-/// One user's JSON (a `GET /v1/users/{id}` body, or a cached value) checked to be the user `id`
-/// as a users page would hold it; returned on one line, newline-terminated.
-pub fn single_user(body: &[u8], id: &str) -> Result<Vec<u8>, String> {
-    let body = body.trim_ascii();
-    if !body.starts_with(b"{") {
-        return Err(format!("the answer for {id} is not a JSON object"));
-    }
-    // The same checks and the same one-line form as a page of the list, by making it one.
-    let mut page = Vec::with_capacity(body.len() + 2);
-    page.push(b'[');
-    page.extend_from_slice(body);
-    page.push(b']');
-    let mut users = parse_page(&page).map_err(|e| format!("the answer for {id}: {e}"))?;
-    match users.pop() {
-        Some(u) if users.is_empty() && u.id == id => Ok(u.line),
-        Some(u) if users.is_empty() => Err(format!("the answer for {id} is user {}", clean(&u.id))),
-        _ => Err(format!("the answer for {id} is not one user")),
-    }
-}
-
 fn summary_rows(
     s: &Stats,
     read: &ids::ReadStats,
@@ -468,36 +446,4 @@ fn summary_rows(
         ));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn single_user_checks_the_id_and_keeps_the_json_as_sent() {
-        let body = b"{\n  \"id\": \"user_a\", \"created_at\": 1, \"x\": \"a  b\"\n}\n";
-        assert_eq!(
-            single_user(body, "user_a").unwrap(),
-            b"{\"id\":\"user_a\",\"created_at\":1,\"x\":\"a  b\"}\n"
-        );
-        for (bad, id) in [
-            (&b"not json"[..], "user_a"),
-            (b"{\"id\":\"user_b\",\"created_at\":1}", "user_a"),
-            (b"{\"id\":\"user_a\"}", "user_a"),
-            (
-                b"{\"id\":\"user_a\",\"created_at\":1},{\"id\":\"user_a\",\"created_at\":1}",
-                "user_a",
-            ),
-            (b"[{\"id\":\"user_a\",\"created_at\":1}]", "user_a"),
-            (b"{\"id\":\"user_a\",\"created_at\":1", "user_a"),
-            (b"", "user_a"),
-        ] {
-            assert!(
-                single_user(bad, id).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
-        }
-    }
 }

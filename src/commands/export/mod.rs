@@ -7,7 +7,6 @@
 //! writes in created_at order. A file export is resumable from its checkpoint at any instant.
 
 pub mod checkpoint;
-mod page;
 mod part;
 mod writer;
 
@@ -22,12 +21,12 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use crate::api::parse_page;
 use crate::cli::ExportArgs;
 use crate::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::{Client, HttpError};
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
-pub use page::{PageUser, parse_page};
 use part::{Paging, PartState, RESERVED, split};
 use writer::{Msg, Outcome, Output, Writer, finish_file, open_truncated};
 

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::page::PageUser;
+use crate::api::PageUser;
 
 /// How pages are addressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

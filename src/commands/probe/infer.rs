@@ -54,7 +54,7 @@ impl Sample {
 }
 
 /// The algorithms a server may limit by: the sandbox's own, so a probe names what it serves.
-pub use crate::sandbox::Algorithm;
+pub use crate::algorithm::Algorithm;
 
 /// A limiter model to replay over the responses.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,8 +7,8 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::commands::batch_get::{check_id, single_user};
-use crate::http::error::clean;
+use crate::api::{check_id, single_user};
+use crate::ui::clean;
 
 /// What to do with the user's cache entry.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,6 @@
 
 pub mod event;
 pub mod server;
-pub mod store;
 pub mod verify;
 
 use std::io::Write;
@@ -21,13 +20,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::cli::{GlobalArgs, WebhookArgs, WebhookCommand, WebhookServeArgs};
-use crate::commands::batch_get::instance_prefix;
-use crate::commands::cache::instance_key;
-use crate::commands::sandbox::StopSignals;
+use crate::context;
 use crate::error::{Exit, fail};
 use crate::redis_store;
 use crate::secret;
+use crate::signals::StopSignals;
 use crate::ui::Ui;
+use crate::user_cache::deliveries::Store;
+use crate::user_cache::instance_prefix;
 use verify::SigningSecret;
 
 pub const ENV_SIGNING_SECRET: &str = "CLERK_WEBHOOK_SIGNING_SECRET";
@@ -97,7 +97,7 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
     for w in warnings {
         ui.warn(&w);
     }
-    let key = instance_key(global).context(
+    let key = context::resolve_key(global, &ui).context(
         "webhook serve needs the Clerk secret key to find the instance's cache entries (it sends nothing to Clerk)",
     )?;
     let fingerprint = key.fingerprint();
@@ -118,7 +118,7 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
     let addr = listener.local_addr()?;
     let receiver = Arc::new(server::Receiver {
         secret: signing,
-        store: store::Store::new(target, instance_prefix(&fingerprint), redis),
+        store: Store::new(target, instance_prefix(&fingerprint), redis),
         prime: args.prime,
         ttl: args.cache_ttl,
         ui: Arc::clone(&ui),

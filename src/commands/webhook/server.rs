@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::event::{self, Action};
-use super::store::{Applied, Change, Store};
 use super::verify::{self, Headers, SigningSecret};
-use crate::http::error::clean;
 use crate::ui::Ui;
+use crate::ui::clean;
+use crate::user_cache::deliveries::{Applied, Change, Store};
 
 /// Clerk's events are a few kilobytes; a megabyte leaves room for users with large metadata and
 /// stops anyone from making us buffer more.

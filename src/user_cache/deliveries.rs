@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::Mutex;
 
-use crate::commands::batch_get::user_key;
+use super::user_key;
 use crate::redis_store::{Redis, RedisDown, RedisTarget};
 
 /// How long a delivery id is remembered. A captured delivery can pass the timestamp check only

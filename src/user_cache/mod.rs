@@ -1,4 +1,5 @@
-//! batch-get's Redis cache: where users are kept, and what happens when Redis is not there.
+//! The Redis user cache that batch-get reads and writes and `webhook serve` keeps true: where
+//! users are kept, and what happens when Redis is not there.
 //!
 //! Layout: `clerk:{INSTANCE}:user:{ID}` holds the user's JSON as the server sent it (on one
 //! line), with a TTL. INSTANCE is `SecretKey::fingerprint()`, a one-way hash of the secret key, so
@@ -8,6 +9,8 @@
 //!
 //! Redis is an accelerator, not a dependency: unreachable at the start or gone mid-run, it is
 //! warned about once and the run goes on uncached — unless `--cache-required`, then exit 1.
+
+pub mod deliveries;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};

@@ -1,0 +1,7 @@
+//! The Backend API's vocabulary that several commands speak: the users page, one user, ids.
+
+pub mod page;
+pub mod user;
+
+pub use page::{PageUser, parse_page};
+pub use user::{check_id, single_user};
