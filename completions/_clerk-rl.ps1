@@ -253,6 +253,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--fault-seed', '--fault-seed', [CompletionResultType]::ParameterName, 'Seed of the fault draws (default: --seed), e.g. --fault-seed 3')
             [CompletionResult]::new('--faults-max', '--faults-max', [CompletionResultType]::ParameterName, 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5')
             [CompletionResult]::new('--request-log', '--request-log', [CompletionResultType]::ParameterName, 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl')
+            [CompletionResult]::new('--latency', '--latency', [CompletionResultType]::ParameterName, 'Round-trip time added to every request, like a distant server (e.g. 150ms): half before the request is counted and logged, half before the response leaves')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
             [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY')
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s')

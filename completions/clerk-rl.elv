@@ -240,6 +240,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --fault-seed 'Seed of the fault draws (default: --seed), e.g. --fault-seed 3'
             cand --faults-max 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5'
             cand --request-log 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl'
+            cand --latency 'Round-trip time added to every request, like a distant server (e.g. 150ms): half before the request is counted and logged, half before the response leaves'
             cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
             cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
             cand --plan 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s'

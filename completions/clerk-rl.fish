@@ -239,6 +239,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l faults -d 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l fault-seed -d 'Seed of the fault draws (default: --seed), e.g. --fault-seed 3' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l faults-max -d 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l request-log -d 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l latency -d 'Round-trip time added to every request, like a distant server (e.g. 150ms): half before the request is counted and logged, half before the response leaves' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'

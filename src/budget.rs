@@ -126,6 +126,14 @@ pub fn duration_arg(s: &str) -> Result<Duration, String> {
     parse_duration(s)
 }
 
+/// clap value parser for durations where zero means "none" (`--latency 0s`).
+pub fn duration_or_zero_arg(s: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(s.trim()) {
+        Ok(d) if d.is_zero() => Ok(d),
+        _ => parse_duration(s),
+    }
+}
+
 /// clap value parser for `--rate`.
 pub fn rate_arg(s: &str) -> Result<Rate, String> {
     s.parse()

@@ -690,6 +690,11 @@ pub struct SandboxArgs {
     /// Answer starting_after with 422 form_param_unknown, like an API version without cursors
     #[arg(long)]
     pub reject_cursor: bool,
+
+    /// Round-trip time added to every request, like a distant server (e.g. 150ms): half before
+    /// the request is counted and logged, half before the response leaves
+    #[arg(long, value_name = "DURATION", value_parser = crate::budget::duration_or_zero_arg, default_value = "0s")]
+    pub latency: std::time::Duration,
 }
 
 /// clap value parser for `--listen`: `IP:PORT`, or a bare IP (port from --port).

@@ -82,6 +82,9 @@ pub struct SandboxConfig {
     pub fault_seed: Option<u64>,
     /// Inject at most this many faults in total.
     pub faults_max: Option<u64>,
+    /// Round-trip time added to every request, as a distant server has: half before the request
+    /// is stamped (counted by the limiter and logged), half after, before the response leaves.
+    pub latency: Duration,
 }
 
 impl SandboxConfig {
@@ -103,6 +106,7 @@ impl SandboxConfig {
             faults: FaultSpec::default(),
             fault_seed: None,
             faults_max: None,
+            latency: Duration::ZERO,
         }
     }
 
@@ -126,6 +130,12 @@ impl SandboxConfig {
         }
         if self.reject_cursor {
             s.push_str(", no starting_after");
+        }
+        if !self.latency.is_zero() {
+            s.push_str(&format!(
+                ", latency {}",
+                humantime::format_duration(self.latency)
+            ));
         }
         s
     }
@@ -248,6 +258,7 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
         headers: cfg.headers,
         retry_after: cfg.retry_after,
         reject_cursor: cfg.reject_cursor,
+        latency: cfg.latency,
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

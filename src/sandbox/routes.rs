@@ -44,6 +44,8 @@ pub struct AppState {
     pub headers: HeaderStyle,
     pub retry_after: RetryAfterStyle,
     pub reject_cursor: bool,
+    /// Added round-trip time: half before the request is stamped, half after.
+    pub latency: Duration,
 }
 
 type Shared = Arc<AppState>;
@@ -129,6 +131,11 @@ fn truncated_body(full: Bytes) -> Body {
 
 /// Every request passes here: auth, limiter, 403 keys, faults, the handler, headers, the log.
 async fn gate(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    // The way there: the server stamps the request only when it arrives.
+    let half = app.latency / 2;
+    if !half.is_zero() {
+        tokio::time::sleep(half).await;
+    }
     let now = app.started.elapsed();
     let sys = SystemTime::now();
     let entry = LogEntry {
@@ -159,6 +166,10 @@ async fn gate(State(app): State<Shared>, req: Request, next: Next) -> Response {
         entry.status = response.status().as_u16();
     }
     drop(pending);
+    // The way back.
+    if !half.is_zero() {
+        tokio::time::sleep(app.latency - half).await;
+    }
     response
 }
 
