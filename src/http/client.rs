@@ -79,7 +79,7 @@ impl Request {
 
 /// What one paced try came to.
 enum Tried {
-    Answer(Response),
+    Answer(Box<Response>),
     /// No response: the connection failed or dropped, the time ran out, the body was cut off.
     NoResponse(String),
     /// The body is over `MAX_BODY`.
@@ -243,12 +243,12 @@ impl Client {
             let (outcome, answer, why) = match self.try_once(req, attempt + 1).await {
                 Tried::Answer(resp) => match Outcome::of_status(resp.status.as_u16()) {
                     Outcome::Success => match validate(&resp) {
-                        Ok(t) => return Ok((resp, Some(t))),
-                        Err(why) => (Outcome::Invalid, Some(resp), why),
+                        Ok(t) => return Ok((*resp, Some(t))),
+                        Err(why) => (Outcome::Invalid, Some(*resp), why),
                     },
                     other => {
                         let e = ClerkError::parse(resp.status.as_u16(), &resp.headers, &resp.body);
-                        (other, Some(resp), e.to_string())
+                        (other, Some(*resp), e.to_string())
                     }
                 },
                 Tried::NoResponse(why) => (Outcome::NoResponse, None, why),
@@ -364,7 +364,7 @@ impl Client {
                 self.gate.pause(reset).await;
             }
         }
-        Tried::Answer(resp)
+        Tried::Answer(Box::new(resp))
     }
 
     /// What every request shares, paced or not: send within `--timeout`, read the body within
