@@ -9,10 +9,12 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use tokio::time::Instant;
 
+use super::endpoints::EndpointGates;
 use super::error::{ClerkError, HttpError};
 use super::ratelimit::RateLimitView;
 use super::retry::{GiveUp, Outcome, Policy, Verdict, decide};
 use crate::budget::Budget;
+use crate::endpoint_budget::EndpointLimits;
 use crate::monitor::Monitor;
 use crate::pacer::{Pacer, Permit};
 use crate::secret::SecretKey;
@@ -34,6 +36,8 @@ pub struct ClientConfig {
     pub timeout: Duration,
     pub max_retries: u32,
     pub max_wait: Duration,
+    /// The endpoint budgets paced besides the instance's.
+    pub endpoints: EndpointLimits,
 }
 
 /// One response, read whole.
@@ -135,6 +139,7 @@ pub struct Client {
     http: reqwest::Client,
     cfg: Arc<ClientConfig>,
     gate: Gate,
+    endpoints: Arc<EndpointGates>,
     monitor: Arc<Monitor>,
     ui: Arc<Ui>,
 }
@@ -157,6 +162,11 @@ impl Client {
         Ok(Client {
             http,
             gate: Gate::Local(Pacer::new(&cfg.budget)),
+            endpoints: Arc::new(EndpointGates::new(
+                cfg.key.fingerprint(),
+                cfg.timeout,
+                Arc::clone(&ui),
+            )),
             cfg: Arc::new(cfg),
             monitor: Arc::new(Monitor::default()),
             ui,
@@ -170,6 +180,11 @@ impl Client {
     /// Draw every request from a budget shared with other processes instead of this one's.
     pub fn share_budget(&mut self, shared: Arc<SharedBudget>) {
         self.gate = Gate::Shared(shared);
+    }
+
+    /// Keep the endpoint budgets in this Redis too (`--budget-store`).
+    pub fn share_endpoint_budgets(&self, redis: crate::redis_store::Redis) {
+        self.endpoints.share_through(redis);
     }
 
     pub fn ui(&self) -> &Ui {
@@ -344,12 +359,33 @@ impl Client {
 
     /// One paced try.
     async fn try_once(&self, req: &Request, attempt: u32) -> Tried {
+        // An endpoint with a budget of its own: its slot first (it may wait long, and must not
+        // hold an instance slot meanwhile), then the instance's.
+        let scope = self
+            .cfg
+            .endpoints
+            .scope(req.method.as_str(), req.url.path());
+        let mut endpoint_slot = None;
+        if let Some(scope) = &scope {
+            let (held, waited) = self.endpoints.acquire(scope).await;
+            self.monitor.paced(waited);
+            if waited >= Duration::from_secs(1) {
+                self.ui.info(&format!(
+                    "waited {} for the endpoint budget {scope}",
+                    fmt_ms(waited)
+                ));
+            }
+            endpoint_slot = Some(held);
+        }
         let (held, waited) = self.gate.acquire().await;
         self.monitor.paced(waited);
         let exchanged = self.exchange(req, attempt).await;
         // The response has arrived (or the try is over): from now the server has surely counted
         // this request, which is what the pacer's window is anchored on.
         self.gate.release(held).await;
+        if let Some(held) = endpoint_slot {
+            self.endpoints.release(held).await;
+        }
         let resp = match exchanged {
             Ok(resp) => resp,
             Err(Exchange::Failed(why)) => return Tried::NoResponse(why),
