@@ -43,6 +43,9 @@ pub fn state_dir() -> Option<PathBuf> {
 pub struct State {
     pub inflight: Vec<(String, u64)>,
     pub done: Vec<u64>,
+    /// A 429 seen by any process holds every process until then.
+    #[serde(default)]
+    pub blocked_until: u64,
 }
 
 impl State {
@@ -54,6 +57,9 @@ impl State {
     /// Admit request `id` at `now`, or say how long until a slot may free up (ms).
     pub fn admit(&mut self, rate: Rate, lease_ms: u64, id: &str, now: u64) -> Result<(), u64> {
         self.prune(now);
+        if self.blocked_until > now {
+            return Err(self.blocked_until - now);
+        }
         if self.inflight.len() + self.done.len() < rate.limit as usize {
             self.inflight.push((id.to_string(), now + lease_ms));
             return Ok(());
@@ -78,6 +84,13 @@ impl State {
     pub fn complete(&mut self, rate: Rate, id: &str, now: u64) {
         self.inflight.retain(|(i, _)| i != id);
         self.done.push(now + ms(rate.window) + 1);
+    }
+}
+
+impl State {
+    /// Hold everyone until `until` (never shortens a longer hold).
+    pub fn block_until(&mut self, until: u64) {
+        self.blocked_until = self.blocked_until.max(until);
     }
 }
 
@@ -111,7 +124,9 @@ impl LocalBudget {
         timeout: Duration,
     ) -> io::Result<Self> {
         create_private_dir(dir)?;
-        let h = Sha256::digest(format!("{fingerprint}\n{scope}\n{}", rate).as_bytes());
+        // The rate stays out of the name: processes with different budgets still share the
+        // count, each holding to its own limit.
+        let h = Sha256::digest(format!("{fingerprint}\n{scope}").as_bytes());
         let stem = format!("budget-{}", &hex::encode(h)[..32]);
         Ok(LocalBudget {
             data: dir.join(format!("{stem}.json")),
@@ -175,6 +190,17 @@ impl LocalBudget {
     }
 }
 
+impl LocalBudget {
+    /// The server asked for a wait: every process sharing this file holds off for `wait`.
+    pub async fn block_for(&self, wait: Duration) -> io::Result<()> {
+        let me = self.clone();
+        let until = now_ms() + ms(wait);
+        tokio::task::spawn_blocking(move || me.with_state(|s| s.block_until(until)))
+            .await
+            .map_err(io::Error::other)?
+    }
+}
+
 fn create_private_dir(dir: &Path) -> io::Result<()> {
     let mut b = fs::DirBuilder::new();
     b.recursive(true);
@@ -206,6 +232,16 @@ mod tests {
         // a counts until 100 + 1000 + 1.
         assert_eq!(s.admit(r, 5000, "c", 200), Err(901));
         assert_eq!(s.admit(r, 5000, "c", 1101), Ok(()));
+    }
+
+    #[test]
+    fn a_block_holds_every_request_until_it_ends() {
+        let r = rate(5, 1000);
+        let mut s = State::default();
+        s.block_until(500);
+        s.block_until(200);
+        assert_eq!(s.admit(r, 3000, "a", 100), Err(400));
+        assert_eq!(s.admit(r, 3000, "a", 500), Ok(()));
     }
 
     #[test]
