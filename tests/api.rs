@@ -12,6 +12,7 @@ use clerk_rl::budget::Rate;
 use clerk_rl::endpoint_budget::EndpointLimits;
 use clerk_rl::sandbox::log::key_tag;
 use clerk_rl::sandbox::{LogEntry, Sandbox};
+use common::redis_server::RedisServer;
 use common::{KEY, Run, all_ids, assert_exact, cmd, parse_export, sandbox_with};
 use serde_json::Value;
 
@@ -216,6 +217,51 @@ async fn a_loop_of_separate_processes_shares_the_instance_budget_with_no_429() {
     assert_eq!(patches.len(), 14);
     assert_eq!(count_429(&patches), 0);
     assert!(fullest_window(&patches, 1.0, |_| true) <= 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_budget_store_the_endpoint_budget_is_shared_through_redis() {
+    let redis = RedisServer::start();
+    // A state "folder" that is a file: only Redis can be what the processes share.
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let sb = sandbox_with(20, "100/1s", |c| {
+        c.endpoint_limits =
+            EndpointLimits::new(&[("user-update".into(), "4/1s".parse::<Rate>().unwrap())]);
+    })
+    .await;
+    let id = all_ids(&sb).await[2].1.clone();
+    let script = format!(
+        "seq 12 | xargs -P4 -I{{}} \"$0\" --budget-store {url} --rate 100/1s --endpoint-rate user-update=4/1s api -X PATCH users/{id} -f last_name=n{{}} > /dev/null",
+        url = redis.url()
+    );
+    let mut sh = std::process::Command::new("sh");
+    sh.args(["-c", &script, common::bin()])
+        .env("CLERK_API_URL", sb.url())
+        .env("CLERK_RL_STATE_DIR", &not_a_dir)
+        .env("CLERK_SECRET_KEY", KEY)
+        .stdin(Stdio::null());
+    let r = Run::from(
+        tokio::task::spawn_blocking(move || sh.output().unwrap())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let patches: Vec<LogEntry> = sb
+        .log()
+        .into_iter()
+        .filter(|e| e.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 12);
+    assert_eq!(count_429(&patches), 0);
+    assert!(fullest_window(&patches, 1.0, |_| true) <= 4);
+    let keys = redis.keys();
+    assert!(keys.iter().any(|k| k.contains(":endpoint:")), "{keys:?}");
+    assert!(
+        !keys.iter().any(|k| k.contains(&id)),
+        "no user id in Redis: {keys:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
