@@ -16,6 +16,9 @@ _clerk__rl() {
             ",$1")
                 cmd="clerk__rl"
                 ;;
+            clerk__rl,api)
+                cmd="clerk__rl__subcmd__api"
+                ;;
             clerk__rl,batch-get)
                 cmd="clerk__rl__subcmd__batch__subcmd__get"
                 ;;
@@ -57,6 +60,9 @@ _clerk__rl() {
                 ;;
             clerk__rl__subcmd__cache__subcmd__help,purge)
                 cmd="clerk__rl__subcmd__cache__subcmd__help__subcmd__purge"
+                ;;
+            clerk__rl__subcmd__help,api)
+                cmd="clerk__rl__subcmd__help__subcmd__api"
                 ;;
             clerk__rl__subcmd__help,batch-get)
                 cmd="clerk__rl__subcmd__help__subcmd__batch__subcmd__get"
@@ -113,7 +119,7 @@ _clerk__rl() {
 
     case "${cmd}" in
         clerk__rl)
-            opts="-v -h -V --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help --version status probe export-users batch-get cache sandbox webhook completions man help"
+            opts="-v -h -V --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help --version status probe export-users api batch-get cache sandbox webhook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -136,6 +142,112 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --budget-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox-users)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox-seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clerk__subcmd__rl__subcmd__api)
+            opts="-X -f -F -H -i -v -h --method --raw-field --field --header --input --paginate --page-size --include --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --method)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -X)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --raw-field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan)
+                    COMPREPLY=($(compgen -W "free pro dev prod" -- "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -171,7 +283,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__batch__subcmd__get)
-            opts="-o -v -h --output --concurrency --strategy --allow-missing --strict --cache --cache-ttl --refresh --cache-required --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-o -v -h --output --concurrency --strategy --allow-missing --strict --cache --cache-ttl --refresh --cache-required --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -221,6 +333,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --endpoint-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -253,7 +369,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__cache)
-            opts="-v -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help purge help"
+            opts="-v -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help purge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -276,6 +392,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -353,7 +473,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__cache__subcmd__purge)
-            opts="-v -h --all --cache --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --all --cache --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -380,6 +500,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -415,7 +539,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__completions)
-            opts="-v -h --dir --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help bash elvish fish powershell zsh"
+            opts="-v -h --dir --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -442,6 +566,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -477,7 +605,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__export__subcmd__users)
-            opts="-o -v -h --output --page-size --no-count --filter --dry-run --checkpoint --resume --force --concurrency --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-o -v -h --output --page-size --no-count --filter --dry-run --checkpoint --resume --force --concurrency --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -527,6 +655,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --endpoint-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -559,8 +691,22 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__help)
-            opts="status probe export-users batch-get cache sandbox webhook completions man help"
+            opts="status probe export-users api batch-get cache sandbox webhook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clerk__subcmd__rl__subcmd__help__subcmd__api)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -741,7 +887,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__man)
-            opts="-v -h --dir --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --dir --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -768,6 +914,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -803,7 +953,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__probe)
-            opts="-v -h --mode --endpoint --max-requests --max-duration --concurrency --from --to --steps --step-duration --probe-rate --duration --allow-production --honor-retry-after --plot --timeline --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --mode --endpoint --max-requests --max-duration --concurrency --from --to --steps --step-duration --probe-rate --duration --allow-production --honor-retry-after --plot --timeline --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -881,6 +1031,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --endpoint-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -913,7 +1067,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__sandbox)
-            opts="-v -h --port --listen --users --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --latency --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --port --listen --users --organizations --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --latency --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -928,6 +1082,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --users)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --organizations)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1003,6 +1161,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --endpoint-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1035,7 +1197,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__status)
-            opts="-v -h --min-remaining --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --min-remaining --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1062,6 +1224,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1097,7 +1263,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__webhook)
-            opts="-v -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help serve help"
+            opts="-v -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1120,6 +1286,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1197,7 +1367,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__webhook__subcmd__serve)
-            opts="-v -h --listen --cache --prime --cache-ttl --signing-secret-file --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --listen --cache --prime --cache-ttl --signing-secret-file --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1236,6 +1406,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -37,6 +37,7 @@ Examples:
   clerk-rl status --json --min-remaining 20     a CI gate
   clerk-rl --plan prod export-users --output users.jsonl
   clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 > users.jsonl
+  clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'   any endpoint
   clerk-rl webhook serve --cache redis://127.0.0.1:6379/0   keep that cache true (Clerk webhooks)";
 
 #[derive(Debug, Parser)]
@@ -287,7 +288,7 @@ Examples:
   clerk-rl api -X POST organizations -f name=Acme -f slug=acme
   clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'
   clerk-rl api -X POST invitations -f email_address=a@example.com -H 'Idempotency-Key: inv-a'
-  cut -d, -f1 ids.csv | xargs -n1 -I{} clerk-rl api -X PATCH users/{} -F banned=false";
+  cut -d, -f1 ids.csv | xargs -I{} clerk-rl api -X PATCH users/{} -F banned=false";
 
 const BATCH_GET_AFTER_HELP: &str = "\
 Ids come one per line from FILE, or from stdin when FILE is absent or '-'. Blank lines and
