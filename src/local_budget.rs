@@ -81,9 +81,13 @@ impl State {
 
     /// The response to `id` arrived at `now`: it counts until a window later (plus a millisecond,
     /// so never a fraction less than a full window).
-    pub fn complete(&mut self, rate: Rate, id: &str, now: u64) {
+    /// Returns how many requests (every process's) the server can be counting now: what the
+    /// core weighs a Remaining header against.
+    pub fn complete(&mut self, rate: Rate, id: &str, now: u64) -> u32 {
         self.inflight.retain(|(i, _)| i != id);
         self.done.push(now + ms(rate.window) + 1);
+        self.prune(now);
+        (self.inflight.len() + self.done.len()) as u32
     }
 }
 
@@ -181,8 +185,9 @@ impl LocalBudget {
         }
     }
 
-    /// The response to the request holding slot `id` arrived.
-    pub async fn complete(&self, id: String) -> io::Result<()> {
+    /// The response to the request holding slot `id` arrived. Returns the requests counted now,
+    /// every process's.
+    pub async fn complete(&self, id: String) -> io::Result<u32> {
         let me = self.clone();
         tokio::task::spawn_blocking(move || me.with_state(|s| s.complete(me.rate, &id, now_ms())))
             .await
@@ -228,7 +233,7 @@ mod tests {
         assert_eq!(s.admit(r, 5000, "b", 10), Ok(()));
         // Both in flight: a slot frees no sooner than a window from now.
         assert_eq!(s.admit(r, 5000, "c", 20), Err(1000));
-        s.complete(r, "a", 100);
+        assert_eq!(s.complete(r, "a", 100), 2);
         // a counts until 100 + 1000 + 1.
         assert_eq!(s.admit(r, 5000, "c", 200), Err(901));
         assert_eq!(s.admit(r, 5000, "c", 1101), Ok(()));

@@ -139,12 +139,9 @@ impl Gate {
                 None
             }
             (Gate::Shared(s), Held::Shared(slot)) => s.complete(slot).await,
-            (Gate::File(f, _), Held::File(id)) => {
-                // Lost: the slot's lease expires on its own, later than the truth: still safe.
-                let _ = f.complete(id).await;
-                // Other processes' requests share the file: our own count proves nothing.
-                None
-            }
+            // Every process's requests, as the file counts them (lost: the slot's lease expires
+            // on its own, later than the truth: still safe, and the count unknown).
+            (Gate::File(f, _), Held::File(id)) => f.complete(id).await.ok(),
             (Gate::Local(_) | Gate::File(..), Held::Shared(_)) | (_, Held::File(_)) => None,
         }
     }
@@ -158,7 +155,6 @@ impl Gate {
         max_wait: Duration,
     ) -> pacer::Verdict {
         let mut verdict = match self {
-            // The file's count is every process's: with `own` unknown, the server's word rules.
             Gate::Local(p) | Gate::File(_, p) => p.react(view, own),
             Gate::Shared(s) => s.react(view, own),
         };
