@@ -31,6 +31,7 @@ pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
     cfg.request_log = args.request_log.clone();
     cfg.reject_cursor = args.reject_cursor;
     cfg.latency = args.latency;
+    cfg.misbehave = args.misbehave.clone();
     cfg
 }
 

@@ -10,6 +10,7 @@ pub mod errors;
 pub mod faults;
 pub mod limiter;
 pub mod log;
+pub mod misbehave;
 pub mod routes;
 pub mod store;
 pub mod users;
@@ -30,6 +31,7 @@ pub use crate::algorithm::Algorithm;
 use crate::budget::Budget;
 pub use faults::{FaultKind, FaultSpec};
 pub use log::LogEntry;
+pub use misbehave::Misbehave;
 use routes::{AppState, KeyKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -85,6 +87,8 @@ pub struct SandboxConfig {
     /// Round-trip time added to every request, as a distant server has: half before the request
     /// is stamped (counted by the limiter and logged), half after, before the response leaves.
     pub latency: Duration,
+    /// Misbehaviours of `GET /v1/users` (see `misbehave`), for rehearsing broken servers.
+    pub misbehave: Vec<Misbehave>,
 }
 
 impl SandboxConfig {
@@ -107,6 +111,7 @@ impl SandboxConfig {
             fault_seed: None,
             faults_max: None,
             latency: Duration::ZERO,
+            misbehave: Vec::new(),
         }
     }
 
@@ -130,6 +135,9 @@ impl SandboxConfig {
         }
         if self.reject_cursor {
             s.push_str(", no starting_after");
+        }
+        for m in &self.misbehave {
+            s.push_str(&format!(", misbehaving: {}", m.name()));
         }
         if !self.latency.is_zero() {
             s.push_str(&format!(
@@ -259,6 +267,7 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
         retry_after: cfg.retry_after,
         reject_cursor: cfg.reject_cursor,
         latency: cfg.latency,
+        misbehave: cfg.misbehave.clone(),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
