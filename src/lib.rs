@@ -11,6 +11,7 @@ pub mod context;
 pub mod error;
 pub mod exit;
 pub mod http;
+pub mod lock;
 pub mod monitor;
 pub mod pacer;
 pub mod redis_store;

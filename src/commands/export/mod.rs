@@ -27,6 +27,7 @@ use crate::cli::ExportArgs;
 use crate::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::{Client, HttpError};
+use crate::lock::OutputLock;
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
 use part::{Paging, PartState, RESERVED, split};
 use verify::{Progress, Seen};
@@ -62,6 +63,7 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
         None => return Ok(Exit::Ok),
     };
     let Prepared {
+        _lock: _held,
         out,
         spill_dir,
         temp,
@@ -313,6 +315,8 @@ async fn dry_run(ctx: &Context, job: &Job) -> anyhow::Result<Exit> {
 }
 
 struct Prepared {
+    /// Held for the whole run: one writer per output.
+    _lock: Option<OutputLock>,
     out: Output,
     spill_dir: PathBuf,
     temp: Option<tempfile::TempDir>,
@@ -322,8 +326,15 @@ struct Prepared {
 
 impl Prepared {
     /// A file export: the `.partial` file, its spill folder and its checkpoint.
-    fn file(file: fs::File, spill_dir: PathBuf, cp: Checkpoint, checkpoint_path: PathBuf) -> Self {
+    fn file(
+        lock: OutputLock,
+        file: fs::File,
+        spill_dir: PathBuf,
+        cp: Checkpoint,
+        checkpoint_path: PathBuf,
+    ) -> Self {
         Prepared {
+            _lock: Some(lock),
             out: Output::File {
                 file,
                 checkpoint_path: checkpoint_path.clone(),
@@ -365,6 +376,7 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
             .tempdir()
             .map_err(|e| usage(format!("cannot create a temporary folder: {e}")))?;
         return Ok(Some(Prepared {
+            _lock: None,
             out: Output::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
             spill_dir: temp.path().to_path_buf(),
             temp: Some(temp),
@@ -386,6 +398,8 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
     if output.is_dir() {
         return Err(usage(format!("--output {} is a folder", output.display())));
     }
+    // Before anything is read or touched: a second run into the same file stops here.
+    let lock = OutputLock::acquire(output)?;
     let partial = sibling(output, ".partial");
     let spill_dir = spill_dir_of(output);
     let checkpoint_path = args
@@ -432,7 +446,13 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
             output.display(),
             cp.users
         ));
-        return Ok(Some(Prepared::file(file, spill_dir, cp, checkpoint_path)));
+        return Ok(Some(Prepared::file(
+            lock,
+            file,
+            spill_dir,
+            cp,
+            checkpoint_path,
+        )));
     }
 
     if !args.force {
@@ -465,7 +485,13 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
             checkpoint_path.display()
         ))
     })?;
-    Ok(Some(Prepared::file(file, spill_dir, cp, checkpoint_path)))
+    Ok(Some(Prepared::file(
+        lock,
+        file,
+        spill_dir,
+        cp,
+        checkpoint_path,
+    )))
 }
 
 /// Fetch every part not yet done, sending pages to the writer. Returns when all are done, when
