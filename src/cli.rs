@@ -705,6 +705,11 @@ pub struct SandboxArgs {
     /// the request is counted and logged, half before the response leaves
     #[arg(long, value_name = "DURATION", value_parser = crate::budget::duration_or_zero_arg, default_value = "0s")]
     pub latency: std::time::Duration,
+
+    /// Misbehave on GET /v1/users as a proxy, a cache or an old API version can, to rehearse
+    /// what export-users and batch-get do then (repeatable)
+    #[arg(long, value_name = "HOW", value_enum)]
+    pub misbehave: Vec<crate::sandbox::Misbehave>,
 }
 
 /// clap value parser for `--listen`: `IP:PORT`, or a bare IP (port from --port).

@@ -13,6 +13,7 @@ pub mod error;
 pub mod exit;
 pub mod http;
 pub mod local_budget;
+pub mod lock;
 pub mod monitor;
 pub mod pacer;
 pub mod redis_store;

@@ -33,6 +33,7 @@ pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
     cfg.reject_cursor = args.reject_cursor;
     cfg.latency = args.latency;
     cfg.endpoint_limits = crate::endpoint_budget::EndpointLimits::new(&global.endpoint_rate);
+    cfg.misbehave = args.misbehave.clone();
     cfg
 }
 

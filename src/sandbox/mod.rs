@@ -11,6 +11,7 @@ pub mod errors;
 pub mod faults;
 pub mod limiter;
 pub mod log;
+pub mod misbehave;
 pub mod orgs;
 pub mod routes;
 pub mod store;
@@ -32,6 +33,7 @@ pub use crate::algorithm::Algorithm;
 use crate::budget::Budget;
 pub use faults::{FaultKind, FaultSpec};
 pub use log::LogEntry;
+pub use misbehave::Misbehave;
 use routes::{AppState, KeyKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -91,6 +93,8 @@ pub struct SandboxConfig {
     pub endpoint_limits: crate::endpoint_budget::EndpointLimits,
     /// How many generated organizations it holds.
     pub organizations: u64,
+    /// Misbehaviours of `GET /v1/users` (see `misbehave`), for rehearsing broken servers.
+    pub misbehave: Vec<Misbehave>,
 }
 
 impl SandboxConfig {
@@ -115,6 +119,7 @@ impl SandboxConfig {
             latency: Duration::ZERO,
             endpoint_limits: Default::default(),
             organizations: 120,
+            misbehave: Vec::new(),
         }
     }
 
@@ -138,6 +143,9 @@ impl SandboxConfig {
         }
         if self.reject_cursor {
             s.push_str(", no starting_after");
+        }
+        for m in &self.misbehave {
+            s.push_str(&format!(", misbehaving: {}", m.name()));
         }
         if !self.latency.is_zero() {
             s.push_str(&format!(
@@ -272,6 +280,7 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
             cfg.algorithm,
         )),
         orgs: Mutex::new(orgs::OrgStore::new(cfg.seed, cfg.organizations)),
+        misbehave: cfg.misbehave.clone(),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

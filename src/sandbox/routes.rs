@@ -19,7 +19,7 @@ use super::faults::{FaultDraw, FaultKind};
 use super::limiter::{Limiter, ceil_secs, rate_limit_headers, retry_after_header};
 use super::log::{LogEntry, RequestLog, key_tag};
 use super::store::{Filter, ListQuery, Order, SortField, Store, UserFields, WriteError};
-use super::{HeaderStyle, RetryAfterStyle};
+use super::{HeaderStyle, RetryAfterStyle, misbehave};
 
 /// Request bodies above this are refused (413) before they are read whole.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -50,6 +50,7 @@ pub struct AppState {
     pub endpoint_limiter: Mutex<super::endpoint_limits::EndpointLimiter>,
     /// Organizations and invitations.
     pub orgs: Mutex<super::orgs::OrgStore>,
+    pub misbehave: Vec<super::Misbehave>,
 }
 
 type Shared = Arc<AppState>;
@@ -498,8 +499,11 @@ async fn list_users(
 ) -> Result<Response, ApiError> {
     let p = pairs(q.as_deref());
     let store = read(&app);
-    let query = parse_list(&p, &app, &store)?;
-    let users: Vec<Value> = store.list(&query).iter().map(|u| u.to_json()).collect();
+    let mut query = parse_list(&p, &app, &store)?;
+    misbehave::rewrite_query(&app.misbehave, &mut query);
+    let mut page = store.list(&query);
+    misbehave::rewrite_page(&app.misbehave, &query, &mut page);
+    let users: Vec<Value> = page.iter().map(|u| u.to_json()).collect();
     Ok(json_ok(Value::Array(users)))
 }
 
