@@ -10,6 +10,7 @@ pub mod errors;
 pub mod faults;
 pub mod limiter;
 pub mod log;
+pub mod query;
 pub mod routes;
 pub mod store;
 pub mod users;
