@@ -115,7 +115,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox -d '
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s o -l output -d 'Write to FILE instead of stdout: FILE.partial is renamed to FILE on success, and a checkpoint makes it resumable' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l page-size -d 'Users per page (one request each), 1..500' -r
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l filter -d 'A list filter passed to the server, e.g. banned=false, query=smith, created_at_after=1700000000000 (repeatable)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l filter -d 'A filter of GET /v1/users, e.g. banned=false, query=smith, created_at_after=2024-01-01 (repeatable). Names are checked against the API\'s list; *_at_* filters take Unix milliseconds or RFC 3339 dates and date-times (2024-01-01, 2024-01-01T12:00:00Z)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l checkpoint -d 'Checkpoint file (default: FILE.checkpoint beside --output)' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l concurrency -d 'Concurrent page streams; 0 picks them from the budget and the latency (1 = sequential)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
@@ -255,6 +255,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l budget-sto
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l reject-cursor -d 'Answer starting_after with 422 form_param_unknown, like an API version without cursors'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l strict -d 'Answer a query parameter GET /v1/users or /v1/users/count does not define with 422 form_param_unknown (Clerk ignores it: a misspelt filter widens the result silently)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'

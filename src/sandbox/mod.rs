@@ -78,6 +78,9 @@ pub struct SandboxConfig {
     pub forbidden_keys: Vec<String>,
     /// Answer `starting_after` with 422 `form_param_unknown`, as an API version without cursors.
     pub reject_cursor: bool,
+    /// Answer a parameter `GET /v1/users` or `/count` does not define with 422
+    /// `form_param_unknown` (Clerk ignores it, so a typo silently widens the result).
+    pub strict: bool,
     pub faults: FaultSpec,
     /// Seed of the fault draws; `seed` when unset.
     pub fault_seed: Option<u64>,
@@ -104,6 +107,7 @@ impl SandboxConfig {
             over_quota_keys: Vec::new(),
             forbidden_keys: Vec::new(),
             reject_cursor: false,
+            strict: false,
             faults: FaultSpec::default(),
             fault_seed: None,
             faults_max: None,
@@ -131,6 +135,9 @@ impl SandboxConfig {
         }
         if self.reject_cursor {
             s.push_str(", no starting_after");
+        }
+        if self.strict {
+            s.push_str(", strict parameters");
         }
         if !self.latency.is_zero() {
             s.push_str(&format!(
@@ -259,6 +266,7 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
         headers: cfg.headers,
         retry_after: cfg.retry_after,
         reject_cursor: cfg.reject_cursor,
+        strict: cfg.strict,
         latency: cfg.latency,
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)

@@ -284,6 +284,71 @@ pub(super) fn sort_key(u: &User, field: SortField) -> Option<KeyVal> {
     }
 }
 
+/// The filters `GET /v1/users` and `/v1/users/count` both define (the API spec of 2026-05-12).
+/// Every one of them is parsed by [`parse_filter`].
+pub const COUNT_PARAMS: &[&str] = &[
+    "email_address",
+    "phone_number",
+    "external_id",
+    "username",
+    "web3_wallet",
+    "user_id",
+    "organization_id",
+    "query",
+    "email_address_query",
+    "phone_number_query",
+    "username_query",
+    "name_query",
+    "banned",
+    "last_active_at_before",
+    "last_active_at_after",
+    "last_active_at_since",
+    "created_at_before",
+    "created_at_after",
+    "last_sign_in_at_before",
+    "last_sign_in_at_after",
+    "provider",
+    "provider_user_id",
+];
+
+/// The list's parameters: the filters and the paging ones [`parse_list`] reads.
+pub const LIST_PARAMS: &[&str] = &[
+    "email_address",
+    "phone_number",
+    "external_id",
+    "username",
+    "web3_wallet",
+    "user_id",
+    "organization_id",
+    "query",
+    "email_address_query",
+    "phone_number_query",
+    "username_query",
+    "name_query",
+    "banned",
+    "last_active_at_before",
+    "last_active_at_after",
+    "last_active_at_since",
+    "created_at_before",
+    "created_at_after",
+    "last_sign_in_at_before",
+    "last_sign_in_at_after",
+    "provider",
+    "provider_user_id",
+    "limit",
+    "offset",
+    "starting_after",
+    "order_by",
+];
+
+/// Strict mode: the first parameter not in `known` is a 422 `form_param_unknown`.
+pub fn check_known(p: &[(String, String)], known: &[&str]) -> Result<(), ApiError> {
+    match p.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+        Some((k, _)) => Err(ApiError::unknown_param(k)),
+        None => Ok(()),
+    }
+}
+
 pub fn pairs(q: Option<&str>) -> Vec<(String, String)> {
     form_urlencoded::parse(q.unwrap_or("").as_bytes())
         .into_owned()

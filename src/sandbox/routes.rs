@@ -18,7 +18,7 @@ use super::errors::ApiError;
 use super::faults::{FaultDraw, FaultKind};
 use super::limiter::{Limiter, ceil_secs, rate_limit_headers, retry_after_header};
 use super::log::{LogEntry, RequestLog, key_tag};
-use super::query::{pairs, parse_filter, parse_list};
+use super::query::{COUNT_PARAMS, LIST_PARAMS, check_known, pairs, parse_filter, parse_list};
 use super::store::{Store, UserFields, WriteError};
 use super::{HeaderStyle, RetryAfterStyle};
 
@@ -42,6 +42,8 @@ pub struct AppState {
     pub headers: HeaderStyle,
     pub retry_after: RetryAfterStyle,
     pub reject_cursor: bool,
+    /// Unknown query parameters are a 422 instead of being ignored.
+    pub strict: bool,
     /// Added round-trip time: half before the request is stamped, half after.
     pub latency: Duration,
 }
@@ -269,6 +271,9 @@ async fn list_users(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let p = pairs(q.as_deref());
+    if app.strict {
+        check_known(&p, LIST_PARAMS)?;
+    }
     let store = read(&app);
     let query = parse_list(&p, app.reject_cursor, &store)?;
     let users: Vec<Value> = store.list(&query).iter().map(|u| u.to_json()).collect();
@@ -280,6 +285,9 @@ async fn count_users(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let p = pairs(q.as_deref());
+    if app.strict {
+        check_known(&p, COUNT_PARAMS)?;
+    }
     let store = read(&app);
     // Paging parameters mean nothing to a count: Clerk's SDK even forwards starting_after here.
     let filter = parse_filter(&p, &store)?;
