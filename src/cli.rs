@@ -75,7 +75,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub secret_key_file: Option<PathBuf>,
 
-    /// Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s
+    /// Budget preset. Clerk's documented limits: dev 100/10s (development instances), prod
+    /// 1000/10s (production instances). This tool's cautious presets, not Clerk figures: free
+    /// 20/10s, pro 100/10s
     #[arg(
         long,
         env = "CLERK_RL_PLAN",

@@ -125,7 +125,15 @@ impl Monitor {
 
     /// The end-of-run summary on stderr: a table, or one JSON line with `--json`. `extra` rows
     /// (the command's own figures) come first.
-    pub fn print_summary(&self, ui: &Ui, json: bool, budget: &Budget, extra: &[(&str, Value)]) {
+    /// `hints` (for example the budget's headroom) close it, as in `status`.
+    pub fn print_summary(
+        &self,
+        ui: &Ui,
+        json: bool,
+        budget: &Budget,
+        extra: &[(&str, Value)],
+        hints: &[String],
+    ) {
         ui.finish_progress();
         let c = self.counters();
         let rate = if c.elapsed_s > 0.0 {
@@ -145,6 +153,7 @@ impl Monitor {
                 json!({"limit": budget.rate.limit, "window_s": budget.rate.window.as_secs_f64(), "burst": budget.burst}),
             );
             m.insert("requests_per_s".into(), json!(round2(rate)));
+            m.insert("hints".into(), json!(hints));
             eprintln!("{}", Value::Object(m));
             return;
         }
@@ -184,6 +193,9 @@ impl Monitor {
             _ => "not provided by the server".into(),
         };
         t.add_row(vec!["lowest remaining".into(), lowest]);
+        for h in hints {
+            t.add_row(vec!["hint".into(), h.clone()]);
+        }
         ui.line(&t.to_string());
     }
 }

@@ -260,6 +260,30 @@ async fn rfc3339_date_filters_select_the_same_users_as_milliseconds_on_a_strict_
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_summary_says_when_the_budget_leaves_most_of_the_limit_unused() {
+    let live = "sk_live_RECOGNISABLE0live0key0abcdefXYZW";
+    let sb = sandbox_with(30, "1000/1s", |c| c.accept_keys.push(live.into())).await;
+    let summary = |args: &[&str]| {
+        let mut c = export_cmd(&sb, args);
+        c.env("CLERK_SECRET_KEY", live);
+        let r = Run::from(c.output().unwrap());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let last = r.stderr.lines().last().unwrap().to_string();
+        serde_json::from_str::<Value>(&last).unwrap()
+    };
+    let j = summary(&["--json", "--no-count"]);
+    assert_eq!(
+        j["hints"],
+        serde_json::json!([
+            "using 2% of this production instance's 1000/10s; the rest is left to your \
+             application; `--plan prod` uses all of it"
+        ])
+    );
+    let j = summary(&["--json", "--no-count", "--plan", "prod"]);
+    assert_eq!(j["hints"], serde_json::json!([]));
+}
+
 /// A write with the sandbox's own key (it must not eat the export's budget), retried on that
 /// key's own 429s: the sandbox counts writes like reads.
 async fn write(sb: &Sandbox, req: reqwest::RequestBuilder) -> Value {

@@ -255,6 +255,39 @@ async fn a_budget_above_the_documented_limit_gets_a_hint() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_budget_under_a_quarter_of_the_documented_limit_says_how_much_is_used() {
+    let s = server_with(ResponseTemplate::new(200).set_body_string("[]")).await;
+    let live = "sk_live_RECOGNISABLE0live0key0abcdefXYZW";
+    let status = |args: &'static [&'static str]| {
+        let mut c = common::cmd();
+        c.env("CLERK_API_URL", s.uri())
+            .env("CLERK_SECRET_KEY", live)
+            .args(args);
+        tokio::task::spawn_blocking(move || common::Run::from(c.output().unwrap()))
+    };
+    let want = "using 2% of this production instance's 1000/10s; the rest is left to your \
+                application; `--plan prod` uses all of it";
+    let r = status(&["status", "--json"]).await.unwrap();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains(live));
+    let hints = r.json()["hints"].clone();
+    assert_eq!(hints, serde_json::json!([want]));
+    let r = status(&["status"]).await.unwrap();
+    assert!(
+        r.stdout.contains("using 2% of this production"),
+        "{}",
+        r.stdout
+    );
+    for full in [
+        &["status", "--json", "--plan", "prod"][..],
+        &["status", "--json", "--rate", "250/10s"],
+    ] {
+        let r = status(full).await.unwrap();
+        assert_eq!(r.json()["hints"], serde_json::json!([]), "{full:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn malformed_headers_are_ignored_not_fatal() {
     let s = server_with(
         ResponseTemplate::new(200)
