@@ -14,7 +14,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Rate {
     pub limit: u32,
-    #[serde(serialize_with = "ser_secs")]
+    #[serde(serialize_with = "ser_secs", rename = "window_s")]
     pub window: Duration,
 }
 

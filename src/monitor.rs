@@ -124,7 +124,8 @@ impl Monitor {
     }
 
     /// The end-of-run summary on stderr: a table, or one JSON line with `--json`. `extra` rows
-    /// (the command's own figures) come first.
+    /// (the command's own figures) come first; their names are the JSON keys (snake_case, as
+    /// docs/schema/ describes), shown to people with spaces.
     /// `hints` (for example the budget's headroom) close it, as in `status`.
     pub fn print_summary(
         &self,
@@ -165,7 +166,7 @@ impl Monitor {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            t.add_row(vec![(*k).to_string(), shown]);
+            t.add_row(vec![k.replace('_', " "), shown]);
         }
         t.add_row(vec!["elapsed".into(), format!("{:.2} s", c.elapsed_s)]);
         t.add_row(vec![

@@ -81,7 +81,7 @@ async fn json_has_one_object_with_the_ietf_view() {
     assert_eq!(j["instance"], "development");
     assert_eq!(j["rate_limit"]["limit"], 100);
     assert_eq!(j["rate_limit"]["remaining"], 99);
-    assert_eq!(j["rate_limit"]["window"], 10.0);
+    assert_eq!(j["rate_limit"]["window_s"], 10.0);
     assert_eq!(j["rate_limit"]["conventions"][0], "ietf");
     assert_eq!(j["rate_limit_headers_provided"], true);
     assert_eq!(j["budget"]["rate"]["limit"], 5);
