@@ -13,6 +13,7 @@ pub mod limiter;
 pub mod log;
 pub mod misbehave;
 pub mod orgs;
+pub mod query;
 pub mod routes;
 pub mod store;
 pub mod users;
@@ -81,6 +82,9 @@ pub struct SandboxConfig {
     pub forbidden_keys: Vec<String>,
     /// Answer `starting_after` with 422 `form_param_unknown`, as an API version without cursors.
     pub reject_cursor: bool,
+    /// Answer a parameter `GET /v1/users` or `/count` does not define with 422
+    /// `form_param_unknown` (Clerk ignores it, so a typo silently widens the result).
+    pub strict: bool,
     pub faults: FaultSpec,
     /// Seed of the fault draws; `seed` when unset.
     pub fault_seed: Option<u64>,
@@ -113,6 +117,7 @@ impl SandboxConfig {
             over_quota_keys: Vec::new(),
             forbidden_keys: Vec::new(),
             reject_cursor: false,
+            strict: false,
             faults: FaultSpec::default(),
             fault_seed: None,
             faults_max: None,
@@ -146,6 +151,9 @@ impl SandboxConfig {
         }
         for m in &self.misbehave {
             s.push_str(&format!(", misbehaving: {}", m.name()));
+        }
+        if self.strict {
+            s.push_str(", strict parameters");
         }
         if !self.latency.is_zero() {
             s.push_str(&format!(
@@ -274,6 +282,7 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
         headers: cfg.headers,
         retry_after: cfg.retry_after,
         reject_cursor: cfg.reject_cursor,
+        strict: cfg.strict,
         latency: cfg.latency,
         endpoint_limiter: Mutex::new(endpoint_limits::EndpointLimiter::new(
             cfg.endpoint_limits.clone(),

@@ -108,7 +108,7 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
         }
     };
     let resume = checkpoint_path.as_ref().map(|_| resume_command(&ctx.argv));
-    let extra = summary_rows(&cp, start_users, args, &job);
+    let extra = summary_rows(&cp, start_users, args, &job, ctx.global.json);
     match (fetched, outcome) {
         (None, _) => {
             ctx.summary(&extra);
@@ -777,6 +777,7 @@ fn summary_rows(
     start_users: u64,
     args: &ExportArgs,
     job: &Job,
+    json: bool,
 ) -> Vec<(&'static str, serde_json::Value)> {
     let target = match &args.output {
         Some(p) => p.display().to_string(),
@@ -784,14 +785,17 @@ fn summary_rows(
     };
     vec![
         ("users", json!(cp.users)),
-        ("users this run", json!(cp.users - start_users)),
+        ("users_this_run", json!(cp.users - start_users)),
         ("output", json!(target)),
         (
             "paging",
-            json!(match job.paging() {
-                Paging::Cursor => "cursor (starting_after)",
-                Paging::Offset => "offset (fallback)",
-                Paging::Descending => "cursor, newest first (the server ignores order_by)",
+            json!(match (job.paging(), json) {
+                (Paging::Cursor, true) => "cursor",
+                (Paging::Offset, true) => "offset",
+                (Paging::Descending, true) => "descending",
+                (Paging::Cursor, false) => "cursor (starting_after)",
+                (Paging::Offset, false) => "offset (fallback)",
+                (Paging::Descending, false) => "cursor, newest first (the server ignores order_by)",
             }),
         ),
         ("parts", json!(cp.parts.len())),
