@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clerk_rl::secret::SecretKey;
-use clerk_rl::user_cache::{instance_prefix, user_key};
+use clerk_rl::user_cache::{instance_prefix, tombstone_key, user_key, version_key};
 use common::redis_server::RedisServer;
 use common::{KEY, cmd};
 use serde_json::{Value, json};
@@ -40,6 +40,14 @@ fn prefix() -> String {
 
 fn entry(user: &str) -> String {
     user_key(&prefix(), user)
+}
+
+fn version(user: &str) -> String {
+    version_key(&prefix(), user)
+}
+
+fn tombstone(user: &str) -> String {
+    tombstone_key(&prefix(), user)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,13 +420,17 @@ async fn replays_and_retries_are_acknowledged_without_acting_twice() {
     let log = rx.wait_log("already handled", 2);
     assert_eq!(log.matches("cache entry deleted").count(), 1, "{log}");
 
-    // The id is remembered under the instance's prefix, for an hour, and nothing else is kept.
+    // The id is remembered under the instance's prefix, for an hour, next to the version the
+    // update announced (kept for --tombstone-ttl, a day by default); nothing else is kept.
     let marker = format!("{}webhook:msg_replay", prefix());
     let ttl = redis.pttl(&marker);
     assert!(ttl > 3_500_000 && ttl <= 3_600_000, "{ttl}");
-    let mut keys = redis.keys();
-    keys.sort();
-    assert_eq!(keys, vec![entry("user_r"), marker]);
+    assert_eq!(redis.get(&version("user_r")).as_deref(), Some(&b"2"[..]));
+    let ttl = redis.pttl(&version("user_r"));
+    assert!(ttl > 86_300_000 && ttl <= 86_400_000, "{ttl}");
+    let mut want = vec![entry("user_r"), version("user_r"), marker];
+    want.sort();
+    assert_eq!(redis.keys(), want);
     let (code, _) = rx.terminate();
     assert_eq!(code, 0);
 }
@@ -426,7 +438,10 @@ async fn replays_and_retries_are_acknowledged_without_acting_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prime_writes_the_user_with_the_ttl_and_never_an_older_version() {
     let redis = RedisServer::start();
-    let rx = Receiver::start(&redis, &["--prime", "--cache-ttl", "5m"]);
+    let rx = Receiver::start(
+        &redis,
+        &["--prime", "--cache-ttl", "5m", "--tombstone-ttl", "10m"],
+    );
 
     let created = Delivery::new(
         "msg_c1",
@@ -453,9 +468,10 @@ async fn prime_writes_the_user_with_the_ttl_and_never_an_older_version() {
     assert_eq!(rx.deliver(&older).await, 204);
     let v: Value = serde_json::from_slice(&redis.get(&entry("user_p")).unwrap()).unwrap();
     assert_eq!(v["first_name"], "Second");
-    rx.wait_log("cache entry kept", 1);
+    rx.wait_log("nothing written (the cache knows a later version)", 1);
 
-    // user.deleted still deletes.
+    // user.deleted deletes and leaves a tombstone for --tombstone-ttl; a late retry of the
+    // user.created (a new delivery id: its first attempt failed) cannot bring the user back.
     let del = Delivery::new(
         "msg_d1",
         &event(
@@ -465,6 +481,12 @@ async fn prime_writes_the_user_with_the_ttl_and_never_an_older_version() {
     );
     assert_eq!(rx.deliver(&del).await, 204);
     assert_eq!(redis.get(&entry("user_p")), None);
+    let ttl = redis.pttl(&tombstone("user_p"));
+    assert!(ttl > 590_000 && ttl <= 600_000, "{ttl}");
+    let late = Delivery::new("msg_c1_retry", &created.body);
+    assert_eq!(rx.deliver(&late).await, 204);
+    assert_eq!(redis.get(&entry("user_p")), None);
+    rx.wait_log("nothing written (the user was deleted)", 1);
     let (code, log) = rx.terminate();
     assert_eq!(code, 0, "{log}");
     assert_eq!(log.matches("cache entry written").count(), 2, "{log}");

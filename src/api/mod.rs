@@ -4,4 +4,4 @@ pub mod page;
 pub mod user;
 
 pub use page::{PageUser, parse_page};
-pub use user::{check_id, single_user};
+pub use user::{check_id, single_user, updated_at};
