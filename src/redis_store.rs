@@ -266,9 +266,7 @@ impl Redis {
             cmd.arg(*a);
         }
         let mut c = self.conn.clone();
-        cmd.query_async::<T>(&mut c)
-            .await
-            .map_err(|e| self.err(e))
+        cmd.query_async::<T>(&mut c).await.map_err(|e| self.err(e))
     }
 
     /// Delete every key matching the glob `pattern` (escape literal parts with [`glob_escape`]);

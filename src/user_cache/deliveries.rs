@@ -73,7 +73,9 @@ impl Store {
         let marker = format!("{}webhook:{delivery_id}", self.prefix);
         let (mode, line, ttl, updated_at) = match change {
             Change::Delete => (Mode::Delete, &b""[..], Duration::ZERO, None),
-            Change::Supersede { updated_at } => (Mode::Supersede, &b""[..], Duration::ZERO, updated_at),
+            Change::Supersede { updated_at } => {
+                (Mode::Supersede, &b""[..], Duration::ZERO, updated_at)
+            }
             Change::Write {
                 line,
                 ttl,

@@ -14,15 +14,24 @@ use std::time::Duration;
 use super::{tombstone_key, user_key, version_key};
 use crate::redis_store::{Redis, RedisDown};
 
+/// KEYS: the delivery id's key when ARGV[1] is set, then per user its entry, version marker and
+/// tombstone. ARGV: how long to remember the delivery id (ms, or ''), the mode (put, upd, del),
+/// the entry's TTL (ms), the markers' TTL (ms, or '' to leave none), then per user its id, JSON
+/// line and `updated_at` ('' when it has none).
+///
 /// Answers, one per user: -1 the delivery was seen before (nothing done, one answer only);
 /// 0 no entry to drop; 1 written; 2 refused, Redis knows a later version; 3 refused, tombstone;
 /// 4 the entry was dropped; 5 the entry already is this version (kept).
 const SCRIPT: &str = r#"
-local function entry_version(entry)
+-- The entry's version, when it is this user's JSON (a garbled value or another user's is
+-- overwritten, as batch-get's reads treat it as a miss).
+local function entry_version(entry, id)
   local cur = redis.call('GET', entry)
   if not cur then return nil end
   local ok, u = pcall(cjson.decode, cur)
-  if ok and type(u) == 'table' and type(u.updated_at) == 'number' then return u.updated_at end
+  if ok and type(u) == 'table' and u.id == id and type(u.updated_at) == 'number' then
+    return u.updated_at
+  end
   return nil
 end
 -- Markers never lose protection: a write keeps the longer of the two expiries.
@@ -44,9 +53,9 @@ local mode, ttl, keep = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local out, a = {}, 4
 while k < #KEYS do
   local entry, version, tomb = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
-  local line, stamp = ARGV[a + 1], ARGV[a + 2]
+  local id, line, stamp = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local u = tonumber(stamp)
-  k, a = k + 3, a + 2
+  k, a = k + 3, a + 3
   local r
   if mode == 'del' then
     r = drop(entry)
@@ -55,7 +64,7 @@ while k < #KEYS do
   elseif redis.call('EXISTS', tomb) == 1 then
     r = 3
   else
-    local ev = entry_version(entry)
+    local ev = entry_version(entry, id)
     local newest = ev
     local mv = tonumber(redis.call('GET', version) or '')
     if mv and (not newest or mv > newest) then newest = mv end
@@ -163,7 +172,7 @@ pub async fn write(
             .iter()
             .map(|i| i.updated_at.map(|t| t.to_string()).unwrap_or_default())
             .collect();
-        let mut args: Vec<&[u8]> = Vec::with_capacity(chunk.len() * 2 + 4);
+        let mut args: Vec<&[u8]> = Vec::with_capacity(chunk.len() * 3 + 4);
         args.extend([
             remember.as_bytes(),
             mode_arg.as_bytes(),
@@ -174,6 +183,7 @@ pub async fn write(
             keys.push(user_key(prefix, item.id));
             keys.push(version_key(prefix, item.id));
             keys.push(tombstone_key(prefix, item.id));
+            args.push(item.id.as_bytes());
             args.push(item.line);
             args.push(stamp.as_bytes());
         }

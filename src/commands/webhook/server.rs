@@ -136,9 +136,7 @@ async fn deliver(
         Ok(applied) => {
             let done = match (applied, &ev.action) {
                 (Outcome::Replay, _) => "already handled (a replay or a retry): nothing done",
-                (Outcome::Dropped(true), Action::Delete) => {
-                    "cache entry deleted, tombstone left"
-                }
+                (Outcome::Dropped(true), Action::Delete) => "cache entry deleted, tombstone left",
                 (Outcome::Dropped(false), Action::Delete) => "no cache entry, tombstone left",
                 (Outcome::Dropped(true), Action::Supersede { updated_at: None }) => {
                     "cache entry deleted (no updated_at to record)"
