@@ -3,8 +3,8 @@
 //! `user.deleted` deletes it and leaves a tombstone, and with `--prime` `user.created`/
 //! `user.updated` write the new user instead; all through the cache's one conditional write.
 //!
-//! `verify` checks signatures (pure), `event` decides what a body asks (pure), `store` applies it
-//! to Redis once per delivery id, `server` wires them to HTTP.
+//! `verify` checks signatures (pure), `event` decides what a body asks (pure),
+//! `user_cache::deliveries` applies it to Redis once per delivery id, `server` wires them to HTTP.
 //!
 //! It needs the Clerk secret key only for the instance's cache namespace (its fingerprint); no
 //! request is ever sent to Clerk.
