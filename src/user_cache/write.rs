@@ -161,7 +161,12 @@ pub async fn write(
     };
     let remember = delivery.map(|(_, d)| ms(d)).unwrap_or_default();
     let entry_ttl = ms(expiry.entry);
-    let markers = expiry.markers.map(ms).unwrap_or_default();
+    // A deletion or an announced version always leaves its guard, even if a caller forgot one.
+    let markers = match (mode, expiry.markers) {
+        (_, Some(d)) => ms(d),
+        (Mode::Put, None) => String::new(),
+        (_, None) => ms(expiry.entry),
+    };
     let mut out = Vec::with_capacity(items.len());
     for chunk in items.chunks(PER_SCRIPT) {
         let mut keys: Vec<String> = Vec::with_capacity(chunk.len() * 3 + 1);

@@ -436,7 +436,7 @@ fn summary_rows(
         ),
         (
             "cache_refused",
-            "fetched users not cached (the cache knew a later version or a deletion)",
+            "not cached (newer or deleted)",
             json!(s.cache_refused),
         ),
         ("fetched", "ids fetched", json!(s.fetched)),
