@@ -6,10 +6,12 @@
 //! `limiter` decides 429s, `faults` draws injected failures, `log` records requests, `errors` is
 //! Clerk's error shape and `routes` wires them to HTTP.
 
+pub mod endpoint_limits;
 pub mod errors;
 pub mod faults;
 pub mod limiter;
 pub mod log;
+pub mod orgs;
 pub mod routes;
 pub mod store;
 pub mod users;
@@ -85,6 +87,10 @@ pub struct SandboxConfig {
     /// Round-trip time added to every request, as a distant server has: half before the request
     /// is stamped (counted by the limiter and logged), half after, before the response leaves.
     pub latency: Duration,
+    /// The endpoint limits enforced besides the budget (Clerk's documented ones by default).
+    pub endpoint_limits: crate::endpoint_budget::EndpointLimits,
+    /// How many generated organizations it holds.
+    pub organizations: u64,
 }
 
 impl SandboxConfig {
@@ -107,6 +113,8 @@ impl SandboxConfig {
             fault_seed: None,
             faults_max: None,
             latency: Duration::ZERO,
+            endpoint_limits: Default::default(),
+            organizations: 120,
         }
     }
 
@@ -259,6 +267,11 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
         retry_after: cfg.retry_after,
         reject_cursor: cfg.reject_cursor,
         latency: cfg.latency,
+        endpoint_limiter: Mutex::new(endpoint_limits::EndpointLimiter::new(
+            cfg.endpoint_limits.clone(),
+            cfg.algorithm,
+        )),
+        orgs: Mutex::new(orgs::OrgStore::new(cfg.seed, cfg.organizations)),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
