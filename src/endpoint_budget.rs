@@ -188,8 +188,16 @@ mod tests {
         let l = EndpointLimits::new(&[(name, rate)]);
         let s = l.scope("PATCH", "/v1/users/u").unwrap();
         assert_eq!(s.limit.rate, Rate::new(5, Duration::from_secs(1)));
-        assert!(endpoint_rate_arg("nope=5/1s").unwrap_err().contains("not one of"));
-        assert!(endpoint_rate_arg("user-update").unwrap_err().contains("NAME=N/DURATION"));
+        assert!(
+            endpoint_rate_arg("nope=5/1s")
+                .unwrap_err()
+                .contains("not one of")
+        );
+        assert!(
+            endpoint_rate_arg("user-update")
+                .unwrap_err()
+                .contains("NAME=N/DURATION")
+        );
         assert!(endpoint_rate_arg("user-update=5").is_err());
     }
 }

@@ -27,7 +27,11 @@ pub const ENV_STATE_DIR: &str = "CLERK_RL_STATE_DIR";
 
 /// Where the state files live (not created here).
 pub fn state_dir() -> Option<PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     env(ENV_STATE_DIR)
         .or_else(|| env("XDG_STATE_HOME").map(|d| d.join("clerk-rl")))
         .or_else(|| env("HOME").map(|h| h.join(".local/state/clerk-rl")))
@@ -132,7 +136,9 @@ impl LocalBudget {
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
         let out = f(&mut state);
-        let tmp = self.data.with_extension(format!("json.{}", std::process::id()));
+        let tmp = self
+            .data
+            .with_extension(format!("json.{}", std::process::id()));
         let mut file = File::create(&tmp)?;
         file.write_all(&serde_json::to_vec(&state).map_err(io::Error::other)?)?;
         drop(file);
@@ -225,7 +231,8 @@ mod tests {
         let third = tokio::time::timeout(Duration::from_millis(200), a.acquire()).await;
         assert!(third.is_err(), "a third slot was admitted in a budget of 2");
         // Another scope is another budget.
-        let other = LocalBudget::open(dir.path(), "fp", "other", r, Duration::from_secs(1)).unwrap();
+        let other =
+            LocalBudget::open(dir.path(), "fp", "other", r, Duration::from_secs(1)).unwrap();
         assert!(other.acquire().await.is_ok());
     }
 }

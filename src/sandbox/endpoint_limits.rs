@@ -28,7 +28,13 @@ impl EndpointLimiter {
 
     /// Count `method path` by the key tagged `key` at `now` in its endpoint budget; `None` when
     /// the endpoint has none.
-    pub fn check(&mut self, key: &str, method: &str, path: &str, now: Duration) -> Option<Decision> {
+    pub fn check(
+        &mut self,
+        key: &str,
+        method: &str,
+        path: &str,
+        now: Duration,
+    ) -> Option<Decision> {
         let scope = self.limits.scope(method, path)?;
         let algorithm = self.algorithm;
         let limiter = self.limiters.entry(scope.limit.name).or_insert_with(|| {
@@ -46,10 +52,8 @@ mod tests {
 
     #[test]
     fn user_updates_are_limited_per_user_and_key() {
-        let limits = EndpointLimits::new(&[(
-            "user-update".into(),
-            Rate::new(2, Duration::from_secs(1)),
-        )]);
+        let limits =
+            EndpointLimits::new(&[("user-update".into(), Rate::new(2, Duration::from_secs(1)))]);
         let mut l = EndpointLimiter::new(limits, Algorithm::Sliding);
         let t = Duration::from_millis(10);
         let ok = |d: Option<Decision>| d.unwrap().allowed;
@@ -61,6 +65,11 @@ mod tests {
         assert!(ok(l.check("k2", "PATCH", "/v1/users/u1", t)));
         assert!(l.check("k", "GET", "/v1/users/u1", t).is_none());
         // A second later the window has moved on.
-        assert!(ok(l.check("k", "PATCH", "/v1/users/u1", t + Duration::from_secs(1))));
+        assert!(ok(l.check(
+            "k",
+            "PATCH",
+            "/v1/users/u1",
+            t + Duration::from_secs(1)
+        )));
     }
 }

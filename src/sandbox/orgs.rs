@@ -16,8 +16,8 @@ use serde_json::{Map, Value, json};
 
 use super::errors::ApiError;
 use super::routes::{
-    AppState, body_object, first, int, json_ok, lock, now_ms, opt_object, opt_string, pairs,
-    sign, write, write_error,
+    AppState, body_object, first, int, json_ok, lock, now_ms, opt_object, opt_string, pairs, sign,
+    write, write_error,
 };
 use super::users::mix;
 
@@ -26,8 +26,18 @@ type Shared = std::sync::Arc<AppState>;
 /// 2023-01-01T00:00:00Z: generated organizations are created from then on.
 const EPOCH_MS: i64 = 1_672_531_200_000;
 const NAMES: &[&str] = &[
-    "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell", "Cyberdyne",
-    "Soylent", "Aperture", "Vandelay",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Aperture",
+    "Vandelay",
 ];
 
 fn base62_id(prefix: &str, mut h: u64, salt: u64) -> String {
@@ -59,7 +69,8 @@ impl OrgStore {
         for i in 0..n {
             let h = mix(seed ^ mix(i ^ 0x6f72_6700));
             // About one a day, some sharing a millisecond as real instances have.
-            let created_at = EPOCH_MS + (i as i64 / 2) * 86_400_000 + (h % 1000) as i64 * (i as i64 % 2);
+            let created_at =
+                EPOCH_MS + (i as i64 / 2) * 86_400_000 + (h % 1000) as i64 * (i as i64 % 2);
             let name = format!("{} {}", NAMES[(h % NAMES.len() as u64) as usize], i + 1);
             orgs.push(org_object(
                 base62_id("org_", h, seed),
@@ -81,7 +92,11 @@ impl OrgStore {
 
     fn next_id(&mut self, prefix: &str) -> String {
         self.created += 1;
-        base62_id(prefix, mix(self.seed ^ self.created ^ 0x6e65_7700), self.created)
+        base62_id(
+            prefix,
+            mix(self.seed ^ self.created ^ 0x6e65_7700),
+            self.created,
+        )
     }
 }
 
@@ -141,16 +156,16 @@ pub fn routes() -> Router<Shared> {
 fn sort_key(o: &Map<String, Value>, field: &str) -> (i64, String) {
     let id = o["id"].as_str().unwrap_or_default().to_string();
     match field {
-        "name" => (0, format!("{}\u{0}{id}", o["name"].as_str().unwrap_or_default())),
+        "name" => (
+            0,
+            format!("{}\u{0}{id}", o["name"].as_str().unwrap_or_default()),
+        ),
         "members_count" => (o["members_count"].as_i64().unwrap_or(0), id),
         _ => (o["created_at"].as_i64().unwrap_or(0), id),
     }
 }
 
-async fn list_orgs(
-    State(app): State<Shared>,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
+async fn list_orgs(State(app): State<Shared>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     let p = pairs(q.as_deref());
     let limit = match int(&p, "limit")? {
         None => 10,
@@ -223,7 +238,10 @@ async fn create_org(
     let name = required_string(&m, "name")?;
     let slug = opt_string(&m, "slug")?.flatten();
     if let Some(s) = &slug
-        && (s.is_empty() || !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        && (s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
     {
         return Err(ApiError::format_invalid(
             "slug",
@@ -279,7 +297,9 @@ async fn create_invitation(
             StatusCode::BAD_REQUEST,
             "duplicate_record",
             "duplicate invitation",
-            format!("There are already pending invitations for the following email addresses: {email}"),
+            format!(
+                "There are already pending invitations for the following email addresses: {email}"
+            ),
         ));
     }
     let id = store.next_id("inv_");
@@ -322,10 +342,12 @@ async fn merge_metadata(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let m = body_object(body)?;
-    if let Some(k) = m
-        .keys()
-        .find(|k| !matches!(k.as_str(), "public_metadata" | "private_metadata" | "unsafe_metadata"))
-    {
+    if let Some(k) = m.keys().find(|k| {
+        !matches!(
+            k.as_str(),
+            "public_metadata" | "private_metadata" | "unsafe_metadata"
+        )
+    }) {
         return Err(ApiError::unknown_param(k));
     }
     let public = opt_object(&m, "public_metadata")?;

@@ -531,7 +531,9 @@ async fn delete_user(
     ))
 }
 
-pub(super) fn body_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
+pub(super) fn body_object(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::body_too_large(MAX_BODY_BYTES)
@@ -553,7 +555,10 @@ pub(super) fn body_object(body: Result<Bytes, BytesRejection>) -> Result<Map<Str
     }
 }
 
-pub(super) fn opt_string(m: &Map<String, Value>, name: &str) -> Result<Option<Option<String>>, ApiError> {
+pub(super) fn opt_string(
+    m: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<Option<String>>, ApiError> {
     match m.get(name) {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
@@ -576,7 +581,10 @@ fn opt_bool(m: &Map<String, Value>, name: &str) -> Result<Option<bool>, ApiError
     }
 }
 
-pub(super) fn opt_object(m: &Map<String, Value>, name: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+pub(super) fn opt_object(
+    m: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<Map<String, Value>>, ApiError> {
     match m.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(o)) => Ok(Some(o.clone())),
