@@ -350,6 +350,11 @@ pub enum CacheCommand {
 Only this instance's entries (clerk:{INSTANCE}:user:*, INSTANCE a hash of the secret key) are
 deleted; other instances sharing the Redis keep theirs. No request is sent to Clerk.
 
+The version markers and tombstones webhook serve leaves (clerk:{INSTANCE}:version:*, :deleted:*)
+are kept: they are never served, they only stop a batch-get still running from writing back an
+older or deleted user. --guards deletes them too (for a sandbox restarted with the same seed,
+whose deleted ids exist again).
+
 Examples:
   clerk-rl cache purge --cache redis://127.0.0.1:6379/0 user_2abc... user_2def...
   CLERK_RL_CACHE=redis://127.0.0.1:6379/0 clerk-rl cache purge --all")]
@@ -366,6 +371,10 @@ pub struct PurgeArgs {
     /// Delete every cached user of this instance
     #[arg(long, conflicts_with = "ids")]
     pub all: bool,
+
+    /// Also delete the version markers and tombstones of those users (or of all, with --all)
+    #[arg(long)]
+    pub guards: bool,
 
     #[command(flatten)]
     pub cache: CacheUrlArg,
@@ -554,10 +563,14 @@ instance's cache entries, clerk:{INSTANCE}:user:{ID}; nothing is sent to Clerk.
 Every delivery is verified as Svix specifies (HMAC-SHA256 of svix-id.svix-timestamp.body,
 timestamps within 5 minutes) and applied at most once: its id is remembered in Redis for an hour
 (clerk:{INSTANCE}:webhook:{ID}), atomically with the change it made.
-  user.updated, user.deleted   the user's cache entry is deleted
-  user.created, user.updated   with --prime: the user is written instead (--cache-ttl), unless
-                               the entry holds a later updated_at
-  anything else                acknowledged and ignored
+  user.updated     the entry is deleted (unless it holds this or a later updated_at) and the new
+                   updated_at kept as a version marker for --tombstone-ttl: a batch-get that
+                   fetched the older user can no longer write it back
+  user.deleted     the entry is deleted and a tombstone kept for --tombstone-ttl: nothing writes
+                   the user again, and batch-get asks the server for it
+  user.created,    with --prime: the user is written instead (--cache-ttl, and its version
+  user.updated     marker), unless Redis knows a later updated_at or a tombstone
+  anything else    acknowledged and ignored
 Answers: 204 done (or a replay, or ignored), 400 bad signature, timestamp or body, 413 body over
 1 MB, 503 Redis unavailable (nothing acknowledged: Svix retries), 404 other paths.
 GET /healthz answers 200. One line per delivery on stderr; never the secret or the body.
@@ -587,6 +600,11 @@ pub struct WebhookServeArgs {
     /// How long users written by --prime live in Redis, as batch-get's --cache-ttl
     #[arg(long, default_value = "60s", value_parser = ttl_arg, value_name = "DURATION")]
     pub cache_ttl: Duration,
+
+    /// How long a deleted user's tombstone and an updated user's version marker are kept (at
+    /// least the longest --cache-ttl of any batch-get using this cache)
+    #[arg(long, default_value = "1d", value_parser = ttl_arg, value_name = "DURATION")]
+    pub tombstone_ttl: Duration,
 
     /// Read the signing secret (whsec_...) from this file instead of CLERK_WEBHOOK_SIGNING_SECRET
     #[arg(long, value_name = "PATH")]
