@@ -292,23 +292,51 @@ pub fn explain(model: &Model, sorted: &[&Sample]) -> usize {
     matches
 }
 
-/// Infer what the server enforces from a burst-mode run.
+/// Infer what the server enforces from a burst-mode run, in four stages: the first burst,
+/// candidate models from the recoveries, the replay that scores them, and the verdict.
 pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
     let sorted = by_stamp(samples);
     let mut inf = base(samples);
+    let Some(run) = first_burst(samples, &sorted, &mut inf) else {
+        return inf;
+    };
+    let models = candidates(&run);
+    let Some((m, explained)) = pick(models, &sorted, &mut inf) else {
+        return inf;
+    };
+    conclude(&mut inf, &run, m, explained, header_window);
+    inf
+}
+
+/// What the first burst and the recoveries after it showed.
+struct FirstBurst {
+    /// Accepted before the first 429.
+    k1: u64,
+    /// The first 429's stamp.
+    t1: f64,
+    /// The first accept's stamp.
+    a1: f64,
+    recs: Vec<Recovery>,
+    /// The first recovery returned a lot at once (fixed window or sliding log), not a trickle.
+    full: bool,
+}
+
+/// Stage 1: the burst and its recoveries; `None` (with `inf` already told why) when the run
+/// has nothing to fit a model to.
+fn first_burst(samples: &[Sample], sorted: &[&Sample], inf: &mut Inference) -> Option<FirstBurst> {
     if first_sent(samples).is_some_and(|s| s.limited()) {
         inf.verdict = Verdict::LimitedFromFirst;
         inf.burst = Some(0);
         inf.evidence
             .push("the very first request was refused: the key is already limited".into());
-        return inf;
+        return None;
     }
     let Some(first_429) = sorted.iter().find(|s| s.limited()) else {
         inf.verdict = Verdict::NoLimitReached;
         inf.burst = Some(inf.accepted as u64);
         inf.evidence
             .push(format!("no limit reached within {} requests", inf.requests));
-        return inf;
+        return None;
     };
     let t1 = first_429.stamp();
     // Requests already in flight when the first 429 came back belong to the burst too: with
@@ -320,7 +348,7 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
     let a1 = sorted.iter().find(|s| s.ok()).map_or(0.0, |s| s.stamp());
     inf.burst = Some(k1);
     inf.first_429_s = Some(t1);
-    let recs = recoveries(&sorted, t1);
+    let recs = recoveries(sorted, t1);
     inf.recoveries = recs.clone();
     inf.verdict = Verdict::Partial;
     let Some(r1) = recs.first().copied() else {
@@ -328,134 +356,173 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
         inf.evidence.push(format!(
             "{k1} accepted, then 429s until the run ended: capacity did not come back in time to tell the window"
         ));
-        return inf;
+        return None;
     };
-
-    // Candidate models from the recoveries; the replay picks among them. A recovery is only
-    // known between its last 429 and its first accept, so each estimate is tried across that
-    // span and the best fit kept: a boundary read a few ms off would otherwise cut the burst
-    // in two and blame the model.
-    let mut models: Vec<Model> = Vec::new();
     let full = r1.amount as f64 >= (k1 as f64 / 2.0).max(2.0);
-    let r2 = recs.get(1).copied();
-    let push_grid = |models: &mut Vec<Model>,
-                     alg,
-                     limit: f64,
-                     (wlo, whi): (f64, f64),
-                     (plo, phi): (f64, f64)| {
-        for w in grid(wlo, whi) {
-            for p in grid(plo, phi) {
+    Some(FirstBurst {
+        k1,
+        t1,
+        a1,
+        recs,
+        full,
+    })
+}
+
+/// Models of `alg` at `limit` across a window span and a phase span (5 × 5 points).
+fn push_grid(
+    models: &mut Vec<Model>,
+    algorithm: Algorithm,
+    limit: f64,
+    (wlo, whi): (f64, f64),
+    (plo, phi): (f64, f64),
+) {
+    for window in grid(wlo, whi) {
+        for phase in grid(plo, phi) {
+            models.push(Model {
+                algorithm,
+                limit,
+                window,
+                phase,
+            });
+        }
+    }
+}
+
+/// Between a recovery's last 429 and its first accept: where capacity came back.
+fn span(r: Recovery) -> (f64, f64) {
+    (r.last_refused, r.first_accept)
+}
+
+/// Stage 2: candidate models from the recoveries; the replay picks among them. A recovery is
+/// only known between its last 429 and its first accept, so each estimate is tried across that
+/// span and the best fit kept: a boundary read a few ms off would otherwise cut the burst in
+/// two and blame the model.
+fn candidates(run: &FirstBurst) -> Vec<Model> {
+    if run.full {
+        windowed_candidates(run)
+    } else {
+        gradual_candidates(run)
+    }
+}
+
+/// A lot came back at once: a fixed window or a sliding log (a bucket only as a long shot).
+fn windowed_candidates(run: &FirstBurst) -> Vec<Model> {
+    let &FirstBurst { k1, a1, .. } = run;
+    let r1 = run.recs[0];
+    let r2 = run.recs.get(1).copied();
+    let mut models = Vec::new();
+    let n = r1.amount.max(1) as f64;
+    if let Some(r2) = r2 {
+        // The designed experiment: the second cycle went out in two halves a gap apart,
+        // so a 429 before three quarters of it came back says sliding log. With a small
+        // limit that is a single response, so it also orders the candidates for a tie.
+        let halves = r2.ended_by_429 && (r2.amount as f64) < n * 0.75;
+        let fixed = (
+            Algorithm::Fixed,
+            (
+                r2.last_refused - r1.first_accept,
+                r2.first_accept - r1.last_refused,
+            ),
+            span(r1),
+        );
+        let sliding = (
+            Algorithm::Sliding,
+            (
+                r2.last_refused - r1.first_accept,
+                r2.first_accept - r1.first_accept,
+            ),
+            (0.0, 0.0),
+        );
+        let order = if halves {
+            [sliding, fixed]
+        } else {
+            [fixed, sliding]
+        };
+        for (alg, w, p) in order {
+            push_grid(&mut models, alg, n, w, p);
+        }
+    }
+    push_grid(
+        &mut models,
+        Algorithm::Sliding,
+        k1 as f64,
+        (r1.last_refused - a1, r1.first_accept - a1),
+        (0.0, 0.0),
+    );
+    let w = r2.map_or(r1.at - a1, |r2| r2.at - r1.at).max(1e-3);
+    models.push(Model {
+        algorithm: Algorithm::Bucket,
+        limit: k1 as f64,
+        window: w / n,
+        phase: 0.0,
+    });
+    models
+}
+
+/// Capacity came back a little at a time: a bucket refilling, or a sliding log whose burst was
+/// spread out and ages out as spread.
+fn gradual_candidates(run: &FirstBurst) -> Vec<Model> {
+    let &FirstBurst { k1, t1, a1, .. } = run;
+    let recs = &run.recs;
+    let r1 = recs[0];
+    let mut models = Vec::new();
+    let interval = if recs.len() >= 2 {
+        let last = recs[recs.len() - 1];
+        let tokens: u64 = recs[1..].iter().map(|r| r.amount).sum();
+        let t = tokens.max(1) as f64;
+        (
+            (last.last_refused - r1.first_accept) / t,
+            (last.first_accept - r1.last_refused) / t,
+        )
+    } else {
+        let i = (r1.at - t1) / r1.amount.max(1) as f64;
+        (i, i)
+    };
+    // The bucket refilled while the burst was being sent: what it held is less than the
+    // burst by that much (a lot over a slow link).
+    for i in grid(interval.0.max(1e-6), interval.1.max(1e-6)) {
+        let held = (k1 as f64 - (t1 - a1) / i).round().max(1.0);
+        for b in [held - 1.0, held, held + 1.0] {
+            if b >= 1.0 {
                 models.push(Model {
-                    algorithm: alg,
-                    limit,
-                    window: w,
-                    phase: p,
+                    algorithm: Algorithm::Bucket,
+                    limit: b,
+                    window: i,
+                    phase: 0.0,
                 });
             }
         }
-    };
-    let span = |r: Recovery| (r.last_refused, r.first_accept);
-    if full {
-        let n = r1.amount.max(1) as f64;
-        if let Some(r2) = r2 {
-            // The designed experiment: the second cycle went out in two halves a gap apart,
-            // so a 429 before three quarters of it came back says sliding log. With a small
-            // limit that is a single response, so it also orders the candidates for a tie.
-            let halves = r2.ended_by_429 && (r2.amount as f64) < n * 0.75;
-            let fixed = (
-                Algorithm::Fixed,
-                (
-                    r2.last_refused - r1.first_accept,
-                    r2.first_accept - r1.last_refused,
-                ),
-                span(r1),
-            );
-            let sliding = (
-                Algorithm::Sliding,
-                (
-                    r2.last_refused - r1.first_accept,
-                    r2.first_accept - r1.first_accept,
-                ),
-                (0.0, 0.0),
-            );
-            let order = if halves {
-                [sliding, fixed]
-            } else {
-                [fixed, sliding]
-            };
-            for (alg, w, p) in order {
-                push_grid(&mut models, alg, n, w, p);
-            }
-        }
-        push_grid(
-            &mut models,
-            Algorithm::Sliding,
-            k1 as f64,
-            (r1.last_refused - a1, r1.first_accept - a1),
-            (0.0, 0.0),
-        );
-        let w = r2.map_or(r1.at - a1, |r2| r2.at - r1.at).max(1e-3);
-        models.push(Model {
-            algorithm: Algorithm::Bucket,
-            limit: k1 as f64,
-            window: w / n,
-            phase: 0.0,
-        });
-    } else {
-        // Capacity came back a little at a time: a bucket refilling, or a sliding log whose
-        // burst was spread out and ages out as spread.
-        let interval = if recs.len() >= 2 {
-            let last = recs[recs.len() - 1];
-            let tokens: u64 = recs[1..].iter().map(|r| r.amount).sum();
-            let t = tokens.max(1) as f64;
-            (
-                (last.last_refused - r1.first_accept) / t,
-                (last.first_accept - r1.last_refused) / t,
-            )
-        } else {
-            let i = (r1.at - t1) / r1.amount.max(1) as f64;
-            (i, i)
-        };
-        // The bucket refilled while the burst was being sent: what it held is less than the
-        // burst by that much (a lot over a slow link).
-        for i in grid(interval.0.max(1e-6), interval.1.max(1e-6)) {
-            let held = (k1 as f64 - (t1 - a1) / i).round().max(1.0);
-            for b in [held - 1.0, held, held + 1.0] {
-                if b >= 1.0 {
-                    models.push(Model {
-                        algorithm: Algorithm::Bucket,
-                        limit: b,
-                        window: i,
-                        phase: 0.0,
-                    });
-                }
-            }
-        }
-        push_grid(
-            &mut models,
-            Algorithm::Sliding,
-            k1 as f64,
-            (r1.last_refused - a1, r1.first_accept - a1),
-            (0.0, 0.0),
-        );
-        if let Some(r2) = r2 {
-            push_grid(
-                &mut models,
-                Algorithm::Fixed,
-                k1 as f64,
-                (
-                    r2.last_refused - r1.first_accept,
-                    r2.first_accept - r1.last_refused,
-                ),
-                span(r1),
-            );
-        }
     }
+    push_grid(
+        &mut models,
+        Algorithm::Sliding,
+        k1 as f64,
+        (r1.last_refused - a1, r1.first_accept - a1),
+        (0.0, 0.0),
+    );
+    if let Some(r2) = recs.get(1).copied() {
+        push_grid(
+            &mut models,
+            Algorithm::Fixed,
+            k1 as f64,
+            (
+                r2.last_refused - r1.first_accept,
+                r2.first_accept - r1.last_refused,
+            ),
+            span(r1),
+        );
+    }
+    models
+}
+
+/// Stage 3: replay every candidate; the best per algorithm goes into `inf.scores`, the best of
+/// all is returned with how many responses it explains.
+fn pick(models: Vec<Model>, sorted: &[&Sample], inf: &mut Inference) -> Option<(Model, usize)> {
     let total = sorted.len();
     let mut scored: Vec<(Model, usize)> = models
         .into_iter()
         .filter(|m| m.window > 0.0 && m.limit >= 1.0)
-        .map(|m| (m, explain(&m, &sorted)))
+        .map(|m| (m, explain(&m, sorted)))
         .collect();
     // Ties go to the earlier candidate (the shape of the first recovery ordered the
     // algorithms); within an algorithm, to the estimate nearest the middle of its span.
@@ -472,7 +539,6 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
             best = Some((*m, *e, centrality));
         }
     }
-    let best = best.map(|(m, e, _)| (m, e));
     // One score per algorithm for the report: its best candidate.
     scored.sort_by_key(|s| std::cmp::Reverse(s.1));
     let mut seen = Vec::new();
@@ -488,16 +554,25 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
             });
         }
     }
-    let Some((m, explained)) = best else {
-        return inf;
-    };
+    best.map(|(m, e, _)| (m, e))
+}
+
+/// Stage 4: the winning model's figures, the verdict and the evidence.
+fn conclude(
+    inf: &mut Inference,
+    run: &FirstBurst,
+    m: Model,
+    explained: usize,
+    header_window: Option<Duration>,
+) {
+    let total = inf.scores.first().map_or(0, |s| s.of);
     inf.algorithm = Some(m.algorithm);
     match m.algorithm {
         Algorithm::Fixed | Algorithm::Sliding => {
             inf.limit = Some(m.limit.round() as u64);
             inf.window_s = Some(m.window);
             inf.rate_per_s = Some(m.limit / m.window);
-            let two = r2.is_some() && full;
+            let two = run.recs.len() >= 2 && run.full;
             inf.verdict = if two || m.algorithm == Algorithm::Sliding {
                 Verdict::Inferred
             } else {
@@ -515,15 +590,14 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
             inf.rate_per_s = Some(rate);
             inf.window_s = Some(w);
             inf.limit = Some((rate * w).round() as u64);
-            inf.verdict = if recs.len() >= 3 {
+            inf.verdict = if run.recs.len() >= 3 {
                 Verdict::Inferred
             } else {
                 Verdict::Partial
             };
         }
     }
-    inf.evidence = evidence(&m, explained, total, (k1, t1), &recs, full);
-    inf
+    inf.evidence = evidence(&m, explained, total, (run.k1, run.t1), &run.recs, run.full);
 }
 
 fn evidence(
