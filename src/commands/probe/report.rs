@@ -9,6 +9,7 @@ use std::path::Path;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
+use super::driver::InFlight;
 use super::infer::{self, Algorithm, Inference, Sample, Verdict};
 use super::{Mode, Plan};
 use crate::budget::Rate;
@@ -24,6 +25,12 @@ pub struct Report {
     pub key: String,
     pub instance: &'static str,
     pub documented_limit: Option<Rate>,
+    /// The limit the probe set out to find (documented, `--expect`ed, or the budget's).
+    pub expected_limit: Rate,
+    /// Burst mode: how many requests it kept in flight, and why.
+    pub in_flight: Option<InFlight>,
+    /// Burst mode: nothing was sent while a Retry-After wait ran.
+    pub honored_retry_after: bool,
     pub max_requests: u64,
     pub max_duration_s: f64,
     pub stopped_by: &'static str,
@@ -53,12 +60,20 @@ pub struct Interval {
     pub other: usize,
 }
 
+/// What the run was allowed and chose, for the report.
+pub struct Limits {
+    pub max_requests: u64,
+    pub max_duration: std::time::Duration,
+    pub honor_retry_after: bool,
+    pub expected: Rate,
+    pub in_flight: Option<InFlight>,
+}
+
 pub fn build(
     ctx: &Context,
     plan: &Plan,
     samples: &[Sample],
-    max_requests: u64,
-    max_duration: std::time::Duration,
+    limits: &Limits,
     stopped_by: &'static str,
 ) -> Report {
     let mut inference = match &plan.mode {
@@ -88,8 +103,11 @@ pub fn build(
         key: ctx.key.masked(),
         instance: ctx.instance.name(),
         documented_limit: documented,
-        max_requests,
-        max_duration_s: max_duration.as_secs_f64(),
+        expected_limit: limits.expected,
+        in_flight: limits.in_flight,
+        honored_retry_after: limits.honor_retry_after,
+        max_requests: limits.max_requests,
+        max_duration_s: limits.max_duration.as_secs_f64(),
         stopped_by,
         elapsed_s,
         summary: summary(&inference),

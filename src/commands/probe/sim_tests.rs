@@ -80,7 +80,8 @@ async fn probe_with(
     let bounds = Bounds {
         max_requests: 1000,
         max_duration: Duration::from_secs(600),
-        concurrency: 4,
+        concurrency: 128,
+        target_per_s: rate.per_second(),
         honor_retry_after,
     };
     let mut d = Driver::new(sim, bounds, Arc::clone(&samples));
@@ -210,4 +211,91 @@ async fn bucket_takes_its_window_from_the_ietf_policy() {
     assert_eq!(inf.algorithm, Some(Algorithm::Bucket));
     assert_eq!(inf.limit, Some(4));
     assert!(within(inf.window_s.unwrap(), 1.0, 0.1), "{inf:#?}");
+}
+
+/// One burst-mode probe of a limiter at `latency` (round trip), its fixed window `offset_ms`
+/// ahead, with the default bounds at this limit: 3x it in requests, 60 s.
+async fn probe_at(
+    alg: sandbox::Algorithm,
+    rate: &str,
+    latency_ms: u64,
+    offset_ms: u64,
+) -> (infer::Inference, Vec<Sample>) {
+    let r: Rate = rate.parse().unwrap();
+    // A bucket holds as much as the limit (Clerk-like: capacity N, refilled N per W).
+    let burst = (alg == sandbox::Algorithm::Bucket).then_some(r.limit);
+    let budget = Budget::new(Plan::Free, Some(r), burst);
+    let sim = Sim {
+        limiter: Mutex::new(Limiter::new(&budget, alg, None)),
+        offset: Duration::from_millis(offset_ms),
+        start: tokio::time::Instant::now(),
+        latency: Duration::from_millis(latency_ms),
+        style: HeaderStyle::None,
+    };
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let bounds = Bounds {
+        max_requests: 3 * r.limit as u64,
+        max_duration: Duration::from_secs(60),
+        concurrency: 128,
+        target_per_s: r.per_second(),
+        honor_retry_after: false,
+    };
+    let mut d = Driver::new(sim, bounds, Arc::clone(&samples));
+    d.burst_mode().await.unwrap();
+    let samples = samples.lock().unwrap().clone();
+    (infer::infer(&samples, None), samples)
+}
+
+/// Issue 18's targets at Clerk's documented limits, no rate-limit headers, 0/50/150 ms round
+/// trips: N within 2%, W within 5%, the algorithm right or the verdict tentative, at most 3x
+/// the limit in requests and 3 windows in time. A bucket's N is its capacity, W capacity/rate.
+#[tokio::test(start_paused = true)]
+async fn meets_the_accuracy_targets_at_clerks_limits() {
+    let mut failures = Vec::new();
+    for rate in ["100/10s", "1000/10s"] {
+        let r: Rate = rate.parse().unwrap();
+        let (n, w) = (r.limit as f64, r.window.as_secs_f64());
+        for alg in [
+            sandbox::Algorithm::Fixed,
+            sandbox::Algorithm::Sliding,
+            sandbox::Algorithm::Bucket,
+        ] {
+            for lat in [0, 50, 150] {
+                for off in [3300, 9900] {
+                    let (inf, samples) = probe_at(alg, rate, lat, off).await;
+                    let took = samples
+                        .iter()
+                        .map(|s| s.received.as_secs_f64())
+                        .fold(0.0, f64::max);
+                    let (got_n, got_w) = if alg == sandbox::Algorithm::Bucket {
+                        let c = inf.capacity.map(|c| c as f64);
+                        (c, c.zip(inf.rate_per_s).map(|(c, r)| c / r))
+                    } else {
+                        (inf.limit.map(|x| x as f64), inf.window_s)
+                    };
+                    let want = match alg {
+                        sandbox::Algorithm::Fixed => Algorithm::Fixed,
+                        sandbox::Algorithm::Sliding => Algorithm::Sliding,
+                        sandbox::Algorithm::Bucket => Algorithm::Bucket,
+                    };
+                    let ok = got_n.is_some_and(|x| within(x, n, 0.02))
+                        && got_w.is_some_and(|x| within(x, w, 0.05))
+                        && (inf.algorithm == Some(want) || inf.verdict != Verdict::Inferred)
+                        && samples.len() as f64 <= 3.0 * n
+                        && took <= 3.0 * w;
+                    let line = format!(
+                        "{alg:?} {rate} lat {lat} off {off}: {} req, {took:.1} s -> {:?} {:?} N {got_n:?} W {got_w:?}",
+                        samples.len(),
+                        inf.verdict,
+                        inf.algorithm,
+                    );
+                    eprintln!("{line}");
+                    if !ok {
+                        failures.push(line);
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }
