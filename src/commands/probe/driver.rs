@@ -120,7 +120,7 @@ pub struct InFlight {
 
 impl InFlight {
     /// Enough in flight to send at least twice the target rate (a quarter more for a slower
-    /// round trip under load), at least 4, at most `cap`. Over a 150 ms link, 1000/10s needs 38.
+    /// round trip under load), at least 4, at most `cap`. Over a 150 ms link, 1000/10s takes 39.
     pub fn choose(round_trip: Duration, target_per_s: f64, cap: usize) -> Self {
         // A round trip under a millisecond would choose 1 and leave no slack for jitter.
         let rtt = round_trip.as_secs_f64().max(1e-3);

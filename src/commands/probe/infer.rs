@@ -76,6 +76,11 @@ pub struct Score {
     pub of: usize,
     pub limit: f64,
     pub window_s: f64,
+    /// The smallest limit (capacity) and the longest window (refill interval, for a bucket)
+    /// among this algorithm's candidates that explain as many responses: what the responses
+    /// cannot rule out, so the safe side for advice.
+    pub safe_limit: f64,
+    pub safe_window_s: f64,
 }
 
 /// One recovery: capacity seen again after a 429.
@@ -131,6 +136,9 @@ pub enum Verdict {
     Inferred,
     /// A 429 was seen but the run ended before the recovery told the rest.
     Partial,
+    /// A model won, but another algorithm explains the responses nearly as well: see
+    /// `alternative` and `to_decide`; the recommended flags are safe under both.
+    Tentative,
     /// No 429 within the bounds.
     NoLimitReached,
     /// The very first request was refused.
@@ -168,6 +176,10 @@ pub struct Inference {
     pub capacity: Option<u64>,
     pub evidence: Vec<String>,
     pub scores: Vec<Score>,
+    /// Tentative and partial verdicts: the runner-up model the run could not rule out.
+    pub alternative: Option<Score>,
+    /// What further evidence would decide between the verdict and the alternative.
+    pub to_decide: Option<String>,
     pub recoveries: Vec<Recovery>,
     pub retry_after: RetryAfterFindings,
     pub headers: HeaderFindings,
@@ -450,9 +462,11 @@ fn windowed_candidates(run: &FirstBurst) -> Vec<Model> {
         (0.0, 0.0),
     );
     let w = r2.map_or(r1.at - a1, |r2| r2.at - r1.at).max(1e-3);
+    // What the bucket held, not what refilled while the burst was being sent.
+    let held = (k1 as f64 - (run.t1 - a1) / (w / n)).round().max(1.0);
     models.push(Model {
         algorithm: Algorithm::Bucket,
-        limit: k1 as f64,
+        limit: held,
         window: w / n,
         phase: 0.0,
     });
@@ -545,16 +559,63 @@ fn pick(models: Vec<Model>, sorted: &[&Sample], inf: &mut Inference) -> Option<(
     for (m, e) in &scored {
         if !seen.contains(&m.algorithm) {
             seen.push(m.algorithm);
+            let ties = scored
+                .iter()
+                .filter(|(x, xe)| x.algorithm == m.algorithm && xe == e);
+            let (safe_limit, safe_window_s) = ties.fold((f64::INFINITY, 0.0f64), |(l, w), (x, _)| {
+                (l.min(x.limit), w.max(x.window))
+            });
             inf.scores.push(Score {
                 algorithm: m.algorithm,
                 explained: *e,
                 of: total,
                 limit: m.limit,
                 window_s: m.window,
+                safe_limit,
+                safe_window_s,
             });
         }
     }
     best.map(|(m, e, _)| (m, e))
+}
+
+/// How close another algorithm may come before the verdict is only tentative. The designed
+/// experiment makes a fixed window and a sliding log disagree on a fifth of the limit (at
+/// least 2 responses); one response apart is noise, not evidence; large runs allow a little
+/// more noise (a quarter of a percent).
+fn tie_margin(total: usize) -> usize {
+    1 + total / 400
+}
+
+/// Stage 4b: when another algorithm explains the responses nearly as well, or the run ended
+/// before a second recovery, say so, name the alternative and what would decide.
+fn undecided(inf: &mut Inference, m: Model, explained: usize) {
+    let total = inf.scores.first().map_or(0, |s| s.of);
+    let runner_up = inf
+        .scores
+        .iter()
+        .find(|s| s.algorithm != m.algorithm)
+        .cloned();
+    let close = runner_up
+        .as_ref()
+        .is_some_and(|r| r.explained + tie_margin(total) >= explained);
+    if close && inf.verdict == Verdict::Inferred {
+        inf.verdict = Verdict::Tentative;
+    }
+    if inf.verdict == Verdict::Inferred {
+        return;
+    }
+    let Some(alt) = runner_up else {
+        return;
+    };
+    inf.to_decide = Some(match (m.algorithm, alt.algorithm) {
+        (Algorithm::Bucket, _) | (_, Algorithm::Bucket) => format!(
+            "more recoveries: a token bucket returns one request every {:.3} s steadily, a window returns its whole limit at once; rerun with a larger --max-requests or --max-duration",
+            1.0 / inf.rate_per_s.unwrap_or(1.0).max(1e-9)
+        ),
+        _ => "a second cycle sent in two parts a gap apart and timed against the first accept: at the next recovery a fixed window returns all of it, a sliding log only the first part; rerun with a larger --max-requests or --max-duration, or without --honor-retry-after".into(),
+    });
+    inf.alternative = Some(alt);
 }
 
 /// Stage 4: the winning model's figures, the verdict and the evidence.
@@ -572,8 +633,9 @@ fn conclude(
             inf.limit = Some(m.limit.round() as u64);
             inf.window_s = Some(m.window);
             inf.rate_per_s = Some(m.limit / m.window);
-            let two = run.recs.len() >= 2 && run.full;
-            inf.verdict = if two || m.algorithm == Algorithm::Sliding {
+            // One recovery cannot tell a sliding log from a fixed window whose boundary fell
+            // a window after the first accept: it takes a second.
+            inf.verdict = if run.recs.len() >= 2 {
                 Verdict::Inferred
             } else {
                 Verdict::Partial
@@ -597,6 +659,7 @@ fn conclude(
             };
         }
     }
+    undecided(inf, m, explained);
     inf.evidence = evidence(&m, explained, total, (run.k1, run.t1), &run.recs, run.full);
 }
 
@@ -664,6 +727,8 @@ fn base(samples: &[Sample]) -> Inference {
         capacity: None,
         evidence: Vec::new(),
         scores: Vec::new(),
+        alternative: None,
+        to_decide: None,
         recoveries: Vec::new(),
         retry_after: retry_after(samples),
         headers: HeaderFindings {

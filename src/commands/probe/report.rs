@@ -50,6 +50,8 @@ pub struct Recommended {
     pub rate: String,
     pub burst: Option<u64>,
     pub flags: String,
+    /// How far under the measured rate these flags pace, and why.
+    pub margin: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,7 +134,7 @@ fn summary(i: &Inference) -> String {
             (Some(t), None) => format!("429s from {t:.2} s on"),
             (None, _) => format!("no limit reached within {} requests", i.requests),
         },
-        Verdict::Inferred | Verdict::Partial => {
+        Verdict::Inferred | Verdict::Partial | Verdict::Tentative => {
             let head = match (i.algorithm, i.limit, i.window_s) {
                 (Some(Algorithm::Bucket), _, _) => format!(
                     "token bucket of {} refilled at {:.2}/s",
@@ -145,10 +147,19 @@ fn summary(i: &Inference) -> String {
                     i.burst.unwrap_or(0)
                 ),
             };
-            if i.verdict == Verdict::Partial && i.algorithm.is_some() {
-                format!("{head} (tentative: the run ended before a second recovery confirmed it)")
-            } else {
-                head
+            let alt = i
+                .alternative
+                .as_ref()
+                .map(|a| format!("; a {} is not ruled out", a.algorithm.name()))
+                .unwrap_or_default();
+            match i.verdict {
+                Verdict::Partial if i.algorithm.is_some() => format!(
+                    "{head} (tentative: the run ended before a second recovery confirmed it{alt})"
+                ),
+                Verdict::Tentative => format!(
+                    "{head} (tentative: another model explains the responses nearly as well{alt})"
+                ),
+                _ => head,
             }
         }
     }
@@ -177,31 +188,87 @@ pub fn fmt_window(w: f64) -> String {
     format!("{}ms", ((w * 100.0).ceil() * 10.0) as u64)
 }
 
-fn recommend(i: &Inference) -> Option<Recommended> {
-    let rate = match (i.verdict, i.algorithm, i.limit, i.window_s) {
-        (Verdict::Inferred | Verdict::Partial, Some(_), Some(n), Some(w)) if n > 0 => {
-            format!("{n}/{}", fmt_window(w))
-        }
-        (Verdict::Load, _, _, _) => {
-            let r = i.rate_per_s?;
-            let n = (r * 10.0).floor() as u64;
-            if n == 0 {
-                return None;
+/// The window for `--rate`, rounded up (never down): to 100 ms from a second on, else to 10 ms.
+/// Whole seconds print as such (`10s`), the rest in milliseconds (`10100ms`).
+pub fn window_up(w: f64) -> (String, f64) {
+    let unit = if w >= 1.0 { 0.1 } else { 0.01 };
+    // A hair above a step is measurement noise in the float, not a longer window.
+    let up = ((w / unit) - 1e-6).ceil().max(1.0) * unit;
+    let ms = (up * 1000.0).round() as u64;
+    let text = if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    };
+    (text, ms as f64 / 1000.0)
+}
+
+/// Flags that never ask for more than was measured: the limit (capacity) rounded down to the
+/// smallest the responses allow, the window up to the longest, and when the verdict is
+/// tentative, the stricter of the two models (no `--burst` unless both are buckets).
+pub fn recommend(i: &Inference) -> Option<Recommended> {
+    let measured = i.rate_per_s?;
+    if measured <= 0.0 {
+        return None;
+    }
+    let (limit, window, burst) = match (i.verdict, i.algorithm) {
+        (Verdict::Inferred | Verdict::Partial | Verdict::Tentative, Some(alg)) => {
+            let best = i.scores.iter().find(|s| s.algorithm == alg)?;
+            let alt = i.alternative.as_ref();
+            // (requests, per window) each model allows at most.
+            let as_window = |s: &infer::Score| match s.algorithm {
+                Algorithm::Bucket => {
+                    let rate = 1.0 / s.safe_window_s;
+                    (s.safe_limit, s.safe_limit / rate)
+                }
+                _ => (s.safe_limit, s.safe_window_s),
+            };
+            if alg == Algorithm::Bucket && alt.is_none_or(|a| a.algorithm == Algorithm::Bucket) {
+                let rate = 1.0 / best.safe_window_s;
+                let cap = best.safe_limit.floor().max(1.0);
+                // The bucket's window is not observable: the stated one, else refill from empty.
+                let w = i.window_s.unwrap_or(cap / rate);
+                (rate * w, w, Some(cap as u64))
+            } else {
+                let (mut n, mut w) = as_window(best);
+                if let Some(a) = alt {
+                    let (an, aw) = as_window(a);
+                    n = n.min(an);
+                    w = w.max(aw);
+                }
+                (n, w, None)
             }
-            format!("{n}/10s")
         }
+        (Verdict::Load, _) => (measured * 10.0, 10.0, None),
         _ => return None,
     };
-    let burst = if i.algorithm == Some(Algorithm::Bucket) {
-        i.capacity
-    } else {
-        None
-    };
+    let (wtext, wsecs) = window_up(window);
+    let n = (limit + 1e-6).floor() as u64;
+    if n == 0 {
+        return None;
+    }
+    let rate = format!("{n}/{wtext}");
     let flags = match burst {
         Some(b) => format!("--rate {rate} --burst {b}"),
         None => format!("--rate {rate}"),
     };
-    Some(Recommended { rate, burst, flags })
+    let pct = (1.0 - n as f64 / wsecs / measured) * 100.0;
+    let margin = format!(
+        "{:.1}% under the measured {measured:.2}/s (limit{} rounded down, window up{})",
+        pct.max(0.0),
+        if burst.is_some() { " and capacity" } else { "" },
+        if i.verdict == Verdict::Tentative || i.alternative.is_some() {
+            ", and the stricter of the models not ruled out"
+        } else {
+            ""
+        }
+    );
+    Some(Recommended {
+        rate,
+        burst,
+        flags,
+        margin,
+    })
 }
 
 /// Accepted, limited and other responses per interval, about `columns` intervals in all.
@@ -432,7 +499,10 @@ fn table(r: &Report) -> Table {
             .unwrap_or_else(|| "unknown for this key prefix".into()),
     );
     match &r.recommended {
-        Some(rec) => row("use", format!("clerk-rl {} ...", rec.flags)),
+        Some(rec) => row(
+            "use",
+            format!("clerk-rl {} ...\n{}", rec.flags, rec.margin),
+        ),
         None => row("use", "no budget to recommend from this run".into()),
     }
     t
