@@ -69,7 +69,7 @@ pub struct Model {
 }
 
 /// How well one model explains the responses.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Score {
     pub algorithm: Algorithm,
     pub explained: usize,
@@ -1024,6 +1024,59 @@ mod tests {
         assert_eq!(inf.algorithm, Some(Algorithm::Sliding), "{inf:#?}");
         assert_eq!(inf.limit, Some(5));
         assert!((inf.window_s.unwrap() - 1.0).abs() < 0.05, "{inf:#?}");
+    }
+
+    /// The sliding run above, cut before the measure that tells the two windows apart: both
+    /// explain every response, so the verdict is tentative, names the other model and what
+    /// would decide, and the advice holds under both.
+    #[test]
+    fn a_tie_between_windows_is_tentative_and_says_what_would_decide() {
+        let mut v = Vec::new();
+        for t in 0..5 {
+            v.push(at(t * 3, 200, Phase::Burst));
+        }
+        v.push(at(15, 429, Phase::Burst));
+        for t in (40..1000).step_by(40) {
+            v.push(at(t, 429, Phase::Probe));
+        }
+        // The second cycle: a first part of 2 (the recovery and one more), the rest later.
+        v.push(at(1015, 200, Phase::Probe));
+        v.push(at(1018, 200, Phase::Cycle));
+        v.push(at(1500, 200, Phase::Cycle));
+        v.push(at(1503, 200, Phase::Cycle));
+        v.push(at(1506, 200, Phase::Cycle));
+        v.push(at(1509, 429, Phase::Cycle));
+        for t in (1540..2015).step_by(40) {
+            v.push(at(t, 429, Phase::Probe));
+        }
+        v.push(at(2020, 200, Phase::Probe));
+        let inf = infer(&v, None);
+        assert_eq!(inf.verdict, Verdict::Tentative, "{inf:#?}");
+        let alt = inf.alternative.as_ref().expect("an alternative");
+        assert_ne!(Some(alt.algorithm), inf.algorithm);
+        assert!(
+            inf.to_decide
+                .as_deref()
+                .is_some_and(|t| t.contains("two parts")),
+            "{inf:#?}"
+        );
+        // The same responses with the measure that decides: no longer tentative.
+        let mut decided = v.clone();
+        // Asked for twice the first part: only the first part came back.
+        decided.push(at(2023, 200, Phase::Measure));
+        decided.push(at(2026, 429, Phase::Measure));
+        decided.push(at(2029, 429, Phase::Measure));
+        let inf2 = infer(&decided, None);
+        assert_eq!(inf2.verdict, Verdict::Inferred, "{inf2:#?}");
+        assert_eq!(inf2.algorithm, Some(Algorithm::Sliding));
+        assert_eq!(inf2.alternative, None);
+        // Advice safe under both: no model not ruled out allows less.
+        let rec = crate::commands::probe::report::recommend(&inf).unwrap();
+        let r: crate::budget::Rate = rec.rate.parse().unwrap();
+        for s in [inf.scores.iter().find(|s| Some(s.algorithm) == inf.algorithm).unwrap(), alt] {
+            assert!(r.per_second() <= s.safe_limit / s.safe_window_s + 1e-9, "{rec:?} {s:?}");
+        }
+        assert_eq!(rec.burst, None);
     }
 
     #[test]
