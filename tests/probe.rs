@@ -644,7 +644,14 @@ async fn a_probe_that_cannot_outrun_the_limit_says_so_before_spending() {
     .await;
     let r = probe(
         &sb,
-        &["--expect", "300/10s", "--concurrency", "4", "--max-requests", "900"],
+        &[
+            "--expect",
+            "300/10s",
+            "--concurrency",
+            "4",
+            "--max-requests",
+            "900",
+        ],
     )
     .await;
     assert_eq!(r.code, 2, "{}", r.stderr);

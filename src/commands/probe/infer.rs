@@ -562,9 +562,10 @@ fn pick(models: Vec<Model>, sorted: &[&Sample], inf: &mut Inference) -> Option<(
             let ties = scored
                 .iter()
                 .filter(|(x, xe)| x.algorithm == m.algorithm && xe == e);
-            let (safe_limit, safe_window_s) = ties.fold((f64::INFINITY, 0.0f64), |(l, w), (x, _)| {
-                (l.min(x.limit), w.max(x.window))
-            });
+            let (safe_limit, safe_window_s) = ties
+                .fold((f64::INFINITY, 0.0f64), |(l, w), (x, _)| {
+                    (l.min(x.limit), w.max(x.window))
+                });
             inf.scores.push(Score {
                 algorithm: m.algorithm,
                 explained: *e,
@@ -1073,8 +1074,17 @@ mod tests {
         // Advice safe under both: no model not ruled out allows less.
         let rec = crate::commands::probe::report::recommend(&inf).unwrap();
         let r: crate::budget::Rate = rec.rate.parse().unwrap();
-        for s in [inf.scores.iter().find(|s| Some(s.algorithm) == inf.algorithm).unwrap(), alt] {
-            assert!(r.per_second() <= s.safe_limit / s.safe_window_s + 1e-9, "{rec:?} {s:?}");
+        for s in [
+            inf.scores
+                .iter()
+                .find(|s| Some(s.algorithm) == inf.algorithm)
+                .unwrap(),
+            alt,
+        ] {
+            assert!(
+                r.per_second() <= s.safe_limit / s.safe_window_s + 1e-9,
+                "{rec:?} {s:?}"
+            );
         }
         assert_eq!(rec.burst, None);
     }

@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::driver::{Bounds, Driver, Ended, InFlight, Outcome, Transport};
-use super::report::recommend;
 use super::infer::{self, Algorithm, Sample, Verdict};
+use super::report::recommend;
 use crate::budget::{Budget, Plan, Rate};
 use crate::http::RateLimitView;
 use crate::sandbox::limiter::{Limiter, rate_limit_headers, retry_after_header};
@@ -356,7 +356,10 @@ async fn a_burst_that_cannot_outrun_the_limit_stops_after_one_request() {
         assert_eq!(ended, want_end, "cap {cap}: {c:?}, {n} sent");
         if want_end == Ended::Unreachable {
             assert_eq!(n, 1);
-            assert!(c.hopeless() && c.describe().contains("--concurrency"), "{c:?}");
+            assert!(
+                c.hopeless() && c.describe().contains("--concurrency"),
+                "{c:?}"
+            );
         } else {
             assert!(c.reachable_per_s >= 2.0 * rate.per_second(), "{c:?}");
             assert!(c.chosen < cap, "{c:?}");
