@@ -437,9 +437,17 @@ pub struct ProbeArgs {
     #[arg(long, default_value = "60s", value_parser = duration_arg, value_name = "DURATION")]
     pub max_duration: Duration,
 
-    /// Requests in flight at once during bursts and paced load
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    /// The most requests in flight at once. Burst mode chooses enough to send twice the limit to
+    /// find over the first request's round trip (at least 4) and says what it chose; ramp and
+    /// constant modes use it as their bound
+    #[arg(long, default_value_t = 128, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
+
+    /// The limit to find, e.g. --expect 1000/10s (default: the documented limit of the key's
+    /// instance, else the budget's --rate). It sets how many requests burst mode keeps in
+    /// flight and the default --max-requests (3x it)
+    #[arg(long, value_name = "N/DURATION", value_parser = rate_arg)]
+    pub expect: Option<Rate>,
 
     /// Ramp: the first rate (per second, or N/DURATION)
     #[arg(long, value_name = "RATE", value_parser = probe_rate_arg, allow_negative_numbers = true)]
@@ -470,10 +478,16 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub allow_production: bool,
 
-    /// Burst mode: send nothing while a Retry-After wait runs. N and the algorithm are still
-    /// found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)
-    #[arg(long)]
+    /// Burst mode: send nothing while a Retry-After wait runs (the default for a production key,
+    /// whose budget is the live application's). N and the algorithm are still found; the window
+    /// only to the resolution of the Retry-After values (whole seconds at Clerk)
+    #[arg(long, conflicts_with = "sample_during_waits")]
     pub honor_retry_after: bool,
+
+    /// Burst mode: send sparse single requests during a Retry-After wait too, to time the window
+    /// finely (the default for development and unknown keys)
+    #[arg(long)]
+    pub sample_during_waits: bool,
 
     /// Also draw the timeline as an SVG chart into FILE
     #[arg(long, value_name = "FILE.svg")]
