@@ -46,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One quick call: rate-limit headers, instance type, documented limit, budget')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Measure the limit, burst and window the server really enforces for this key')
             [CompletionResult]::new('export-users', 'export-users', [CompletionResultType]::ParameterValue, 'Dump every user as JSON Lines, paced to the budget, resumable')
+            [CompletionResult]::new('api', 'api', [CompletionResultType]::ParameterValue, 'Call any Backend API endpoint through the paced, retried core (like `gh api`)')
             [CompletionResult]::new('batch-get', 'batch-get', [CompletionResultType]::ParameterValue, 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Manage the Redis cache batch-get keeps (no request to Clerk)')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Run a local Clerk-compatible Backend API server')
@@ -142,6 +143,42 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'One count request, then print users, requests needed and the time the budget implies')
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue an interrupted export from its checkpoint')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing output, discarding an unfinished export''s checkpoint')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
+            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'clerk-rl;api' {
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'The HTTP method: GET, POST, PATCH, PUT, DELETE or HEAD')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'The HTTP method: GET, POST, PATCH, PUT, DELETE or HEAD')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'A string field, KEY=VALUE: a query parameter for GET, else a JSON body field (repeatable)')
+            [CompletionResult]::new('--raw-field', '--raw-field', [CompletionResultType]::ParameterName, 'A string field, KEY=VALUE: a query parameter for GET, else a JSON body field (repeatable)')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A typed field, KEY=VALUE: true, false, null and numbers as JSON, @FILE a file''s content (repeatable)')
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'A typed field, KEY=VALUE: true, false, null and numbers as JSON, @FILE a file''s content (repeatable)')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'An extra request header, e.g. -H ''Idempotency-Key: 3f1c…'' (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'An extra request header, e.g. -H ''Idempotency-Key: 3f1c…'' (repeatable)')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Send this file (''-'' for stdin) as the request body, as is')
+            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'With --paginate: items per page (the limit sent), 1..500')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
+            [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m')
+            [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Pace as a token bucket of this capacity (bursts above the strict window)')
+            [CompletionResult]::new('--endpoint-rate', '--endpoint-rate', [CompletionResultType]::ParameterName, 'Override one of Clerk''s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries per request for 429s and transient failures')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of one request, e.g. 30s')
+            [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Give up (exit 3) when the server asks us to wait longer than this')
+            [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
+            [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
+            [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--paginate', '--paginate', [CompletionResultType]::ParameterName, 'Walk every page of a list endpoint and write its items as JSON Lines')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Print the response''s status line and headers on stderr')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Print the response''s status line and headers on stderr')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
@@ -407,6 +444,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One quick call: rate-limit headers, instance type, documented limit, budget')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Measure the limit, burst and window the server really enforces for this key')
             [CompletionResult]::new('export-users', 'export-users', [CompletionResultType]::ParameterValue, 'Dump every user as JSON Lines, paced to the budget, resumable')
+            [CompletionResult]::new('api', 'api', [CompletionResultType]::ParameterValue, 'Call any Backend API endpoint through the paced, retried core (like `gh api`)')
             [CompletionResult]::new('batch-get', 'batch-get', [CompletionResultType]::ParameterValue, 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Manage the Redis cache batch-get keeps (no request to Clerk)')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Run a local Clerk-compatible Backend API server')
@@ -423,6 +461,9 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             break
         }
         'clerk-rl;help;export-users' {
+            break
+        }
+        'clerk-rl;help;api' {
             break
         }
         'clerk-rl;help;batch-get' {

@@ -43,6 +43,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand status 'One quick call: rate-limit headers, instance type, documented limit, budget'
             cand probe 'Measure the limit, burst and window the server really enforces for this key'
             cand export-users 'Dump every user as JSON Lines, paced to the budget, resumable'
+            cand api 'Call any Backend API endpoint through the paced, retried core (like `gh api`)'
             cand batch-get 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
             cand cache 'Manage the Redis cache batch-get keeps (no request to Clerk)'
             cand sandbox 'Run a local Clerk-compatible Backend API server'
@@ -136,6 +137,41 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --dry-run 'One count request, then print users, requests needed and the time the budget implies'
             cand --resume 'Continue an interrupted export from its checkpoint'
             cand --force 'Replace an existing output, discarding an unfinished export''s checkpoint'
+            cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+            cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --verbose 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --budget-store-optional 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+            cand --sandbox 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'clerk-rl;api'= {
+            cand -X 'The HTTP method: GET, POST, PATCH, PUT, DELETE or HEAD'
+            cand --method 'The HTTP method: GET, POST, PATCH, PUT, DELETE or HEAD'
+            cand -f 'A string field, KEY=VALUE: a query parameter for GET, else a JSON body field (repeatable)'
+            cand --raw-field 'A string field, KEY=VALUE: a query parameter for GET, else a JSON body field (repeatable)'
+            cand -F 'A typed field, KEY=VALUE: true, false, null and numbers as JSON, @FILE a file''s content (repeatable)'
+            cand --field 'A typed field, KEY=VALUE: true, false, null and numbers as JSON, @FILE a file''s content (repeatable)'
+            cand -H 'An extra request header, e.g. -H ''Idempotency-Key: 3f1c…'' (repeatable)'
+            cand --header 'An extra request header, e.g. -H ''Idempotency-Key: 3f1c…'' (repeatable)'
+            cand --input 'Send this file (''-'' for stdin) as the request body, as is'
+            cand --page-size 'With --paginate: items per page (the limit sent), 1..500'
+            cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
+            cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
+            cand --plan 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s'
+            cand --rate 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m'
+            cand --burst 'Pace as a token bucket of this capacity (bursts above the strict window)'
+            cand --endpoint-rate 'Override one of Clerk''s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)'
+            cand --max-retries 'Retries per request for 429s and transient failures'
+            cand --timeout 'Timeout of one request, e.g. 30s'
+            cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
+            cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
+            cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
+            cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --paginate 'Walk every page of a list endpoint and write its items as JSON Lines'
+            cand -i 'Print the response''s status line and headers on stderr'
+            cand --include 'Print the response''s status line and headers on stderr'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
             cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -386,6 +422,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand status 'One quick call: rate-limit headers, instance type, documented limit, budget'
             cand probe 'Measure the limit, burst and window the server really enforces for this key'
             cand export-users 'Dump every user as JSON Lines, paced to the budget, resumable'
+            cand api 'Call any Backend API endpoint through the paced, retried core (like `gh api`)'
             cand batch-get 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
             cand cache 'Manage the Redis cache batch-get keeps (no request to Clerk)'
             cand sandbox 'Run a local Clerk-compatible Backend API server'
@@ -399,6 +436,8 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
         &'clerk-rl;help;probe'= {
         }
         &'clerk-rl;help;export-users'= {
+        }
+        &'clerk-rl;help;api'= {
         }
         &'clerk-rl;help;batch-get'= {
         }

@@ -49,6 +49,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s V -l version -d 'Prin
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "api" -d 'Call any Backend API endpoint through the paced, retried core (like `gh api`)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
@@ -148,6 +149,35 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s v -l 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s X -l method -d 'The HTTP method: GET, POST, PATCH, PUT, DELETE or HEAD' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s f -l raw-field -d 'A string field, KEY=VALUE: a query parameter for GET, else a JSON body field (repeatable)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s F -l field -d 'A typed field, KEY=VALUE: true, false, null and numbers as JSON, @FILE a file\'s content (repeatable)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s H -l header -d 'An extra request header, e.g. -H \'Idempotency-Key: 3f1c…\' (repeatable)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l input -d 'Send this file (\'-\' for stdin) as the request body, as is' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l page-size -d 'With --paginate: items per page (the limit sent), 1..500' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
+pro\t'100 requests per 10 s, bursts up to 200'
+dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
+prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l max-retries -d 'Retries per request for 429s and transient failures' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l timeout -d 'Timeout of one request, e.g. 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l paginate -d 'Walk every page of a list endpoint and write its items as JSON Lines'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s i -l include -d 'Print the response\'s status line and headers on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s o -l output -d 'Write to FILE instead of stdout (FILE.partial, renamed to FILE when done)' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l concurrency -d 'Requests in flight at once (the budget still paces them all), 1..64' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l strategy -d 'list: up to 100 ids per request; get: one request per id' -r -f -a "list\t'GET /v1/users?user_id=...&limit=100: up to 100 ids per request'
@@ -375,15 +405,16 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s v -l verbose -
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "webhook" -d 'Receive Clerk\'s webhooks and keep the batch-get cache true'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook completions man help" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook completions man help" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook completions man help" -f -a "api" -d 'Call any Backend API endpoint through the paced, retried core (like `gh api`)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook completions man help" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook completions man help" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook completions man help" -f -a "webhook" -d 'Receive Clerk\'s webhooks and keep the batch-get cache true'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook completions man help" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "purge" -d 'Delete cached users of this instance (the key\'s), by id or all of them'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "serve" -d 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'

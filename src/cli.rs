@@ -37,6 +37,7 @@ Examples:
   clerk-rl status --json --min-remaining 20     a CI gate
   clerk-rl --plan prod export-users --output users.jsonl
   clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 > users.jsonl
+  clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'   any endpoint
   clerk-rl webhook serve --cache redis://127.0.0.1:6379/0   keep that cache true (Clerk webhooks)";
 
 #[derive(Debug, Parser)]
@@ -181,6 +182,10 @@ Users are written exactly as the server sent them, oldest first, one per line. U
 up during the export are included; none is written twice.")]
     ExportUsers(ExportArgs),
 
+    /// Call any Backend API endpoint through the paced, retried core (like `gh api`)
+    #[command(after_help = API_AFTER_HELP)]
+    Api(ApiArgs),
+
     /// Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache
     #[command(after_help = BATCH_GET_AFTER_HELP)]
     BatchGet(BatchGetArgs),
@@ -253,6 +258,41 @@ pub struct ExportArgs {
     pub concurrency: u32,
 }
 
+const API_AFTER_HELP: &str = "\
+PATH is under /v1/, with or without the prefix (users/count, /v1/users/count); a query may follow
+'?'. The method is GET unless -X says otherwise (unlike gh, fields never turn a GET into a POST).
+For GET and HEAD, -f/-F fields become query parameters; for other methods they build a JSON body
+(key[sub]=value nests, key[]=value appends). -f values are strings; -F values are typed: true,
+false, null and numbers as JSON, @FILE the file's content (as JSON when it is JSON, else a string;
+@- reads stdin). --input FILE (or -) sends a body as is; fields then go to the query.
+
+The response body goes to stdout exactly as the server sent it, whatever the status; --include
+adds the status line and headers on stderr. A non-2xx final answer exits with the code of the
+exit-code table (401/403 -> 4, 400/422 -> 2, 404 and other 4xx -> 1, 5xx -> 6).
+
+Retries: a 429 always (the server refused it, so nothing happened); 5xx, dropped connections and
+timeouts only for GET, HEAD, DELETE and requests with an Idempotency-Key header (-H), never for a
+POST or PATCH without one: it may have been applied.
+
+Endpoint budgets: PATCH /v1/users/{id} and /metadata (10/10s per user), POST /v1/invitations
+(100/1h) and /bulk (25/1h) are paced to their own budget besides the instance's, shared with
+other clerk-rl processes through --budget-store, else through a state file per budget (in
+CLERK_RL_STATE_DIR, XDG_STATE_HOME/clerk-rl or ~/.local/state/clerk-rl), so a loop of separate
+processes gets no 429 either.
+
+--paginate walks a list endpoint (a plain array or {data, total_count}), by cursor
+(starting_after) on /v1/users and by overlapping offset pages elsewhere, checks order, progress
+and the count, and writes one item per line (JSON Lines). A server that breaks them exits 6.
+
+Examples:
+  clerk-rl api users/count
+  clerk-rl api '/v1/users?limit=5&order_by=-created_at'
+  clerk-rl api organizations --paginate > orgs.jsonl
+  clerk-rl api -X POST organizations -f name=Acme -f slug=acme
+  clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'
+  clerk-rl api -X POST invitations -f email_address=a@example.com -H 'Idempotency-Key: inv-a'
+  cut -d, -f1 ids.csv | xargs -I{} clerk-rl api -X PATCH users/{} -F banned=false";
+
 const BATCH_GET_AFTER_HELP: &str = "\
 Ids come one per line from FILE, or from stdin when FILE is absent or '-'. Blank lines and
 '#' comments are skipped, spaces trimmed, and each id is fetched once however often it appears.
@@ -272,6 +312,56 @@ Examples:
   clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 --cache-ttl 10m
   CLERK_RL_CACHE=redis://cache:6379/2 clerk-rl batch-get ids.txt --refresh
   clerk-rl batch-get ids.txt --strategy get      one GET /v1/users/{id} per id";
+
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// The endpoint, under /v1/ (the prefix is optional), with an optional ?query
+    #[arg(value_name = "PATH")]
+    pub path: String,
+
+    /// The HTTP method: GET, POST, PATCH, PUT, DELETE or HEAD
+    #[arg(short = 'X', long, default_value = "GET", value_name = "METHOD", value_parser = method_arg)]
+    pub method: String,
+
+    /// A string field, KEY=VALUE: a query parameter for GET, else a JSON body field (repeatable)
+    #[arg(short = 'f', long = "raw-field", value_name = "KEY=VALUE")]
+    pub raw_fields: Vec<String>,
+
+    /// A typed field, KEY=VALUE: true, false, null and numbers as JSON, @FILE a file's content
+    /// (repeatable)
+    #[arg(short = 'F', long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+
+    /// An extra request header, e.g. -H 'Idempotency-Key: 3f1c…' (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Send this file ('-' for stdin) as the request body, as is
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// Walk every page of a list endpoint and write its items as JSON Lines
+    #[arg(long)]
+    pub paginate: bool,
+
+    /// With --paginate: items per page (the limit sent), 1..500
+    #[arg(long, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500), requires = "paginate")]
+    pub page_size: u32,
+
+    /// Print the response's status line and headers on stderr
+    #[arg(short = 'i', long)]
+    pub include: bool,
+}
+
+fn method_arg(s: &str) -> Result<String, String> {
+    let m = s.trim().to_ascii_uppercase();
+    match m.as_str() {
+        "GET" | "POST" | "PATCH" | "PUT" | "DELETE" | "HEAD" => Ok(m),
+        _ => Err(format!(
+            "{s:?} is not one of GET, POST, PATCH, PUT, DELETE, HEAD"
+        )),
+    }
+}
 
 /// How batch-get asks for users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

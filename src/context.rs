@@ -46,6 +46,38 @@ pub fn sandbox_config(global: &GlobalArgs) -> SandboxConfig {
     cfg
 }
 
+/// `api` is run once per call by scripts (`xargs -n1 clerk-rl api …`): without a budget store,
+/// its processes share the instance budget through a state file, so the loop stays within it.
+/// A token-bucket budget (`--burst`) is paced per process: the file keeps windows only.
+fn share_through_state_file(
+    client: &mut Client,
+    key: &SecretKey,
+    budget: &Budget,
+    global: &GlobalArgs,
+    ui: &Ui,
+) {
+    if budget.burst.is_some() {
+        return;
+    }
+    let Some(dir) = crate::local_budget::state_dir() else {
+        return;
+    };
+    match crate::local_budget::LocalBudget::open(
+        &dir,
+        &key.fingerprint(),
+        "instance",
+        budget.rate,
+        global.timeout,
+    ) {
+        Ok(file) => client.share_budget_through(file),
+        Err(e) => ui.warn(&format!(
+            "cannot share the budget through {} ({e}); pacing this process alone (set {} or use --budget-store)",
+            dir.display(),
+            crate::local_budget::ENV_STATE_DIR
+        )),
+    }
+}
+
 pub struct Context {
     pub global: GlobalArgs,
     pub budget: Budget,
@@ -137,6 +169,9 @@ impl Context {
                     ));
                 }
             }
+        }
+        if shared.is_none() && command == "api" {
+            share_through_state_file(&mut client, &key, &budget, global, &ui);
         }
         Ok(Context {
             shared,

@@ -118,6 +118,14 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
             ctx.close().await;
             result
         }
+        Command::Api(a) => {
+            // The request is built and checked before the key is even looked at.
+            let prepared = commands::api::prepare(a)?;
+            let ctx = Context::connect(&cli.global, "api").await?;
+            let result = interruptible(&ctx, commands::api::run(&ctx, a, prepared)).await;
+            ctx.close().await;
+            result
+        }
         Command::Cache(a) => commands::cache::run(&cli.global, a).await,
         Command::Probe(a) => {
             let a = commands::probe::validate(a)?;

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod api;
 pub mod assets;
 pub mod batch_get;
 pub mod cache;

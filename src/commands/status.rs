@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::budget::Rate;
 use crate::cli::StatusArgs;
 use crate::context::Context;
+use crate::endpoint_budget::{EndpointLimit, EndpointLimits};
 use crate::error::Exit;
 use crate::http::client::fmt_ms;
 use crate::http::{HttpError, RateLimitView};
@@ -21,6 +22,8 @@ struct Report {
     instance: &'static str,
     documented_limit: Option<Rate>,
     budget: BudgetView,
+    /// Clerk's documented endpoint limits (or --endpoint-rate's), paced besides the budget.
+    endpoint_budgets: Vec<EndpointLimit>,
     request: &'static str,
     http_status: Option<u16>,
     latency_ms: Option<u64>,
@@ -71,6 +74,7 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Exit> {
             burst: ctx.budget.burst,
             custom_rate: ctx.budget.custom_rate,
         },
+        endpoint_budgets: EndpointLimits::new(&ctx.global.endpoint_rate).limits,
         request: REQUEST,
         http_status: None,
         latency_ms: None,
@@ -213,6 +217,18 @@ fn table(r: &Report) -> Table {
             ),
         },
     ]);
+    for e in &r.endpoint_budgets {
+        t.add_row(vec![
+            format!("endpoint budget {}", e.name),
+            format!(
+                "{} {}: {} per {}",
+                e.method,
+                e.paths.join(", "),
+                e.rate,
+                if e.per_user { "user" } else { "instance" }
+            ),
+        ]);
+    }
     t.add_row(vec!["request".into(), r.request.to_string()]);
     t.add_row(vec![
         "HTTP status".into(),
