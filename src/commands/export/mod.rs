@@ -447,7 +447,7 @@ async fn fetch_all(
                         new_parts.len()
                     ));
                     let ramp = match concurrency {
-                        0 => RampCore::auto(streams, latency, tokio::time::Instant::now()),
+                        0 => RampCore::auto(streams, tokio::time::Instant::now()),
                         n => RampCore::fixed(n, tokio::time::Instant::now()),
                     };
                     return run_parts(ctx, job, new_parts, 0, streams, ramp, tx).await;
@@ -457,10 +457,9 @@ async fn fetch_all(
     }
     let now = tokio::time::Instant::now();
     let (streams, ramp) = match concurrency {
-        // Resumed: no latency measured yet, so the ramp judges from its first count on.
         0 => {
             let n = parts.len().min(MAX_AUTO_STREAMS);
-            (n, RampCore::auto(n, Duration::from_secs(3600), now))
+            (n, RampCore::auto(n, now))
         }
         n => (n, RampCore::fixed(n, now)),
     };
