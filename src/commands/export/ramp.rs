@@ -5,7 +5,7 @@
 //! (a later part is spilled to disk and copied back), which more streams only queue behind. Each
 //! running stream holds a page in memory, and each part beyond the head costs a spill, so
 //! streams that add no throughput only cost. So the export runs one stream first, measures its
-//! pages per second, and doubles the count while that grows by a quarter or more; a count that
+//! pages per second, and doubles the count while that grows by half or more; a count that
 //! did not pay is dropped for the previous one, and the count is final. Streams above the count
 //! hold nothing: they wait before taking a part (one already running finishes its part).
 //!
@@ -16,10 +16,11 @@ use std::sync::Mutex;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Grow only on at least this gain in pages per second over the previous count.
-const GAIN: f64 = 1.25;
+/// Keep a doubled count only on at least this gain in pages per second over the previous one:
+/// less is within what a second part's spill to disk costs later, when it is copied back.
+const GAIN: f64 = 1.5;
 /// Pages measured at one count before judging it, at least (and two per stream).
-const MIN_PAGES: u64 = 4;
+const MIN_PAGES: u64 = 24;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RampCore {
