@@ -447,7 +447,10 @@ async fn fetch_all(
                         new_parts.len()
                     ));
                     let ramp = match concurrency {
-                        0 => RampCore::auto(streams, tokio::time::Instant::now()),
+                        0 => {
+                            let part_pages = pages_left.unwrap_or(0) / new_parts.len() as u64;
+                            RampCore::auto(streams, part_pages, tokio::time::Instant::now())
+                        }
                         n => RampCore::fixed(n, tokio::time::Instant::now()),
                     };
                     return run_parts(ctx, job, new_parts, 0, streams, ramp, tx).await;
@@ -459,7 +462,7 @@ async fn fetch_all(
     let (streams, ramp) = match concurrency {
         0 => {
             let n = parts.len().min(MAX_AUTO_STREAMS);
-            (n, RampCore::auto(n, now))
+            (n, RampCore::auto(n, 0, now))
         }
         n => (n, RampCore::fixed(n, now)),
     };
@@ -523,6 +526,11 @@ async fn run_parts(
             return Err(e);
         }
     }
+    let (count, settled) = ramp.count();
+    ctx.ui.info(&format!(
+        "{count} of up to {streams} streams ran at once{}",
+        if settled { "" } else { " (still growing)" }
+    ));
     Ok(())
 }
 

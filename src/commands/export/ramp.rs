@@ -12,6 +12,7 @@
 //! The decision is [`RampCore`], with the time passed in; [`Ramp`] shares it between streams.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -21,6 +22,8 @@ use tokio::time::Instant;
 const GAIN: f64 = 1.5;
 /// Pages measured at one count before judging it, at least (and two per stream).
 const MIN_PAGES: u64 = 24;
+/// Time measured at one count before judging it, at least.
+const MIN_LEVEL_TIME: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RampCore {
@@ -31,11 +34,14 @@ pub struct RampCore {
     prev: Option<(f64, usize)>,
     level_start: Instant,
     level_pages: u64,
+    /// Pages in a part, about: a count is judged over a whole part per stream, so the copy of
+    /// a spilled part back into the output (which stalls the fetchers) is in the measure.
+    part_pages: u64,
 }
 
 impl RampCore {
-    /// One stream first, up to `max`.
-    pub fn auto(max: usize, now: Instant) -> Self {
+    /// One stream first, up to `max`; parts of about `part_pages` pages.
+    pub fn auto(max: usize, part_pages: u64, now: Instant) -> Self {
         let max = max.max(1);
         RampCore {
             allowed: 1,
@@ -44,6 +50,7 @@ impl RampCore {
             prev: None,
             level_start: now,
             level_pages: 0,
+            part_pages,
         }
     }
 
@@ -56,11 +63,16 @@ impl RampCore {
             prev: None,
             level_start: now,
             level_pages: 0,
+            part_pages: 0,
         }
     }
 
     pub fn allowed(&self) -> usize {
         self.allowed
+    }
+
+    pub fn settled(&self) -> bool {
+        self.frozen
     }
 
     /// A page arrived at `now`. Returns true when the count changed.
@@ -69,7 +81,13 @@ impl RampCore {
             return false;
         }
         self.level_pages += 1;
-        if self.level_pages < MIN_PAGES.max(2 * self.allowed as u64) {
+        let streams = self.allowed as u64;
+        if self.level_pages
+            < MIN_PAGES
+                .max(2 * streams)
+                .max((self.part_pages + 1) * streams)
+            || now - self.level_start < MIN_LEVEL_TIME
+        {
             return false;
         }
         let secs = (now - self.level_start).as_secs_f64().max(1e-6);
@@ -108,6 +126,12 @@ impl Ramp {
             core: Mutex::new(core),
             changed: Notify::new(),
         }
+    }
+
+    /// The count now, and whether it is final.
+    pub fn count(&self) -> (usize, bool) {
+        let c = self.core.lock().expect("ramp lock");
+        (c.allowed(), c.settled())
     }
 
     /// Whether stream `w` (0-based) may run now.
@@ -151,12 +175,11 @@ impl Ramp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     /// Feed pages at `per_s` pages per second until the count changes or freezes.
     fn run_level(core: &mut RampCore, now: &mut Instant, per_s: f64) -> bool {
         let step = Duration::from_secs_f64(1.0 / per_s);
-        for _ in 0..1000 {
+        for _ in 0..10_000 {
             *now += step;
             if core.page_done(*now) {
                 return true;
@@ -171,7 +194,7 @@ mod tests {
     #[test]
     fn streams_double_while_throughput_grows_then_keep_the_last_count_that_paid() {
         let mut now = Instant::now();
-        let mut core = RampCore::auto(16, now);
+        let mut core = RampCore::auto(16, 0, now);
         assert_eq!(core.allowed(), 1);
         // One stream: 10 pages/s. Two: 20, four: 40, eight: 42 (no gain: back to four).
         assert!(run_level(&mut core, &mut now, 10.0));
@@ -188,7 +211,7 @@ mod tests {
     #[test]
     fn a_server_or_disk_that_only_queues_keeps_one_stream() {
         let mut now = Instant::now();
-        let mut core = RampCore::auto(16, now);
+        let mut core = RampCore::auto(16, 0, now);
         assert!(run_level(&mut core, &mut now, 60.0));
         assert_eq!(core.allowed(), 2);
         // Two streams, slower than one (the second part spills to disk): back to one.
@@ -197,15 +220,35 @@ mod tests {
     }
 
     #[test]
+    fn a_count_is_judged_over_a_whole_part_per_stream_and_half_a_second() {
+        let mut now = Instant::now();
+        let mut core = RampCore::auto(16, 40, now);
+        for _ in 0..40 {
+            now += Duration::from_millis(20);
+            assert!(!core.page_done(now), "a part is 40 pages");
+        }
+        now += Duration::from_millis(20);
+        assert!(core.page_done(now));
+        assert_eq!(core.allowed(), 2);
+        let mut core = RampCore::auto(16, 0, now);
+        for _ in 0..99 {
+            now += Duration::from_millis(5);
+            assert!(!core.page_done(now), "under half a second");
+        }
+        now += Duration::from_millis(5);
+        assert!(core.page_done(now));
+    }
+
+    #[test]
     fn never_more_than_the_most_the_budget_can_use() {
         let mut now = Instant::now();
-        let mut core = RampCore::auto(3, now);
+        let mut core = RampCore::auto(3, 0, now);
         assert!(run_level(&mut core, &mut now, 10.0));
         assert!(run_level(&mut core, &mut now, 20.0));
         assert_eq!(core.allowed(), 3);
         assert!(!run_level(&mut core, &mut now, 60.0));
         assert_eq!(core.allowed(), 3);
         assert_eq!(RampCore::fixed(5, now).allowed(), 5);
-        assert_eq!(RampCore::auto(1, now).allowed(), 1);
+        assert_eq!(RampCore::auto(1, 0, now).allowed(), 1);
     }
 }
