@@ -8,6 +8,7 @@
 
 pub mod checkpoint;
 mod part;
+mod ramp;
 mod verify;
 mod writer;
 
@@ -29,14 +30,15 @@ use crate::error::{Exit, fail};
 use crate::http::{Client, HttpError};
 use crate::lock::OutputLock;
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
-use part::{Paging, PartState, RESERVED, split};
+use part::{Paging, PartState, RESERVED, kept_lines, split};
+use ramp::{Ramp, RampCore};
 use verify::{Progress, Seen};
 use writer::{Msg, Outcome, Output, Writer, finish_file, open_truncated};
 
 /// Most concurrent page streams `--concurrency 0` (auto) picks.
 const MAX_AUTO_STREAMS: usize = 16;
 /// Pages buffered between fetchers and the writer: the memory bound of the whole export.
-const CHANNEL_PAGES: usize = 8;
+const CHANNEL_PAGES: usize = 2;
 
 /// What every page request of this export shares.
 struct Job {
@@ -536,25 +538,38 @@ async fn fetch_all(
                         latency.as_millis(),
                         new_parts.len()
                     ));
-                    return run_parts(ctx, job, new_parts, 0, streams, tx).await;
+                    let ramp = match concurrency {
+                        0 => {
+                            let part_pages = pages_left.unwrap_or(0) / new_parts.len() as u64;
+                            RampCore::auto(streams, part_pages, tokio::time::Instant::now())
+                        }
+                        n => RampCore::fixed(n, tokio::time::Instant::now()),
+                    };
+                    return run_parts(ctx, job, new_parts, 0, streams, ramp, tx).await;
                 }
             }
         }
     }
-    let streams = match concurrency {
-        0 => parts.len().min(MAX_AUTO_STREAMS),
-        n => n,
+    let now = tokio::time::Instant::now();
+    let (streams, ramp) = match concurrency {
+        0 => {
+            let n = parts.len().min(MAX_AUTO_STREAMS);
+            (n, RampCore::auto(n, 0, now))
+        }
+        n => (n, RampCore::fixed(n, now)),
     };
-    run_parts(ctx, job, parts, head, streams, tx).await
+    run_parts(ctx, job, parts, head, streams, ramp, tx).await
 }
 
-/// Page the parts from `head` on, `streams` at a time, lowest index first.
+/// Page the parts from `head` on, `streams` at a time at most (as many as `ramp` admits),
+/// lowest index first.
 async fn run_parts(
     ctx: &Context,
     job: Arc<Job>,
     parts: Vec<PartState>,
     head: usize,
     streams: usize,
+    ramp: RampCore,
     tx: mpsc::Sender<Msg>,
 ) -> anyhow::Result<()> {
     let queue: VecDeque<(usize, PartState)> = parts
@@ -564,21 +579,31 @@ async fn run_parts(
         .filter(|(_, p)| !p.done)
         .collect();
     let queue = Arc::new(Mutex::new(queue));
+    let ramp = Arc::new(Ramp::new(ramp));
     let mut set = tokio::task::JoinSet::new();
-    for _ in 0..streams.max(1) {
+    for w in 0..streams.max(1) {
         let queue = Arc::clone(&queue);
+        let ramp = Arc::clone(&ramp);
         let job = Arc::clone(&job);
         let tx = tx.clone();
         let client = ctx.client.clone();
         set.spawn(async move {
+            let nothing_left = || queue.lock().expect("queue lock").is_empty();
             loop {
-                let next = queue.lock().expect("queue lock").pop_front();
+                let next = match ramp.wait(w, nothing_left).await {
+                    true => queue.lock().expect("queue lock").pop_front(),
+                    false => None,
+                };
                 let Some((i, mut state)) = next else {
+                    ramp.nudge();
                     return Ok(());
                 };
+                // A part, once taken, is finished by its stream even when the ramp lowers the
+                // count meanwhile: a part handed back could be left with no stream to take it.
                 let mut seen = Seen::default();
                 while !state.done {
                     let (_, sent) = next_page(&client, &job, i, &mut state, &mut seen, &tx).await?;
+                    ramp.page_done();
                     if !sent {
                         return Ok(());
                     }
@@ -594,6 +619,11 @@ async fn run_parts(
             return Err(e);
         }
     }
+    let (count, settled) = ramp.count();
+    ctx.ui.info(&format!(
+        "{count} of up to {streams} streams ran at once{}",
+        if settled { "" } else { " (still growing)" }
+    ));
     Ok(())
 }
 
@@ -665,10 +695,10 @@ async fn next_page(
             Progress::Broken(why) => return Err(fail(Exit::Server, why)),
         }
         seen.record(&users);
-        let mut lines = Vec::with_capacity(users.iter().map(|u| u.line.len()).sum());
-        for &k in &acc.kept {
-            lines.extend_from_slice(&users[k].line);
-        }
+        let latency = resp.latency;
+        // The body is parsed: free it before the page's lines are gathered (memory per stream).
+        drop(resp);
+        let lines = kept_lines(users, &acc.kept);
         let msg = Msg::Page {
             part: i,
             lines,
@@ -676,7 +706,7 @@ async fn next_page(
             state: state.clone(),
         };
         let sent = tx.send(msg).await.is_ok();
-        return Ok((resp.latency, sent));
+        return Ok((latency, sent));
     }
 }
 
