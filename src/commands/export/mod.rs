@@ -28,6 +28,7 @@ use crate::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::{Client, HttpError};
 use crate::lock::OutputLock;
+use crate::signals::CommandSignals;
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
 use part::{Paging, PartState, RESERVED, split};
 use verify::{Progress, Seen};
@@ -54,6 +55,8 @@ impl Job {
 }
 
 pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
+    // Before any work: a SIGTERM that comes early still finds the checkpoint saved.
+    let mut signals = CommandSignals::install()?;
     let job = job_of(args)?;
     if args.dry_run {
         return dry_run(ctx, &job).await;
@@ -89,8 +92,8 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
 
     let job = Arc::new(job);
     let fetched = tokio::select! {
-        r = fetch_all(ctx, Arc::clone(&job), parts, head, total, args.concurrency as usize, tx) => Some(r),
-        _ = tokio::signal::ctrl_c() => None,
+        r = fetch_all(ctx, Arc::clone(&job), parts, head, total, args.concurrency as usize, tx) => Ok(r),
+        stop = signals.recv() => Err(stop),
     };
     // The fetchers are gone and the channel is closed: the writer drains what was sent,
     // checkpoints, and ends.
@@ -110,21 +113,22 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
     let resume = checkpoint_path.as_ref().map(|_| resume_command(&ctx.argv));
     let extra = summary_rows(&cp, start_users, args, &job);
     match (fetched, outcome) {
-        (None, _) => {
+        (Err(stop), _) => {
             ctx.summary(&extra);
+            let by = stop.name();
             match &resume {
                 Some(cmd) => ctx.ui.line(&format!(
-                    "clerk-rl: interrupted after {} users; the checkpoint is saved. Resume with:\n  {cmd}",
+                    "clerk-rl: interrupted ({by}) after {} users; the checkpoint is saved. Resume with:\n  {cmd}",
                     cp.users
                 )),
                 None => ctx.ui.line(&format!(
-                    "clerk-rl: interrupted after {} users (stdout exports cannot be resumed; use --output FILE)",
+                    "clerk-rl: interrupted ({by}) after {} users (stdout exports cannot be resumed; use --output FILE)",
                     cp.users
                 )),
             }
-            Ok(Exit::Interrupted)
+            Ok(stop.exit())
         }
-        (Some(Err(e)), _) => {
+        (Ok(Err(e)), _) => {
             ctx.summary(&extra);
             if let Some(cmd) = &resume {
                 ctx.ui.line(&format!(
@@ -134,7 +138,7 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
             }
             Err(e)
         }
-        (Some(Ok(())), Outcome::Complete) => {
+        (Ok(Ok(())), Outcome::Complete) => {
             let proven = prove_complete(ctx, args, &job, total, cp.users).await;
             let mut cp = cp;
             let placed = match (&proven, &checkpoint_path) {
@@ -166,7 +170,7 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
             }
             Ok(Exit::Ok)
         }
-        (Some(Ok(())), Outcome::Incomplete) => {
+        (Ok(Ok(())), Outcome::Incomplete) => {
             // The fetchers stopped because the writer did; its error was reported above.
             Err(fail(Exit::Other, "the export stopped before the end"))
         }
@@ -407,13 +411,22 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
         .clone()
         .unwrap_or_else(|| sibling(output, ".checkpoint"));
 
-    if args.resume {
-        if !checkpoint_path.exists() {
-            return Err(usage(format!(
-                "--resume: there is no checkpoint {} to resume from",
-                checkpoint_path.display()
-            )));
+    // --resume is idempotent, as `wget -c` is, so `until clerk-rl export-users -o F --resume`
+    // is a valid retry loop: finished → nothing to do, never started → start.
+    if args.resume && !checkpoint_path.exists() {
+        if output.exists() {
+            ctx.ui.line(&format!(
+                "clerk-rl: the export into {} is already complete (no checkpoint beside it); nothing to do",
+                output.display()
+            ));
+            return Ok(None);
         }
+        ctx.ui.line(&format!(
+            "clerk-rl: no checkpoint {} to resume from; starting a fresh export into {}",
+            checkpoint_path.display(),
+            output.display()
+        ));
+    } else if args.resume {
         let cp = Checkpoint::load(&checkpoint_path)?;
         cp.check_matches(
             &ctx.key.fingerprint(),
@@ -455,7 +468,7 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
         )));
     }
 
-    if !args.force {
+    if !args.force && !args.resume {
         if checkpoint_path.exists() {
             return Err(usage(format!(
                 "an unfinished export into {} exists (checkpoint {}); continue it with --resume, or start over with --force",
