@@ -93,6 +93,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "N", value_parser = burst_arg)]
     pub burst: Option<u32>,
 
+    /// Override one of Clerk's documented endpoint limits, paced besides the budget (repeatable):
+    /// user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create
+    /// (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)
+    #[arg(long, global = true, value_name = "NAME=N/DURATION", value_parser = crate::endpoint_budget::endpoint_rate_arg)]
+    pub endpoint_rate: Vec<(String, Rate)>,
+
     /// Machine-readable output: JSON on stdout, the summary as one JSON line on stderr
     #[arg(long, global = true)]
     pub json: bool,
@@ -637,6 +643,10 @@ pub struct SandboxArgs {
     /// How many generated users it holds, e.g. --users 1000000 (generated on demand: fast, small)
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub users: u64,
+
+    /// How many generated organizations it holds (GET /v1/organizations), e.g. --organizations 500
+    #[arg(long, default_value_t = 120, value_name = "N")]
+    pub organizations: u64,
 
     /// Seed of the users, the key and the faults, e.g. --seed 7
     #[arg(long, default_value_t = 42, value_name = "SEED")]

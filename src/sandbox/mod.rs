@@ -6,11 +6,13 @@
 //! `limiter` decides 429s, `faults` draws injected failures, `log` records requests, `errors` is
 //! Clerk's error shape and `routes` wires them to HTTP.
 
+pub mod endpoint_limits;
 pub mod errors;
 pub mod faults;
 pub mod limiter;
 pub mod log;
 pub mod misbehave;
+pub mod orgs;
 pub mod routes;
 pub mod store;
 pub mod users;
@@ -89,6 +91,10 @@ pub struct SandboxConfig {
     pub latency: Duration,
     /// Misbehaviours of `GET /v1/users` (see `misbehave`), for rehearsing broken servers.
     pub misbehave: Vec<Misbehave>,
+    /// The endpoint limits enforced besides the budget (Clerk's documented ones by default).
+    pub endpoint_limits: crate::endpoint_budget::EndpointLimits,
+    /// How many generated organizations it holds.
+    pub organizations: u64,
 }
 
 impl SandboxConfig {
@@ -112,6 +118,8 @@ impl SandboxConfig {
             faults_max: None,
             latency: Duration::ZERO,
             misbehave: Vec::new(),
+            endpoint_limits: Default::default(),
+            organizations: 120,
         }
     }
 
@@ -268,6 +276,11 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
         reject_cursor: cfg.reject_cursor,
         latency: cfg.latency,
         misbehave: cfg.misbehave.clone(),
+        endpoint_limiter: Mutex::new(endpoint_limits::EndpointLimiter::new(
+            cfg.endpoint_limits.clone(),
+            cfg.algorithm,
+        )),
+        orgs: Mutex::new(orgs::OrgStore::new(cfg.seed, cfg.organizations)),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

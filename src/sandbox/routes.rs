@@ -47,6 +47,10 @@ pub struct AppState {
     /// Added round-trip time: half before the request is stamped, half after.
     pub latency: Duration,
     pub misbehave: Vec<super::Misbehave>,
+    /// The documented endpoint limits, counted besides the instance's.
+    pub endpoint_limiter: Mutex<super::endpoint_limits::EndpointLimiter>,
+    /// Organizations and invitations.
+    pub orgs: Mutex<super::orgs::OrgStore>,
 }
 
 type Shared = Arc<AppState>;
@@ -59,6 +63,7 @@ pub fn router(state: Shared) -> Router {
             "/v1/users/{id}",
             get(get_user).patch(update_user).delete(delete_user),
         )
+        .merge(super::orgs::routes())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -66,7 +71,7 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic elsewhere must not take every later request down with it.
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -75,11 +80,11 @@ fn read(s: &AppState) -> std::sync::RwLockReadGuard<'_, Store> {
     s.store.read().unwrap_or_else(|e| e.into_inner())
 }
 
-fn write(s: &AppState) -> std::sync::RwLockWriteGuard<'_, Store> {
+pub(super) fn write(s: &AppState) -> std::sync::RwLockWriteGuard<'_, Store> {
     s.store.write().unwrap_or_else(|e| e.into_inner())
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
@@ -223,6 +228,26 @@ async fn respond(
         add_headers(&mut r);
         return r;
     }
+    // An endpoint with a documented limit of its own: counted there too, once the instance
+    // admitted it.
+    let endpoint = lock(&app.endpoint_limiter).check(
+        entry.key.as_deref().unwrap_or_default(),
+        req.method().as_str(),
+        req.uri().path(),
+        now,
+    );
+    if let Some(d) = endpoint
+        && !d.allowed
+    {
+        let mut r = ApiError::too_many_requests(ceil_secs(d.retry_after)).into_response();
+        if let Some(v) = retry_after_header(app.retry_after, d.retry_after, sys)
+            && let Ok(v) = HeaderValue::from_str(&v)
+        {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        add_headers(&mut r);
+        return r;
+    }
     // The 403 keys still count against the limit: they authenticated.
     match kind {
         KeyKind::Accepted => {}
@@ -263,13 +288,13 @@ async fn respond(
     r
 }
 
-fn pairs(q: Option<&str>) -> Vec<(String, String)> {
+pub(super) fn pairs(q: Option<&str>) -> Vec<(String, String)> {
     form_urlencoded::parse(q.unwrap_or("").as_bytes())
         .into_owned()
         .collect()
 }
 
-fn first<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn first<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
     p.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
@@ -291,7 +316,7 @@ fn all<'a>(p: &'a [(String, String)], name: &str) -> Result<Vec<&'a str>, ApiErr
     Ok(v)
 }
 
-fn int(p: &[(String, String)], name: &str) -> Result<Option<i64>, ApiError> {
+pub(super) fn int(p: &[(String, String)], name: &str) -> Result<Option<i64>, ApiError> {
     first(p, name)
         .map(|v| {
             v.trim().parse::<i64>().map_err(|_| {
@@ -302,7 +327,7 @@ fn int(p: &[(String, String)], name: &str) -> Result<Option<i64>, ApiError> {
 }
 
 /// `+value` / `-value` / `value`. A `+` left unencoded in a URL arrives as a space: same thing.
-fn sign(v: &str) -> (bool, &str) {
+pub(super) fn sign(v: &str) -> (bool, &str) {
     if let Some(rest) = v.strip_prefix('-') {
         (false, rest)
     } else if let Some(rest) = v.strip_prefix('+').or_else(|| v.strip_prefix(' ')) {
@@ -464,7 +489,7 @@ fn parse_list(
     })
 }
 
-fn json_ok(v: Value) -> Response {
+pub(super) fn json_ok(v: Value) -> Response {
     (StatusCode::OK, axum::Json(v)).into_response()
 }
 
@@ -510,7 +535,9 @@ async fn delete_user(
     ))
 }
 
-fn body_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
+pub(super) fn body_object(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::body_too_large(MAX_BODY_BYTES)
@@ -532,7 +559,10 @@ fn body_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>
     }
 }
 
-fn opt_string(m: &Map<String, Value>, name: &str) -> Result<Option<Option<String>>, ApiError> {
+pub(super) fn opt_string(
+    m: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<Option<String>>, ApiError> {
     match m.get(name) {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
@@ -555,7 +585,10 @@ fn opt_bool(m: &Map<String, Value>, name: &str) -> Result<Option<bool>, ApiError
     }
 }
 
-fn opt_object(m: &Map<String, Value>, name: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+pub(super) fn opt_object(
+    m: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<Map<String, Value>>, ApiError> {
     match m.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(o)) => Ok(Some(o.clone())),
@@ -629,7 +662,7 @@ fn user_fields(m: &Map<String, Value>, creating: bool) -> Result<UserFields, Api
     Ok(f)
 }
 
-fn write_error(e: WriteError) -> ApiError {
+pub(super) fn write_error(e: WriteError) -> ApiError {
     match e {
         WriteError::NotFound => ApiError::not_found(),
         WriteError::Taken(param) => ApiError::identifier_exists(param),
