@@ -736,6 +736,36 @@ async fn reject_cursor_emulates_an_api_without_starting_after() {
 }
 
 #[tokio::test]
+async fn strict_mode_answers_unknown_parameters_with_form_param_unknown() {
+    let sb = start(|c| c.strict = true).await;
+    for path in [
+        "/v1/users?baned=false",
+        "/v1/users?limit=5&email=a@b.c",
+        "/v1/users/count?baned=false",
+        "/v1/users/count?limit=5",
+    ] {
+        let r = get(&sb, path).await;
+        assert_eq!(assert_clerk_error(&r, 422), "form_param_unknown", "{path}");
+        let named = r.body["errors"][0]["meta"]["param_name"].as_str().unwrap();
+        assert!(path.contains(&format!("{named}=")), "{path}: {named}");
+    }
+    // Every filter the client lets through --filter is one the strict sandbox knows, on both
+    // endpoints (two lists kept apart on purpose: the client never imports the sandbox).
+    for name in clerk_rl::api::USER_LIST_FILTERS {
+        let value = if *name == "banned" { "false" } else { "1" };
+        for endpoint in ["/v1/users?limit=1&", "/v1/users/count?"] {
+            let r = get(&sb, &format!("{endpoint}{name}={value}")).await;
+            assert_eq!(r.status, 200, "{endpoint}{name}: {}", r.body);
+        }
+    }
+    // Not strict: the same typo is ignored, as Clerk does.
+    let lax = start(|_| {}).await;
+    assert_eq!(users(&lax, "/v1/users?baned=false&limit=3").await.len(), 3);
+    sb.shutdown().await;
+    lax.shutdown().await;
+}
+
+#[tokio::test]
 async fn every_user_validates_against_the_spec_user_schema() {
     let schema = schema::Schema::user();
     let sb = start(|_| {}).await;

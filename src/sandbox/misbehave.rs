@@ -5,7 +5,7 @@
 
 use clap::ValueEnum;
 
-use super::store::{ListQuery, Order, SortField};
+use super::query::{ListQuery, Order, SortField};
 use super::users::User;
 
 /// The cursor position after which `jump-back` goes back, and by how many users.

@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use crate::api::parse_page;
 use crate::cli::ExportArgs;
 use crate::context::Context;
-use crate::error::{Exit, fail};
+use crate::error::{Exit, exit_of, fail, one_line};
 use crate::http::{Client, HttpError};
 use crate::lock::OutputLock;
 use crate::signals::CommandSignals;
@@ -111,7 +111,7 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
         }
     };
     let resume = checkpoint_path.as_ref().map(|_| resume_command(&ctx.argv));
-    let extra = summary_rows(&cp, start_users, args, &job);
+    let extra = summary_rows(&cp, start_users, args, &job, ctx.global.json);
     match (fetched, outcome) {
         (Err(stop), _) => {
             ctx.summary(&extra);
@@ -139,42 +139,61 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
             Err(e)
         }
         (Ok(Ok(())), Outcome::Complete) => {
-            let proven = prove_complete(ctx, args, &job, total, cp.users).await;
-            let mut cp = cp;
-            let placed = match (&proven, &checkpoint_path) {
-                (Ok(_), Some(path)) => {
-                    cp.complete = true;
-                    cp.save(path)
-                        .and_then(|()| finish_file(&cp, path, &spill_dir_of(&cp.output)))
-                        .map_err(|e| {
-                            anyhow::Error::new(e).context("putting the export into place failed")
-                        })
-                }
-                _ => Ok(()),
-            };
-            ctx.summary(&extra);
-            placed?;
-            match proven {
-                Ok(Some(note)) => ctx.ui.warn(note),
-                Ok(None) => {}
-                Err(e) => {
-                    let kept = match &args.output {
-                        Some(o) => format!(
-                            "; {} is not written and the checkpoint is kept",
-                            o.display()
-                        ),
-                        None => String::new(),
-                    };
-                    return Err(e.context(format!("the export is not proven complete{kept}")));
-                }
-            }
-            Ok(Exit::Ok)
+            conclude(
+                ctx,
+                args,
+                &job,
+                total,
+                cp,
+                checkpoint_path.as_deref(),
+                &extra,
+            )
+            .await
         }
         (Ok(Ok(())), Outcome::Incomplete) => {
             // The fetchers stopped because the writer did; its error was reported above.
             Err(fail(Exit::Other, "the export stopped before the end"))
         }
     }
+}
+
+/// Every user is written: check the export against the count, then put a file into place. An
+/// export that cannot be proven complete stays `.partial`, its checkpoint kept.
+async fn conclude(
+    ctx: &Context,
+    args: &ExportArgs,
+    job: &Job,
+    total: Option<u64>,
+    mut cp: Checkpoint,
+    checkpoint_path: Option<&std::path::Path>,
+    extra: &[(&'static str, serde_json::Value)],
+) -> anyhow::Result<Exit> {
+    let proven = prove_complete(ctx, args, job, total, cp.users).await;
+    if let Ok(Some(note)) = &proven {
+        ctx.ui.warn(note);
+    }
+    let placed = match (&proven, checkpoint_path) {
+        (Ok(_), Some(path)) => {
+            cp.complete = true;
+            cp.save(path)
+                .and_then(|()| finish_file(&cp, path, &spill_dir_of(&cp.output)))
+                .map_err(|e| anyhow::Error::new(e).context("putting the export into place failed"))
+        }
+        _ => Ok(()),
+    };
+    ctx.summary(extra);
+    placed?;
+    if let Err(e) = proven {
+        let kept = match &args.output {
+            Some(o) => format!(
+                "; {} is not written and the checkpoint is kept",
+                o.display()
+            ),
+            None => String::new(),
+        };
+        return Err(fail(exit_of(&e), format!("{}{kept}", one_line(&e))));
+    }
+    Ok(Exit::Ok)
 }
 
 /// The end-of-run check: users written against the count taken at the start and again now, with
@@ -790,6 +809,7 @@ fn summary_rows(
     start_users: u64,
     args: &ExportArgs,
     job: &Job,
+    json: bool,
 ) -> Vec<(&'static str, serde_json::Value)> {
     let target = match &args.output {
         Some(p) => p.display().to_string(),
@@ -797,14 +817,17 @@ fn summary_rows(
     };
     vec![
         ("users", json!(cp.users)),
-        ("users this run", json!(cp.users - start_users)),
+        ("users_this_run", json!(cp.users - start_users)),
         ("output", json!(target)),
         (
             "paging",
-            json!(match job.paging() {
-                Paging::Cursor => "cursor (starting_after)",
-                Paging::Offset => "offset (fallback)",
-                Paging::Descending => "cursor, newest first (the server ignores order_by)",
+            json!(match (job.paging(), json) {
+                (Paging::Cursor, true) => "cursor",
+                (Paging::Offset, true) => "offset",
+                (Paging::Descending, true) => "descending",
+                (Paging::Cursor, false) => "cursor (starting_after)",
+                (Paging::Offset, false) => "offset (fallback)",
+                (Paging::Descending, false) => "cursor, newest first (the server ignores order_by)",
             }),
         ),
         ("parts", json!(cp.parts.len())),
