@@ -61,7 +61,16 @@ impl ClerkError {
             }
             None => {
                 let text = String::from_utf8_lossy(&body[..body.len().min(MAX_SHOWN * 4)]);
-                let text = clean(&text);
+                let text = match (
+                    super::diagnose::redirect(status, headers),
+                    super::diagnose::foreign_body(headers),
+                ) {
+                    (Some(r), _) => r,
+                    (None, Some(kind)) if !text.trim().is_empty() => {
+                        format!("({kind}) {}", clean(&text))
+                    }
+                    _ => clean(&text),
+                };
                 ClerkError {
                     status,
                     code: None,

@@ -105,6 +105,28 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
             ctx.ui.finish_progress();
             return Ok(Exit::Ok);
         }
+        Err(e) if disk_full(&e) => {
+            ctx.ui.finish_progress();
+            let Some(path) = &checkpoint_path else {
+                return Err(
+                    anyhow::Error::new(e).context("writing the export failed: the disk is full")
+                );
+            };
+            ctx.ui.line(&format!(
+                "clerk-rl: {} users are saved (checkpoint {}); once space is freed, resume with:\n  {}",
+                cp.users,
+                path.display(),
+                resume_command(&ctx.argv)
+            ));
+            return Err(fail(
+                Exit::Other,
+                format!(
+                    "the disk is full: writing beside {} failed ({e}); free some space, then --resume continues from the checkpoint {}",
+                    cp.output.display(),
+                    path.display()
+                ),
+            ));
+        }
         Err(e) => {
             ctx.ui.finish_progress();
             return Err(anyhow::Error::new(e).context("writing the export failed"));
@@ -224,6 +246,13 @@ async fn prove_complete(
         Some(why) => Err(fail(Exit::Server, why)),
         None => Ok(None),
     }
+}
+
+/// No space left (ENOSPC) or over quota (EDQUOT): freeing space fixes it, and --resume goes on.
+fn disk_full(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::StorageFull
+        || e.kind() == io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(28 | 122))
 }
 
 fn spill_dir_of(output: &std::path::Path) -> PathBuf {
