@@ -139,7 +139,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
-            [CompletionResult]::new('--no-count', '--no-count', [CompletionResultType]::ParameterName, 'Skip the one count request made for the progress bar''s total and ETA')
+            [CompletionResult]::new('--no-count', '--no-count', [CompletionResultType]::ParameterName, 'Skip the two count requests (at the start for the progress bar''s total and ETA, at the end to prove every user was written): the export is then not checked, and says so')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'One count request, then print users, requests needed and the time the budget implies')
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue an interrupted export from its checkpoint')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing output, discarding an unfinished export''s checkpoint')

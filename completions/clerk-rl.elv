@@ -133,7 +133,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
-            cand --no-count 'Skip the one count request made for the progress bar''s total and ETA'
+            cand --no-count 'Skip the two count requests (at the start for the progress bar''s total and ETA, at the end to prove every user was written): the export is then not checked, and says so'
             cand --dry-run 'One count request, then print users, requests needed and the time the budget implies'
             cand --resume 'Continue an interrupted export from its checkpoint'
             cand --force 'Replace an existing output, discarding an unfinished export''s checkpoint'

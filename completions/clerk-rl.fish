@@ -139,7 +139,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-w
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l no-count -d 'Skip the one count request made for the progress bar\'s total and ETA'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l no-count -d 'Skip the two count requests (at the start for the progress bar\'s total and ETA, at the end to prove every user was written): the export is then not checked, and says so'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l dry-run -d 'One count request, then print users, requests needed and the time the budget implies'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l resume -d 'Continue an interrupted export from its checkpoint'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l force -d 'Replace an existing output, discarding an unfinished export\'s checkpoint'

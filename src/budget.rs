@@ -78,10 +78,14 @@ impl FromStr for Rate {
         let (n, d) = s.split_once('/').ok_or_else(|| {
             format!("rate {s:?} is not N/DURATION (for example 100/10s, 5/1s, 300/1m)")
         })?;
-        let limit: u32 = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("rate {s:?}: {n:?} is not a whole number of requests"))?;
+        let n = n.trim();
+        let limit: u32 = n.parse().map_err(|_| {
+            if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
+                format!("rate {s:?}: {n} requests per window is too large (at most {MAX_LIMIT})")
+            } else {
+                format!("rate {s:?}: {n:?} is not a whole number of requests")
+            }
+        })?;
         if limit == 0 {
             return Err(format!(
                 "rate {s:?}: the number of requests must be at least 1"
@@ -89,12 +93,24 @@ impl FromStr for Rate {
         }
         if limit > MAX_LIMIT {
             return Err(format!(
-                "rate {s:?}: {limit} requests per window is above the {MAX_LIMIT} this tool accepts"
+                "rate {s:?}: {limit} requests per window is too large (at most {MAX_LIMIT})"
             ));
         }
-        let window = parse_duration(d).map_err(|e| format!("rate {s:?}: {e}"))?;
+        let too_long = || {
+            format!(
+                "rate {s:?}: the window {:?} is too large (at most 1 day)",
+                d.trim()
+            )
+        };
+        let window = parse_duration(d).map_err(|e| {
+            if e.contains("too large") {
+                too_long()
+            } else {
+                format!("rate {s:?}: {e}")
+            }
+        })?;
         if window > MAX_WINDOW {
-            return Err(format!("rate {s:?}: the window must be at most 1 day"));
+            return Err(too_long());
         }
         Ok(Rate { limit, window })
     }
@@ -396,8 +412,10 @@ mod tests {
             ("10/0s", "more than zero"),
             ("10/", "empty duration"),
             ("10/10parsecs", "not a duration"),
-            ("10/2d", "at most 1 day"),
-            ("2000000/1s", "above"),
+            ("10/2d", "too large (at most 1 day)"),
+            ("10/99999999999999999999s", "too large (at most 1 day)"),
+            ("2000000/1s", "too large"),
+            ("99999999999999999999/1s", "too large"),
         ] {
             let e = bad.parse::<Rate>().unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");

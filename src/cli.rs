@@ -227,7 +227,8 @@ pub struct ExportArgs {
     #[arg(long, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500))]
     pub page_size: u32,
 
-    /// Skip the one count request made for the progress bar's total and ETA
+    /// Skip the two count requests (at the start for the progress bar's total and ETA, at the
+    /// end to prove every user was written): the export is then not checked, and says so
     #[arg(long)]
     pub no_count: bool,
 

@@ -162,17 +162,18 @@ pub fn usage_error_line(e: &clap::Error) -> String {
     format!("clerk-rl: error: {} (see --help)", parts.join("; "))
 }
 
-/// Run a command's future; Ctrl-C ends it with exit 130.
+/// Run a command's future; Ctrl-C, SIGTERM or SIGHUP end it (dropping it, which removes a
+/// partial output) with exit 128 + the signal's number.
 async fn interruptible(
     ctx: &Context,
     fut: impl Future<Output = anyhow::Result<Exit>>,
 ) -> anyhow::Result<Exit> {
-    tokio::select! {
-        r = fut => r,
-        _ = tokio::signal::ctrl_c() => {
-            ctx.ui.finish_progress();
-            eprintln!("clerk-rl: interrupted");
-            Ok(Exit::Interrupted)
-        }
-    }
+    let mut signals = signals::CommandSignals::install()?;
+    let stop = tokio::select! {
+        r = fut => return r,
+        stop = signals.recv() => stop,
+    };
+    ctx.ui.finish_progress();
+    eprintln!("clerk-rl: interrupted ({})", stop.name());
+    Ok(stop.exit())
 }

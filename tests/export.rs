@@ -687,7 +687,6 @@ async fn bad_input_gets_one_clear_line_and_exit_2() {
             "is a folder",
         ),
         (vec!["--output", o], "already exists"),
-        (vec!["--output", o, "--resume"], "no checkpoint"),
         (vec!["--resume"], "--output"),
         (vec!["--filter", "nonsense"], "KEY=VALUE"),
         (vec!["--filter", "offset=5"], "set by export-users itself"),

@@ -26,9 +26,10 @@ use tokio::sync::mpsc;
 use crate::api::parse_page;
 use crate::cli::ExportArgs;
 use crate::context::Context;
-use crate::error::{Exit, fail};
+use crate::error::{Exit, exit_of, fail, one_line};
 use crate::http::{Client, HttpError};
 use crate::lock::OutputLock;
+use crate::signals::CommandSignals;
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
 use part::{Paging, PartState, RESERVED, kept_lines, split};
 use ramp::{Ramp, RampCore};
@@ -56,6 +57,8 @@ impl Job {
 }
 
 pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
+    // Before any work: a SIGTERM that comes early still finds the checkpoint saved.
+    let mut signals = CommandSignals::install()?;
     let job = job_of(args)?;
     if args.dry_run {
         return dry_run(ctx, &job).await;
@@ -91,8 +94,8 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
 
     let job = Arc::new(job);
     let fetched = tokio::select! {
-        r = fetch_all(ctx, Arc::clone(&job), parts, head, total, args.concurrency as usize, tx) => Some(r),
-        _ = tokio::signal::ctrl_c() => None,
+        r = fetch_all(ctx, Arc::clone(&job), parts, head, total, args.concurrency as usize, tx) => Ok(r),
+        stop = signals.recv() => Err(stop),
     };
     // The fetchers are gone and the channel is closed: the writer drains what was sent,
     // checkpoints, and ends.
@@ -104,6 +107,28 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
             ctx.ui.finish_progress();
             return Ok(Exit::Ok);
         }
+        Err(e) if disk_full(&e) => {
+            ctx.ui.finish_progress();
+            let Some(path) = &checkpoint_path else {
+                return Err(
+                    anyhow::Error::new(e).context("writing the export failed: the disk is full")
+                );
+            };
+            ctx.ui.line(&format!(
+                "clerk-rl: {} users are saved (checkpoint {}); once space is freed, resume with:\n  {}",
+                cp.users,
+                path.display(),
+                resume_command(&ctx.argv)
+            ));
+            return Err(fail(
+                Exit::Other,
+                format!(
+                    "the disk is full: writing beside {} failed ({e}); free some space, then --resume continues from the checkpoint {}",
+                    cp.output.display(),
+                    path.display()
+                ),
+            ));
+        }
         Err(e) => {
             ctx.ui.finish_progress();
             return Err(anyhow::Error::new(e).context("writing the export failed"));
@@ -112,21 +137,22 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
     let resume = checkpoint_path.as_ref().map(|_| resume_command(&ctx.argv));
     let extra = summary_rows(&cp, start_users, args, &job, ctx.global.json);
     match (fetched, outcome) {
-        (None, _) => {
+        (Err(stop), _) => {
             ctx.summary(&extra);
+            let by = stop.name();
             match &resume {
                 Some(cmd) => ctx.ui.line(&format!(
-                    "clerk-rl: interrupted after {} users; the checkpoint is saved. Resume with:\n  {cmd}",
+                    "clerk-rl: interrupted ({by}) after {} users; the checkpoint is saved. Resume with:\n  {cmd}",
                     cp.users
                 )),
                 None => ctx.ui.line(&format!(
-                    "clerk-rl: interrupted after {} users (stdout exports cannot be resumed; use --output FILE)",
+                    "clerk-rl: interrupted ({by}) after {} users (stdout exports cannot be resumed; use --output FILE)",
                     cp.users
                 )),
             }
-            Ok(Exit::Interrupted)
+            Ok(stop.exit())
         }
-        (Some(Err(e)), _) => {
+        (Ok(Err(e)), _) => {
             ctx.summary(&extra);
             if let Some(cmd) = &resume {
                 ctx.ui.line(&format!(
@@ -136,43 +162,62 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
             }
             Err(e)
         }
-        (Some(Ok(())), Outcome::Complete) => {
-            let proven = prove_complete(ctx, args, &job, total, cp.users).await;
-            let mut cp = cp;
-            let placed = match (&proven, &checkpoint_path) {
-                (Ok(_), Some(path)) => {
-                    cp.complete = true;
-                    cp.save(path)
-                        .and_then(|()| finish_file(&cp, path, &spill_dir_of(&cp.output)))
-                        .map_err(|e| {
-                            anyhow::Error::new(e).context("putting the export into place failed")
-                        })
-                }
-                _ => Ok(()),
-            };
-            ctx.summary(&extra);
-            placed?;
-            match proven {
-                Ok(Some(note)) => ctx.ui.warn(note),
-                Ok(None) => {}
-                Err(e) => {
-                    let kept = match &args.output {
-                        Some(o) => format!(
-                            "; {} is not written and the checkpoint is kept",
-                            o.display()
-                        ),
-                        None => String::new(),
-                    };
-                    return Err(e.context(format!("the export is not proven complete{kept}")));
-                }
-            }
-            Ok(Exit::Ok)
+        (Ok(Ok(())), Outcome::Complete) => {
+            conclude(
+                ctx,
+                args,
+                &job,
+                total,
+                cp,
+                checkpoint_path.as_deref(),
+                &extra,
+            )
+            .await
         }
-        (Some(Ok(())), Outcome::Incomplete) => {
+        (Ok(Ok(())), Outcome::Incomplete) => {
             // The fetchers stopped because the writer did; its error was reported above.
             Err(fail(Exit::Other, "the export stopped before the end"))
         }
     }
+}
+
+/// Every user is written: check the export against the count, then put a file into place. An
+/// export that cannot be proven complete stays `.partial`, its checkpoint kept.
+async fn conclude(
+    ctx: &Context,
+    args: &ExportArgs,
+    job: &Job,
+    total: Option<u64>,
+    mut cp: Checkpoint,
+    checkpoint_path: Option<&std::path::Path>,
+    extra: &[(&'static str, serde_json::Value)],
+) -> anyhow::Result<Exit> {
+    let proven = prove_complete(ctx, args, job, total, cp.users).await;
+    if let Ok(Some(note)) = &proven {
+        ctx.ui.warn(note);
+    }
+    let placed = match (&proven, checkpoint_path) {
+        (Ok(_), Some(path)) => {
+            cp.complete = true;
+            cp.save(path)
+                .and_then(|()| finish_file(&cp, path, &spill_dir_of(&cp.output)))
+                .map_err(|e| anyhow::Error::new(e).context("putting the export into place failed"))
+        }
+        _ => Ok(()),
+    };
+    ctx.summary(extra);
+    placed?;
+    if let Err(e) = proven {
+        let kept = match &args.output {
+            Some(o) => format!(
+                "; {} is not written and the checkpoint is kept",
+                o.display()
+            ),
+            None => String::new(),
+        };
+        return Err(fail(exit_of(&e), format!("{}{kept}", one_line(&e))));
+    }
+    Ok(Exit::Ok)
 }
 
 /// The end-of-run check: users written against the count taken at the start and again now, with
@@ -203,6 +248,13 @@ async fn prove_complete(
         Some(why) => Err(fail(Exit::Server, why)),
         None => Ok(None),
     }
+}
+
+/// No space left (ENOSPC) or over quota (EDQUOT): freeing space fixes it, and --resume goes on.
+fn disk_full(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::StorageFull
+        || e.kind() == io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(28 | 122))
 }
 
 fn spill_dir_of(output: &std::path::Path) -> PathBuf {
@@ -409,13 +461,22 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
         .clone()
         .unwrap_or_else(|| sibling(output, ".checkpoint"));
 
-    if args.resume {
-        if !checkpoint_path.exists() {
-            return Err(usage(format!(
-                "--resume: there is no checkpoint {} to resume from",
-                checkpoint_path.display()
-            )));
+    // --resume is idempotent, as `wget -c` is, so `until clerk-rl export-users -o F --resume`
+    // is a valid retry loop: finished → nothing to do, never started → start.
+    if args.resume && !checkpoint_path.exists() {
+        if output.exists() {
+            ctx.ui.line(&format!(
+                "clerk-rl: the export into {} is already complete (no checkpoint beside it); nothing to do",
+                output.display()
+            ));
+            return Ok(None);
         }
+        ctx.ui.line(&format!(
+            "clerk-rl: no checkpoint {} to resume from; starting a fresh export into {}",
+            checkpoint_path.display(),
+            output.display()
+        ));
+    } else if args.resume {
         let cp = Checkpoint::load(&checkpoint_path)?;
         cp.check_matches(
             &ctx.key.fingerprint(),
@@ -457,7 +518,7 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
         )));
     }
 
-    if !args.force {
+    if !args.force && !args.resume {
         if checkpoint_path.exists() {
             return Err(usage(format!(
                 "an unfinished export into {} exists (checkpoint {}); continue it with --resume, or start over with --force",
