@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_clerk_rl_global_optspecs
-    string join \n api-url= secret-key-file= plan= rate= burst= json no-progress max-retries= timeout= max-wait= v/verbose budget-store= budget-store-optional sandbox sandbox-users= sandbox-seed= h/help V/version
+    string join \n api-url= secret-key-file= plan= rate= burst= json no-progress max-retries= timeout= max-wait= v/verbose q/quiet budget-store= budget-store-optional sandbox sandbox-users= sandbox-seed= h/help V/version
 end
 
 function __fish_clerk_rl_needs_command
@@ -41,6 +41,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l sandbox-seed -d 'With
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -53,7 +54,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "cache" -d 'Manage
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "webhook" -d 'Receive Clerk\'s webhooks and keep the batch-get cache true'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "man" -d 'Print a man page to stdout, or write them all into a folder with --dir'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l min-remaining -d 'Exit 3 when the Remaining header is under PCT percent of the Limit header' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
@@ -73,6 +74,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox-see
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -110,6 +112,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l honor-retry-
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -139,6 +142,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l force
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -169,6 +173,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l cache-re
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -189,6 +194,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -213,6 +219,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -259,6 +266,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l strict -d 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -279,6 +287,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fis
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -306,6 +315,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_se
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -329,10 +339,11 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l sandbo
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l dir -d 'Folder to write the pages into' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l dir -d 'Write every page (clerk-rl.1, clerk-rl-status.1, ...) into this folder instead' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
@@ -350,6 +361,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox-seed -
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -361,7 +373,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_s
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "webhook" -d 'Receive Clerk\'s webhooks and keep the batch-get cache true'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "man" -d 'Print a man page to stdout, or write them all into a folder with --dir'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "purge" -d 'Delete cached users of this instance (the key\'s), by id or all of them'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "serve" -d 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'

@@ -119,6 +119,10 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
     /// Share the key's budget with every clerk-rl process using this Redis, e.g.
     /// redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)
     #[arg(
@@ -194,7 +198,12 @@ up during the export are included; none is written twice.")]
     )]
     Completions(CompletionsArgs),
 
-    /// Write man pages (one per subcommand) into a folder
+    /// Print a man page to stdout, or write them all into a folder with --dir
+    #[command(after_help = "\
+Examples:
+  clerk-rl man | man -l -                      read the clerk-rl page now
+  clerk-rl man export-users | man -l -
+  clerk-rl man --dir ~/.local/share/man/man1   install every page")]
     Man(ManArgs),
 }
 
@@ -520,9 +529,14 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Folder to write the pages into
-    #[arg(long, default_value = "man", value_name = "DIR")]
-    pub dir: PathBuf,
+    /// The page to print to stdout: a command, e.g. status or webhook-serve (default: the
+    /// clerk-rl page)
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub page: Option<String>,
+
+    /// Write every page (clerk-rl.1, clerk-rl-status.1, ...) into this folder instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

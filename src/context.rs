@@ -62,7 +62,7 @@ impl Context {
     /// `command` names the subcommand in the shared budget's heartbeat.
     pub async fn connect(global: &GlobalArgs, command: &str) -> anyhow::Result<Self> {
         let budget = budget(global);
-        let ui = Arc::new(Ui::new(global.verbose, global.no_progress));
+        let ui = Arc::new(Ui::new(global.verbose, global.no_progress).quiet(global.quiet));
         let (api_url, key, sandbox) = if global.sandbox {
             let sb = sandbox::start(sandbox_config(global)).await?;
             ui.line(&format!(

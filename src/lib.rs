@@ -92,7 +92,10 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
         Command::Man(a) => {
-            commands::assets::write_man(&a.dir)?;
+            match &a.dir {
+                Some(dir) => commands::assets::write_man(dir)?,
+                None => commands::assets::print_man(a.page.as_deref())?,
+            }
             Ok(Exit::Ok)
         }
         Command::Sandbox(a) => commands::sandbox::run(&cli.global, a)

@@ -1,6 +1,6 @@
 //! `clerk-rl status`: one quick call, and everything it says about the key's rate limit.
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Table;
 use serde::Serialize;
 use serde_json::json;
 
@@ -154,10 +154,8 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Exit> {
     if let Some(err) = &report.error
         && !ctx.global.json
     {
-        ctx.ui.line(&format!(
-            "clerk-rl: error: {}",
-            err["message"].as_str().unwrap_or("request failed")
-        ));
+        ctx.ui
+            .error(err["message"].as_str().unwrap_or("request failed"));
     }
     Ok(exit)
 }
@@ -181,8 +179,7 @@ fn hints(ctx: &Context, documented: Option<Rate>) -> Vec<String> {
 }
 
 fn table(r: &Report) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
+    let mut t = crate::ui::table(crate::ui::Stream::Stdout);
     let or_dash = |o: Option<String>| o.unwrap_or_else(|| "-".into());
     t.add_row(vec!["API URL".to_string(), r.api_url.clone()]);
     t.add_row(vec![
