@@ -25,6 +25,9 @@ _clerk__rl() {
             clerk__rl,completions)
                 cmd="clerk__rl__subcmd__completions"
                 ;;
+            clerk__rl,config)
+                cmd="clerk__rl__subcmd__config"
+                ;;
             clerk__rl,export-users)
                 cmd="clerk__rl__subcmd__export__subcmd__users"
                 ;;
@@ -58,6 +61,18 @@ _clerk__rl() {
             clerk__rl__subcmd__cache__subcmd__help,purge)
                 cmd="clerk__rl__subcmd__cache__subcmd__help__subcmd__purge"
                 ;;
+            clerk__rl__subcmd__config,help)
+                cmd="clerk__rl__subcmd__config__subcmd__help"
+                ;;
+            clerk__rl__subcmd__config,show)
+                cmd="clerk__rl__subcmd__config__subcmd__show"
+                ;;
+            clerk__rl__subcmd__config__subcmd__help,help)
+                cmd="clerk__rl__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            clerk__rl__subcmd__config__subcmd__help,show)
+                cmd="clerk__rl__subcmd__config__subcmd__help__subcmd__show"
+                ;;
             clerk__rl__subcmd__help,batch-get)
                 cmd="clerk__rl__subcmd__help__subcmd__batch__subcmd__get"
                 ;;
@@ -66,6 +81,9 @@ _clerk__rl() {
                 ;;
             clerk__rl__subcmd__help,completions)
                 cmd="clerk__rl__subcmd__help__subcmd__completions"
+                ;;
+            clerk__rl__subcmd__help,config)
+                cmd="clerk__rl__subcmd__help__subcmd__config"
                 ;;
             clerk__rl__subcmd__help,export-users)
                 cmd="clerk__rl__subcmd__help__subcmd__export__subcmd__users"
@@ -91,6 +109,9 @@ _clerk__rl() {
             clerk__rl__subcmd__help__subcmd__cache,purge)
                 cmd="clerk__rl__subcmd__help__subcmd__cache__subcmd__purge"
                 ;;
+            clerk__rl__subcmd__help__subcmd__config,show)
+                cmd="clerk__rl__subcmd__help__subcmd__config__subcmd__show"
+                ;;
             clerk__rl__subcmd__help__subcmd__webhook,serve)
                 cmd="clerk__rl__subcmd__help__subcmd__webhook__subcmd__serve"
                 ;;
@@ -113,7 +134,7 @@ _clerk__rl() {
 
     case "${cmd}" in
         clerk__rl)
-            opts="-v -q -h -V --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help --version status probe export-users batch-get cache sandbox webhook completions man help"
+            opts="-v -q -h -V --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help --version status probe export-users batch-get cache sandbox webhook config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -163,6 +184,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -171,7 +196,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__batch__subcmd__get)
-            opts="-o -v -q -h --output --concurrency --strategy --allow-missing --strict --cache --cache-ttl --refresh --cache-required --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-o -v -q -h --output --concurrency --strategy --allow-missing --strict --cache --cache-ttl --refresh --cache-required --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,6 +270,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -253,7 +282,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__cache)
-            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help purge help"
+            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help purge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -300,6 +329,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --sandbox-seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -353,7 +386,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__cache__subcmd__purge)
-            opts="-v -q -h --all --cache --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -q -h --all --cache --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,6 +440,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -415,7 +452,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__completions)
-            opts="-v -q -h --dir --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help bash elvish fish powershell zsh"
+            opts="-v -q -h --dir --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -469,6 +506,176 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clerk__subcmd__rl__subcmd__config)
+            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan)
+                    COMPREPLY=($(compgen -W "free pro dev prod" -- "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --budget-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox-users)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox-seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clerk__subcmd__rl__subcmd__config__subcmd__help)
+            opts="show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clerk__subcmd__rl__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clerk__subcmd__rl__subcmd__config__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clerk__subcmd__rl__subcmd__config__subcmd__show)
+            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan)
+                    COMPREPLY=($(compgen -W "free pro dev prod" -- "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --budget-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox-users)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox-seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -477,7 +684,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__export__subcmd__users)
-            opts="-o -v -q -h --output --page-size --no-count --filter --dry-run --checkpoint --resume --force --concurrency --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-o -v -q -h --output --page-size --no-count --filter --dry-run --checkpoint --resume --force --concurrency --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -551,6 +758,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -559,7 +770,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__help)
-            opts="status probe export-users batch-get cache sandbox webhook completions man help"
+            opts="status probe export-users batch-get cache sandbox webhook config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -617,6 +828,34 @@ _clerk__rl() {
         clerk__subcmd__rl__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clerk__subcmd__rl__subcmd__help__subcmd__config)
+            opts="show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clerk__subcmd__rl__subcmd__help__subcmd__config__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -741,7 +980,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__man)
-            opts="-v -q -h --dir --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -q -h --dir --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -795,6 +1034,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -803,7 +1046,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__probe)
-            opts="-v -q -h --mode --endpoint --max-requests --max-duration --concurrency --from --to --steps --step-duration --probe-rate --duration --allow-production --honor-retry-after --plot --timeline --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -q -h --mode --endpoint --max-requests --max-duration --concurrency --from --to --steps --step-duration --probe-rate --duration --allow-production --honor-retry-after --plot --timeline --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -905,6 +1148,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -913,7 +1160,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__sandbox)
-            opts="-v -q -h --port --listen --users --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --strict --latency --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -q -h --port --listen --users --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --strict --latency --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1027,6 +1274,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1035,7 +1286,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__status)
-            opts="-v -q -h --min-remaining --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -q -h --min-remaining --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1089,6 +1340,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1097,7 +1352,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__webhook)
-            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help serve help"
+            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1144,6 +1399,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --sandbox-seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1197,7 +1456,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__webhook__subcmd__serve)
-            opts="-v -q -h --listen --cache --prime --cache-ttl --signing-secret-file --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -q -h --listen --cache --prime --cache-ttl --signing-secret-file --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1260,6 +1519,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --sandbox-seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

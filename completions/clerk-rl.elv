@@ -29,6 +29,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
             cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -48,6 +49,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand cache 'Manage the Redis cache batch-get keeps (no request to Clerk)'
             cand sandbox 'Run a local Clerk-compatible Backend API server'
             cand webhook 'Receive Clerk''s webhooks and keep the batch-get cache true'
+            cand config 'Show the settings in force and where each came from (flag, environment, profile, default)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print a man page to stdout, or write them all into a folder with --dir'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -65,6 +67,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
             cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -101,6 +104,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
             cand --allow-production 'Allow probing with a production (sk_live_) key: it spends that instance''s real limit'
             cand --honor-retry-after 'Burst mode: send nothing while a Retry-After wait runs. N and the algorithm are still found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
@@ -132,6 +136,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
             cand --no-count 'Skip the one count request made for the progress bar''s total and ETA'
             cand --dry-run 'One count request, then print users, requests needed and the time the budget implies'
             cand --resume 'Continue an interrupted export from its checkpoint'
@@ -165,6 +170,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
             cand --allow-missing 'Exit 0 even when some ids are not found (they are still listed on stderr)'
             cand --strict 'A line that is not a user id is an error (exit 2, before any request)'
             cand --refresh 'Ignore cached users: fetch every id and rewrite its cache entry'
@@ -192,6 +198,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
             cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -218,6 +225,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
             cand --all 'Delete every cached user of this instance'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
@@ -266,6 +274,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
             cand --reject-cursor 'Answer starting_after with 422 form_param_unknown, like an API version without cursors'
             cand --strict 'Answer a query parameter GET /v1/users or /v1/users/count does not define with 422 form_param_unknown (Clerk ignores it: a misspelt filter widens the result silently)'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
@@ -291,6 +300,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
             cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -320,6 +330,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
             cand --prime 'On user.created and user.updated, write the user from the payload instead of deleting'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
@@ -340,6 +351,64 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
         }
         &'clerk-rl;webhook;help;help'= {
         }
+        &'clerk-rl;config'= {
+            cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
+            cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
+            cand --plan 'Budget preset. Clerk''s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool''s cautious presets, not Clerk figures: free 20/10s, pro 100/10s'
+            cand --rate 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m'
+            cand --burst 'Pace as a token bucket of this capacity (bursts above the strict window)'
+            cand --max-retries 'Retries per request for 429s and transient failures'
+            cand --timeout 'Timeout of one request, e.g. 30s'
+            cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
+            cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
+            cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
+            cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
+            cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+            cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --verbose 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand -q 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
+            cand --quiet 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
+            cand --budget-store-optional 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+            cand --sandbox 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand show 'Print every setting in force, its value (the key masked) and where it came from'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'clerk-rl;config;show'= {
+            cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
+            cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
+            cand --plan 'Budget preset. Clerk''s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool''s cautious presets, not Clerk figures: free 20/10s, pro 100/10s'
+            cand --rate 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m'
+            cand --burst 'Pace as a token bucket of this capacity (bursts above the strict window)'
+            cand --max-retries 'Retries per request for 429s and transient failures'
+            cand --timeout 'Timeout of one request, e.g. 30s'
+            cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
+            cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
+            cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
+            cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
+            cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+            cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --verbose 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand -q 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
+            cand --quiet 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
+            cand --budget-store-optional 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+            cand --sandbox 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'clerk-rl;config;help'= {
+            cand show 'Print every setting in force, its value (the key masked) and where it came from'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'clerk-rl;config;help;show'= {
+        }
+        &'clerk-rl;config;help;help'= {
+        }
         &'clerk-rl;completions'= {
             cand --dir 'Write the scripts of all five shells into this folder instead'
             cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
@@ -353,6 +422,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
             cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -377,6 +447,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
             cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -396,6 +467,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand cache 'Manage the Redis cache batch-get keeps (no request to Clerk)'
             cand sandbox 'Run a local Clerk-compatible Backend API server'
             cand webhook 'Receive Clerk''s webhooks and keep the batch-get cache true'
+            cand config 'Show the settings in force and where each came from (flag, environment, profile, default)'
             cand completions 'Print a shell completion script to stdout'
             cand man 'Print a man page to stdout, or write them all into a folder with --dir'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -419,6 +491,11 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand serve 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'
         }
         &'clerk-rl;help;webhook;serve'= {
+        }
+        &'clerk-rl;help;config'= {
+            cand show 'Print every setting in force, its value (the key masked) and where it came from'
+        }
+        &'clerk-rl;help;config;show'= {
         }
         &'clerk-rl;help;completions'= {
         }

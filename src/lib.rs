@@ -7,6 +7,7 @@ pub mod api;
 pub mod budget;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod context;
 pub mod error;
 pub mod exit;
@@ -38,7 +39,7 @@ where
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let cli = match cli::parse_from(args) {
+    let (mut cli, matches) = match cli::parse_with_matches(args) {
         Ok(c) => c,
         Err(e) => {
             if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
@@ -55,6 +56,13 @@ where
             return Exit::Usage.code();
         }
     };
+    let resolved = match config::apply(&matches, &mut cli) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("clerk-rl: error: {}", one_line(&e));
+            return exit_of(&e).code();
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -66,7 +74,7 @@ where
         }
     };
     let argv: Vec<String> = args_for_display;
-    let result = runtime.block_on(dispatch(cli, argv));
+    let result = runtime.block_on(dispatch(cli, argv, resolved));
     // Do not wait for stray tasks (a request abandoned by Ctrl-C) to finish.
     runtime.shutdown_background();
     match result {
@@ -81,8 +89,9 @@ where
     }
 }
 
-async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
+async fn dispatch(cli: Cli, argv: Vec<String>, resolved: config::Resolved) -> anyhow::Result<Exit> {
     match &cli.command {
+        Command::Config(_) => commands::config::show(&cli.global, &resolved),
         Command::Completions(a) => {
             match (&a.shell, &a.dir) {
                 (_, Some(dir)) => commands::assets::write_completions(dir)?,

@@ -8,7 +8,7 @@ use common::{Run, cmd};
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut c = cmd();
-    c.args(args);
+    c.args(args).env_remove("COLUMNS");
     for (k, v) in env {
         c.env(k, v);
     }

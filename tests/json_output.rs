@@ -21,6 +21,7 @@ const SCHEMAS: &[&str] = &[
     "export-users-dry-run",
     "batch-get-summary",
     "cache-purge",
+    "config-show",
 ];
 
 fn assert_valid(name: &str, v: &Value) {

@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod batch_get;
 pub mod cache;
+pub mod config;
 pub mod export;
 pub mod probe;
 pub mod sandbox;
