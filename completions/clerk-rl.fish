@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_clerk_rl_global_optspecs
-    string join \n api-url= secret-key-file= plan= rate= burst= json no-progress max-retries= timeout= max-wait= v/verbose q/quiet budget-store= budget-store-optional sandbox sandbox-users= sandbox-seed= profile= h/help V/version
+    string join \n api-url= secret-key-file= plan= rate= burst= endpoint-rate= json no-progress max-retries= timeout= max-wait= v/verbose q/quiet budget-store= budget-store-optional sandbox sandbox-users= sandbox-seed= profile= h/help V/version
 end
 
 function __fish_clerk_rl_needs_command
@@ -32,6 +32,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -67,6 +68,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -87,7 +89,8 @@ constant\t'Hold --probe-rate for --duration'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l endpoint -d 'The GET path to probe, under /v1/, e.g. --endpoint \'/v1/users/count\'' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-requests -d 'Send at most this many requests (default: 3x the documented limit of the key\'s instance, else 3x the budget\'s limit)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-duration -d 'Stop sending after this long' -r
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l concurrency -d 'Requests in flight at once during bursts and paced load' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l concurrency -d 'The most requests in flight at once. Burst mode chooses enough to send twice the limit to find over the first request\'s round trip (at least 4) and says what it chose; ramp and constant modes use it as their bound' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l expect -d 'The limit to find, e.g. --expect 1000/10s (default: the documented limit of the key\'s instance, else the budget\'s --rate). It sets how many requests burst mode keeps in flight and the default --max-requests (3x it)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l from -d 'Ramp: the first rate (per second, or N/DURATION)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l to -d 'Ramp: the last rate (per second, or N/DURATION)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l steps -d 'Ramp: how many rates from --from to --to' -r
@@ -104,6 +107,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -112,7 +116,8 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-user
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l allow-production -d 'Allow probing with a production (sk_live_) key: it spends that instance\'s real limit'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l honor-retry-after -d 'Burst mode: send nothing while a Retry-After wait runs. N and the algorithm are still found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l honor-retry-after -d 'Burst mode: send nothing while a Retry-After wait runs (the default for a production key, whose budget is the live application\'s). N and the algorithm are still found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sample-during-waits -d 'Burst mode: send sparse single requests during a Retry-After wait too, to time the window finely (the default for development and unknown keys)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -133,6 +138,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -165,6 +171,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -191,6 +198,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -216,6 +224,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -224,6 +233,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l all -d 'Delete every cached user of this instance'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l guards -d 'Also delete the version markers and tombstones of those users (or of all, with --all)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -236,6 +246,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l port -d 'Port on 127.0.0.1 (0 picks a free one), e.g. --port 8787' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l listen -d 'Listen on this address instead of 127.0.0.1, e.g. --listen 0.0.0.0:8787 or --listen ::1 (a bare address takes --port)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l users -d 'How many generated users it holds, e.g. --users 1000000 (generated on demand: fast, small)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l organizations -d 'How many generated organizations it holds (GET /v1/organizations), e.g. --organizations 500' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l seed -d 'Seed of the users, the key and the faults, e.g. --seed 7' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l accept-key -d 'Also accept this secret key (repeatable), e.g. --accept-key sk_test_ci' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l over-quota-key -d 'A key that authenticates but gets 403 quota_exceeded (repeatable), e.g. --over-quota-key sk_test_full' -r
@@ -255,6 +266,11 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l fault-seed
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l faults-max -d 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l request-log -d 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l latency -d 'Round-trip time added to every request, like a distant server (e.g. 150ms): half before the request is counted and logged, half before the response leaves' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l misbehave -d 'Misbehave on GET /v1/users as a proxy, a cache or an old API version can, to rehearse what export-users and batch-get do then (repeatable)' -r -f -a "ignore-order\t'Lists newest first whatever order_by says (Clerk\'s default order), but honours starting_after and offset'
+repeat-page\t'Every page is the first page: starting_after and offset are ignored (a cache keyed on the path)'
+jump-back\t'Past user 600 the cursor (or offset) goes back 500 users: user 601 is followed by 101..'
+shuffle-page\t'Users inside a page come in a shuffled order'
+cap-results\t'A user_id= list returns at most 10 of the ids asked, all of which exist'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
@@ -263,6 +279,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -287,6 +304,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -306,6 +324,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fis
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l listen -d 'Address and port to listen on (port 0 picks a free one), e.g. 0.0.0.0:8787' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l cache -d 'Redis to cache users in, e.g. redis://127.0.0.1:6379/0' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l cache-ttl -d 'How long users written by --prime live in Redis, as batch-get\'s --cache-ttl' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l tombstone-ttl -d 'How long a deleted user\'s tombstone and an updated user\'s version marker are kept (at least the longest --cache-ttl of any batch-get using this cache)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l signing-secret-file -d 'Read the signing secret (whsec_...) from this file instead of CLERK_WEBHOOK_SIGNING_SECRET' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
@@ -315,6 +334,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -340,6 +360,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -364,6 +385,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -389,6 +411,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -412,6 +435,7 @@ dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r

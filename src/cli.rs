@@ -95,6 +95,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "N", value_parser = burst_arg)]
     pub burst: Option<u32>,
 
+    /// Override one of Clerk's documented endpoint limits, paced besides the budget (repeatable):
+    /// user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create
+    /// (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)
+    #[arg(long, global = true, value_name = "NAME=N/DURATION", value_parser = crate::endpoint_budget::endpoint_rate_arg)]
+    pub endpoint_rate: Vec<(String, Rate)>,
+
     /// Machine-readable output: JSON on stdout, the summary as one JSON line on stderr
     #[arg(long, global = true)]
     pub json: bool,
@@ -402,6 +408,11 @@ pub enum CacheCommand {
 Only this instance's entries (clerk:{INSTANCE}:user:*, INSTANCE a hash of the secret key) are
 deleted; other instances sharing the Redis keep theirs. No request is sent to Clerk.
 
+The version markers and tombstones webhook serve leaves (clerk:{INSTANCE}:version:*, :deleted:*)
+are kept: they are never served, they only stop a batch-get still running from writing back an
+older or deleted user. --guards deletes them too (for a sandbox restarted with the same seed,
+whose deleted ids exist again).
+
 Examples:
   clerk-rl cache purge --cache redis://127.0.0.1:6379/0 user_2abc... user_2def...
   CLERK_RL_CACHE=redis://127.0.0.1:6379/0 clerk-rl cache purge --all")]
@@ -418,6 +429,10 @@ pub struct PurgeArgs {
     /// Delete every cached user of this instance
     #[arg(long, conflicts_with = "ids")]
     pub all: bool,
+
+    /// Also delete the version markers and tombstones of those users (or of all, with --all)
+    #[arg(long)]
+    pub guards: bool,
 
     #[command(flatten)]
     pub cache: CacheUrlArg,
@@ -480,9 +495,17 @@ pub struct ProbeArgs {
     #[arg(long, default_value = "60s", value_parser = duration_arg, value_name = "DURATION")]
     pub max_duration: Duration,
 
-    /// Requests in flight at once during bursts and paced load
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    /// The most requests in flight at once. Burst mode chooses enough to send twice the limit to
+    /// find over the first request's round trip (at least 4) and says what it chose; ramp and
+    /// constant modes use it as their bound
+    #[arg(long, default_value_t = 128, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
+
+    /// The limit to find, e.g. --expect 1000/10s (default: the documented limit of the key's
+    /// instance, else the budget's --rate). It sets how many requests burst mode keeps in
+    /// flight and the default --max-requests (3x it)
+    #[arg(long, value_name = "N/DURATION", value_parser = rate_arg)]
+    pub expect: Option<Rate>,
 
     /// Ramp: the first rate (per second, or N/DURATION)
     #[arg(long, value_name = "RATE", value_parser = probe_rate_arg, allow_negative_numbers = true)]
@@ -513,10 +536,16 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub allow_production: bool,
 
-    /// Burst mode: send nothing while a Retry-After wait runs. N and the algorithm are still
-    /// found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)
-    #[arg(long)]
+    /// Burst mode: send nothing while a Retry-After wait runs (the default for a production key,
+    /// whose budget is the live application's). N and the algorithm are still found; the window
+    /// only to the resolution of the Retry-After values (whole seconds at Clerk)
+    #[arg(long, conflicts_with = "sample_during_waits")]
     pub honor_retry_after: bool,
+
+    /// Burst mode: send sparse single requests during a Retry-After wait too, to time the window
+    /// finely (the default for development and unknown keys)
+    #[arg(long)]
+    pub sample_during_waits: bool,
 
     /// Also draw the timeline as an SVG chart into FILE
     #[arg(long, value_name = "FILE.svg")]
@@ -611,10 +640,14 @@ instance's cache entries, clerk:{INSTANCE}:user:{ID}; nothing is sent to Clerk.
 Every delivery is verified as Svix specifies (HMAC-SHA256 of svix-id.svix-timestamp.body,
 timestamps within 5 minutes) and applied at most once: its id is remembered in Redis for an hour
 (clerk:{INSTANCE}:webhook:{ID}), atomically with the change it made.
-  user.updated, user.deleted   the user's cache entry is deleted
-  user.created, user.updated   with --prime: the user is written instead (--cache-ttl), unless
-                               the entry holds a later updated_at
-  anything else                acknowledged and ignored
+  user.updated     the entry is deleted (unless it holds this or a later updated_at) and the new
+                   updated_at kept as a version marker for --tombstone-ttl: a batch-get that
+                   fetched the older user can no longer write it back
+  user.deleted     the entry is deleted and a tombstone kept for --tombstone-ttl: nothing writes
+                   the user again, and batch-get asks the server for it
+  user.created,    with --prime: the user is written instead (--cache-ttl, and its version
+  user.updated     marker), unless Redis knows a later updated_at or a tombstone
+  anything else    acknowledged and ignored
 Answers: 204 done (or a replay, or ignored), 400 bad signature, timestamp or body, 413 body over
 1 MB, 503 Redis unavailable (nothing acknowledged: Svix retries), 404 other paths.
 GET /healthz answers 200. One line per delivery on stderr; never the secret or the body.
@@ -644,6 +677,11 @@ pub struct WebhookServeArgs {
     /// How long users written by --prime live in Redis, as batch-get's --cache-ttl
     #[arg(long, default_value = "60s", value_parser = ttl_arg, value_name = "DURATION")]
     pub cache_ttl: Duration,
+
+    /// How long a deleted user's tombstone and an updated user's version marker are kept (at
+    /// least the longest --cache-ttl of any batch-get using this cache)
+    #[arg(long, default_value = "1d", value_parser = ttl_arg, value_name = "DURATION")]
+    pub tombstone_ttl: Duration,
 
     /// Read the signing secret (whsec_...) from this file instead of CLERK_WEBHOOK_SIGNING_SECRET
     #[arg(long, value_name = "PATH")]
@@ -701,6 +739,10 @@ pub struct SandboxArgs {
     /// How many generated users it holds, e.g. --users 1000000 (generated on demand: fast, small)
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub users: u64,
+
+    /// How many generated organizations it holds (GET /v1/organizations), e.g. --organizations 500
+    #[arg(long, default_value_t = 120, value_name = "N")]
+    pub organizations: u64,
 
     /// Seed of the users, the key and the faults, e.g. --seed 7
     #[arg(long, default_value_t = 42, value_name = "SEED")]
@@ -764,6 +806,11 @@ pub struct SandboxArgs {
     /// the request is counted and logged, half before the response leaves
     #[arg(long, value_name = "DURATION", value_parser = crate::budget::duration_or_zero_arg, default_value = "0s")]
     pub latency: std::time::Duration,
+
+    /// Misbehave on GET /v1/users as a proxy, a cache or an old API version can, to rehearse
+    /// what export-users and batch-get do then (repeatable)
+    #[arg(long, value_name = "HOW", value_enum)]
+    pub misbehave: Vec<crate::sandbox::Misbehave>,
 }
 
 /// clap value parser for `--listen`: `IP:PORT`, or a bare IP (port from --port).

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::budget::{Budget, Instance};
 use crate::cli::GlobalArgs;
+use crate::endpoint_budget::EndpointLimits;
 use crate::error::{Exit, fail};
 use crate::http::{Client, ClientConfig};
 use crate::redis_store;
@@ -47,6 +48,7 @@ pub fn sandbox_config(global: &GlobalArgs) -> SandboxConfig {
     let mut cfg = SandboxConfig::new(budget(global));
     cfg.users = global.sandbox_users;
     cfg.seed = global.sandbox_seed;
+    cfg.endpoint_limits = EndpointLimits::new(&global.endpoint_rate);
     cfg
 }
 
@@ -101,6 +103,7 @@ impl Context {
                 timeout: global.timeout,
                 max_retries: global.max_retries,
                 max_wait: global.max_wait,
+                endpoints: EndpointLimits::new(&global.endpoint_rate),
             },
             Arc::clone(&ui),
         )?;
@@ -108,6 +111,7 @@ impl Context {
         if let Some(target) = store {
             match target.connect().await {
                 Ok(redis) => {
+                    client.share_endpoint_budgets(redis.clone());
                     let sb = SharedBudget::join(
                         redis,
                         &key.fingerprint(),

@@ -6,4 +6,4 @@ pub mod user;
 
 pub use filters::{USER_LIST_FILTERS, USER_LIST_PAGING, check_filter};
 pub use page::{PageUser, parse_page};
-pub use user::{check_id, single_user};
+pub use user::{check_id, single_user, updated_at};

@@ -6,10 +6,13 @@
 //! `limiter` decides 429s, `faults` draws injected failures, `log` records requests, `errors` is
 //! Clerk's error shape and `routes` wires them to HTTP.
 
+pub mod endpoint_limits;
 pub mod errors;
 pub mod faults;
 pub mod limiter;
 pub mod log;
+pub mod misbehave;
+pub mod orgs;
 pub mod query;
 pub mod routes;
 pub mod store;
@@ -31,6 +34,7 @@ pub use crate::algorithm::Algorithm;
 use crate::budget::Budget;
 pub use faults::{FaultKind, FaultSpec};
 pub use log::LogEntry;
+pub use misbehave::Misbehave;
 use routes::{AppState, KeyKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -89,6 +93,12 @@ pub struct SandboxConfig {
     /// Round-trip time added to every request, as a distant server has: half before the request
     /// is stamped (counted by the limiter and logged), half after, before the response leaves.
     pub latency: Duration,
+    /// The endpoint limits enforced besides the budget (Clerk's documented ones by default).
+    pub endpoint_limits: crate::endpoint_budget::EndpointLimits,
+    /// How many generated organizations it holds.
+    pub organizations: u64,
+    /// Misbehaviours of `GET /v1/users` (see `misbehave`), for rehearsing broken servers.
+    pub misbehave: Vec<Misbehave>,
 }
 
 impl SandboxConfig {
@@ -112,6 +122,9 @@ impl SandboxConfig {
             fault_seed: None,
             faults_max: None,
             latency: Duration::ZERO,
+            endpoint_limits: Default::default(),
+            organizations: 120,
+            misbehave: Vec::new(),
         }
     }
 
@@ -135,6 +148,9 @@ impl SandboxConfig {
         }
         if self.reject_cursor {
             s.push_str(", no starting_after");
+        }
+        for m in &self.misbehave {
+            s.push_str(&format!(", misbehaving: {}", m.name()));
         }
         if self.strict {
             s.push_str(", strict parameters");
@@ -268,6 +284,12 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
         reject_cursor: cfg.reject_cursor,
         strict: cfg.strict,
         latency: cfg.latency,
+        endpoint_limiter: Mutex::new(endpoint_limits::EndpointLimiter::new(
+            cfg.endpoint_limits.clone(),
+            cfg.algorithm,
+        )),
+        orgs: Mutex::new(orgs::OrgStore::new(cfg.seed, cfg.organizations)),
+        misbehave: cfg.misbehave.clone(),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

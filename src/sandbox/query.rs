@@ -355,7 +355,7 @@ pub fn pairs(q: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn first<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn first<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
     p.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
@@ -377,7 +377,7 @@ fn all<'a>(p: &'a [(String, String)], name: &str) -> Result<Vec<&'a str>, ApiErr
     Ok(v)
 }
 
-fn int(p: &[(String, String)], name: &str) -> Result<Option<i64>, ApiError> {
+pub(super) fn int(p: &[(String, String)], name: &str) -> Result<Option<i64>, ApiError> {
     first(p, name)
         .map(|v| {
             v.trim().parse::<i64>().map_err(|_| {
@@ -388,7 +388,7 @@ fn int(p: &[(String, String)], name: &str) -> Result<Option<i64>, ApiError> {
 }
 
 /// `+value` / `-value` / `value`. A `+` left unencoded in a URL arrives as a space: same thing.
-fn sign(v: &str) -> (bool, &str) {
+pub(super) fn sign(v: &str) -> (bool, &str) {
     if let Some(rest) = v.strip_prefix('-') {
         (false, rest)
     } else if let Some(rest) = v.strip_prefix('+').or_else(|| v.strip_prefix(' ')) {

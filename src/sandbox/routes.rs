@@ -20,7 +20,7 @@ use super::limiter::{Limiter, ceil_secs, rate_limit_headers, retry_after_header}
 use super::log::{LogEntry, RequestLog, key_tag};
 use super::query::{COUNT_PARAMS, LIST_PARAMS, check_known, pairs, parse_filter, parse_list};
 use super::store::{Store, UserFields, WriteError};
-use super::{HeaderStyle, RetryAfterStyle};
+use super::{HeaderStyle, RetryAfterStyle, misbehave};
 
 /// Request bodies above this are refused (413) before they are read whole.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -46,6 +46,11 @@ pub struct AppState {
     pub strict: bool,
     /// Added round-trip time: half before the request is stamped, half after.
     pub latency: Duration,
+    /// The documented endpoint limits, counted besides the instance's.
+    pub endpoint_limiter: Mutex<super::endpoint_limits::EndpointLimiter>,
+    /// Organizations and invitations.
+    pub orgs: Mutex<super::orgs::OrgStore>,
+    pub misbehave: Vec<super::Misbehave>,
 }
 
 type Shared = Arc<AppState>;
@@ -58,6 +63,7 @@ pub fn router(state: Shared) -> Router {
             "/v1/users/{id}",
             get(get_user).patch(update_user).delete(delete_user),
         )
+        .merge(super::orgs::routes())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -65,7 +71,7 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic elsewhere must not take every later request down with it.
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -74,11 +80,11 @@ fn read(s: &AppState) -> std::sync::RwLockReadGuard<'_, Store> {
     s.store.read().unwrap_or_else(|e| e.into_inner())
 }
 
-fn write(s: &AppState) -> std::sync::RwLockWriteGuard<'_, Store> {
+pub(super) fn write(s: &AppState) -> std::sync::RwLockWriteGuard<'_, Store> {
     s.store.write().unwrap_or_else(|e| e.into_inner())
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
@@ -222,6 +228,26 @@ async fn respond(
         add_headers(&mut r);
         return r;
     }
+    // An endpoint with a documented limit of its own: counted there too, once the instance
+    // admitted it.
+    let endpoint = lock(&app.endpoint_limiter).check(
+        entry.key.as_deref().unwrap_or_default(),
+        req.method().as_str(),
+        req.uri().path(),
+        now,
+    );
+    if let Some(d) = endpoint
+        && !d.allowed
+    {
+        let mut r = ApiError::too_many_requests(ceil_secs(d.retry_after)).into_response();
+        if let Some(v) = retry_after_header(app.retry_after, d.retry_after, sys)
+            && let Ok(v) = HeaderValue::from_str(&v)
+        {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        add_headers(&mut r);
+        return r;
+    }
     // The 403 keys still count against the limit: they authenticated.
     match kind {
         KeyKind::Accepted => {}
@@ -262,7 +288,7 @@ async fn respond(
     r
 }
 
-fn json_ok(v: Value) -> Response {
+pub(super) fn json_ok(v: Value) -> Response {
     (StatusCode::OK, axum::Json(v)).into_response()
 }
 
@@ -275,8 +301,11 @@ async fn list_users(
         check_known(&p, LIST_PARAMS)?;
     }
     let store = read(&app);
-    let query = parse_list(&p, app.reject_cursor, &store)?;
-    let users: Vec<Value> = store.list(&query).iter().map(|u| u.to_json()).collect();
+    let mut query = parse_list(&p, app.reject_cursor, &store)?;
+    misbehave::rewrite_query(&app.misbehave, &mut query);
+    let mut page = store.list(&query);
+    misbehave::rewrite_page(&app.misbehave, &query, &mut page);
+    let users: Vec<Value> = page.iter().map(|u| u.to_json()).collect();
     Ok(json_ok(Value::Array(users)))
 }
 
@@ -311,7 +340,9 @@ async fn delete_user(
     ))
 }
 
-fn body_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
+pub(super) fn body_object(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::body_too_large(MAX_BODY_BYTES)
@@ -333,7 +364,10 @@ fn body_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>
     }
 }
 
-fn opt_string(m: &Map<String, Value>, name: &str) -> Result<Option<Option<String>>, ApiError> {
+pub(super) fn opt_string(
+    m: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<Option<String>>, ApiError> {
     match m.get(name) {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
@@ -356,7 +390,10 @@ fn opt_bool(m: &Map<String, Value>, name: &str) -> Result<Option<bool>, ApiError
     }
 }
 
-fn opt_object(m: &Map<String, Value>, name: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+pub(super) fn opt_object(
+    m: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<Map<String, Value>>, ApiError> {
     match m.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(o)) => Ok(Some(o.clone())),
@@ -430,7 +467,7 @@ fn user_fields(m: &Map<String, Value>, creating: bool) -> Result<UserFields, Api
     Ok(f)
 }
 
-fn write_error(e: WriteError) -> ApiError {
+pub(super) fn write_error(e: WriteError) -> ApiError {
     match e {
         WriteError::NotFound => ApiError::not_found(),
         WriteError::Taken(param) => ApiError::identifier_exists(param),

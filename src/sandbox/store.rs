@@ -462,6 +462,28 @@ impl Store {
         Ok(u)
     }
 
+    /// Change a user with `f` (the metadata endpoint's merge); `updated_at` moves to now.
+    pub fn modify(
+        &mut self,
+        id: &str,
+        now_ms: i64,
+        f: impl FnOnce(&mut User),
+    ) -> Result<User, WriteError> {
+        let i = self.index_of_id(id).ok_or(WriteError::NotFound)?;
+        if self.deleted.contains(&i) {
+            return Err(WriteError::NotFound);
+        }
+        let mut u = self.user_at(i);
+        f(&mut u);
+        u.updated_at = now_ms.max(u.updated_at);
+        if i < self.generator.n {
+            self.patched.insert(i, u.clone());
+        } else {
+            self.created[(i - self.generator.n) as usize] = u.clone();
+        }
+        Ok(u)
+    }
+
     pub fn delete(&mut self, id: &str) -> Result<String, WriteError> {
         let i = self.index_of_id(id).ok_or(WriteError::NotFound)?;
         if !self.deleted.insert(i) {
