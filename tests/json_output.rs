@@ -90,8 +90,7 @@ fn every_schema_is_json_schema_with_snake_case_properties_and_is_listed() {
 #[test]
 fn the_validator_and_the_snake_case_check_can_fail() {
     let s = Schema::output("cache-purge");
-    let good =
-        serde_json::json!({"deleted": 1, "guards_deleted": 0, "instance": "ab", "cache": "redis://x", "all": false});
+    let good = serde_json::json!({"deleted": 1, "guards_deleted": 0, "instance": "ab", "cache": "redis://x", "all": false});
     assert!(s.validate(&good).is_empty());
     for bad in [
         serde_json::json!({"deleted": -1, "guards_deleted": 0, "instance": "ab", "cache": "redis://x", "all": false}),
