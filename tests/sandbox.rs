@@ -187,7 +187,7 @@ async fn authentication_and_authorization_errors_have_clerks_shape() {
 
     let missing = get(&sb, "/v1/users/user_2NNEqL2nrIRdJ194ndJqAHwEfxC").await;
     assert_eq!(assert_clerk_error(&missing, 404), "resource_not_found");
-    let route = get(&sb, "/v1/no_such_route").await;
+    let route = get(&sb, "/v1/no_such_resource").await;
     assert_eq!(assert_clerk_error(&route, 404), "resource_not_found");
     let method = send(&sb, Method::PUT, "/v1/users", None).await;
     assert_eq!(assert_clerk_error(&method, 405), "method_not_allowed");
