@@ -126,6 +126,10 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
     /// Share the key's budget with every clerk-rl process using this Redis, e.g.
     /// redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)
     #[arg(
@@ -153,6 +157,17 @@ pub struct GlobalArgs {
     /// With --sandbox: the seed its users are generated from
     #[arg(long, global = true, default_value_t = 42, value_name = "SEED")]
     pub sandbox_seed: u64,
+
+    /// Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its
+    /// api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and
+    /// environment variables
+    #[arg(long, global = true, env = "CLERK_RL_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The profile's secret_key_file: read only when neither --secret-key-file nor
+    /// CLERK_SECRET_KEY gives the key.
+    #[arg(skip)]
+    pub profile_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,14 +214,57 @@ up during the export are included; none is written twice.")]
     /// Receive Clerk's webhooks and keep the batch-get cache true
     Webhook(WebhookArgs),
 
+    /// Show the settings in force and where each came from (flag, environment, profile, default)
+    #[command(after_help = CONFIG_AFTER_HELP)]
+    Config(ConfigArgs),
+
     /// Print a shell completion script to stdout
     #[command(
         after_help = "Examples:\n  clerk-rl completions bash > ~/.local/share/bash-completion/completions/clerk-rl\n  clerk-rl completions zsh > ~/.zfunc/_clerk-rl"
     )]
     Completions(CompletionsArgs),
 
-    /// Write man pages (one per subcommand) into a folder
+    /// Print a man page to stdout, or write them all into a folder with --dir
+    #[command(after_help = "\
+Examples:
+  clerk-rl man | man -l -                      read the clerk-rl page now
+  clerk-rl man export-users | man -l -
+  clerk-rl man --dir ~/.local/share/man/man1   install every page")]
     Man(ManArgs),
+}
+
+const CONFIG_AFTER_HELP: &str = "\
+Profiles live in $XDG_CONFIG_HOME/clerk-rl/config.toml (else ~/.config/clerk-rl/config.toml), one
+table per profile, every setting optional:
+
+  [profiles.prod]
+  api_url = \"https://api.clerk.com\"
+  secret_key_file = \"~/.config/clerk/prod.key\"
+  plan = \"prod\"                      # or: rate = \"500/10s\"
+  burst = 50
+  budget_store = \"redis://127.0.0.1:6379/0\"
+  cache = \"redis://127.0.0.1:6379/1\"
+
+A profile is used only when chosen, with --profile NAME or CLERK_RL_PROFILE. Flags beat
+environment variables, which beat the profile, which beats the defaults (CLERK_SECRET_KEY beats a
+profile's secret_key_file). The key is shown masked, never whole.
+
+Examples:
+  clerk-rl --profile prod config show
+  CLERK_RL_PROFILE=staging clerk-rl export-users --output users.jsonl
+  clerk-rl --profile prod --plan free status      the flag wins over the profile's plan";
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting in force, its value (the key masked) and where it came from
+    #[command(after_help = CONFIG_AFTER_HELP)]
+    Show,
 }
 
 #[derive(Debug, Args)]
@@ -640,9 +698,14 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Folder to write the pages into
-    #[arg(long, default_value = "man", value_name = "DIR")]
-    pub dir: PathBuf,
+    /// The page to print to stdout: a command, e.g. status or webhook-serve (default: the
+    /// clerk-rl page)
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub page: Option<String>,
+
+    /// Write every page (clerk-rl.1, clerk-rl-status.1, ...) into this folder instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -863,6 +926,18 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     Cli::try_parse_from(args)
+}
+
+/// Parse argv and keep the matches, which know where each value came from (for profiles).
+pub fn parse_with_matches<I, T>(args: I) -> Result<(Cli, clap::ArgMatches), clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches_from(args)?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    Ok((cli, matches))
 }
 
 pub fn command() -> clap::Command {

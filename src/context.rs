@@ -28,7 +28,13 @@ pub fn resolve_key(global: &GlobalArgs, ui: &Ui) -> anyhow::Result<SecretKey> {
         return SecretKey::new(&sandbox::sandbox_key(global.sandbox_seed), "the sandbox");
     }
     let env = std::env::var(secret::ENV_KEY).ok();
-    let (key, warnings) = secret::load(global.secret_key_file.as_deref(), env)?;
+    // A profile's key file counts only when neither the flag nor the variable gives a key.
+    let file = match (&global.secret_key_file, &env) {
+        (Some(f), _) => Some(f.as_path()),
+        (None, None) => global.profile_key_file.as_deref(),
+        (None, Some(_)) => None,
+    };
+    let (key, warnings) = secret::load(file, env)?;
     for w in warnings {
         ui.warn(&w);
     }
@@ -96,7 +102,7 @@ impl Context {
     /// `command` names the subcommand in the shared budget's heartbeat.
     pub async fn connect(global: &GlobalArgs, command: &str) -> anyhow::Result<Self> {
         let budget = budget(global);
-        let ui = Arc::new(Ui::new(global.verbose, global.no_progress));
+        let ui = Arc::new(Ui::new(global.verbose, global.no_progress).quiet(global.quiet));
         let (api_url, key, sandbox) = if global.sandbox {
             let sb = sandbox::start(sandbox_config(global)).await?;
             ui.line(&format!(

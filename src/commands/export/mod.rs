@@ -19,7 +19,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -80,11 +79,21 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
     let total = if args.no_count {
         None
     } else {
-        count(ctx, &job.filters).await?
+        count(ctx, &all_filters(&job)).await?
     };
-    let bar = ctx.ui.progress(total, "users");
-    bar.set_position(cp.users);
     let start_users = cp.users;
+    let (budget, page_size) = (ctx.budget, u64::from(job.page_size));
+    let bar = ctx
+        .ui
+        .progress_with_eta(total, "users", move |done, len, elapsed| {
+            budget.eta(
+                len.saturating_sub(done),
+                page_size,
+                done.saturating_sub(start_users),
+                elapsed,
+            )
+        });
+    bar.set_position(cp.users);
     let parts: Vec<PartState> = cp.parts.iter().map(|p| p.state.clone()).collect();
     let head = cp.head;
 
@@ -141,11 +150,11 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
             ctx.summary(&extra);
             let by = stop.name();
             match &resume {
-                Some(cmd) => ctx.ui.line(&format!(
+                Some(cmd) => ctx.ui.always(&format!(
                     "clerk-rl: interrupted ({by}) after {} users; the checkpoint is saved. Resume with:\n  {cmd}",
                     cp.users
                 )),
-                None => ctx.ui.line(&format!(
+                None => ctx.ui.always(&format!(
                     "clerk-rl: interrupted ({by}) after {} users (stdout exports cannot be resumed; use --output FILE)",
                     cp.users
                 )),
@@ -155,7 +164,7 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
         (Ok(Err(e)), _) => {
             ctx.summary(&extra);
             if let Some(cmd) = &resume {
-                ctx.ui.line(&format!(
+                ctx.ui.always(&format!(
                     "clerk-rl: {} users are saved; once the cause is fixed, resume with:\n  {cmd}",
                     cp.users
                 ));
@@ -351,8 +360,7 @@ async fn dry_run(ctx: &Context, job: &Job) -> anyhow::Result<Exit> {
             })
         );
     } else {
-        let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED);
+        let mut t = crate::ui::table(crate::ui::Stream::Stdout);
         t.add_row(vec!["users".to_string(), users.to_string()]);
         t.add_row(vec![
             "requests".to_string(),
@@ -775,8 +783,8 @@ async fn next_page(
 /// the cursor instead, which the final count check keeps exact.
 async fn switch_to_descending(client: &Client, job: &Job, tx: &mpsc::Sender<Msg>) {
     *job.paging.lock().expect("paging lock") = Paging::Descending;
-    client.ui().line(
-        "note: the server lists users newest first whatever order_by asks; walking from the newest to the oldest over starting_after instead (one stream). The file is newest first, users who sign up meanwhile are not in it, and the count check at the end proves it complete",
+    client.ui().warn(
+        "the server lists users newest first whatever order_by asks; walking from the newest to the oldest over starting_after instead (one stream). The file is newest first, users who sign up meanwhile are not in it, and the count check at the end proves it complete",
     );
     let _ = tx.send(Msg::Paging(Paging::Descending)).await;
 }
@@ -796,8 +804,8 @@ async fn switch_to_offset(
     };
     state.use_offset();
     if first {
-        client.ui().line(&format!(
-            "note: the server does not page by starting_after ({why}; an older API version?); paging by offset instead, with overlapping pages and duplicates dropped by id"
+        client.ui().warn(&format!(
+            "the server does not page by starting_after ({why}; an older API version?); paging by offset instead, with overlapping pages and duplicates dropped by id"
         ));
         let _ = tx.send(Msg::Paging(Paging::Offset)).await;
     }
