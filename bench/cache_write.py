@@ -13,7 +13,7 @@ real redis-server on loopback, release build:
             write refused
   latency   cold again, sandbox --latency 50ms (a distant server; the write is the same)
 For each: wall time of the whole process(es), API requests, and Redis's own time per EVAL
-(one EVAL writes up to 500 users; INFO commandstats and SLOWLOG, reset before each row), so
+(one EVAL writes up to 100 users, all of a window's EVALs in one pipeline; INFO commandstats and SLOWLOG, reset before each row), so
 the longest time Redis serves nobody else is shown.
 
 Usage: bench/cache_write.py   (after cargo build --release; writes bench/results/cache_write.md)
