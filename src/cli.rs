@@ -75,7 +75,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub secret_key_file: Option<PathBuf>,
 
-    /// Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s
+    /// Budget preset. Clerk's documented limits: dev 100/10s (development instances), prod
+    /// 1000/10s (production instances). This tool's cautious presets, not Clerk figures: free
+    /// 20/10s, pro 100/10s
     #[arg(
         long,
         env = "CLERK_RL_PLAN",
@@ -224,8 +226,9 @@ pub struct ExportArgs {
     #[arg(long)]
     pub no_count: bool,
 
-    /// A list filter passed to the server, e.g. banned=false, query=smith,
-    /// created_at_after=1700000000000 (repeatable)
+    /// A filter of GET /v1/users, e.g. banned=false, query=smith, created_at_after=2024-01-01
+    /// (repeatable). Names are checked against the API's list; *_at_* filters take Unix
+    /// milliseconds or RFC 3339 dates and date-times (2024-01-01, 2024-01-01T12:00:00Z)
     #[arg(long = "filter", value_name = "KEY=VALUE", value_parser = filter_arg)]
     pub filters: Vec<(String, String)>,
 
@@ -434,9 +437,17 @@ pub struct ProbeArgs {
     #[arg(long, default_value = "60s", value_parser = duration_arg, value_name = "DURATION")]
     pub max_duration: Duration,
 
-    /// Requests in flight at once during bursts and paced load
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    /// The most requests in flight at once. Burst mode chooses enough to send twice the limit to
+    /// find over the first request's round trip (at least 4) and says what it chose; ramp and
+    /// constant modes use it as their bound
+    #[arg(long, default_value_t = 128, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
+
+    /// The limit to find, e.g. --expect 1000/10s (default: the documented limit of the key's
+    /// instance, else the budget's --rate). It sets how many requests burst mode keeps in
+    /// flight and the default --max-requests (3x it)
+    #[arg(long, value_name = "N/DURATION", value_parser = rate_arg)]
+    pub expect: Option<Rate>,
 
     /// Ramp: the first rate (per second, or N/DURATION)
     #[arg(long, value_name = "RATE", value_parser = probe_rate_arg, allow_negative_numbers = true)]
@@ -467,10 +478,16 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub allow_production: bool,
 
-    /// Burst mode: send nothing while a Retry-After wait runs. N and the algorithm are still
-    /// found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)
-    #[arg(long)]
+    /// Burst mode: send nothing while a Retry-After wait runs (the default for a production key,
+    /// whose budget is the live application's). N and the algorithm are still found; the window
+    /// only to the resolution of the Retry-After values (whole seconds at Clerk)
+    #[arg(long, conflicts_with = "sample_during_waits")]
     pub honor_retry_after: bool,
+
+    /// Burst mode: send sparse single requests during a Retry-After wait too, to time the window
+    /// finely (the default for development and unknown keys)
+    #[arg(long)]
+    pub sample_during_waits: bool,
 
     /// Also draw the timeline as an SVG chart into FILE
     #[arg(long, value_name = "FILE.svg")]
@@ -511,15 +528,13 @@ fn ttl_arg(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `KEY=VALUE`, KEY one of the filters the API defines for GET /v1/users (a typo is refused with
+/// the nearest name: Clerk would ignore it and return everyone), dates turned into milliseconds.
 fn filter_arg(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
-        .ok_or_else(|| format!("--filter {s:?} is not KEY=VALUE (for example banned=false)"))?;
-    let k = k.trim();
-    if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(format!("--filter {s:?}: {k:?} is not a filter name"));
-    }
-    Ok((k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE (for example banned=false)"))?;
+    crate::api::check_filter(k.trim(), v)
 }
 
 #[derive(Debug, Args)]
@@ -719,10 +734,20 @@ pub struct SandboxArgs {
     #[arg(long)]
     pub reject_cursor: bool,
 
+    /// Answer a query parameter GET /v1/users or /v1/users/count does not define with 422
+    /// form_param_unknown (Clerk ignores it: a misspelt filter widens the result silently)
+    #[arg(long)]
+    pub strict: bool,
+
     /// Round-trip time added to every request, like a distant server (e.g. 150ms): half before
     /// the request is counted and logged, half before the response leaves
     #[arg(long, value_name = "DURATION", value_parser = crate::budget::duration_or_zero_arg, default_value = "0s")]
     pub latency: std::time::Duration,
+
+    /// Misbehave on GET /v1/users as a proxy, a cache or an old API version can, to rehearse
+    /// what export-users and batch-get do then (repeatable)
+    #[arg(long, value_name = "HOW", value_enum)]
+    pub misbehave: Vec<crate::sandbox::Misbehave>,
 }
 
 /// clap value parser for `--listen`: `IP:PORT`, or a bare IP (port from --port).

@@ -153,9 +153,23 @@ impl Context {
 
     /// Print the end-of-run summary of the HTTP core, with the command's own figures first.
     pub fn summary(&self, extra: &[(&str, serde_json::Value)]) {
-        self.client
-            .monitor()
-            .print_summary(&self.ui, self.global.json, &self.budget, extra);
+        let hints: Vec<String> = self.headroom_hint().into_iter().collect();
+        self.client.monitor().print_summary(
+            &self.ui,
+            self.global.json,
+            &self.budget,
+            extra,
+            &hints,
+        );
+    }
+
+    /// [`Budget::headroom_hint`] for this key, except against the in-process sandbox, whose limit
+    /// is the budget itself rather than Clerk's documented one.
+    pub fn headroom_hint(&self) -> Option<String> {
+        if self.sandbox.is_some() {
+            return None;
+        }
+        self.budget.headroom_hint(self.instance)
     }
 
     /// Tear down the in-process sandbox, if any.

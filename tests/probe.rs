@@ -583,3 +583,79 @@ async fn honor_retry_after_sends_nothing_during_a_wait() {
         );
     }
 }
+
+/// The requests the sandbox saw while a Retry-After it sent was still running (leaving 250 ms
+/// for requests already on their way when the 429 came back).
+fn sent_during_waits(sb: &Sandbox) -> usize {
+    let mut log = sb.log();
+    log.sort_by(|a, b| a.t.partial_cmp(&b.t).unwrap());
+    log.iter()
+        .filter(|l| l.status == 429)
+        .map(|l| {
+            log.iter()
+                .filter(|e| e.t > l.t + 0.25 && e.t < l.t + 0.995)
+                .count()
+        })
+        .sum()
+}
+
+/// A production key's budget is the live application's: its probe honours Retry-After unless
+/// told to sample during the waits.
+#[tokio::test(flavor = "multi_thread")]
+async fn production_keys_honour_retry_after_unless_told_to_sample() {
+    const LIVE: &str = "sk_live_probe0test0key";
+    for (extra, honoured) in [(None, true), (Some("--sample-during-waits"), false)] {
+        let sb = sandbox_with("10/2s", None, |c| {
+            c.algorithm = Algorithm::Fixed;
+            c.accept_keys.push(LIVE.into());
+        })
+        .await;
+        let _turn = ONE_AT_A_TIME.lock().await;
+        let mut c = cmd();
+        c.env("CLERK_API_URL", sb.url())
+            .env("CLERK_SECRET_KEY", LIVE)
+            .args(["--json", "probe", "--allow-production", "--expect", "10/2s"])
+            .args(["--max-requests", "200", "--max-duration", "30s"])
+            .args(extra);
+        let r = tokio::task::spawn_blocking(move || Run::from(c.output().unwrap()))
+            .await
+            .unwrap();
+        assert_eq!(r.code, 0, "{extra:?}: {}", r.stderr);
+        let j = r.json();
+        assert_eq!(j["honored_retry_after"], honoured, "{extra:?}: {j}");
+        assert_eq!(j["limit"], 10, "{extra:?}: {j}");
+        let during = sent_during_waits(&sb);
+        if honoured {
+            assert_eq!(during, 0, "{extra:?}: sent during a wait");
+        } else {
+            assert!(during > 0, "{extra:?}: no sample during a wait");
+        }
+    }
+}
+
+/// The production case at small scale: 300/10s over a 150 ms round trip with 4 in
+/// flight can never outrun the limit. The probe says so after its first request (exit 2) and
+/// names the --concurrency that would; by default it chooses enough itself and says how many.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_probe_that_cannot_outrun_the_limit_says_so_before_spending() {
+    let sb = sandbox_with("300/10s", None, |c| {
+        c.latency = Duration::from_millis(150);
+    })
+    .await;
+    let r = probe(
+        &sb,
+        &[
+            "--expect",
+            "300/10s",
+            "--concurrency",
+            "4",
+            "--max-requests",
+            "900",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--concurrency"), "{}", r.stderr);
+    assert!(r.stderr.contains("4 in flight"), "{}", r.stderr);
+    assert_eq!(sb.log().len(), 1, "{}", r.stderr);
+}

@@ -187,7 +187,7 @@ async fn authentication_and_authorization_errors_have_clerks_shape() {
 
     let missing = get(&sb, "/v1/users/user_2NNEqL2nrIRdJ194ndJqAHwEfxC").await;
     assert_eq!(assert_clerk_error(&missing, 404), "resource_not_found");
-    let route = get(&sb, "/v1/organizations").await;
+    let route = get(&sb, "/v1/no_such_resource").await;
     assert_eq!(assert_clerk_error(&route, 404), "resource_not_found");
     let method = send(&sb, Method::PUT, "/v1/users", None).await;
     assert_eq!(assert_clerk_error(&method, 405), "method_not_allowed");
@@ -735,6 +735,36 @@ async fn reject_cursor_emulates_an_api_without_starting_after() {
     assert_eq!(r.body["errors"][0]["meta"]["param_name"], "starting_after");
     assert_eq!(users(&sb, "/v1/users?offset=10&limit=5").await.len(), 5);
     sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn strict_mode_answers_unknown_parameters_with_form_param_unknown() {
+    let sb = start(|c| c.strict = true).await;
+    for path in [
+        "/v1/users?baned=false",
+        "/v1/users?limit=5&email=a@b.c",
+        "/v1/users/count?baned=false",
+        "/v1/users/count?limit=5",
+    ] {
+        let r = get(&sb, path).await;
+        assert_eq!(assert_clerk_error(&r, 422), "form_param_unknown", "{path}");
+        let named = r.body["errors"][0]["meta"]["param_name"].as_str().unwrap();
+        assert!(path.contains(&format!("{named}=")), "{path}: {named}");
+    }
+    // Every filter the client lets through --filter is one the strict sandbox knows, on both
+    // endpoints (two lists kept apart on purpose: the client never imports the sandbox).
+    for name in clerk_rl::api::USER_LIST_FILTERS {
+        let value = if *name == "banned" { "false" } else { "1" };
+        for endpoint in ["/v1/users?limit=1&", "/v1/users/count?"] {
+            let r = get(&sb, &format!("{endpoint}{name}={value}")).await;
+            assert_eq!(r.status, 200, "{endpoint}{name}: {}", r.body);
+        }
+    }
+    // Not strict: the same typo is ignored, as Clerk does.
+    let lax = start(|_| {}).await;
+    assert_eq!(users(&lax, "/v1/users?baned=false&limit=3").await.len(), 3);
+    sb.shutdown().await;
+    lax.shutdown().await;
 }
 
 #[tokio::test]

@@ -31,8 +31,10 @@ pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
     cfg.faults_max = args.faults_max;
     cfg.request_log = args.request_log.clone();
     cfg.reject_cursor = args.reject_cursor;
+    cfg.strict = args.strict;
     cfg.latency = args.latency;
     cfg.endpoint_limits = crate::endpoint_budget::EndpointLimits::new(&global.endpoint_rate);
+    cfg.misbehave = args.misbehave.clone();
     cfg
 }
 

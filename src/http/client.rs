@@ -16,7 +16,7 @@ use super::retry::{GiveUp, Outcome, Policy, Verdict, decide};
 use crate::budget::Budget;
 use crate::endpoint_budget::EndpointLimits;
 use crate::monitor::Monitor;
-use crate::pacer::{Pacer, Permit};
+use crate::pacer::{self, Pacer, Permit};
 use crate::secret::SecretKey;
 use crate::shared_budget::{SharedBudget, Slot};
 use crate::ui::Ui;
@@ -116,12 +116,41 @@ impl Gate {
         }
     }
 
-    async fn release(&self, held: Held) {
+    /// Returns how many of our requests (shared: every process's) the server can be counting
+    /// as of this response; `None` when unknown.
+    async fn release(&self, held: Held) -> Option<u32> {
         match (self, held) {
-            (_, Held::Local(permit)) => permit.complete(),
+            (Gate::Local(_), Held::Local(permit)) => Some(permit.complete()),
+            // Redis was lost: this process's count says nothing of the others'.
+            (_, Held::Local(permit)) => {
+                permit.complete();
+                None
+            }
             (Gate::Shared(s), Held::Shared(slot)) => s.complete(slot).await,
-            (Gate::Local(_), Held::Shared(_)) => {}
+            (Gate::Local(_), Held::Shared(_)) => None,
         }
+    }
+
+    /// Act on a response's rate-limit headers (see [`crate::pacer::judge`]): a Limit below the
+    /// budget lowers it; a window others filled holds everyone until the server's Reset.
+    async fn react(
+        &self,
+        view: &RateLimitView,
+        own: Option<u32>,
+        max_wait: Duration,
+    ) -> pacer::Verdict {
+        let mut verdict = match self {
+            Gate::Local(p) => p.react(view, own),
+            Gate::Shared(s) => s.react(view, own),
+        };
+        if let Some(wait) = verdict.pause {
+            if wait > max_wait {
+                verdict.pause = None;
+            } else {
+                self.pause(wait).await;
+            }
+        }
+        verdict
     }
 
     /// The server asked for a wait: every request of this process (and, shared, of every
@@ -382,7 +411,7 @@ impl Client {
         let exchanged = self.exchange(req, attempt).await;
         // The response has arrived (or the try is over): from now the server has surely counted
         // this request, which is what the pacer's window is anchored on.
-        self.gate.release(held).await;
+        let own = self.gate.release(held).await;
         if let Some(held) = endpoint_slot {
             self.endpoints.release(held).await;
         }
@@ -391,14 +420,11 @@ impl Client {
             Err(Exchange::Failed(why)) => return Tried::NoResponse(why),
             Err(Exchange::TooLarge(detail)) => return Tried::Oversized(detail),
         };
-        self.monitor.observe(&resp.view, &self.ui);
-        if resp.view.exhausted()
-            && let Some(reset) = resp.view.reset
-        {
-            // The server says the window is used up: nothing more until it resets.
-            if reset <= self.cfg.max_wait {
-                self.gate.pause(reset).await;
-            }
+        self.monitor.observe(&resp.view);
+        let verdict = self.gate.react(&resp.view, own, self.cfg.max_wait).await;
+        self.monitor.verdict(&verdict, &self.ui);
+        if let Some(wait) = verdict.pause {
+            self.monitor.server_wait(wait);
         }
         Tried::Answer(Box::new(resp))
     }

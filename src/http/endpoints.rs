@@ -159,8 +159,12 @@ impl EndpointGates {
     /// The response to the request holding `held` arrived.
     pub async fn release(&self, held: Held) {
         match held {
-            Held::Memory(permit) => permit.complete(),
-            Held::Shared(sb, slot) => sb.complete(slot).await,
+            Held::Memory(permit) => {
+                permit.complete();
+            }
+            Held::Shared(sb, slot) => {
+                sb.complete(slot).await;
+            }
             Held::File(gate, id) => {
                 if let Gate::File(lb) = &*gate
                     && let Err(e) = lb.complete(id).await
