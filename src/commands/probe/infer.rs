@@ -689,7 +689,7 @@ fn evidence(
             m.window,
             if full && recs.len() >= 2 {
                 format!(
-                    " (the second cycle, sent in two halves, came back {} at a time)",
+                    " (the second cycle, sent in two parts a gap apart, came back {} at a time)",
                     recs[1].amount
                 )
             } else {
