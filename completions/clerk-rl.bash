@@ -803,7 +803,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__probe)
-            opts="-v -h --mode --endpoint --max-requests --max-duration --concurrency --from --to --steps --step-duration --probe-rate --duration --allow-production --honor-retry-after --plot --timeline --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --mode --endpoint --max-requests --max-duration --concurrency --expect --from --to --steps --step-duration --probe-rate --duration --allow-production --honor-retry-after --sample-during-waits --plot --timeline --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -826,6 +826,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

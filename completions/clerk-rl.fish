@@ -82,7 +82,8 @@ constant\t'Hold --probe-rate for --duration'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l endpoint -d 'The GET path to probe, under /v1/, e.g. --endpoint \'/v1/users/count\'' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-requests -d 'Send at most this many requests (default: 3x the documented limit of the key\'s instance, else 3x the budget\'s limit)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-duration -d 'Stop sending after this long' -r
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l concurrency -d 'Requests in flight at once during bursts and paced load' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l concurrency -d 'The most requests in flight at once. Burst mode chooses enough to send twice the limit to find over the first request\'s round trip (at least 4) and says what it chose; ramp and constant modes use it as their bound' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l expect -d 'The limit to find, e.g. --expect 1000/10s (default: the documented limit of the key\'s instance, else the budget\'s --rate). It sets how many requests burst mode keeps in flight and the default --max-requests (3x it)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l from -d 'Ramp: the first rate (per second, or N/DURATION)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l to -d 'Ramp: the last rate (per second, or N/DURATION)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l steps -d 'Ramp: how many rates from --from to --to' -r
@@ -106,7 +107,8 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l budget-store
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l allow-production -d 'Allow probing with a production (sk_live_) key: it spends that instance\'s real limit'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l honor-retry-after -d 'Burst mode: send nothing while a Retry-After wait runs. N and the algorithm are still found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l honor-retry-after -d 'Burst mode: send nothing while a Retry-After wait runs (the default for a production key, whose budget is the live application\'s). N and the algorithm are still found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sample-during-waits -d 'Burst mode: send sparse single requests during a Retry-After wait too, to time the window finely (the default for development and unknown keys)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
