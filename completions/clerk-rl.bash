@@ -113,7 +113,7 @@ _clerk__rl() {
 
     case "${cmd}" in
         clerk__rl)
-            opts="-v -h -V --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help --version status probe export-users batch-get cache sandbox webhook completions man help"
+            opts="-v -h -V --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help --version status probe export-users batch-get cache sandbox webhook completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -136,6 +136,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -171,7 +175,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__batch__subcmd__get)
-            opts="-o -v -h --output --concurrency --strategy --allow-missing --strict --cache --cache-ttl --refresh --cache-required --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-o -v -h --output --concurrency --strategy --allow-missing --strict --cache --cache-ttl --refresh --cache-required --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -221,6 +225,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --endpoint-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -253,7 +261,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__cache)
-            opts="-v -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help purge help"
+            opts="-v -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help purge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -276,6 +284,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -353,7 +365,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__cache__subcmd__purge)
-            opts="-v -h --all --cache --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --all --guards --cache --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -380,6 +392,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -415,7 +431,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__completions)
-            opts="-v -h --dir --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help bash elvish fish powershell zsh"
+            opts="-v -h --dir --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -442,6 +458,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -477,7 +497,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__export__subcmd__users)
-            opts="-o -v -h --output --page-size --no-count --filter --dry-run --checkpoint --resume --force --concurrency --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-o -v -h --output --page-size --no-count --filter --dry-run --checkpoint --resume --force --concurrency --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -524,6 +544,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -741,7 +765,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__man)
-            opts="-v -h --dir --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --dir --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -768,6 +792,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -803,7 +831,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__probe)
-            opts="-v -h --mode --endpoint --max-requests --max-duration --concurrency --expect --from --to --steps --step-duration --probe-rate --duration --allow-production --honor-retry-after --sample-during-waits --plot --timeline --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --mode --endpoint --max-requests --max-duration --concurrency --expect --from --to --steps --step-duration --probe-rate --duration --allow-production --honor-retry-after --sample-during-waits --plot --timeline --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -885,6 +913,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --endpoint-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -917,7 +949,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__sandbox)
-            opts="-v -h --port --listen --users --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --latency --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --port --listen --users --organizations --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --strict --latency --misbehave --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -932,6 +964,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --users)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --organizations)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -987,6 +1023,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --misbehave)
+                    COMPREPLY=($(compgen -W "ignore-order repeat-page jump-back shuffle-page cap-results" -- "${cur}"))
+                    return 0
+                    ;;
                 --api-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1004,6 +1044,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1039,7 +1083,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__status)
-            opts="-v -h --min-remaining --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --min-remaining --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1066,6 +1110,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1101,7 +1149,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__webhook)
-            opts="-v -h --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help serve help"
+            opts="-v -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1124,6 +1172,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1201,7 +1253,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__subcmd__rl__subcmd__webhook__subcmd__serve)
-            opts="-v -h --listen --cache --prime --cache-ttl --signing-secret-file --api-url --secret-key-file --plan --rate --burst --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
+            opts="-v -h --listen --cache --prime --cache-ttl --tombstone-ttl --signing-secret-file --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1216,6 +1268,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --cache-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tombstone-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1240,6 +1296,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

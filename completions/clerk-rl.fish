@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_clerk_rl_global_optspecs
-    string join \n api-url= secret-key-file= plan= rate= burst= json no-progress max-retries= timeout= max-wait= v/verbose budget-store= budget-store-optional sandbox sandbox-users= sandbox-seed= h/help V/version
+    string join \n api-url= secret-key-file= plan= rate= burst= endpoint-rate= json no-progress max-retries= timeout= max-wait= v/verbose budget-store= budget-store-optional sandbox sandbox-users= sandbox-seed= h/help V/version
 end
 
 function __fish_clerk_rl_needs_command
@@ -26,12 +26,13 @@ end
 
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
-pro\t'100 requests per 10 s, bursts up to 200'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
 dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -58,12 +59,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "help" -d 'Print t
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l min-remaining -d 'Exit 3 when the Remaining header is under PCT percent of the Limit header' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
-pro\t'100 requests per 10 s, bursts up to 200'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
 dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -94,12 +96,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l plot -d 'Als
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l timeline -d 'Write every request (time, status, headers\' remaining) as CSV into FILE' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
-pro\t'100 requests per 10 s, bursts up to 200'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
 dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -117,17 +120,18 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox -d '
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s o -l output -d 'Write to FILE instead of stdout: FILE.partial is renamed to FILE on success, and a checkpoint makes it resumable' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l page-size -d 'Users per page (one request each), 1..500' -r
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l filter -d 'A list filter passed to the server, e.g. banned=false, query=smith, created_at_after=1700000000000 (repeatable)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l filter -d 'A filter of GET /v1/users, e.g. banned=false, query=smith, created_at_after=2024-01-01 (repeatable). Names are checked against the API\'s list; *_at_* filters take Unix milliseconds or RFC 3339 dates and date-times (2024-01-01, 2024-01-01T12:00:00Z)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l checkpoint -d 'Checkpoint file (default: FILE.checkpoint beside --output)' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l concurrency -d 'Concurrent page streams; 0 picks them from the budget and the latency (1 = sequential)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
-pro\t'100 requests per 10 s, bursts up to 200'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
 dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -152,12 +156,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l cache -d
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l cache-ttl -d 'How long cached users live in Redis, e.g. 60s, 10m, 1h' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
-pro\t'100 requests per 10 s, bursts up to 200'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
 dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -176,12 +181,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
-pro\t'100 requests per 10 s, bursts up to 200'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
 dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -199,12 +205,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l cache -d 'Redis to cache users in, e.g. redis://127.0.0.1:6379/0' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
-pro\t'100 requests per 10 s, bursts up to 200'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
 dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -212,6 +219,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l all -d 'Delete every cached user of this instance'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l guards -d 'Also delete the version markers and tombstones of those users (or of all, with --all)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -223,6 +231,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l port -d 'Port on 127.0.0.1 (0 picks a free one), e.g. --port 8787' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l listen -d 'Listen on this address instead of 127.0.0.1, e.g. --listen 0.0.0.0:8787 or --listen ::1 (a bare address takes --port)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l users -d 'How many generated users it holds, e.g. --users 1000000 (generated on demand: fast, small)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l organizations -d 'How many generated organizations it holds (GET /v1/organizations), e.g. --organizations 500' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l seed -d 'Seed of the users, the key and the faults, e.g. --seed 7' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l accept-key -d 'Also accept this secret key (repeatable), e.g. --accept-key sk_test_ci' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l over-quota-key -d 'A key that authenticates but gets 403 quota_exceeded (repeatable), e.g. --over-quota-key sk_test_full' -r
@@ -242,14 +251,20 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l fault-seed
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l faults-max -d 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l request-log -d 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l latency -d 'Round-trip time added to every request, like a distant server (e.g. 150ms): half before the request is counted and logged, half before the response leaves' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l misbehave -d 'Misbehave on GET /v1/users as a proxy, a cache or an old API version can, to rehearse what export-users and batch-get do then (repeatable)' -r -f -a "ignore-order\t'Lists newest first whatever order_by says (Clerk\'s default order), but honours starting_after and offset'
+repeat-page\t'Every page is the first page: starting_after and offset are ignored (a cache keyed on the path)'
+jump-back\t'Past user 600 the cursor (or offset) goes back 500 users: user 601 is followed by 101..'
+shuffle-page\t'Users inside a page come in a shuffled order'
+cap-results\t'A user_id= list returns at most 10 of the ids asked, all of which exist'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
-pro\t'100 requests per 10 s, bursts up to 200'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
 dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -257,6 +272,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l budget-sto
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l reject-cursor -d 'Answer starting_after with 422 form_param_unknown, like an API version without cursors'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l strict -d 'Answer a query parameter GET /v1/users or /v1/users/count does not define with 422 form_param_unknown (Clerk ignores it: a misspelt filter widens the result silently)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
@@ -265,12 +281,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox -d
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
-pro\t'100 requests per 10 s, bursts up to 200'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
 dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -288,15 +305,17 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fis
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l listen -d 'Address and port to listen on (port 0 picks a free one), e.g. 0.0.0.0:8787' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l cache -d 'Redis to cache users in, e.g. redis://127.0.0.1:6379/0' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l cache-ttl -d 'How long users written by --prime live in Redis, as batch-get\'s --cache-ttl' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l tombstone-ttl -d 'How long a deleted user\'s tombstone and an updated user\'s version marker are kept (at least the longest --cache-ttl of any batch-get using this cache)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l signing-secret-file -d 'Read the signing secret (whsec_...) from this file instead of CLERK_WEBHOOK_SIGNING_SECRET' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
-pro\t'100 requests per 10 s, bursts up to 200'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
 dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -315,12 +334,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_se
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l dir -d 'Write the scripts of all five shells into this folder instead' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
-pro\t'100 requests per 10 s, bursts up to 200'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
 dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
@@ -336,12 +356,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -s h -l h
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l dir -d 'Folder to write the pages into' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l plan -d 'Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s' -r -f -a "free\t'20 requests per 10 s, bursts up to 40'
-pro\t'100 requests per 10 s, bursts up to 200'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
 dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
 prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r

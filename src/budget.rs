@@ -14,7 +14,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Rate {
     pub limit: u32,
-    #[serde(serialize_with = "ser_secs")]
+    #[serde(serialize_with = "ser_secs", rename = "window_s")]
     pub window: Duration,
 }
 
@@ -151,14 +151,15 @@ pub fn burst_arg(s: &str) -> Result<u32, String> {
     Ok(b)
 }
 
-/// Budget presets. `free` and `pro` are budgets users configure for their plans; `dev` and `prod`
-/// are Clerk's documented development and production instance limits.
+/// Budget presets. `dev` and `prod` are Clerk's documented Backend API limits for development and
+/// production instances; `free` and `pro` are this tool's own cautious presets (Clerk documents
+/// limits per instance, not per plan), leaving the rest of the key's limit to the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Plan {
-    /// 20 requests per 10 s, bursts up to 40
+    /// 20 requests per 10 s: a cautious preset of this tool, not a Clerk figure
     Free,
-    /// 100 requests per 10 s, bursts up to 200
+    /// 100 requests per 10 s: a preset of this tool, not a Clerk figure
     Pro,
     /// 100 requests per 10 s: Clerk's documented limit for development instances
     Dev,
@@ -242,6 +243,33 @@ impl Budget {
         }
     }
 
+    /// A word when this budget leaves most of the key's documented limit unused (under a
+    /// quarter of it): the default `free` preset paces a production key at 2% of its limit, which
+    /// is right for a tool sharing the key with an application, but should never be silent.
+    pub fn headroom_hint(&self, instance: Instance) -> Option<String> {
+        let doc = instance.documented_rate()?;
+        let share = self.rate.per_second() / doc.per_second();
+        if share >= 0.25 {
+            return None;
+        }
+        let whole = match instance {
+            Instance::Development => Plan::Dev,
+            Instance::Production => Plan::Prod,
+            Instance::Unknown => return None,
+        };
+        let pct = share * 100.0;
+        let pct = if pct >= 1.0 {
+            format!("{pct:.0}%")
+        } else {
+            format!("{pct:.1}%")
+        };
+        Some(format!(
+            "using {pct} of this {} instance's {doc}; the rest is left to your application; `--plan {}` uses all of it",
+            instance.name(),
+            whole.name()
+        ))
+    }
+
     /// A short description: `20/10s (plan free)`, `5/1s (--rate), burst 8`.
     pub fn describe(&self) -> String {
         let src = if self.custom_rate {
@@ -297,6 +325,42 @@ impl Instance {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_budget_under_a_quarter_of_the_documented_limit_says_so() {
+        let free = Budget::new(Plan::Free, None, None);
+        assert_eq!(
+            free.headroom_hint(Instance::Production).as_deref(),
+            Some(
+                "using 2% of this production instance's 1000/10s; the rest is left to your \
+                 application; `--plan prod` uses all of it"
+            )
+        );
+        assert_eq!(
+            free.headroom_hint(Instance::Development).as_deref(),
+            Some(
+                "using 20% of this development instance's 100/10s; the rest is left to your \
+                 application; `--plan dev` uses all of it"
+            )
+        );
+        let tiny = Budget::new(Plan::Free, Some("1/10s".parse().unwrap()), None);
+        assert!(
+            tiny.headroom_hint(Instance::Production)
+                .unwrap()
+                .starts_with("using 0.1% ")
+        );
+        // A quarter or more, or an unknown instance: nothing to say.
+        for (plan, rate, inst) in [
+            (Plan::Pro, None, Instance::Development),
+            (Plan::Free, Some("25/10s"), Instance::Development),
+            (Plan::Prod, None, Instance::Production),
+            (Plan::Free, Some("250/10s"), Instance::Production),
+            (Plan::Free, None, Instance::Unknown),
+        ] {
+            let b = Budget::new(plan, rate.map(|r| r.parse().unwrap()), None);
+            assert_eq!(b.headroom_hint(inst), None, "{plan:?} {rate:?} {inst:?}");
+        }
+    }
 
     #[test]
     fn parses_rates_in_humantime_syntax() {

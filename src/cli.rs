@@ -75,7 +75,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub secret_key_file: Option<PathBuf>,
 
-    /// Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s
+    /// Budget preset. Clerk's documented limits: dev 100/10s (development instances), prod
+    /// 1000/10s (production instances). This tool's cautious presets, not Clerk figures: free
+    /// 20/10s, pro 100/10s
     #[arg(
         long,
         env = "CLERK_RL_PLAN",
@@ -92,6 +94,12 @@ pub struct GlobalArgs {
     /// Pace as a token bucket of this capacity (bursts above the strict window)
     #[arg(long, global = true, value_name = "N", value_parser = burst_arg)]
     pub burst: Option<u32>,
+
+    /// Override one of Clerk's documented endpoint limits, paced besides the budget (repeatable):
+    /// user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create
+    /// (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)
+    #[arg(long, global = true, value_name = "NAME=N/DURATION", value_parser = crate::endpoint_budget::endpoint_rate_arg)]
+    pub endpoint_rate: Vec<(String, Rate)>,
 
     /// Machine-readable output: JSON on stdout, the summary as one JSON line on stderr
     #[arg(long, global = true)]
@@ -218,8 +226,9 @@ pub struct ExportArgs {
     #[arg(long)]
     pub no_count: bool,
 
-    /// A list filter passed to the server, e.g. banned=false, query=smith,
-    /// created_at_after=1700000000000 (repeatable)
+    /// A filter of GET /v1/users, e.g. banned=false, query=smith, created_at_after=2024-01-01
+    /// (repeatable). Names are checked against the API's list; *_at_* filters take Unix
+    /// milliseconds or RFC 3339 dates and date-times (2024-01-01, 2024-01-01T12:00:00Z)
     #[arg(long = "filter", value_name = "KEY=VALUE", value_parser = filter_arg)]
     pub filters: Vec<(String, String)>,
 
@@ -341,6 +350,11 @@ pub enum CacheCommand {
 Only this instance's entries (clerk:{INSTANCE}:user:*, INSTANCE a hash of the secret key) are
 deleted; other instances sharing the Redis keep theirs. No request is sent to Clerk.
 
+The version markers and tombstones webhook serve leaves (clerk:{INSTANCE}:version:*, :deleted:*)
+are kept: they are never served, they only stop a batch-get still running from writing back an
+older or deleted user. --guards deletes them too (for a sandbox restarted with the same seed,
+whose deleted ids exist again).
+
 Examples:
   clerk-rl cache purge --cache redis://127.0.0.1:6379/0 user_2abc... user_2def...
   CLERK_RL_CACHE=redis://127.0.0.1:6379/0 clerk-rl cache purge --all")]
@@ -357,6 +371,10 @@ pub struct PurgeArgs {
     /// Delete every cached user of this instance
     #[arg(long, conflicts_with = "ids")]
     pub all: bool,
+
+    /// Also delete the version markers and tombstones of those users (or of all, with --all)
+    #[arg(long)]
+    pub guards: bool,
 
     #[command(flatten)]
     pub cache: CacheUrlArg,
@@ -521,15 +539,13 @@ fn ttl_arg(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `KEY=VALUE`, KEY one of the filters the API defines for GET /v1/users (a typo is refused with
+/// the nearest name: Clerk would ignore it and return everyone), dates turned into milliseconds.
 fn filter_arg(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
-        .ok_or_else(|| format!("--filter {s:?} is not KEY=VALUE (for example banned=false)"))?;
-    let k = k.trim();
-    if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(format!("--filter {s:?}: {k:?} is not a filter name"));
-    }
-    Ok((k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE (for example banned=false)"))?;
+    crate::api::check_filter(k.trim(), v)
 }
 
 #[derive(Debug, Args)]
@@ -572,10 +588,14 @@ instance's cache entries, clerk:{INSTANCE}:user:{ID}; nothing is sent to Clerk.
 Every delivery is verified as Svix specifies (HMAC-SHA256 of svix-id.svix-timestamp.body,
 timestamps within 5 minutes) and applied at most once: its id is remembered in Redis for an hour
 (clerk:{INSTANCE}:webhook:{ID}), atomically with the change it made.
-  user.updated, user.deleted   the user's cache entry is deleted
-  user.created, user.updated   with --prime: the user is written instead (--cache-ttl), unless
-                               the entry holds a later updated_at
-  anything else                acknowledged and ignored
+  user.updated     the entry is deleted (unless it holds this or a later updated_at) and the new
+                   updated_at kept as a version marker for --tombstone-ttl: a batch-get that
+                   fetched the older user can no longer write it back
+  user.deleted     the entry is deleted and a tombstone kept for --tombstone-ttl: nothing writes
+                   the user again, and batch-get asks the server for it
+  user.created,    with --prime: the user is written instead (--cache-ttl, and its version
+  user.updated     marker), unless Redis knows a later updated_at or a tombstone
+  anything else    acknowledged and ignored
 Answers: 204 done (or a replay, or ignored), 400 bad signature, timestamp or body, 413 body over
 1 MB, 503 Redis unavailable (nothing acknowledged: Svix retries), 404 other paths.
 GET /healthz answers 200. One line per delivery on stderr; never the secret or the body.
@@ -605,6 +625,11 @@ pub struct WebhookServeArgs {
     /// How long users written by --prime live in Redis, as batch-get's --cache-ttl
     #[arg(long, default_value = "60s", value_parser = ttl_arg, value_name = "DURATION")]
     pub cache_ttl: Duration,
+
+    /// How long a deleted user's tombstone and an updated user's version marker are kept (at
+    /// least the longest --cache-ttl of any batch-get using this cache)
+    #[arg(long, default_value = "1d", value_parser = ttl_arg, value_name = "DURATION")]
+    pub tombstone_ttl: Duration,
 
     /// Read the signing secret (whsec_...) from this file instead of CLERK_WEBHOOK_SIGNING_SECRET
     #[arg(long, value_name = "PATH")]
@@ -663,6 +688,10 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub users: u64,
 
+    /// How many generated organizations it holds (GET /v1/organizations), e.g. --organizations 500
+    #[arg(long, default_value_t = 120, value_name = "N")]
+    pub organizations: u64,
+
     /// Seed of the users, the key and the faults, e.g. --seed 7
     #[arg(long, default_value_t = 42, value_name = "SEED")]
     pub seed: u64,
@@ -716,10 +745,20 @@ pub struct SandboxArgs {
     #[arg(long)]
     pub reject_cursor: bool,
 
+    /// Answer a query parameter GET /v1/users or /v1/users/count does not define with 422
+    /// form_param_unknown (Clerk ignores it: a misspelt filter widens the result silently)
+    #[arg(long)]
+    pub strict: bool,
+
     /// Round-trip time added to every request, like a distant server (e.g. 150ms): half before
     /// the request is counted and logged, half before the response leaves
     #[arg(long, value_name = "DURATION", value_parser = crate::budget::duration_or_zero_arg, default_value = "0s")]
     pub latency: std::time::Duration,
+
+    /// Misbehave on GET /v1/users as a proxy, a cache or an old API version can, to rehearse
+    /// what export-users and batch-get do then (repeatable)
+    #[arg(long, value_name = "HOW", value_enum)]
+    pub misbehave: Vec<crate::sandbox::Misbehave>,
 }
 
 /// clap value parser for `--listen`: `IP:PORT`, or a bare IP (port from --port).

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::budget::{Budget, Instance};
 use crate::cli::GlobalArgs;
+use crate::endpoint_budget::EndpointLimits;
 use crate::error::{Exit, fail};
 use crate::http::{Client, ClientConfig};
 use crate::redis_store;
@@ -41,6 +42,7 @@ pub fn sandbox_config(global: &GlobalArgs) -> SandboxConfig {
     let mut cfg = SandboxConfig::new(budget(global));
     cfg.users = global.sandbox_users;
     cfg.seed = global.sandbox_seed;
+    cfg.endpoint_limits = EndpointLimits::new(&global.endpoint_rate);
     cfg
 }
 
@@ -95,6 +97,7 @@ impl Context {
                 timeout: global.timeout,
                 max_retries: global.max_retries,
                 max_wait: global.max_wait,
+                endpoints: EndpointLimits::new(&global.endpoint_rate),
             },
             Arc::clone(&ui),
         )?;
@@ -102,6 +105,7 @@ impl Context {
         if let Some(target) = store {
             match target.connect().await {
                 Ok(redis) => {
+                    client.share_endpoint_budgets(redis.clone());
                     let sb = SharedBudget::join(
                         redis,
                         &key.fingerprint(),
@@ -149,9 +153,23 @@ impl Context {
 
     /// Print the end-of-run summary of the HTTP core, with the command's own figures first.
     pub fn summary(&self, extra: &[(&str, serde_json::Value)]) {
-        self.client
-            .monitor()
-            .print_summary(&self.ui, self.global.json, &self.budget, extra);
+        let hints: Vec<String> = self.headroom_hint().into_iter().collect();
+        self.client.monitor().print_summary(
+            &self.ui,
+            self.global.json,
+            &self.budget,
+            extra,
+            &hints,
+        );
+    }
+
+    /// [`Budget::headroom_hint`] for this key, except against the in-process sandbox, whose limit
+    /// is the budget itself rather than Clerk's documented one.
+    pub fn headroom_hint(&self) -> Option<String> {
+        if self.sandbox.is_some() {
+            return None;
+        }
+        self.budget.headroom_hint(self.instance)
     }
 
     /// Tear down the in-process sandbox, if any.

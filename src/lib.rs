@@ -8,9 +8,12 @@ pub mod budget;
 pub mod cli;
 pub mod commands;
 pub mod context;
+pub mod endpoint_budget;
 pub mod error;
 pub mod exit;
 pub mod http;
+pub mod local_budget;
+pub mod lock;
 pub mod monitor;
 pub mod pacer;
 pub mod redis_store;
@@ -41,13 +44,18 @@ where
     let cli = match cli::parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() {
-                Exit::Usage
-            } else {
-                Exit::Ok
-            };
-            let _ = e.print();
-            return code.code();
+            if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                // `clerk-rl` alone (or `clerk-rl webhook`): the help is the answer, on stderr.
+                let _ = e.print();
+                return Exit::Usage.code();
+            }
+            if !e.use_stderr() {
+                // --help and --version: clap's own output, on stdout.
+                let _ = e.print();
+                return Exit::Ok.code();
+            }
+            eprintln!("{}", usage_error_line(&e));
+            return Exit::Usage.code();
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -126,6 +134,24 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
             result
         }
     }
+}
+
+/// A command-line error as one line with the house prefix: clap's message and its tips, without
+/// the usage block (`--help` shows that).
+pub fn usage_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut parts: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            continue;
+        }
+        let line = line.strip_prefix("error: ").unwrap_or(line);
+        let line = line.strip_prefix("tip: ").unwrap_or(line);
+        if !line.is_empty() {
+            parts.push(line);
+        }
+    }
+    format!("clerk-rl: error: {} (see --help)", parts.join("; "))
 }
 
 /// Run a command's future; Ctrl-C ends it with exit 130.

@@ -10,10 +10,8 @@ use serde_json::{Map, Value, json};
 
 use crate::budget::Budget;
 use crate::http::ratelimit::RateLimitView;
+use crate::pacer::Verdict;
 use crate::ui::Ui;
-
-/// Warn when Remaining falls under this share of Limit.
-const LOW_REMAINING_PCT: f64 = 10.0;
 
 #[derive(Debug)]
 pub struct Monitor {
@@ -25,7 +23,11 @@ pub struct Monitor {
     paced_us: AtomicU64,
     paused_us: AtomicU64,
     lowest: Mutex<Option<(u64, Option<u64>)>>,
-    low_warned: AtomicBool,
+    others_seen: AtomicU64,
+    others_most: AtomicU64,
+    others_waits: AtomicU64,
+    others_warned: AtomicBool,
+    limit_lowered_to: Mutex<Option<u32>>,
 }
 
 /// A snapshot of the counters.
@@ -42,6 +44,15 @@ pub struct Counters {
     pub server_wait_s: f64,
     pub lowest_remaining: Option<u64>,
     pub limit_seen: Option<u64>,
+    /// Responses whose Remaining showed requests that were not ours: another client spends
+    /// the key.
+    pub others_seen: u64,
+    /// The most such requests one response showed.
+    pub others_most: u64,
+    /// Times every request waited for the server's Reset because others had filled its window.
+    pub others_waits: u64,
+    /// The server's Limit was below the budget: the budget was lowered to it.
+    pub limit_lowered_to: Option<u32>,
 }
 
 impl Default for Monitor {
@@ -55,7 +66,11 @@ impl Default for Monitor {
             paced_us: AtomicU64::new(0),
             paused_us: AtomicU64::new(0),
             lowest: Mutex::new(None),
-            low_warned: AtomicBool::new(false),
+            others_seen: AtomicU64::new(0),
+            others_most: AtomicU64::new(0),
+            others_waits: AtomicU64::new(0),
+            others_warned: AtomicBool::new(false),
+            limit_lowered_to: Mutex::new(None),
         }
     }
 }
@@ -84,26 +99,40 @@ impl Monitor {
         self.paused_us.fetch_add(us(d), Relaxed);
     }
 
-    /// Record a response's rate-limit view; warn once when Remaining runs low.
-    pub fn observe(&self, view: &RateLimitView, ui: &Ui) {
+    /// Record a response's rate-limit view (the lowest Remaining, for the summary).
+    pub fn observe(&self, view: &RateLimitView) {
         let Some(rem) = view.remaining else { return };
-        {
-            let mut low = self.lowest.lock().expect("monitor lock");
-            if low.is_none_or(|(r, _)| rem < r) {
-                *low = Some((rem, view.limit));
+        let mut low = self.lowest.lock().expect("monitor lock");
+        if low.is_none_or(|(r, _)| rem < r) {
+            *low = Some((rem, view.limit));
+        }
+    }
+
+    /// Count what a response's headers meant (see [`crate::pacer::judge`]); warn once when
+    /// someone else spends the key, and once when the server's Limit lowers the budget.
+    /// Remaining running low by our own pacing is the plan, not news: no warning for it.
+    pub fn verdict(&self, v: &Verdict, ui: &Ui) {
+        if let Some(others) = v.others {
+            self.others_seen.fetch_add(1, Relaxed);
+            self.others_most.fetch_max(others, Relaxed);
+            if !self.others_warned.swap(true, Relaxed) {
+                ui.warn(&format!(
+                    "the server counts {others} request(s) in its window that are not ours: another client uses this key; when it fills the window, every request waits for the server's reset"
+                ));
             }
         }
-        if let Some(pct) = view.remaining_pct() {
-            if pct < LOW_REMAINING_PCT {
-                if !self.low_warned.swap(true, Relaxed) {
+        if v.pause.is_some() && v.others.is_some() {
+            self.others_waits.fetch_add(1, Relaxed);
+        }
+        if let Some(l) = v.lower_limit_to {
+            let mut lowered = self.limit_lowered_to.lock().expect("monitor lock");
+            if lowered.is_none_or(|was| l < was) {
+                if lowered.is_none() {
                     ui.warn(&format!(
-                        "the server reports {rem} of {} requests left in this window ({pct:.0}%); pacing holds back until it resets",
-                        view.limit.unwrap_or(0)
+                        "the server's limit is {l} requests per window, below the budget: pacing at {l} instead"
                     ));
                 }
-            } else {
-                // Warn again on the next dip, not on every response of this one.
-                self.low_warned.store(false, Relaxed);
+                *lowered = Some(l);
             }
         }
     }
@@ -120,12 +149,25 @@ impl Monitor {
             server_wait_s: self.paused_us.load(Relaxed) as f64 / 1e6,
             lowest_remaining: lowest.map(|(r, _)| r),
             limit_seen: lowest.and_then(|(_, l)| l),
+            others_seen: self.others_seen.load(Relaxed),
+            others_most: self.others_most.load(Relaxed),
+            others_waits: self.others_waits.load(Relaxed),
+            limit_lowered_to: *self.limit_lowered_to.lock().expect("monitor lock"),
         }
     }
 
     /// The end-of-run summary on stderr: a table, or one JSON line with `--json`. `extra` rows
-    /// (the command's own figures) come first.
-    pub fn print_summary(&self, ui: &Ui, json: bool, budget: &Budget, extra: &[(&str, Value)]) {
+    /// (the command's own figures) come first; their names are the JSON keys (snake_case, as
+    /// docs/schema/ describes), shown to people with spaces.
+    /// `hints` (for example the budget's headroom) close it, as in `status`.
+    pub fn print_summary(
+        &self,
+        ui: &Ui,
+        json: bool,
+        budget: &Budget,
+        extra: &[(&str, Value)],
+        hints: &[String],
+    ) {
         ui.finish_progress();
         let c = self.counters();
         let rate = if c.elapsed_s > 0.0 {
@@ -145,6 +187,7 @@ impl Monitor {
                 json!({"limit": budget.rate.limit, "window_s": budget.rate.window.as_secs_f64(), "burst": budget.burst}),
             );
             m.insert("requests_per_s".into(), json!(round2(rate)));
+            m.insert("hints".into(), json!(hints));
             eprintln!("{}", Value::Object(m));
             return;
         }
@@ -156,7 +199,7 @@ impl Monitor {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            t.add_row(vec![(*k).to_string(), shown]);
+            t.add_row(vec![k.replace('_', " "), shown]);
         }
         t.add_row(vec!["elapsed".into(), format!("{:.2} s", c.elapsed_s)]);
         t.add_row(vec![
@@ -184,6 +227,24 @@ impl Monitor {
             _ => "not provided by the server".into(),
         };
         t.add_row(vec!["lowest remaining".into(), lowest]);
+        if c.others_seen > 0 {
+            t.add_row(vec![
+                "others on the key".into(),
+                format!(
+                    "{} response(s) counted requests not ours (at most {} in one window); waited for the server's reset {} time(s)",
+                    c.others_seen, c.others_most, c.others_waits
+                ),
+            ]);
+        }
+        if let Some(l) = c.limit_lowered_to {
+            t.add_row(vec![
+                "budget lowered".into(),
+                format!("to the server's limit of {l} per window"),
+            ]);
+        }
+        for h in hints {
+            t.add_row(vec!["hint".into(), h.clone()]);
+        }
         ui.line(&t.to_string());
     }
 }

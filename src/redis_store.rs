@@ -180,27 +180,6 @@ impl Redis {
         Ok(vals)
     }
 
-    /// Set every key to its value, each expiring after `ttl` (millisecond precision), in one
-    /// pipeline: one round trip however many keys.
-    pub async fn set_many(
-        &self,
-        items: &[(String, &[u8])],
-        ttl: Duration,
-    ) -> Result<(), RedisDown> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        let ms = ttl.as_millis().clamp(1, u64::MAX as u128) as u64;
-        let mut pipe = redis::pipe();
-        for (k, v) in items {
-            pipe.cmd("SET").arg(k).arg(*v).arg("PX").arg(ms).ignore();
-        }
-        let mut c = self.conn.clone();
-        pipe.query_async::<()>(&mut c)
-            .await
-            .map_err(|e| self.err(e))
-    }
-
     /// Run a Lua script (EVAL: scripts here are short, and EVAL needs no SCRIPT LOAD dance
     /// across restarts or failovers).
     pub async fn eval<T: redis::FromRedisValue>(
@@ -273,23 +252,21 @@ impl Redis {
         c.del::<_, u64>(keys).await.map_err(|e| self.err(e))
     }
 
-    /// Run a Lua script (EVAL) and return its integer answer: for a change that must happen
-    /// atomically with a check, such as acting on a webhook delivery and remembering its id.
-    pub async fn eval_int(
+    /// Run a Lua script (EVAL) with binary arguments: for a change that must happen atomically
+    /// with a check, such as a conditional cache write (and remembering a webhook delivery's id).
+    pub async fn eval_bytes<T: redis::FromRedisValue>(
         &self,
         script: &str,
-        keys: &[&str],
+        keys: &[String],
         args: &[&[u8]],
-    ) -> Result<i64, RedisDown> {
+    ) -> Result<T, RedisDown> {
         let mut cmd = redis::cmd("EVAL");
         cmd.arg(script).arg(keys.len()).arg(keys);
         for a in args {
             cmd.arg(*a);
         }
         let mut c = self.conn.clone();
-        cmd.query_async::<i64>(&mut c)
-            .await
-            .map_err(|e| self.err(e))
+        cmd.query_async::<T>(&mut c).await.map_err(|e| self.err(e))
     }
 
     /// Delete every key matching the glob `pattern` (escape literal parts with [`glob_escape`]);

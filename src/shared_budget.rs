@@ -8,6 +8,15 @@
 //! still agree. A 429 seen by any process sets a shared "blocked until" that every process
 //! honors. Processes announce themselves with a heartbeat, for `status --budget-store`.
 //!
+//! No polling: when the window is full, the script hands the caller the slot that frees first
+//! (the oldest response's, at the instant it ages out), entered at once so no one else can take
+//! it, and the caller sleeps exactly until then. A request costs two round trips (admit,
+//! release); a caller comes back without a slot only when every slot is a request in flight,
+//! and then a window later, the soonest one can free. The release answers how many requests of
+//! all the processes the server can be counting, for reading Remaining headers (see
+//! [`crate::pacer::judge`]), and whether a block is on, which the process then honors before
+//! sending what it already holds.
+//!
 //! The keys share the hash tag `{<instance hash>}`, so on Redis Cluster they live in one slot
 //! and the script can touch them all. The instance hash is the key's fingerprint, never the key.
 //!
@@ -16,6 +25,7 @@
 //! others sent in the last window is unknown, so none of it is assumed free.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,54 +33,63 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::budget::{Budget, Rate};
-use crate::pacer::Pacer;
+use crate::http::ratelimit::RateLimitView;
+use crate::pacer::{Pacer, Verdict, judge};
 use crate::redis_store::{Redis, RedisDown};
 use crate::ui::Ui;
 
-/// Admit a request, or say how long to wait (ms); with the number of processes registered, so
-/// each process always knows its share should Redis be lost. KEYS: inflight, done, blocked,
-/// procs. ARGV: limit, window_ms, lease_ms, slot id.
+/// Admit a request now or at a reserved instant, or say how long to wait (ms); with the number
+/// of processes registered, so each process always knows its share should Redis be lost.
+/// KEYS: inflight, done, blocked, procs. ARGV: limit, window_ms, lease_ms, slot id, horizon_ms.
+/// Returns {admitted, wait_ms, processes, start_ms}: admitted with a wait means the slot is
+/// reserved from start_ms (Redis clock) on.
 const ACQUIRE: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local procs = redis.call('HLEN', KEYS[4])
 local blocked = redis.call('PTTL', KEYS[3])
-if blocked > 0 then return {0, blocked, procs} end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if blocked > 0 then return {0, blocked, procs, now} end
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local lease = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+-- Responses are kept past their window for the release's count of what the server may count.
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[5]))
 local flying = redis.call('ZCARD', KEYS[1])
-local done = redis.call('ZCARD', KEYS[2])
-if flying + done < limit then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) + window)
-  return {1, 0, procs}
+local counted = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')
+local at = now
+local over = flying + counted - limit + 1
+if over > 0 then
+  -- Full: take the slots that free first (one, unless the limit was lowered), at the instant
+  -- the last of them ages out. Entered now, so nobody else can take them.
+  local first = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, over)
+  if #first < over * 2 then
+    -- Every other slot is a request in flight: none frees sooner than a window from now.
+    return {0, window, procs, now}
+  end
+  for i = 1, #first, 2 do redis.call('ZREM', KEYS[2], first[i]) end
+  at = tonumber(first[#first])
 end
--- Full. A request in flight frees its slot no sooner than a window from now; a finished one
--- frees it exactly at its score.
-local wait = window
-if flying == 0 then wait = window * 2 end
-local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-if first[2] then
-  local w = tonumber(first[2]) - now
-  if w < wait then wait = w end
-end
-if wait < 1 then wait = 1 end
-return {0, wait, procs}
+redis.call('ZADD', KEYS[1], at + lease, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], at - now + lease + window)
+return {1, at - now, procs, at}
 "#;
 
-/// The response to a request arrived: it counts until a window from now. KEYS: inflight, done.
-/// ARGV: window_ms, slot id.
+/// The response to a request arrived: it counts until a window from now. KEYS: inflight, done,
+/// blocked. ARGV: window_ms, slot id, since_ms, keep_ms. Returns {requests the server can be
+/// counting as of this response (every process's: in flight, reserved, and responses after
+/// since_ms minus a window), the block's remaining ms}.
 const COMPLETE: &str = r#"
 local t = redis.call('TIME')
 -- Rounded up, plus a millisecond: the request must count until at least a full window after
 -- the real response time, never a fraction of a millisecond less.
 local now = tonumber(t[1]) * 1000 + math.ceil(tonumber(t[2]) / 1000) + 1
+local window = tonumber(ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), ARGV[2])
-redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[1]) * 2)
-return 1
+local counted = redis.call('ZCARD', KEYS[1]) + redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[3], '+inf') + 1
+redis.call('ZADD', KEYS[2], now + window, ARGV[2])
+redis.call('PEXPIRE', KEYS[2], window + tonumber(ARGV[4]))
+return {counted, redis.call('PTTL', KEYS[3])}
 "#;
 
 /// Block everyone for at least `ms` (never shortens a longer block). KEYS: blocked. ARGV: ms.
@@ -85,6 +104,8 @@ return 1
 /// A process's heartbeat is stale after this; `status` ignores stale ones.
 const HEARTBEAT_TTL: Duration = Duration::from_secs(5);
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+/// Stale heartbeats are pruned once per this many beats (a read of every process's).
+const PRUNE_EVERY_BEATS: u32 = 5;
 /// Redis errors in a row before a process gives up on the store and paces locally.
 const TRIES_BEFORE_FALLBACK: u32 = 3;
 
@@ -110,6 +131,12 @@ pub struct SharedBudget {
     redis: Redis,
     keys: Keys,
     rate: Rate,
+    /// The budget's limit, lowered when a server's Limit header is below it.
+    limit: AtomicU32,
+    /// How far back a server may count: our window, or a longer one a policy header stated.
+    horizon: Mutex<Duration>,
+    /// A block (429, or a window others filled) this process knows of: nothing is sent before.
+    blocked_until: Mutex<Option<Instant>>,
     lease: Duration,
     me: ProcessInfo,
     sent: Mutex<VecDeque<Instant>>,
@@ -152,7 +179,8 @@ fn ms(d: Duration) -> u64 {
 /// A slot held in the shared budget, released by [`SharedBudget::complete`].
 #[derive(Debug)]
 pub enum Slot {
-    Shared(String),
+    /// The slot's id and its start on the Redis clock (ms).
+    Shared(String, i64),
     /// Redis was lost: the slot is held by the local fallback pacer.
     Local(crate::pacer::Permit),
 }
@@ -183,6 +211,9 @@ impl SharedBudget {
             redis,
             keys: Keys::new(fingerprint),
             rate: budget.rate,
+            limit: AtomicU32::new(budget.rate.limit),
+            horizon: Mutex::new(budget.rate.window),
+            blocked_until: Mutex::new(None),
             lease: timeout + budget.rate.window,
             me,
             sent: Mutex::new(VecDeque::new()),
@@ -191,16 +222,18 @@ impl SharedBudget {
             failures: Mutex::new(0),
             ui,
         });
-        let _ = sb.heartbeat().await;
+        let _ = sb.heartbeat(true).await;
         let weak = Arc::downgrade(&sb);
         tokio::spawn(async move {
+            let mut beats = 0u32;
             loop {
                 tokio::time::sleep(HEARTBEAT_EVERY).await;
                 let Some(sb) = weak.upgrade() else { return };
                 if sb.fallback.get().is_some() {
                     return;
                 }
-                let _ = sb.heartbeat().await;
+                beats += 1;
+                let _ = sb.heartbeat(beats % PRUNE_EVERY_BEATS == 0).await;
             }
         });
         sb
@@ -215,8 +248,9 @@ impl SharedBudget {
                 self.note_sent();
                 return (Slot::Local(permit), started.elapsed());
             }
+            self.honor_block().await;
             let id = format!("{}:{:016x}", self.me.id, rand::random::<u64>());
-            let r: Result<(i64, i64, i64), RedisDown> = self
+            let r: Result<(i64, i64, i64, i64), RedisDown> = self
                 .redis
                 .eval(
                     ACQUIRE,
@@ -227,25 +261,33 @@ impl SharedBudget {
                         &self.keys.procs,
                     ],
                     &[
-                        self.rate.limit.to_string(),
+                        self.limit.load(Relaxed).to_string(),
                         ms(self.rate.window).to_string(),
                         ms(self.lease).to_string(),
                         id.clone(),
+                        ms(self.horizon()).to_string(),
                     ],
                 )
                 .await;
-            if let Ok((_, _, procs)) = r {
+            if let Ok((_, _, procs, _)) = r {
                 // Registered processes, stale ones included until pruned: on fallback that
                 // errs toward a smaller share, which is the safe side.
                 *self.last_seen_processes.lock().expect("lock") = procs.max(1) as usize;
                 *self.failures.lock().expect("lock") = 0;
             }
             match r {
-                Ok((1, _, _)) => {
+                Ok((1, wait_ms, _, at)) => {
+                    // The slot is ours from `at`: sleep exactly until then (the answer took
+                    // some time to arrive, so this errs late, the safe side).
+                    if wait_ms > 0 {
+                        tokio::time::sleep(Duration::from_millis(wait_ms as u64)).await;
+                    }
+                    // A block another process announced meanwhile still holds this one.
+                    self.honor_block().await;
                     self.note_sent();
-                    return (Slot::Shared(id), started.elapsed());
+                    return (Slot::Shared(id, at), started.elapsed());
                 }
-                Ok((_, wait_ms, _)) => {
+                Ok((_, wait_ms, _, _)) => {
                     let wait = Duration::from_millis(wait_ms.max(1) as u64);
                     tokio::time::sleep(wait.min(self.rate.window)).await;
                 }
@@ -254,30 +296,70 @@ impl SharedBudget {
         }
     }
 
-    /// The response to the request holding `slot` arrived.
-    pub async fn complete(&self, slot: Slot) {
+    /// The response to the request holding `slot` arrived. Returns how many requests of all
+    /// the processes the server can be counting as of it; `None` when unknown.
+    pub async fn complete(&self, slot: Slot) -> Option<u32> {
         match slot {
-            Slot::Local(p) => p.complete(),
-            Slot::Shared(id) => {
-                let r: Result<i64, RedisDown> = self
+            Slot::Local(p) => {
+                p.complete();
+                None
+            }
+            Slot::Shared(id, at) => {
+                let horizon = self.horizon();
+                // Responses whose window reaches back past this request's start.
+                let since = at - ms(horizon) as i64 + ms(self.rate.window) as i64;
+                let r: Result<(i64, i64), RedisDown> = self
                     .redis
                     .eval(
                         COMPLETE,
-                        &[&self.keys.inflight, &self.keys.done],
-                        &[ms(self.rate.window).to_string(), id],
+                        &[&self.keys.inflight, &self.keys.done, &self.keys.blocked],
+                        &[
+                            ms(self.rate.window).to_string(),
+                            id,
+                            since.to_string(),
+                            ms(horizon.max(self.rate.window)).to_string(),
+                        ],
                     )
                     .await;
-                // Lost: the slot's lease expires on its own, later than the truth: still safe.
-                if let Err(e) = r {
-                    self.ui
-                        .info(&format!("could not release a shared slot: {e}"));
+                match r {
+                    Ok((counted, blocked_ms)) => {
+                        if blocked_ms > 0 {
+                            self.block_locally(Duration::from_millis(blocked_ms as u64));
+                        }
+                        Some(counted.clamp(0, u32::MAX as i64) as u32)
+                    }
+                    Err(e) => {
+                        // Lost: the slot's lease expires on its own, later than the truth:
+                        // still safe.
+                        self.ui
+                            .info(&format!("could not release a shared slot: {e}"));
+                        None
+                    }
                 }
             }
         }
     }
 
-    /// A 429: every process holds off for `wait`.
+    /// Judge a response's headers against every process's count; a lower Limit takes effect at
+    /// once for this process (each process reads the headers it gets), a pause is the caller's.
+    pub fn react(&self, view: &RateLimitView, counted: Option<u32>) -> Verdict {
+        if let Some(w) = view.window {
+            let mut h = self.horizon.lock().expect("lock");
+            *h = (*h).max(w.min(Duration::from_secs(86_400)));
+        }
+        let verdict = judge(view, counted, self.limit.load(Relaxed));
+        if let Some(l) = verdict.lower_limit_to {
+            self.limit.fetch_min(l.max(1), Relaxed);
+            if let Some(local) = self.fallback.get() {
+                local.react(view, None);
+            }
+        }
+        verdict
+    }
+
+    /// A 429 (or a window others filled): every process holds off for `wait`.
     pub async fn block_for(&self, wait: Duration) {
+        self.block_locally(wait);
         if let Some(local) = self.fallback.get() {
             local.pause_until(Instant::now() + wait);
             return;
@@ -290,6 +372,25 @@ impl SharedBudget {
             self.ui
                 .info(&format!("could not share a Retry-After wait: {e}"));
         }
+    }
+
+    fn block_locally(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut b = self.blocked_until.lock().expect("lock");
+        if b.is_none_or(|b| b < until) {
+            *b = Some(until);
+        }
+    }
+
+    async fn honor_block(&self) {
+        let until = *self.blocked_until.lock().expect("lock");
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    fn horizon(&self) -> Duration {
+        *self.horizon.lock().expect("lock")
     }
 
     /// Leave the budget: drop this process's heartbeat.
@@ -328,7 +429,7 @@ impl SharedBudget {
         }
     }
 
-    async fn heartbeat(&self) -> Result<(), RedisDown> {
+    async fn heartbeat(&self, prune: bool) -> Result<(), RedisDown> {
         let mut me = self.me.clone();
         {
             let now = Instant::now();
@@ -343,6 +444,9 @@ impl SharedBudget {
         self.redis
             .hset_with_ttl(&self.keys.procs, &me.id, &value, HEARTBEAT_TTL * 4)
             .await?;
+        if !prune {
+            return Ok(());
+        }
         // Drop the heartbeats of processes that died without leaving.
         let all = self.redis.hgetall(&self.keys.procs).await?;
         let now = unix_ms();
@@ -369,7 +473,7 @@ impl SharedBudget {
             return;
         }
         let k = (*self.last_seen_processes.lock().expect("lock")).max(1) as u32;
-        let share = Rate::new((self.rate.limit / k).max(1), self.rate.window);
+        let share = Rate::new((self.limit.load(Relaxed) / k).max(1), self.rate.window);
         let budget = Budget::new(crate::budget::Plan::Free, Some(share), None);
         let local = Pacer::new(&budget);
         // The others' requests of the last window are unknown: wait the window out first.

@@ -2,6 +2,7 @@
 //! (started by each test on a free port), against one sandbox that enforces the budget.
 
 mod common;
+mod schema;
 
 use std::process::{Child, Stdio};
 use std::sync::Arc;
@@ -310,6 +311,8 @@ async fn status_shows_the_processes_sharing_the_budget() {
     );
     assert!(procs.iter().any(|p| p["command"] == "status"), "{j}");
     assert_eq!(j["budget_store"]["shared"], true);
+    let errs = schema::Schema::output("status").validate(&j);
+    assert!(errs.is_empty(), "docs/schema/status.json: {errs:?}");
     let mut c = cmd();
     c.env("CLERK_API_URL", sb.url())
         .env("CLERK_RL_BUDGET_STORE", redis.url())

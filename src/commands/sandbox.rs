@@ -17,6 +17,7 @@ pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
         None => SocketAddr::from(([127, 0, 0, 1], args.port)),
     };
     cfg.users = args.users;
+    cfg.organizations = args.organizations;
     cfg.seed = args.seed;
     cfg.accept_keys = args.accept_key.clone();
     cfg.over_quota_keys = args.over_quota_key.clone();
@@ -30,7 +31,10 @@ pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
     cfg.faults_max = args.faults_max;
     cfg.request_log = args.request_log.clone();
     cfg.reject_cursor = args.reject_cursor;
+    cfg.strict = args.strict;
     cfg.latency = args.latency;
+    cfg.endpoint_limits = crate::endpoint_budget::EndpointLimits::new(&global.endpoint_rate);
+    cfg.misbehave = args.misbehave.clone();
     cfg
 }
 

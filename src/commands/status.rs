@@ -127,6 +127,7 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Exit> {
     }
     report.exit_code = exit.code();
     report.hints.extend(hints(ctx, documented));
+    report.hints.extend(ctx.headroom_hint());
     if let Some(sb) = &ctx.shared {
         let processes = match sb.processes().await {
             Ok(p) => p,

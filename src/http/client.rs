@@ -6,15 +6,17 @@ use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{StatusCode, Url};
+use reqwest::{Method, StatusCode, Url};
 use tokio::time::Instant;
 
+use super::endpoints::EndpointGates;
 use super::error::{ClerkError, HttpError};
 use super::ratelimit::RateLimitView;
-use super::retry::{Class, classify, wait_after};
+use super::retry::{GiveUp, Outcome, Policy, Verdict, decide};
 use crate::budget::Budget;
+use crate::endpoint_budget::EndpointLimits;
 use crate::monitor::Monitor;
-use crate::pacer::{Pacer, Permit};
+use crate::pacer::{self, Pacer, Permit};
 use crate::secret::SecretKey;
 use crate::shared_budget::{SharedBudget, Slot};
 use crate::ui::Ui;
@@ -34,6 +36,8 @@ pub struct ClientConfig {
     pub timeout: Duration,
     pub max_retries: u32,
     pub max_wait: Duration,
+    /// The endpoint budgets paced besides the instance's.
+    pub endpoints: EndpointLimits,
 }
 
 /// One response, read whole.
@@ -48,10 +52,42 @@ pub struct Response {
     pub attempts: u32,
 }
 
-/// Why a single try failed in a way worth retrying.
-enum TryError {
-    RateLimited(ClerkError, RateLimitView),
-    Transient(String, Option<RateLimitView>),
+/// One request as the core sends it: any method, an optional JSON body, extra headers (such as
+/// `Idempotency-Key`). The key, the API version and the user agent are added by the client.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    /// Sent as `application/json`.
+    pub body: Option<Bytes>,
+}
+
+impl Request {
+    pub fn get(url: &Url) -> Self {
+        Request {
+            method: Method::GET,
+            url: url.clone(),
+            headers: HeaderMap::new(),
+            body: None,
+        }
+    }
+
+    /// Safe to send twice: GET, HEAD and DELETE are idempotent by definition, and any request
+    /// carrying an `Idempotency-Key` is declared so by its sender.
+    pub fn idempotent(&self) -> bool {
+        matches!(self.method, Method::GET | Method::HEAD | Method::DELETE)
+            || self.headers.contains_key("idempotency-key")
+    }
+}
+
+/// What one paced try came to.
+enum Tried {
+    Answer(Box<Response>),
+    /// No response: the connection failed or dropped, the time ran out, the body was cut off.
+    NoResponse(String),
+    /// The body is over `MAX_BODY`.
+    Oversized(String),
 }
 
 /// Where a request gets its slot: this process's pacer, or a budget shared through Redis.
@@ -80,12 +116,41 @@ impl Gate {
         }
     }
 
-    async fn release(&self, held: Held) {
+    /// Returns how many of our requests (shared: every process's) the server can be counting
+    /// as of this response; `None` when unknown.
+    async fn release(&self, held: Held) -> Option<u32> {
         match (self, held) {
-            (_, Held::Local(permit)) => permit.complete(),
+            (Gate::Local(_), Held::Local(permit)) => Some(permit.complete()),
+            // Redis was lost: this process's count says nothing of the others'.
+            (_, Held::Local(permit)) => {
+                permit.complete();
+                None
+            }
             (Gate::Shared(s), Held::Shared(slot)) => s.complete(slot).await,
-            (Gate::Local(_), Held::Shared(_)) => {}
+            (Gate::Local(_), Held::Shared(_)) => None,
         }
+    }
+
+    /// Act on a response's rate-limit headers (see [`crate::pacer::judge`]): a Limit below the
+    /// budget lowers it; a window others filled holds everyone until the server's Reset.
+    async fn react(
+        &self,
+        view: &RateLimitView,
+        own: Option<u32>,
+        max_wait: Duration,
+    ) -> pacer::Verdict {
+        let mut verdict = match self {
+            Gate::Local(p) => p.react(view, own),
+            Gate::Shared(s) => s.react(view, own),
+        };
+        if let Some(wait) = verdict.pause {
+            if wait > max_wait {
+                verdict.pause = None;
+            } else {
+                self.pause(wait).await;
+            }
+        }
+        verdict
     }
 
     /// The server asked for a wait: every request of this process (and, shared, of every
@@ -103,6 +168,7 @@ pub struct Client {
     http: reqwest::Client,
     cfg: Arc<ClientConfig>,
     gate: Gate,
+    endpoints: Arc<EndpointGates>,
     monitor: Arc<Monitor>,
     ui: Arc<Ui>,
 }
@@ -125,6 +191,11 @@ impl Client {
         Ok(Client {
             http,
             gate: Gate::Local(Pacer::new(&cfg.budget)),
+            endpoints: Arc::new(EndpointGates::new(
+                cfg.key.fingerprint(),
+                cfg.timeout,
+                Arc::clone(&ui),
+            )),
             cfg: Arc::new(cfg),
             monitor: Arc::new(Monitor::default()),
             ui,
@@ -138,6 +209,11 @@ impl Client {
     /// Draw every request from a budget shared with other processes instead of this one's.
     pub fn share_budget(&mut self, shared: Arc<SharedBudget>) {
         self.gate = Gate::Shared(shared);
+    }
+
+    /// Keep the endpoint budgets in this Redis too (`--budget-store`).
+    pub fn share_endpoint_budgets(&self, redis: crate::redis_store::Redis) {
+        self.endpoints.share_through(redis);
     }
 
     pub fn ui(&self) -> &Ui {
@@ -178,77 +254,122 @@ impl Client {
         url: &Url,
         validate: impl Fn(&Response) -> Result<T, String>,
     ) -> Result<(Response, T), HttpError> {
+        match self.run(&Request::get(url), validate).await? {
+            (resp, Some(t)) => Ok((resp, t)),
+            (resp, None) => Err(HttpError::Clerk(ClerkError::parse(
+                resp.status.as_u16(),
+                &resp.headers,
+                &resp.body,
+            ))),
+        }
+    }
+
+    /// Any request, paced and retried as the policy allows. `Ok` is the server's final answer,
+    /// whatever its status (a 2xx, a 4xx retrying cannot change, or the 5xx of a request that is
+    /// not safe to repeat); `Err` is a request that got no final answer.
+    pub async fn execute(&self, req: &Request) -> Result<Response, HttpError> {
+        self.run(req, |_| Ok(())).await.map(|(resp, _)| resp)
+    }
+
+    /// The request loop: try, ask the policy, wait or give up. `Some(T)`: a validated 2xx.
+    async fn run<T>(
+        &self,
+        req: &Request,
+        validate: impl Fn(&Response) -> Result<T, String>,
+    ) -> Result<(Response, Option<T>), HttpError> {
+        let policy = Policy {
+            max_retries: self.cfg.max_retries,
+            max_wait: self.cfg.max_wait,
+            idempotent: req.idempotent(),
+        };
         let mut attempt: u32 = 0;
         loop {
-            let err = match self.try_once(url, attempt + 1).await {
-                Ok(resp) => match validate(&resp) {
-                    Ok(t) => return Ok((resp, t)),
-                    Err(why) => TryError::Transient(why, Some(resp.view)),
+            let (outcome, answer, why) = match self.try_once(req, attempt + 1).await {
+                Tried::Answer(resp) => match Outcome::of_status(resp.status.as_u16()) {
+                    Outcome::Success => match validate(&resp) {
+                        Ok(t) => return Ok((*resp, Some(t))),
+                        Err(why) => (Outcome::Invalid, Some(*resp), why),
+                    },
+                    other => {
+                        let e = ClerkError::parse(resp.status.as_u16(), &resp.headers, &resp.body);
+                        (other, Some(*resp), e.to_string())
+                    }
                 },
-                Err(Ok(e)) => e,
-                Err(Err(fatal)) => return Err(fatal),
+                Tried::NoResponse(why) => (Outcome::NoResponse, None, why),
+                Tried::Oversized(why) => (Outcome::Oversized, None, why),
             };
-            let unit: f64 = rand::random();
-            match err {
-                TryError::RateLimited(clerk, view) => {
-                    self.monitor.rate_limited();
-                    let wait = wait_after(&view, attempt, unit);
-                    if wait > self.cfg.max_wait {
-                        return Err(HttpError::WaitTooLong {
-                            wait,
-                            max_wait: self.cfg.max_wait,
-                        });
-                    }
-                    if attempt >= self.cfg.max_retries {
-                        return Err(HttpError::RateLimited {
-                            retries: attempt,
-                            last: clerk,
-                        });
-                    }
-                    // Everyone waits, not just this request: the limit is per key.
-                    self.gate.pause(wait).await;
-                    self.monitor.server_wait(wait);
-                    self.ui.info(&format!(
-                        "429 from {}: every request waits {} (try {} of {})",
-                        url.path(),
-                        fmt_ms(wait),
-                        attempt + 2,
-                        self.cfg.max_retries + 1
-                    ));
+            match outcome {
+                Outcome::RateLimited => self.monitor.rate_limited(),
+                Outcome::ServerError | Outcome::Invalid | Outcome::NoResponse => {
+                    self.monitor.transient()
                 }
-                TryError::Transient(why, view) => {
-                    self.monitor.transient();
-                    if attempt >= self.cfg.max_retries {
-                        return Err(HttpError::Transport {
-                            retries: attempt,
-                            detail: why,
-                        });
-                    }
-                    let view = view.unwrap_or_default();
-                    let wait = wait_after(&view, attempt, unit);
-                    if wait > self.cfg.max_wait {
-                        return Err(HttpError::WaitTooLong {
-                            wait,
-                            max_wait: self.cfg.max_wait,
-                        });
-                    }
-                    if view.retry_after.is_some() {
-                        self.gate.pause(wait).await;
-                        self.monitor.server_wait(wait);
-                    } else {
-                        tokio::time::sleep(wait).await;
-                    }
-                    self.ui.info(&format!(
-                        "{why}; retrying {} in {} (try {} of {})",
-                        url.path(),
-                        fmt_ms(wait),
-                        attempt + 2,
-                        self.cfg.max_retries + 1
-                    ));
+                _ => {}
+            }
+            let view = answer.as_ref().map(|r| &r.view);
+            let verdict = decide(outcome, view, attempt, &policy, rand::random());
+            let wait = match verdict {
+                Verdict::GiveUp(why_not) => {
+                    return self.give_up(req, outcome, answer, why, attempt, why_not);
                 }
+                Verdict::RetryAfter(wait) | Verdict::PauseEveryone(wait) => wait,
+            };
+            let tries = format!("try {} of {}", attempt + 2, self.cfg.max_retries + 1);
+            if outcome == Outcome::RateLimited {
+                self.ui.info(&format!(
+                    "429 from {}: every request waits {} ({tries})",
+                    req.url.path(),
+                    fmt_ms(wait)
+                ));
+            } else {
+                self.ui.info(&format!(
+                    "{why}; retrying {} in {} ({tries})",
+                    req.url.path(),
+                    fmt_ms(wait)
+                ));
+            }
+            if let Verdict::PauseEveryone(_) = verdict {
+                // Everyone waits, not just this request: the limit is per key.
+                self.gate.pause(wait).await;
+                self.monitor.server_wait(wait);
+            } else {
+                tokio::time::sleep(wait).await;
             }
             self.monitor.retry();
             attempt += 1;
+        }
+    }
+
+    /// The error (or final answer) when the policy stops trying.
+    fn give_up<T>(
+        &self,
+        req: &Request,
+        outcome: Outcome,
+        answer: Option<Response>,
+        why: String,
+        attempt: u32,
+        why_not: GiveUp,
+    ) -> Result<(Response, Option<T>), HttpError> {
+        match (why_not, answer) {
+            (GiveUp::WaitTooLong(wait), _) => Err(HttpError::WaitTooLong {
+                wait,
+                max_wait: self.cfg.max_wait,
+            }),
+            (GiveUp::OutOfRetries, Some(resp)) if outcome == Outcome::RateLimited => {
+                Err(HttpError::RateLimited {
+                    retries: attempt,
+                    last: ClerkError::parse(429, &resp.headers, &resp.body),
+                })
+            }
+            (GiveUp::OutOfRetries, _) | (GiveUp::Final, None) => Err(HttpError::Transport {
+                retries: attempt,
+                detail: why,
+            }),
+            // The server answered; a request not safe to repeat keeps that answer as final.
+            (GiveUp::Final | GiveUp::NotIdempotent, Some(resp)) => Ok((resp, None)),
+            (GiveUp::NotIdempotent, None) => Err(HttpError::NotRetried {
+                method: req.method.to_string(),
+                detail: why,
+            }),
         }
     }
 
@@ -258,67 +379,63 @@ impl Client {
     /// parsing as every other request. Any status is `Ok`; `Err` is a transport failure, a
     /// timeout or an oversized body, as one line.
     pub async fn send_once(&self, url: &Url) -> Result<Response, String> {
-        self.exchange(url, 1).await.map_err(|e| match e {
-            Exchange::Failed(why) | Exchange::TooLarge(why) => why,
-        })
+        self.exchange(&Request::get(url), 1)
+            .await
+            .map_err(|e| match e {
+                Exchange::Failed(why) | Exchange::TooLarge(why) => why,
+            })
     }
 
-    /// One paced try. `Err(Ok(_))` is worth retrying, `Err(Err(_))` is final.
-    async fn try_once(
-        &self,
-        url: &Url,
-        attempt: u32,
-    ) -> Result<Response, Result<TryError, HttpError>> {
+    /// One paced try.
+    async fn try_once(&self, req: &Request, attempt: u32) -> Tried {
+        // An endpoint with a budget of its own: its slot first (it may wait long, and must not
+        // hold an instance slot meanwhile), then the instance's.
+        let scope = self
+            .cfg
+            .endpoints
+            .scope(req.method.as_str(), req.url.path());
+        let mut endpoint_slot = None;
+        if let Some(scope) = &scope {
+            let (held, waited) = self.endpoints.acquire(scope).await;
+            self.monitor.paced(waited);
+            if waited >= Duration::from_secs(1) {
+                self.ui.info(&format!(
+                    "waited {} for the endpoint budget {scope}",
+                    fmt_ms(waited)
+                ));
+            }
+            endpoint_slot = Some(held);
+        }
         let (held, waited) = self.gate.acquire().await;
         self.monitor.paced(waited);
-        let exchanged = self.exchange(url, attempt).await;
+        let exchanged = self.exchange(req, attempt).await;
         // The response has arrived (or the try is over): from now the server has surely counted
         // this request, which is what the pacer's window is anchored on.
-        self.gate.release(held).await;
+        let own = self.gate.release(held).await;
+        if let Some(held) = endpoint_slot {
+            self.endpoints.release(held).await;
+        }
         let resp = match exchanged {
             Ok(resp) => resp,
-            Err(Exchange::Failed(why)) => return Err(Ok(TryError::Transient(why, None))),
-            Err(Exchange::TooLarge(detail)) => {
-                return Err(Err(HttpError::Transport {
-                    retries: attempt - 1,
-                    detail,
-                }));
-            }
+            Err(Exchange::Failed(why)) => return Tried::NoResponse(why),
+            Err(Exchange::TooLarge(detail)) => return Tried::Oversized(detail),
         };
-        self.monitor.observe(&resp.view, &self.ui);
-        if resp.view.exhausted()
-            && let Some(reset) = resp.view.reset
-        {
-            // The server says the window is used up: nothing more until it resets.
-            if reset <= self.cfg.max_wait {
-                self.gate.pause(reset).await;
-            }
+        self.monitor.observe(&resp.view);
+        let verdict = self.gate.react(&resp.view, own, self.cfg.max_wait).await;
+        self.monitor.verdict(&verdict, &self.ui);
+        if let Some(wait) = verdict.pause {
+            self.monitor.server_wait(wait);
         }
-        match classify(resp.status.as_u16()) {
-            Class::Success => Ok(resp),
-            Class::RateLimited => {
-                let e = ClerkError::parse(429, &resp.headers, &resp.body);
-                Err(Ok(TryError::RateLimited(e, resp.view)))
-            }
-            Class::Transient => {
-                let e = ClerkError::parse(resp.status.as_u16(), &resp.headers, &resp.body);
-                Err(Ok(TryError::Transient(e.to_string(), Some(resp.view))))
-            }
-            Class::Fatal => Err(Err(HttpError::Clerk(ClerkError::parse(
-                resp.status.as_u16(),
-                &resp.headers,
-                &resp.body,
-            )))),
-        }
+        Tried::Answer(Box::new(resp))
     }
 
     /// What every request shares, paced or not: send within `--timeout`, read the body within
     /// its limit, parse the rate-limit view, log it. Deciding what the status means is the
     /// caller's business.
-    async fn exchange(&self, url: &Url, attempt: u32) -> Result<Response, Exchange> {
+    async fn exchange(&self, req: &Request, attempt: u32) -> Result<Response, Exchange> {
         self.monitor.request_sent();
         let started = Instant::now();
-        let sent = tokio::time::timeout(self.cfg.timeout, self.send(url)).await;
+        let sent = tokio::time::timeout(self.cfg.timeout, self.send(req)).await;
         let latency = started.elapsed();
         let (status, headers, body) = match sent {
             Err(_) => {
@@ -337,8 +454,9 @@ impl Client {
                 .info(&format!("ignored a malformed rate-limit header: {m}"));
         }
         self.ui.debug(&format!(
-            "GET {} -> {} in {} ({} bytes)",
-            display_path(url),
+            "{} {} -> {} in {} ({} bytes)",
+            req.method,
+            display_path(&req.url),
             status.as_u16(),
             fmt_ms(latency),
             body.len()
@@ -353,10 +471,9 @@ impl Client {
         })
     }
 
-    async fn send(&self, url: &Url) -> Result<(StatusCode, HeaderMap, Bytes), SendError> {
+    async fn send(&self, req: &Request) -> Result<(StatusCode, HeaderMap, Bytes), SendError> {
         let mut resp = self
-            .http
-            .get(url.clone())
+            .builder(req)
             .send()
             .await
             .map_err(|e| SendError::Transport(describe(&e)))?;
@@ -383,6 +500,22 @@ impl Client {
             body.extend_from_slice(&chunk);
         }
         Ok((status, headers, body.freeze()))
+    }
+}
+
+impl Client {
+    /// The reqwest request for `req`: its method, URL, extra headers and JSON body.
+    fn builder(&self, req: &Request) -> reqwest::RequestBuilder {
+        let mut b = self
+            .http
+            .request(req.method.clone(), req.url.clone())
+            .headers(req.headers.clone());
+        if let Some(body) = &req.body {
+            b = b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        b
     }
 }
 

@@ -132,6 +132,9 @@ pub enum HttpError {
     WaitTooLong { wait: Duration, max_wait: Duration },
     /// Connection errors, timeouts, or bodies that could not be read or were invalid.
     Transport { retries: u32, detail: String },
+    /// No answer to a request that is not safe to send twice (a POST or PATCH without an
+    /// `Idempotency-Key`): it may have been applied, so it was not repeated.
+    NotRetried { method: String, detail: String },
 }
 
 impl HttpError {
@@ -139,7 +142,7 @@ impl HttpError {
         match self {
             HttpError::Clerk(e) => e.exit(),
             HttpError::RateLimited { .. } | HttpError::WaitTooLong { .. } => Exit::RateLimited,
-            HttpError::Transport { .. } => Exit::Server,
+            HttpError::Transport { .. } | HttpError::NotRetried { .. } => Exit::Server,
         }
     }
 }
@@ -168,6 +171,10 @@ impl fmt::Display for HttpError {
             HttpError::Transport { retries, detail } => {
                 write!(f, "{detail} (after {retries} retries)")
             }
+            HttpError::NotRetried { method, detail } => write!(
+                f,
+                "{detail}; not retried: the {method} may have been applied (send an Idempotency-Key header to make it safe to repeat)"
+            ),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! The one HTTP core every subcommand goes through: pacing, headers, retries, errors.
 
 pub mod client;
+pub mod endpoints;
 pub mod error;
 pub mod ratelimit;
 pub mod retry;
 
-pub use client::{Client, ClientConfig, Response};
+pub use client::{Client, ClientConfig, Request, Response};
 pub use error::{ClerkError, HttpError};
 pub use ratelimit::RateLimitView;

@@ -6,285 +6,12 @@
 //! orderings, cursors and created_at bounds are all index ranges, and `(created_at, index)` is the
 //! total order that keeps cursor paging exact over users sharing a millisecond.
 
-use std::cmp::Ordering;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
+use super::query::{Filter, Keyed, ListQuery, SortField, sort_key};
 use super::users::{
     Contact, Generator, User, Verification, decode_user_id, new_contact_id, user_id,
 };
-
-/// The fields `order_by` accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortField {
-    CreatedAt,
-    UpdatedAt,
-    EmailAddress,
-    Web3Wallet,
-    FirstName,
-    LastName,
-    PhoneNumber,
-    Username,
-    LastActiveAt,
-    LastSignInAt,
-}
-
-impl SortField {
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "created_at" => SortField::CreatedAt,
-            "updated_at" => SortField::UpdatedAt,
-            "email_address" => SortField::EmailAddress,
-            "web3wallet" => SortField::Web3Wallet,
-            "first_name" => SortField::FirstName,
-            "last_name" => SortField::LastName,
-            "phone_number" => SortField::PhoneNumber,
-            "username" => SortField::Username,
-            "last_active_at" => SortField::LastActiveAt,
-            "last_sign_in_at" => SortField::LastSignInAt,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Order {
-    pub field: SortField,
-    pub desc: bool,
-}
-
-impl Default for Order {
-    fn default() -> Self {
-        Order {
-            field: SortField::CreatedAt,
-            desc: true,
-        }
-    }
-}
-
-/// A repeatable `+`/`-` filter (`user_id`, `external_id`): included values restrict the result to
-/// them, excluded ones are left out.
-#[derive(Debug, Clone, Default)]
-pub struct PlusMinus<T> {
-    pub include: Vec<T>,
-    pub exclude: Vec<T>,
-}
-
-impl<T: PartialEq> PlusMinus<T> {
-    fn admits(&self, v: Option<&T>) -> bool {
-        if !self.include.is_empty() && !v.is_some_and(|v| self.include.contains(v)) {
-            return false;
-        }
-        !v.is_some_and(|v| self.exclude.contains(v))
-    }
-}
-
-/// Every filter of the list and count endpoints, already validated.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    /// Included ids resolve to indices; `include_given` remembers that some were asked for even
-    /// when none exists (the answer is then empty, not everyone).
-    pub user_ids: PlusMinus<u64>,
-    pub user_ids_include_given: bool,
-    pub external_ids: PlusMinus<String>,
-    pub email_addresses: Vec<String>,
-    pub usernames: Vec<String>,
-    pub phone_numbers: Vec<String>,
-    /// Nobody has web3 wallets or organization memberships: asking for some matches no one.
-    pub matches_nobody: bool,
-    pub query: Option<String>,
-    pub email_address_query: Option<String>,
-    pub phone_number_query: Option<String>,
-    pub username_query: Option<String>,
-    pub name_query: Option<String>,
-    pub banned: Option<bool>,
-    pub created_at_after: Option<i64>,
-    pub created_at_before: Option<i64>,
-    pub last_active_at_after: Option<i64>,
-    pub last_active_at_before: Option<i64>,
-    pub last_sign_in_at_after: Option<i64>,
-    pub last_sign_in_at_before: Option<i64>,
-}
-
-fn contains_ci(hay: &str, needle_lower: &str) -> bool {
-    hay.to_lowercase().contains(needle_lower)
-}
-
-fn strictly_between(v: Option<i64>, after: Option<i64>, before: Option<i64>) -> bool {
-    if after.is_none() && before.is_none() {
-        return true;
-    }
-    let Some(v) = v else { return false };
-    after.is_none_or(|a| v > a) && before.is_none_or(|b| v < b)
-}
-
-impl Filter {
-    /// Whether deciding needs the user itself, not just its index.
-    fn needs_user(&self) -> bool {
-        !self.external_ids.include.is_empty()
-            || !self.external_ids.exclude.is_empty()
-            || !self.email_addresses.is_empty()
-            || !self.usernames.is_empty()
-            || !self.phone_numbers.is_empty()
-            || self.query.is_some()
-            || self.email_address_query.is_some()
-            || self.phone_number_query.is_some()
-            || self.username_query.is_some()
-            || self.name_query.is_some()
-            || self.banned.is_some()
-            || self.last_active_at_after.is_some()
-            || self.last_active_at_before.is_some()
-            || self.last_sign_in_at_after.is_some()
-            || self.last_sign_in_at_before.is_some()
-    }
-
-    fn admits_index(&self, i: u64) -> bool {
-        !self.user_ids.exclude.contains(&i)
-    }
-
-    fn admits(&self, u: &User) -> bool {
-        if !self.external_ids.admits(u.external_id.as_ref()) {
-            return false;
-        }
-        if !self.email_addresses.is_empty()
-            && !u.emails.iter().any(|e| {
-                self.email_addresses
-                    .iter()
-                    .any(|q| q.eq_ignore_ascii_case(&e.value))
-            })
-        {
-            return false;
-        }
-        if !self.usernames.is_empty()
-            && !u
-                .username
-                .as_ref()
-                .is_some_and(|n| self.usernames.iter().any(|q| q.eq_ignore_ascii_case(n)))
-        {
-            return false;
-        }
-        if !self.phone_numbers.is_empty()
-            && !u
-                .phones
-                .iter()
-                .any(|p| self.phone_numbers.contains(&p.value))
-        {
-            return false;
-        }
-        if let Some(b) = self.banned
-            && u.banned != b
-        {
-            return false;
-        }
-        if !strictly_between(
-            u.last_active_at,
-            self.last_active_at_after,
-            self.last_active_at_before,
-        ) || !strictly_between(
-            u.last_sign_in_at,
-            self.last_sign_in_at_after,
-            self.last_sign_in_at_before,
-        ) {
-            return false;
-        }
-        let name_matches = |q: &str| {
-            u.first_name.as_deref().is_some_and(|n| contains_ci(n, q))
-                || u.last_name.as_deref().is_some_and(|n| contains_ci(n, q))
-                || match (&u.first_name, &u.last_name) {
-                    (Some(f), Some(l)) => contains_ci(&format!("{f} {l}"), q),
-                    _ => false,
-                }
-        };
-        let email_matches = |q: &str| u.emails.iter().any(|e| contains_ci(&e.value, q));
-        let phone_matches = |q: &str| u.phones.iter().any(|p| contains_ci(&p.value, q));
-        let username_matches = |q: &str| u.username.as_deref().is_some_and(|n| contains_ci(n, q));
-        if let Some(q) = &self.query
-            && !(email_matches(q)
-                || phone_matches(q)
-                || username_matches(q)
-                || name_matches(q)
-                || contains_ci(&u.id, q))
-        {
-            return false;
-        }
-        if self
-            .email_address_query
-            .as_deref()
-            .is_some_and(|q| !email_matches(q))
-            || self
-                .phone_number_query
-                .as_deref()
-                .is_some_and(|q| !phone_matches(q))
-            || self
-                .username_query
-                .as_deref()
-                .is_some_and(|q| !username_matches(q))
-            || self.name_query.as_deref().is_some_and(|q| !name_matches(q))
-        {
-            return false;
-        }
-        true
-    }
-}
-
-/// What a list request asks for, validated.
-#[derive(Debug, Clone)]
-pub struct ListQuery {
-    pub filter: Filter,
-    pub order: Order,
-    pub limit: usize,
-    pub offset: u64,
-    /// The index of the `starting_after` user (a created_at ordering is guaranteed by then).
-    pub starting_after: Option<u64>,
-}
-
-/// A sort key: `None` (no value) sorts after every value ascending, before them descending, as
-/// in Postgres.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum KeyVal {
-    Int(i64),
-    Str(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Keyed {
-    key: Option<KeyVal>,
-    index: u64,
-    desc: bool,
-}
-
-impl Ord for Keyed {
-    fn cmp(&self, other: &Self) -> Ordering {
-        let by_key = match (&self.key, &other.key) {
-            (None, None) => Ordering::Equal,
-            (None, Some(_)) => Ordering::Greater,
-            (Some(_), None) => Ordering::Less,
-            (Some(a), Some(b)) => a.cmp(b),
-        };
-        let asc = by_key.then(self.index.cmp(&other.index));
-        if self.desc { asc.reverse() } else { asc }
-    }
-}
-
-impl PartialOrd for Keyed {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-fn sort_key(u: &User, field: SortField) -> Option<KeyVal> {
-    match field {
-        SortField::CreatedAt => Some(KeyVal::Int(u.created_at)),
-        SortField::UpdatedAt => Some(KeyVal::Int(u.updated_at)),
-        SortField::EmailAddress => u.primary_email().map(|s| KeyVal::Str(s.to_lowercase())),
-        SortField::Web3Wallet => None,
-        SortField::FirstName => u.first_name.clone().map(KeyVal::Str),
-        SortField::LastName => u.last_name.clone().map(KeyVal::Str),
-        SortField::PhoneNumber => u.primary_phone().map(|s| KeyVal::Str(s.to_string())),
-        SortField::Username => u.username.clone().map(KeyVal::Str),
-        SortField::LastActiveAt => u.last_active_at.map(KeyVal::Int),
-        SortField::LastSignInAt => u.last_sign_in_at.map(KeyVal::Int),
-    }
-}
 
 /// The fields `POST /v1/users` and `PATCH /v1/users/{id}` take.
 #[derive(Debug, Clone, Default)]
@@ -735,6 +462,28 @@ impl Store {
         Ok(u)
     }
 
+    /// Change a user with `f` (the metadata endpoint's merge); `updated_at` moves to now.
+    pub fn modify(
+        &mut self,
+        id: &str,
+        now_ms: i64,
+        f: impl FnOnce(&mut User),
+    ) -> Result<User, WriteError> {
+        let i = self.index_of_id(id).ok_or(WriteError::NotFound)?;
+        if self.deleted.contains(&i) {
+            return Err(WriteError::NotFound);
+        }
+        let mut u = self.user_at(i);
+        f(&mut u);
+        u.updated_at = now_ms.max(u.updated_at);
+        if i < self.generator.n {
+            self.patched.insert(i, u.clone());
+        } else {
+            self.created[(i - self.generator.n) as usize] = u.clone();
+        }
+        Ok(u)
+    }
+
     pub fn delete(&mut self, id: &str) -> Result<String, WriteError> {
         let i = self.index_of_id(id).ok_or(WriteError::NotFound)?;
         if !self.deleted.insert(i) {
@@ -748,6 +497,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::query::Order;
 
     fn q(order: Order, limit: usize) -> ListQuery {
         ListQuery {

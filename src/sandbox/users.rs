@@ -510,7 +510,7 @@ impl Generator {
             start + j as i64 * step + jitter
         };
         let j = i % BLOCK;
-        if h % 10 == 0 {
+        if h.is_multiple_of(10) {
             let len = 2 + (h >> 8) % (BLOCK - 1); // 2..=8
             let first = (h >> 16) % (BLOCK - len + 1);
             if (first..first + len).contains(&j) {
@@ -591,7 +591,7 @@ impl Generator {
             last_sign_in_at,
             last_active_at,
             legal_accepted_at: ((h3 >> 40) % 100 < 20).then_some(created_at),
-            banned: (h >> 56) % 50 == 0,
+            banned: (h >> 56).is_multiple_of(50),
             locked: false,
             created_at,
             updated_at,

@@ -8,6 +8,7 @@
 
 pub mod checkpoint;
 mod part;
+mod verify;
 mod writer;
 
 use std::collections::VecDeque;
@@ -26,8 +27,10 @@ use crate::cli::ExportArgs;
 use crate::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::{Client, HttpError};
+use crate::lock::OutputLock;
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
 use part::{Paging, PartState, RESERVED, split};
+use verify::{Progress, Seen};
 use writer::{Msg, Outcome, Output, Writer, finish_file, open_truncated};
 
 /// Most concurrent page streams `--concurrency 0` (auto) picks.
@@ -60,6 +63,7 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
         None => return Ok(Exit::Ok),
     };
     let Prepared {
+        _lock: _held,
         out,
         spill_dir,
         temp,
@@ -104,7 +108,7 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
         }
     };
     let resume = checkpoint_path.as_ref().map(|_| resume_command(&ctx.argv));
-    let extra = summary_rows(&cp, start_users, args, &job);
+    let extra = summary_rows(&cp, start_users, args, &job, ctx.global.json);
     match (fetched, outcome) {
         (None, _) => {
             ctx.summary(&extra);
@@ -131,7 +135,35 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
             Err(e)
         }
         (Some(Ok(())), Outcome::Complete) => {
+            let proven = prove_complete(ctx, args, &job, total, cp.users).await;
+            let mut cp = cp;
+            let placed = match (&proven, &checkpoint_path) {
+                (Ok(_), Some(path)) => {
+                    cp.complete = true;
+                    cp.save(path)
+                        .and_then(|()| finish_file(&cp, path, &spill_dir_of(&cp.output)))
+                        .map_err(|e| {
+                            anyhow::Error::new(e).context("putting the export into place failed")
+                        })
+                }
+                _ => Ok(()),
+            };
             ctx.summary(&extra);
+            placed?;
+            match proven {
+                Ok(Some(note)) => ctx.ui.warn(note),
+                Ok(None) => {}
+                Err(e) => {
+                    let kept = match &args.output {
+                        Some(o) => format!(
+                            "; {} is not written and the checkpoint is kept",
+                            o.display()
+                        ),
+                        None => String::new(),
+                    };
+                    return Err(e.context(format!("the export is not proven complete{kept}")));
+                }
+            }
             Ok(Exit::Ok)
         }
         (Some(Ok(())), Outcome::Incomplete) => {
@@ -139,6 +171,40 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
             Err(fail(Exit::Other, "the export stopped before the end"))
         }
     }
+}
+
+/// The end-of-run check: users written against the count taken at the start and again now, with
+/// the same filters. `Ok(Some(note))`: not checked, as asked.
+async fn prove_complete(
+    ctx: &Context,
+    args: &ExportArgs,
+    job: &Job,
+    start: Option<u64>,
+    written: u64,
+) -> anyhow::Result<Option<&'static str>> {
+    if args.no_count {
+        return Ok(Some(
+            "not checked against the server's count (--no-count): completeness is not proven",
+        ));
+    }
+    let uncountable = || {
+        fail(
+            Exit::Server,
+            "the server has no /v1/users/count, so the export cannot be checked against it; pass --no-count to accept an unchecked export",
+        )
+    };
+    let start = start.ok_or_else(uncountable)?;
+    let end = count(ctx, &all_filters(job))
+        .await?
+        .ok_or_else(uncountable)?;
+    match verify::lost(written, start, end) {
+        Some(why) => Err(fail(Exit::Server, why)),
+        None => Ok(None),
+    }
+}
+
+fn spill_dir_of(output: &std::path::Path) -> PathBuf {
+    sibling(output, ".parts")
 }
 
 fn job_of(args: &ExportArgs) -> anyhow::Result<Job> {
@@ -249,6 +315,8 @@ async fn dry_run(ctx: &Context, job: &Job) -> anyhow::Result<Exit> {
 }
 
 struct Prepared {
+    /// Held for the whole run: one writer per output.
+    _lock: Option<OutputLock>,
     out: Output,
     spill_dir: PathBuf,
     temp: Option<tempfile::TempDir>,
@@ -258,8 +326,15 @@ struct Prepared {
 
 impl Prepared {
     /// A file export: the `.partial` file, its spill folder and its checkpoint.
-    fn file(file: fs::File, spill_dir: PathBuf, cp: Checkpoint, checkpoint_path: PathBuf) -> Self {
+    fn file(
+        lock: OutputLock,
+        file: fs::File,
+        spill_dir: PathBuf,
+        cp: Checkpoint,
+        checkpoint_path: PathBuf,
+    ) -> Self {
         Prepared {
+            _lock: Some(lock),
             out: Output::File {
                 file,
                 checkpoint_path: checkpoint_path.clone(),
@@ -301,6 +376,7 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
             .tempdir()
             .map_err(|e| usage(format!("cannot create a temporary folder: {e}")))?;
         return Ok(Some(Prepared {
+            _lock: None,
             out: Output::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
             spill_dir: temp.path().to_path_buf(),
             temp: Some(temp),
@@ -322,8 +398,10 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
     if output.is_dir() {
         return Err(usage(format!("--output {} is a folder", output.display())));
     }
+    // Before anything is read or touched: a second run into the same file stops here.
+    let lock = OutputLock::acquire(output)?;
     let partial = sibling(output, ".partial");
-    let spill_dir = sibling(output, ".parts");
+    let spill_dir = spill_dir_of(output);
     let checkpoint_path = args
         .checkpoint
         .clone()
@@ -368,7 +446,13 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
             output.display(),
             cp.users
         ));
-        return Ok(Some(Prepared::file(file, spill_dir, cp, checkpoint_path)));
+        return Ok(Some(Prepared::file(
+            lock,
+            file,
+            spill_dir,
+            cp,
+            checkpoint_path,
+        )));
     }
 
     if !args.force {
@@ -401,7 +485,13 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
             checkpoint_path.display()
         ))
     })?;
-    Ok(Some(Prepared::file(file, spill_dir, cp, checkpoint_path)))
+    Ok(Some(Prepared::file(
+        lock,
+        file,
+        spill_dir,
+        cp,
+        checkpoint_path,
+    )))
 }
 
 /// Fetch every part not yet done, sending pages to the writer. Returns when all are done, when
@@ -419,9 +509,10 @@ async fn fetch_all(
     // stream cannot use the budget.
     if parts.len() == 1 && !parts[0].done {
         let state = &mut parts[0];
+        let mut seen = Seen::default();
         let mut pages = 0u64;
         loop {
-            let (latency, sent) = next_page(&ctx.client, &job, 0, state, &tx).await?;
+            let (latency, sent) = next_page(&ctx.client, &job, 0, state, &mut seen, &tx).await?;
             if !sent {
                 return Ok(());
             }
@@ -429,7 +520,8 @@ async fn fetch_all(
             if state.done {
                 return Ok(());
             }
-            if pages == 1 {
+            // A newest-first walk stays one stream: its parts would need a range it cannot bound.
+            if pages == 1 && !job.paging().descending() {
                 let pages_left =
                     total.map(|t| t.saturating_sub(state.users) / job.page_size as u64);
                 let streams = streams_for(ctx, concurrency, latency, pages_left);
@@ -484,8 +576,9 @@ async fn run_parts(
                 let Some((i, mut state)) = next else {
                     return Ok(());
                 };
+                let mut seen = Seen::default();
                 while !state.done {
-                    let (_, sent) = next_page(&client, &job, i, &mut state, &tx).await?;
+                    let (_, sent) = next_page(&client, &job, i, &mut state, &mut seen, &tx).await?;
                     if !sent {
                         return Ok(());
                     }
@@ -505,12 +598,14 @@ async fn run_parts(
 }
 
 /// Fetch, check and send one page of part `i`. Returns the page's latency, and whether the
-/// writer took it (false: it has stopped, so should we).
+/// writer took it (false: it has stopped, so should we). A page the server got wrong (out of
+/// order, repeated, going back) ends the export with exit 6 unless a fallback keeps it exact.
 async fn next_page(
     client: &Client,
     job: &Job,
     i: usize,
     state: &mut PartState,
+    seen: &mut Seen,
     tx: &mpsc::Sender<Msg>,
 ) -> anyhow::Result<(Duration, bool)> {
     loop {
@@ -529,13 +624,47 @@ async fn next_page(
             }
             Err(e) => return Err(e.into()),
         };
-        let acc = state.accept(&users, job.page_size, paging);
-        if paging == Paging::Cursor && had_cursor && acc.kept.is_empty() && acc.duplicates > 0 {
-            // The same users again: the server ignored starting_after.
-            *state = before;
-            switch_to_offset(client, job, state, tx, "it ignored the cursor").await?;
-            continue;
+        let name = seen.name(i);
+        if let Some((prev, next)) = verify::out_of_order(&users, paging.descending()) {
+            if paging == Paging::Cursor
+                && verify::fresh(i, state, seen)
+                && verify::newest_first(&users)
+            {
+                switch_to_descending(client, job, tx).await;
+                continue;
+            }
+            return Err(fail(
+                Exit::Server,
+                verify::disorder(&name, prev, next, paging),
+            ));
         }
+        let acc = state.accept(&users, job.page_size, paging);
+        let prev_cursor = before.cursor.as_deref();
+        match verify::progress(
+            seen,
+            &name,
+            &users,
+            &acc,
+            paging,
+            job.page_size,
+            prev_cursor,
+        ) {
+            Progress::Fine => {}
+            Progress::RepeatsFirstPage if paging == Paging::Cursor => {
+                // The same users again: the server ignored starting_after.
+                *state = before;
+                switch_to_offset(client, job, state, tx, "it ignored the cursor").await?;
+                continue;
+            }
+            Progress::RepeatsFirstPage => {
+                return Err(fail(
+                    Exit::Server,
+                    format!("{name} repeats page 1: the server ignores starting_after"),
+                ));
+            }
+            Progress::Broken(why) => return Err(fail(Exit::Server, why)),
+        }
+        seen.record(&users);
         let mut lines = Vec::with_capacity(users.iter().map(|u| u.line.len()).sum());
         for &k in &acc.kept {
             lines.extend_from_slice(&users[k].line);
@@ -549,6 +678,16 @@ async fn next_page(
         let sent = tx.send(msg).await.is_ok();
         return Ok((resp.latency, sent));
     }
+}
+
+/// The server listed newest first although oldest first was asked: walk newest to oldest over
+/// the cursor instead, which the final count check keeps exact.
+async fn switch_to_descending(client: &Client, job: &Job, tx: &mpsc::Sender<Msg>) {
+    *job.paging.lock().expect("paging lock") = Paging::Descending;
+    client.ui().line(
+        "note: the server lists users newest first whatever order_by asks; walking from the newest to the oldest over starting_after instead (one stream). The file is newest first, users who sign up meanwhile are not in it, and the count check at the end proves it complete",
+    );
+    let _ = tx.send(Msg::Paging(Paging::Descending)).await;
 }
 
 async fn switch_to_offset(
@@ -638,6 +777,7 @@ fn summary_rows(
     start_users: u64,
     args: &ExportArgs,
     job: &Job,
+    json: bool,
 ) -> Vec<(&'static str, serde_json::Value)> {
     let target = match &args.output {
         Some(p) => p.display().to_string(),
@@ -645,13 +785,17 @@ fn summary_rows(
     };
     vec![
         ("users", json!(cp.users)),
-        ("users this run", json!(cp.users - start_users)),
+        ("users_this_run", json!(cp.users - start_users)),
         ("output", json!(target)),
         (
             "paging",
-            json!(match job.paging() {
-                Paging::Cursor => "cursor (starting_after)",
-                Paging::Offset => "offset (fallback)",
+            json!(match (job.paging(), json) {
+                (Paging::Cursor, true) => "cursor",
+                (Paging::Offset, true) => "offset",
+                (Paging::Descending, true) => "descending",
+                (Paging::Cursor, false) => "cursor (starting_after)",
+                (Paging::Offset, false) => "offset (fallback)",
+                (Paging::Descending, false) => "cursor, newest first (the server ignores order_by)",
             }),
         ),
         ("parts", json!(cp.parts.len())),
