@@ -233,7 +233,7 @@ impl SharedBudget {
                     return;
                 }
                 beats += 1;
-                let _ = sb.heartbeat(beats % PRUNE_EVERY_BEATS == 0).await;
+                let _ = sb.heartbeat(beats.is_multiple_of(PRUNE_EVERY_BEATS)).await;
             }
         });
         sb

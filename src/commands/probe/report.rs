@@ -195,7 +195,7 @@ pub fn window_up(w: f64) -> (String, f64) {
     // A hair above a step is measurement noise in the float, not a longer window.
     let up = ((w / unit) - 1e-6).ceil().max(1.0) * unit;
     let ms = (up * 1000.0).round() as u64;
-    let text = if ms % 1000 == 0 {
+    let text = if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

@@ -382,4 +382,3 @@ fn in_flight_follows_the_round_trip_and_the_limit() {
     assert_eq!(c.chosen, 20);
     assert!(c.short() && !c.hopeless(), "{c:?}");
 }
-
