@@ -532,13 +532,19 @@ pub struct PurgeArgs {
 const PROBE_AFTER_HELP: &str = "\
 probe provokes 429s on purpose: it sends unpaced requests (GET only) until the server refuses,
 then watches how capacity comes back. It announces the most requests and time it will spend
-before starting, stays within --max-requests and --max-duration, and refuses a production key
-(sk_live_) without --allow-production. Ctrl-C stops at once and prints the report so far (exit 130).
+before starting, stays within --max-requests and --max-duration (default 3x the limit to find),
+and refuses a production key (sk_live_) without --allow-production; with one, it sends nothing
+during a Retry-After wait (--sample-during-waits to sample anyway). Ctrl-C stops at once and
+prints the report so far (exit 130).
 
 Modes:
   burst      back-to-back until the first 429, then sparse requests to time the recovery:
              the burst, the limit N per window W, and the algorithm (fixed window, sliding
-             window, token bucket) with its evidence
+             window, token bucket) with its evidence. It keeps enough in flight to send twice
+             the limit to find (--expect, else the key's documented limit) over the measured
+             round trip, up to --concurrency, and says so; if that cannot outrun the limit it
+             stops after one request (exit 2). A verdict the responses cannot settle is
+             marked tentative, with the model not ruled out and what would decide
   ramp       step the rate from --from to --to (--steps steps of --step-duration), stopping
              after the first step that gets a 429
   constant   hold --probe-rate for --duration and count accepted vs limited
@@ -546,13 +552,18 @@ Modes:
 Rates are requests per second (2.5) or N/DURATION (100/10s). The global --rate and --burst are
 the budget other commands pace to; the report prints the values to set them to.
 
-Exit codes: 0 measured (also: no limit reached within the bounds), 2 bad input or a production
-key without --allow-production, 3 the very first request was refused, 130 Ctrl-C.
+The recommended --rate/--burst never exceed what was measured: limit and capacity rounded
+down, window up, the margin stated.
+
+Exit codes: 0 measured (also: no limit reached within the bounds), 2 bad input, a production
+key without --allow-production, or too few in flight to outrun the limit, 3 the very first
+request was refused, 130 Ctrl-C.
 
 Examples:
   clerk-rl --sandbox probe
   clerk-rl probe --json > probe.json
   clerk-rl probe --plot probe.svg --timeline probe.csv
+  clerk-rl probe --allow-production --expect 1000/10s
   clerk-rl probe --mode ramp --from 1 --to 20 --step-duration 5s
   clerk-rl probe --mode constant --probe-rate 100/10s --duration 30s";
 

@@ -475,6 +475,13 @@ fn table(r: &Report) -> Table {
             .collect();
         row("steps", lines.join("\n"));
     }
+    what_the_server_said(r, &mut row);
+    t
+}
+
+/// The table's last rows: Retry-After, the rate-limit headers, the documented limit, the advice.
+fn what_the_server_said(r: &Report, row: &mut dyn FnMut(&str, String)) {
+    let i = &r.inference;
     let ra = &i.retry_after;
     if ra.values.is_empty() {
         row("Retry-After", "not sent".into());
@@ -530,7 +537,6 @@ fn table(r: &Report) -> Table {
         Some(rec) => row("use", format!("clerk-rl {} ...\n{}", rec.flags, rec.margin)),
         None => row("use", "no budget to recommend from this run".into()),
     }
-    t
 }
 
 const LEVELS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
