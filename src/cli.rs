@@ -76,7 +76,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub secret_key_file: Option<PathBuf>,
 
-    /// Budget preset: free 20/10s, pro 100/10s, dev 100/10s, prod 1000/10s
+    /// Budget preset. Clerk's documented limits: dev 100/10s (development instances), prod
+    /// 1000/10s (production instances). This tool's cautious presets, not Clerk figures: free
+    /// 20/10s, pro 100/10s
     #[arg(
         long,
         env = "CLERK_RL_PLAN",
@@ -124,6 +126,10 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
     /// Share the key's budget with every clerk-rl process using this Redis, e.g.
     /// redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)
     #[arg(
@@ -151,6 +157,17 @@ pub struct GlobalArgs {
     /// With --sandbox: the seed its users are generated from
     #[arg(long, global = true, default_value_t = 42, value_name = "SEED")]
     pub sandbox_seed: u64,
+
+    /// Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its
+    /// api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and
+    /// environment variables
+    #[arg(long, global = true, env = "CLERK_RL_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The profile's secret_key_file: read only when neither --secret-key-file nor
+    /// CLERK_SECRET_KEY gives the key.
+    #[arg(skip)]
+    pub profile_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,14 +214,57 @@ up during the export are included; none is written twice.")]
     /// Receive Clerk's webhooks and keep the batch-get cache true
     Webhook(WebhookArgs),
 
+    /// Show the settings in force and where each came from (flag, environment, profile, default)
+    #[command(after_help = CONFIG_AFTER_HELP)]
+    Config(ConfigArgs),
+
     /// Print a shell completion script to stdout
     #[command(
         after_help = "Examples:\n  clerk-rl completions bash > ~/.local/share/bash-completion/completions/clerk-rl\n  clerk-rl completions zsh > ~/.zfunc/_clerk-rl"
     )]
     Completions(CompletionsArgs),
 
-    /// Write man pages (one per subcommand) into a folder
+    /// Print a man page to stdout, or write them all into a folder with --dir
+    #[command(after_help = "\
+Examples:
+  clerk-rl man | man -l -                      read the clerk-rl page now
+  clerk-rl man export-users | man -l -
+  clerk-rl man --dir ~/.local/share/man/man1   install every page")]
     Man(ManArgs),
+}
+
+const CONFIG_AFTER_HELP: &str = "\
+Profiles live in $XDG_CONFIG_HOME/clerk-rl/config.toml (else ~/.config/clerk-rl/config.toml), one
+table per profile, every setting optional:
+
+  [profiles.prod]
+  api_url = \"https://api.clerk.com\"
+  secret_key_file = \"~/.config/clerk/prod.key\"
+  plan = \"prod\"                      # or: rate = \"500/10s\"
+  burst = 50
+  budget_store = \"redis://127.0.0.1:6379/0\"
+  cache = \"redis://127.0.0.1:6379/1\"
+
+A profile is used only when chosen, with --profile NAME or CLERK_RL_PROFILE. Flags beat
+environment variables, which beat the profile, which beats the defaults (CLERK_SECRET_KEY beats a
+profile's secret_key_file). The key is shown masked, never whole.
+
+Examples:
+  clerk-rl --profile prod config show
+  CLERK_RL_PROFILE=staging clerk-rl export-users --output users.jsonl
+  clerk-rl --profile prod --plan free status      the flag wins over the profile's plan";
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting in force, its value (the key masked) and where it came from
+    #[command(after_help = CONFIG_AFTER_HELP)]
+    Show,
 }
 
 #[derive(Debug, Args)]
@@ -225,12 +285,14 @@ pub struct ExportArgs {
     #[arg(long, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500))]
     pub page_size: u32,
 
-    /// Skip the one count request made for the progress bar's total and ETA
+    /// Skip the two count requests (at the start for the progress bar's total and ETA, at the
+    /// end to prove every user was written): the export is then not checked, and says so
     #[arg(long)]
     pub no_count: bool,
 
-    /// A list filter passed to the server, e.g. banned=false, query=smith,
-    /// created_at_after=1700000000000 (repeatable)
+    /// A filter of GET /v1/users, e.g. banned=false, query=smith, created_at_after=2024-01-01
+    /// (repeatable). Names are checked against the API's list; *_at_* filters take Unix
+    /// milliseconds or RFC 3339 dates and date-times (2024-01-01, 2024-01-01T12:00:00Z)
     #[arg(long = "filter", value_name = "KEY=VALUE", value_parser = filter_arg)]
     pub filters: Vec<(String, String)>,
 
@@ -437,6 +499,11 @@ pub enum CacheCommand {
 Only this instance's entries (clerk:{INSTANCE}:user:*, INSTANCE a hash of the secret key) are
 deleted; other instances sharing the Redis keep theirs. No request is sent to Clerk.
 
+The version markers and tombstones webhook serve leaves (clerk:{INSTANCE}:version:*, :deleted:*)
+are kept: they are never served, they only stop a batch-get still running from writing back an
+older or deleted user. --guards deletes them too (for a sandbox restarted with the same seed,
+whose deleted ids exist again).
+
 Examples:
   clerk-rl cache purge --cache redis://127.0.0.1:6379/0 user_2abc... user_2def...
   CLERK_RL_CACHE=redis://127.0.0.1:6379/0 clerk-rl cache purge --all")]
@@ -454,6 +521,10 @@ pub struct PurgeArgs {
     #[arg(long, conflicts_with = "ids")]
     pub all: bool,
 
+    /// Also delete the version markers and tombstones of those users (or of all, with --all)
+    #[arg(long)]
+    pub guards: bool,
+
     #[command(flatten)]
     pub cache: CacheUrlArg,
 }
@@ -461,13 +532,19 @@ pub struct PurgeArgs {
 const PROBE_AFTER_HELP: &str = "\
 probe provokes 429s on purpose: it sends unpaced requests (GET only) until the server refuses,
 then watches how capacity comes back. It announces the most requests and time it will spend
-before starting, stays within --max-requests and --max-duration, and refuses a production key
-(sk_live_) without --allow-production. Ctrl-C stops at once and prints the report so far (exit 130).
+before starting, stays within --max-requests and --max-duration (default 3x the limit to find),
+and refuses a production key (sk_live_) without --allow-production; with one, it sends nothing
+during a Retry-After wait (--sample-during-waits to sample anyway). Ctrl-C stops at once and
+prints the report so far (exit 130).
 
 Modes:
   burst      back-to-back until the first 429, then sparse requests to time the recovery:
              the burst, the limit N per window W, and the algorithm (fixed window, sliding
-             window, token bucket) with its evidence
+             window, token bucket) with its evidence. It keeps enough in flight to send twice
+             the limit to find (--expect, else the key's documented limit) over the measured
+             round trip, up to --concurrency, and says so; if that cannot outrun the limit it
+             stops after one request (exit 2). A verdict the responses cannot settle is
+             marked tentative, with the model not ruled out and what would decide
   ramp       step the rate from --from to --to (--steps steps of --step-duration), stopping
              after the first step that gets a 429
   constant   hold --probe-rate for --duration and count accepted vs limited
@@ -475,13 +552,18 @@ Modes:
 Rates are requests per second (2.5) or N/DURATION (100/10s). The global --rate and --burst are
 the budget other commands pace to; the report prints the values to set them to.
 
-Exit codes: 0 measured (also: no limit reached within the bounds), 2 bad input or a production
-key without --allow-production, 3 the very first request was refused, 130 Ctrl-C.
+The recommended --rate/--burst never exceed what was measured: limit and capacity rounded
+down, window up, the margin stated.
+
+Exit codes: 0 measured (also: no limit reached within the bounds), 2 bad input, a production
+key without --allow-production, or too few in flight to outrun the limit, 3 the very first
+request was refused, 130 Ctrl-C.
 
 Examples:
   clerk-rl --sandbox probe
   clerk-rl probe --json > probe.json
   clerk-rl probe --plot probe.svg --timeline probe.csv
+  clerk-rl probe --allow-production --expect 1000/10s
   clerk-rl probe --mode ramp --from 1 --to 20 --step-duration 5s
   clerk-rl probe --mode constant --probe-rate 100/10s --duration 30s";
 
@@ -515,9 +597,17 @@ pub struct ProbeArgs {
     #[arg(long, default_value = "60s", value_parser = duration_arg, value_name = "DURATION")]
     pub max_duration: Duration,
 
-    /// Requests in flight at once during bursts and paced load
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    /// The most requests in flight at once. Burst mode chooses enough to send twice the limit to
+    /// find over the first request's round trip (at least 4) and says what it chose; ramp and
+    /// constant modes use it as their bound
+    #[arg(long, default_value_t = 128, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
+
+    /// The limit to find, e.g. --expect 1000/10s (default: the documented limit of the key's
+    /// instance, else the budget's --rate). It sets how many requests burst mode keeps in
+    /// flight and the default --max-requests (3x it)
+    #[arg(long, value_name = "N/DURATION", value_parser = rate_arg)]
+    pub expect: Option<Rate>,
 
     /// Ramp: the first rate (per second, or N/DURATION)
     #[arg(long, value_name = "RATE", value_parser = probe_rate_arg, allow_negative_numbers = true)]
@@ -548,10 +638,16 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub allow_production: bool,
 
-    /// Burst mode: send nothing while a Retry-After wait runs. N and the algorithm are still
-    /// found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)
-    #[arg(long)]
+    /// Burst mode: send nothing while a Retry-After wait runs (the default for a production key,
+    /// whose budget is the live application's). N and the algorithm are still found; the window
+    /// only to the resolution of the Retry-After values (whole seconds at Clerk)
+    #[arg(long, conflicts_with = "sample_during_waits")]
     pub honor_retry_after: bool,
+
+    /// Burst mode: send sparse single requests during a Retry-After wait too, to time the window
+    /// finely (the default for development and unknown keys)
+    #[arg(long)]
+    pub sample_during_waits: bool,
 
     /// Also draw the timeline as an SVG chart into FILE
     #[arg(long, value_name = "FILE.svg")]
@@ -592,15 +688,13 @@ fn ttl_arg(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `KEY=VALUE`, KEY one of the filters the API defines for GET /v1/users (a typo is refused with
+/// the nearest name: Clerk would ignore it and return everyone), dates turned into milliseconds.
 fn filter_arg(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
-        .ok_or_else(|| format!("--filter {s:?} is not KEY=VALUE (for example banned=false)"))?;
-    let k = k.trim();
-    if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(format!("--filter {s:?}: {k:?} is not a filter name"));
-    }
-    Ok((k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE (for example banned=false)"))?;
+    crate::api::check_filter(k.trim(), v)
 }
 
 #[derive(Debug, Args)]
@@ -615,9 +709,14 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Folder to write the pages into
-    #[arg(long, default_value = "man", value_name = "DIR")]
-    pub dir: PathBuf,
+    /// The page to print to stdout: a command, e.g. status or webhook-serve (default: the
+    /// clerk-rl page)
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub page: Option<String>,
+
+    /// Write every page (clerk-rl.1, clerk-rl-status.1, ...) into this folder instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -643,10 +742,14 @@ instance's cache entries, clerk:{INSTANCE}:user:{ID}; nothing is sent to Clerk.
 Every delivery is verified as Svix specifies (HMAC-SHA256 of svix-id.svix-timestamp.body,
 timestamps within 5 minutes) and applied at most once: its id is remembered in Redis for an hour
 (clerk:{INSTANCE}:webhook:{ID}), atomically with the change it made.
-  user.updated, user.deleted   the user's cache entry is deleted
-  user.created, user.updated   with --prime: the user is written instead (--cache-ttl), unless
-                               the entry holds a later updated_at
-  anything else                acknowledged and ignored
+  user.updated     the entry is deleted (unless it holds this or a later updated_at) and the new
+                   updated_at kept as a version marker for --tombstone-ttl: a batch-get that
+                   fetched the older user can no longer write it back
+  user.deleted     the entry is deleted and a tombstone kept for --tombstone-ttl: nothing writes
+                   the user again, and batch-get asks the server for it
+  user.created,    with --prime: the user is written instead (--cache-ttl, and its version
+  user.updated     marker), unless Redis knows a later updated_at or a tombstone
+  anything else    acknowledged and ignored
 Answers: 204 done (or a replay, or ignored), 400 bad signature, timestamp or body, 413 body over
 1 MB, 503 Redis unavailable (nothing acknowledged: Svix retries), 404 other paths.
 GET /healthz answers 200. One line per delivery on stderr; never the secret or the body.
@@ -676,6 +779,11 @@ pub struct WebhookServeArgs {
     /// How long users written by --prime live in Redis, as batch-get's --cache-ttl
     #[arg(long, default_value = "60s", value_parser = ttl_arg, value_name = "DURATION")]
     pub cache_ttl: Duration,
+
+    /// How long a deleted user's tombstone and an updated user's version marker are kept (at
+    /// least the longest --cache-ttl of any batch-get using this cache)
+    #[arg(long, default_value = "1d", value_parser = ttl_arg, value_name = "DURATION")]
+    pub tombstone_ttl: Duration,
 
     /// Read the signing secret (whsec_...) from this file instead of CLERK_WEBHOOK_SIGNING_SECRET
     #[arg(long, value_name = "PATH")]
@@ -791,10 +899,20 @@ pub struct SandboxArgs {
     #[arg(long)]
     pub reject_cursor: bool,
 
+    /// Answer a query parameter GET /v1/users or /v1/users/count does not define with 422
+    /// form_param_unknown (Clerk ignores it: a misspelt filter widens the result silently)
+    #[arg(long)]
+    pub strict: bool,
+
     /// Round-trip time added to every request, like a distant server (e.g. 150ms): half before
     /// the request is counted and logged, half before the response leaves
     #[arg(long, value_name = "DURATION", value_parser = crate::budget::duration_or_zero_arg, default_value = "0s")]
     pub latency: std::time::Duration,
+
+    /// Misbehave on GET /v1/users as a proxy, a cache or an old API version can, to rehearse
+    /// what export-users and batch-get do then (repeatable)
+    #[arg(long, value_name = "HOW", value_enum)]
+    pub misbehave: Vec<crate::sandbox::Misbehave>,
 }
 
 /// clap value parser for `--listen`: `IP:PORT`, or a bare IP (port from --port).
@@ -819,6 +937,18 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     Cli::try_parse_from(args)
+}
+
+/// Parse argv and keep the matches, which know where each value came from (for profiles).
+pub fn parse_with_matches<I, T>(args: I) -> Result<(Cli, clap::ArgMatches), clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches_from(args)?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    Ok((cli, matches))
 }
 
 pub fn command() -> clap::Command {

@@ -28,7 +28,13 @@ pub fn resolve_key(global: &GlobalArgs, ui: &Ui) -> anyhow::Result<SecretKey> {
         return SecretKey::new(&sandbox::sandbox_key(global.sandbox_seed), "the sandbox");
     }
     let env = std::env::var(secret::ENV_KEY).ok();
-    let (key, warnings) = secret::load(global.secret_key_file.as_deref(), env)?;
+    // A profile's key file counts only when neither the flag nor the variable gives a key.
+    let file = match (&global.secret_key_file, &env) {
+        (Some(f), _) => Some(f.as_path()),
+        (None, None) => global.profile_key_file.as_deref(),
+        (None, Some(_)) => None,
+    };
+    let (key, warnings) = secret::load(file, env)?;
     for w in warnings {
         ui.warn(&w);
     }
@@ -96,7 +102,7 @@ impl Context {
     /// `command` names the subcommand in the shared budget's heartbeat.
     pub async fn connect(global: &GlobalArgs, command: &str) -> anyhow::Result<Self> {
         let budget = budget(global);
-        let ui = Arc::new(Ui::new(global.verbose, global.no_progress));
+        let ui = Arc::new(Ui::new(global.verbose, global.no_progress).quiet(global.quiet));
         let (api_url, key, sandbox) = if global.sandbox {
             let sb = sandbox::start(sandbox_config(global)).await?;
             ui.line(&format!(
@@ -188,9 +194,23 @@ impl Context {
 
     /// Print the end-of-run summary of the HTTP core, with the command's own figures first.
     pub fn summary(&self, extra: &[(&str, serde_json::Value)]) {
-        self.client
-            .monitor()
-            .print_summary(&self.ui, self.global.json, &self.budget, extra);
+        let hints: Vec<String> = self.headroom_hint().into_iter().collect();
+        self.client.monitor().print_summary(
+            &self.ui,
+            self.global.json,
+            &self.budget,
+            extra,
+            &hints,
+        );
+    }
+
+    /// [`Budget::headroom_hint`] for this key, except against the in-process sandbox, whose limit
+    /// is the budget itself rather than Clerk's documented one.
+    pub fn headroom_hint(&self) -> Option<String> {
+        if self.sandbox.is_some() {
+            return None;
+        }
+        self.budget.headroom_hint(self.instance)
     }
 
     /// Tear down the in-process sandbox, if any.

@@ -7,12 +7,14 @@ pub mod api;
 pub mod budget;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod context;
 pub mod endpoint_budget;
 pub mod error;
 pub mod exit;
 pub mod http;
 pub mod local_budget;
+pub mod lock;
 pub mod monitor;
 pub mod pacer;
 pub mod redis_store;
@@ -40,16 +42,28 @@ where
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let cli = match cli::parse_from(args) {
+    let (mut cli, matches) = match cli::parse_with_matches(args) {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() {
-                Exit::Usage
-            } else {
-                Exit::Ok
-            };
-            let _ = e.print();
-            return code.code();
+            if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                // `clerk-rl` alone (or `clerk-rl webhook`): the help is the answer, on stderr.
+                let _ = e.print();
+                return Exit::Usage.code();
+            }
+            if !e.use_stderr() {
+                // --help and --version: clap's own output, on stdout.
+                let _ = e.print();
+                return Exit::Ok.code();
+            }
+            eprintln!("{}", usage_error_line(&e));
+            return Exit::Usage.code();
+        }
+    };
+    let resolved = match config::apply(&matches, &mut cli) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("clerk-rl: error: {}", one_line(&e));
+            return exit_of(&e).code();
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -63,7 +77,7 @@ where
         }
     };
     let argv: Vec<String> = args_for_display;
-    let result = runtime.block_on(dispatch(cli, argv));
+    let result = runtime.block_on(dispatch(cli, argv, resolved));
     // Do not wait for stray tasks (a request abandoned by Ctrl-C) to finish.
     runtime.shutdown_background();
     match result {
@@ -78,8 +92,9 @@ where
     }
 }
 
-async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
+async fn dispatch(cli: Cli, argv: Vec<String>, resolved: config::Resolved) -> anyhow::Result<Exit> {
     match &cli.command {
+        Command::Config(_) => commands::config::show(&cli.global, &resolved),
         Command::Completions(a) => {
             match (&a.shell, &a.dir) {
                 (_, Some(dir)) => commands::assets::write_completions(dir)?,
@@ -89,7 +104,10 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
         Command::Man(a) => {
-            commands::assets::write_man(&a.dir)?;
+            match &a.dir {
+                Some(dir) => commands::assets::write_man(dir)?,
+                None => commands::assets::print_man(a.page.as_deref())?,
+            }
             Ok(Exit::Ok)
         }
         Command::Sandbox(a) => commands::sandbox::run(&cli.global, a)
@@ -138,17 +156,36 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
     }
 }
 
-/// Run a command's future; Ctrl-C ends it with exit 130.
+/// A command-line error as one line with the house prefix: clap's message and its tips, without
+/// the usage block (`--help` shows that).
+pub fn usage_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut parts: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            continue;
+        }
+        let line = line.strip_prefix("error: ").unwrap_or(line);
+        let line = line.strip_prefix("tip: ").unwrap_or(line);
+        if !line.is_empty() {
+            parts.push(line);
+        }
+    }
+    format!("clerk-rl: error: {} (see --help)", parts.join("; "))
+}
+
+/// Run a command's future; Ctrl-C, SIGTERM or SIGHUP end it (dropping it, which removes a
+/// partial output) with exit 128 + the signal's number.
 async fn interruptible(
     ctx: &Context,
     fut: impl Future<Output = anyhow::Result<Exit>>,
 ) -> anyhow::Result<Exit> {
-    tokio::select! {
-        r = fut => r,
-        _ = tokio::signal::ctrl_c() => {
-            ctx.ui.finish_progress();
-            eprintln!("clerk-rl: interrupted");
-            Ok(Exit::Interrupted)
-        }
-    }
+    let mut signals = signals::CommandSignals::install()?;
+    let stop = tokio::select! {
+        r = fut => return r,
+        stop = signals.recv() => stop,
+    };
+    ctx.ui.finish_progress();
+    eprintln!("clerk-rl: interrupted ({})", stop.name());
+    Ok(stop.exit())
 }

@@ -4,7 +4,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -157,9 +156,21 @@ impl Monitor {
     }
 
     /// The end-of-run summary on stderr: a table, or one JSON line with `--json`. `extra` rows
-    /// (the command's own figures) come first.
-    pub fn print_summary(&self, ui: &Ui, json: bool, budget: &Budget, extra: &[(&str, Value)]) {
+    /// (the command's own figures) come first; their names are the JSON keys (snake_case, as
+    /// docs/schema/ describes), shown to people with spaces.
+    /// `hints` (for example the budget's headroom) close it, as in `status`.
+    pub fn print_summary(
+        &self,
+        ui: &Ui,
+        json: bool,
+        budget: &Budget,
+        extra: &[(&str, Value)],
+        hints: &[String],
+    ) {
         ui.finish_progress();
+        if ui.is_quiet() {
+            return;
+        }
         let c = self.counters();
         let rate = if c.elapsed_s > 0.0 {
             c.requests as f64 / c.elapsed_s
@@ -178,18 +189,18 @@ impl Monitor {
                 json!({"limit": budget.rate.limit, "window_s": budget.rate.window.as_secs_f64(), "burst": budget.burst}),
             );
             m.insert("requests_per_s".into(), json!(round2(rate)));
+            m.insert("hints".into(), json!(hints));
             eprintln!("{}", Value::Object(m));
             return;
         }
-        let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED);
+        let mut t = crate::ui::table(crate::ui::Stream::Stderr);
         t.set_header(vec!["summary", ""]);
         for (k, v) in extra {
             let shown = match v {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            t.add_row(vec![(*k).to_string(), shown]);
+            t.add_row(vec![k.replace('_', " "), shown]);
         }
         t.add_row(vec!["elapsed".into(), format!("{:.2} s", c.elapsed_s)]);
         t.add_row(vec![
@@ -231,6 +242,9 @@ impl Monitor {
                 "budget lowered".into(),
                 format!("to the server's limit of {l} per window"),
             ]);
+        }
+        for h in hints {
+            t.add_row(vec!["hint".into(), h.clone()]);
         }
         ui.line(&t.to_string());
     }

@@ -180,27 +180,6 @@ impl Redis {
         Ok(vals)
     }
 
-    /// Set every key to its value, each expiring after `ttl` (millisecond precision), in one
-    /// pipeline: one round trip however many keys.
-    pub async fn set_many(
-        &self,
-        items: &[(String, &[u8])],
-        ttl: Duration,
-    ) -> Result<(), RedisDown> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        let ms = ttl.as_millis().clamp(1, u64::MAX as u128) as u64;
-        let mut pipe = redis::pipe();
-        for (k, v) in items {
-            pipe.cmd("SET").arg(k).arg(*v).arg("PX").arg(ms).ignore();
-        }
-        let mut c = self.conn.clone();
-        pipe.query_async::<()>(&mut c)
-            .await
-            .map_err(|e| self.err(e))
-    }
-
     /// Run a Lua script (EVAL: scripts here are short, and EVAL needs no SCRIPT LOAD dance
     /// across restarts or failovers).
     pub async fn eval<T: redis::FromRedisValue>(
@@ -273,21 +252,26 @@ impl Redis {
         c.del::<_, u64>(keys).await.map_err(|e| self.err(e))
     }
 
-    /// Run a Lua script (EVAL) and return its integer answer: for a change that must happen
-    /// atomically with a check, such as acting on a webhook delivery and remembering its id.
-    pub async fn eval_int(
+    /// Run a Lua script (EVAL) once per `(keys, args)` call, all in one pipeline: one round trip
+    /// for many short scripts, each atomic, and other clients served between them. For changes
+    /// that must happen atomically with a check, such as the conditional cache write.
+    pub async fn eval_pipelined<T: redis::FromRedisValue>(
         &self,
         script: &str,
-        keys: &[&str],
-        args: &[&[u8]],
-    ) -> Result<i64, RedisDown> {
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(script).arg(keys.len()).arg(keys);
-        for a in args {
-            cmd.arg(*a);
+        calls: &[(Vec<String>, Vec<&[u8]>)],
+    ) -> Result<Vec<T>, RedisDown> {
+        if calls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for (keys, args) in calls {
+            let cmd = pipe.cmd("EVAL").arg(script).arg(keys.len()).arg(keys);
+            for a in args {
+                cmd.arg(*a);
+            }
         }
         let mut c = self.conn.clone();
-        cmd.query_async::<i64>(&mut c)
+        pipe.query_async::<Vec<T>>(&mut c)
             .await
             .map_err(|e| self.err(e))
     }

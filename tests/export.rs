@@ -52,11 +52,12 @@ async fn small_instance_exact_set_one_request_per_page_plus_count() {
     let log = sb.log();
     let pages = user_list_requests(&sb);
     assert_exact(&parse_export(&r.stdout), &all_ids(&sb).await);
-    // 3 + 3 + 1: the short page ends it. One count, no count per page.
+    // 3 + 3 + 1: the short page ends it. One count at the start and one at the end (the
+    // export is checked against both), no count per page.
     assert_eq!(pages, 3);
     assert_eq!(
         log.iter().filter(|e| e.path == "/v1/users/count").count(),
-        1
+        2
     );
 }
 
@@ -204,6 +205,93 @@ async fn filters_reach_the_count_and_every_page() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn rfc3339_date_filters_select_the_same_users_as_milliseconds_on_a_strict_server() {
+    // Strict: a parameter the API does not define would be a 422, not silently ignored.
+    let sb = sandbox_with(400, "2000/1s", |c| c.strict = true).await;
+    let all = common::all_ids(&sb).await;
+    // 2024-01-01T00:00:00Z and 2025-01-01T00:00:00+02:00 in milliseconds.
+    let (after, before) = (1_704_067_200_000_i64, 1_735_682_400_000_i64);
+    let want: Vec<(i64, String)> = all
+        .into_iter()
+        .filter(|(t, _)| *t > after && *t < before)
+        .collect();
+    assert!(!want.is_empty());
+    let mut outputs = Vec::new();
+    for (a, b) in [
+        ("2024-01-01", "2025-01-01T00:00:00+02:00"),
+        ("1704067200000", "1735682400000"),
+    ] {
+        let r = run_export(
+            &sb,
+            &[
+                "--filter",
+                &format!("created_at_after={a}"),
+                "--filter",
+                &format!("created_at_before={b}"),
+                "--rate",
+                "2000/1s",
+            ],
+        )
+        .await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        outputs.push(common::parse_export(&r.stdout));
+    }
+    common::assert_exact(&outputs[0], &want);
+    assert_eq!(outputs[0], outputs[1]);
+    let r = run_export(
+        &sb,
+        &[
+            "--dry-run",
+            "--filter",
+            "last_active_at_after=2020-06-01T14:30:00.5+02:00",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The server only ever sees milliseconds, and every request was one it knows; the count
+    // behind the progress bar's total and ETA carries the same created_at filters.
+    let log = sb.log();
+    assert!(
+        log.iter().any(|e| e.path == "/v1/users/count"
+            && e.query.contains("created_at_after=1704067200000")
+            && e.query.contains("created_at_before=1735682400000")),
+        "{log:?}"
+    );
+    assert!(log.iter().all(|e| e.status == 200), "{log:?}");
+    let last = log.last().unwrap();
+    assert_eq!(last.path, "/v1/users/count");
+    assert!(
+        last.query.contains("last_active_at_after=1591014600500"),
+        "{}",
+        last.query
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_summary_says_when_the_budget_leaves_most_of_the_limit_unused() {
+    let live = "sk_live_RECOGNISABLE0live0key0abcdefXYZW";
+    let sb = sandbox_with(30, "1000/1s", |c| c.accept_keys.push(live.into())).await;
+    let summary = |args: &[&str]| {
+        let mut c = export_cmd(&sb, args);
+        c.env("CLERK_SECRET_KEY", live);
+        let r = Run::from(c.output().unwrap());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let last = r.stderr.lines().rfind(|l| l.starts_with('{')).unwrap();
+        serde_json::from_str::<Value>(last).unwrap()
+    };
+    let j = summary(&["--json", "--no-count"]);
+    assert_eq!(
+        j["hints"],
+        serde_json::json!([
+            "using 2% of this production instance's 1000/10s; the rest is left to your \
+             application; `--plan prod` uses all of it"
+        ])
+    );
+    let j = summary(&["--json", "--no-count", "--plan", "prod"]);
+    assert_eq!(j["hints"], serde_json::json!([]));
+}
+
 /// A write with the sandbox's own key (it must not eat the export's budget), retried on that
 /// key's own 429s: the sandbox counts writes like reads.
 async fn write(sb: &Sandbox, req: reqwest::RequestBuilder) -> Value {
@@ -307,9 +395,12 @@ async fn falls_back_to_offset_paging_when_the_cursor_is_rejected() {
             r.stderr
         );
         assert_eq!(
-            r.stderr.matches("note:").count(),
+            r.stderr
+                .matches("clerk-rl: warning: the server does not page by starting_after")
+                .count(),
             1,
-            "one note, not one per page"
+            "one warning, not one per page: {}",
+            r.stderr
         );
         assert!(r.stderr.contains("offset (fallback)"), "{}", r.stderr);
         assert_exact(&parse_export(&r.stdout), &want);
@@ -606,7 +697,6 @@ async fn bad_input_gets_one_clear_line_and_exit_2() {
             "is a folder",
         ),
         (vec!["--output", o], "already exists"),
-        (vec!["--output", o, "--resume"], "no checkpoint"),
         (vec!["--resume"], "--output"),
         (vec!["--filter", "nonsense"], "KEY=VALUE"),
         (vec!["--filter", "offset=5"], "set by export-users itself"),
@@ -614,11 +704,25 @@ async fn bad_input_gets_one_clear_line_and_exit_2() {
             vec!["--filter", "created_at_after=yesterday"],
             "Unix milliseconds",
         ),
+        (
+            vec!["--filter", "baned=false"],
+            "unknown filter 'baned'; did you mean 'banned'?",
+        ),
+        (
+            vec!["--filter", "email=a@b.c"],
+            "unknown filter 'email'; did you mean 'email_address'?",
+        ),
+        (vec!["--filter", "banned=maybe"], "expected true or false"),
+        (
+            vec!["--filter", "last_sign_in_at_after=2024-01-01T10:00:00"],
+            "no time zone",
+        ),
     ];
     for (args, want) in cases {
         let r = run_export(&sb, &args).await;
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         assert!(r.stderr.contains(want), "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
     }
     assert_eq!(
         common::read(&out),

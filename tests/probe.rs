@@ -66,7 +66,13 @@ async fn accuracy(alg: Algorithm, rate: &str, burst: Option<u32>, style: HeaderS
         Algorithm::Bucket => "bucket",
     };
     assert_eq!(j["algorithm"], want, "{ctx}");
-    assert_eq!(j["verdict"], "inferred", "{ctx}");
+    // Over loopback on a loaded machine, scheduling noise can blur the few responses that tell
+    // two models apart at these small limits: then the verdict says so (tentative), never the
+    // wrong algorithm. The paused-clock tests (commands::probe::sim_tests) require "inferred".
+    assert!(
+        j["verdict"] == "inferred" || j["verdict"] == "tentative",
+        "{ctx}"
+    );
     // "Under 3 windows" is asserted on tokio's paused clock (commands::probe::sim_tests), where
     // it is exact; over loopback on a loaded 2-core machine it would be a wall-clock assert.
     if alg == Algorithm::Bucket {
@@ -217,12 +223,20 @@ async fn json_report_has_its_fields_and_the_outputs_match_the_requests() {
     assert_eq!(j["instance"], "development");
     assert_eq!(j["documented_limit"]["limit"], 100);
     assert_eq!(j["max_requests"], 300);
-    // The recommended rate is the measured one: N exact, W within the 10% the probe promises
-    // (scheduling noise on a loaded machine can move a window by a few percent).
+    // The recommended rate never exceeds the server's (N rounded down, W up, the stricter
+    // model when two are not ruled out), and gives up at most the 10% the probe's W allows
+    // plus its rounding to the next 100 ms.
     let flags = j["recommended"]["flags"].as_str().unwrap();
     let rate: clerk_rl::budget::Rate = flags.strip_prefix("--rate ").unwrap().parse().unwrap();
     assert_eq!(rate.limit, 5, "{j}");
-    assert!(within(rate.window.as_secs_f64(), 1.0, 0.10), "{j}");
+    let w = rate.window.as_secs_f64();
+    assert!((1.0..=1.2).contains(&w), "{j}");
+    assert!(
+        j["recommended"]["margin"]
+            .as_str()
+            .unwrap()
+            .contains("% under the measured")
+    );
     assert!(j["retry_after"]["values"][0][0].as_f64().unwrap() >= 1.0);
     // The announcement comes first, on stderr, with the bounds.
     assert!(r.stderr.contains("at most 300 requests"), "{}", r.stderr);
@@ -582,4 +596,80 @@ async fn honor_retry_after_sends_nothing_during_a_wait() {
             l.t
         );
     }
+}
+
+/// The requests the sandbox saw while a Retry-After it sent was still running (leaving 250 ms
+/// for requests already on their way when the 429 came back).
+fn sent_during_waits(sb: &Sandbox) -> usize {
+    let mut log = sb.log();
+    log.sort_by(|a, b| a.t.partial_cmp(&b.t).unwrap());
+    log.iter()
+        .filter(|l| l.status == 429)
+        .map(|l| {
+            log.iter()
+                .filter(|e| e.t > l.t + 0.25 && e.t < l.t + 0.995)
+                .count()
+        })
+        .sum()
+}
+
+/// A production key's budget is the live application's: its probe honours Retry-After unless
+/// told to sample during the waits.
+#[tokio::test(flavor = "multi_thread")]
+async fn production_keys_honour_retry_after_unless_told_to_sample() {
+    const LIVE: &str = "sk_live_probe0test0key";
+    for (extra, honoured) in [(None, true), (Some("--sample-during-waits"), false)] {
+        let sb = sandbox_with("10/2s", None, |c| {
+            c.algorithm = Algorithm::Fixed;
+            c.accept_keys.push(LIVE.into());
+        })
+        .await;
+        let _turn = ONE_AT_A_TIME.lock().await;
+        let mut c = cmd();
+        c.env("CLERK_API_URL", sb.url())
+            .env("CLERK_SECRET_KEY", LIVE)
+            .args(["--json", "probe", "--allow-production", "--expect", "10/2s"])
+            .args(["--max-requests", "200", "--max-duration", "30s"])
+            .args(extra);
+        let r = tokio::task::spawn_blocking(move || Run::from(c.output().unwrap()))
+            .await
+            .unwrap();
+        assert_eq!(r.code, 0, "{extra:?}: {}", r.stderr);
+        let j = r.json();
+        assert_eq!(j["honored_retry_after"], honoured, "{extra:?}: {j}");
+        assert_eq!(j["limit"], 10, "{extra:?}: {j}");
+        let during = sent_during_waits(&sb);
+        if honoured {
+            assert_eq!(during, 0, "{extra:?}: sent during a wait");
+        } else {
+            assert!(during > 0, "{extra:?}: no sample during a wait");
+        }
+    }
+}
+
+/// The production case at small scale: 300/10s over a 150 ms round trip with 4 in
+/// flight can never outrun the limit. The probe says so after its first request (exit 2) and
+/// names the --concurrency that would; by default it chooses enough itself and says how many.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_probe_that_cannot_outrun_the_limit_says_so_before_spending() {
+    let sb = sandbox_with("300/10s", None, |c| {
+        c.latency = Duration::from_millis(150);
+    })
+    .await;
+    let r = probe(
+        &sb,
+        &[
+            "--expect",
+            "300/10s",
+            "--concurrency",
+            "4",
+            "--max-requests",
+            "900",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--concurrency"), "{}", r.stderr);
+    assert!(r.stderr.contains("4 in flight"), "{}", r.stderr);
+    assert_eq!(sb.log().len(), 1, "{}", r.stderr);
 }

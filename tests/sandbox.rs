@@ -187,7 +187,7 @@ async fn authentication_and_authorization_errors_have_clerks_shape() {
 
     let missing = get(&sb, "/v1/users/user_2NNEqL2nrIRdJ194ndJqAHwEfxC").await;
     assert_eq!(assert_clerk_error(&missing, 404), "resource_not_found");
-    let route = get(&sb, "/v1/organizations").await;
+    let route = get(&sb, "/v1/no_such_resource").await;
     assert_eq!(assert_clerk_error(&route, 404), "resource_not_found");
     let method = send(&sb, Method::PUT, "/v1/users", None).await;
     assert_eq!(assert_clerk_error(&method, 405), "method_not_allowed");
@@ -667,6 +667,8 @@ async fn create_update_and_delete_users() {
 
     // PATCH changes the given fields and moves updated_at.
     let before_update = u["updated_at"].as_i64().unwrap();
+    // Timestamps are whole milliseconds: a sleep of at least 5 ms guarantees the PATCH lands in
+    // a later millisecond (a lower bound, so a busy machine only makes it longer, never flaky).
     tokio::time::sleep(Duration::from_millis(5)).await;
     let p = send(
         &sb,
@@ -733,6 +735,36 @@ async fn reject_cursor_emulates_an_api_without_starting_after() {
     assert_eq!(r.body["errors"][0]["meta"]["param_name"], "starting_after");
     assert_eq!(users(&sb, "/v1/users?offset=10&limit=5").await.len(), 5);
     sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn strict_mode_answers_unknown_parameters_with_form_param_unknown() {
+    let sb = start(|c| c.strict = true).await;
+    for path in [
+        "/v1/users?baned=false",
+        "/v1/users?limit=5&email=a@b.c",
+        "/v1/users/count?baned=false",
+        "/v1/users/count?limit=5",
+    ] {
+        let r = get(&sb, path).await;
+        assert_eq!(assert_clerk_error(&r, 422), "form_param_unknown", "{path}");
+        let named = r.body["errors"][0]["meta"]["param_name"].as_str().unwrap();
+        assert!(path.contains(&format!("{named}=")), "{path}: {named}");
+    }
+    // Every filter the client lets through --filter is one the strict sandbox knows, on both
+    // endpoints (two lists kept apart on purpose: the client never imports the sandbox).
+    for name in clerk_rl::api::USER_LIST_FILTERS {
+        let value = if *name == "banned" { "false" } else { "1" };
+        for endpoint in ["/v1/users?limit=1&", "/v1/users/count?"] {
+            let r = get(&sb, &format!("{endpoint}{name}={value}")).await;
+            assert_eq!(r.status, 200, "{endpoint}{name}: {}", r.body);
+        }
+    }
+    // Not strict: the same typo is ignored, as Clerk does.
+    let lax = start(|_| {}).await;
+    assert_eq!(users(&lax, "/v1/users?baned=false&limit=3").await.len(), 3);
+    sb.shutdown().await;
+    lax.shutdown().await;
 }
 
 #[tokio::test]
@@ -899,7 +931,7 @@ async fn token_bucket_bursts_to_its_capacity_then_keeps_the_rate() {
 #[tokio::test]
 async fn block_refuses_a_key_for_its_duration_after_a_429() {
     let sb = start(|c| {
-        c.budget = budget("3/1s", None);
+        c.budget = budget("3/300ms", None);
         c.algorithm = Algorithm::Sliding;
         c.block = Some(Duration::from_millis(1500));
     })
@@ -910,19 +942,57 @@ async fn block_refuses_a_key_for_its_duration_after_a_429() {
     }
     assert_eq!(statuses, [200, 200, 200, 429]);
     let blocked_at = sb.log()[3].t;
-    // Past the 1 s window the limit alone would accept; the block still refuses.
-    let since_start = |sb: &Sandbox| sb.log().last().map_or(0.0, |e| e.t);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let r = get(&sb, "/v1/users?limit=1").await;
-    let at = since_start(&sb);
-    if at < blocked_at + 1.5 {
-        assert_eq!(assert_clerk_error(&r, 429), "too_many_requests");
-        assert_eq!(r.headers["retry-after"], "1");
+    let block_end = blocked_at + 1.5;
+    // Ask until a request is accepted, and judge each answer by the moment the server stamped
+    // it (its own clock, in its log), not by when this client, on a busy machine, sent it.
+    // The server's clock is bounded (the block must end 1.5 s after it began), not the wall's.
+    let mut answers = Vec::new();
+    loop {
+        let r = get(&sb, "/v1/users?limit=1").await;
+        let t = sb.log().last().unwrap().t;
+        let ok = r.status == 200;
+        answers.push((t, r));
+        if ok {
+            break;
+        }
+        assert!(
+            t < block_end + 5.0,
+            "still refused {:.3}s after the 1.5 s block began",
+            t - blocked_at
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let wait = (blocked_at + 1.6 - at).max(0.0);
-    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+    for (t, r) in &answers {
+        if *t < block_end {
+            // Inside the block: refused, Retry-After the block's remaining seconds, rounded up.
+            assert_eq!(assert_clerk_error(r, 429), "too_many_requests", "at {t}");
+            let retry: f64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+            let left = block_end - t;
+            assert!(
+                retry - 1.0 < left + 1e-6 && left - 1e-6 <= retry,
+                "Retry-After {retry} with {left:.3}s of the block left"
+            );
+        } else {
+            // The first request the server stamps after the block is accepted: the refusals
+            // during it neither extended it nor counted against the limit.
+            assert_eq!(
+                r.status, 200,
+                "refused at {t}, after the block ended at {block_end}"
+            );
+        }
+    }
+    // Past the 300 ms window the limit alone would have accepted; the block still refused.
+    assert!(
+        answers
+            .iter()
+            .any(|(t, r)| *t > blocked_at + 0.3 && r.status == 429),
+        "no request was refused past the window: {:?}",
+        answers
+            .iter()
+            .map(|(t, r)| (*t, r.status))
+            .collect::<Vec<_>>()
+    );
     assert_eq!(get(&sb, "/v1/users?limit=1").await.status, 200);
-    // Requests refused during the block did not extend it or count against the limit.
     assert_eq!(get(&sb, "/v1/users?limit=1").await.status, 200);
     sb.shutdown().await;
 }
@@ -1103,11 +1173,12 @@ async fn slow_delays_the_answer_and_max_caps_the_faults() {
     .await;
     let t = Instant::now();
     assert_eq!(get(&sb, "/v1/users?limit=1").await.status, 200);
+    // A lower bound only: the fault's delay is the least the answer can take.
     assert!(t.elapsed() >= Duration::from_millis(800));
-    let t = Instant::now();
     assert_eq!(get(&sb, "/v1/users?limit=1").await.status, 200);
-    assert!(t.elapsed() < Duration::from_millis(600), "only one fault");
+    // Only one fault: the sandbox's own log says which requests it delayed (no wall clock).
     let log = sb.log();
+    assert_eq!(log.len(), 2);
     assert_eq!(log[0].fault.as_deref(), Some("slow=800ms"));
     assert_eq!(log[1].fault, None);
     sb.shutdown().await;
@@ -1137,18 +1208,13 @@ async fn shares_of_faults_follow_the_seed() {
 
 #[tokio::test]
 async fn a_million_users_start_at_once_and_page_by_cursor_cheaply() {
-    let t = Instant::now();
+    // How fast is measured by bench/sandbox_scale.py (release build, figures in README), never
+    // here: a wall-clock bound in a test only measures how busy the machine is.
     let sb = start(|c| c.users = 1_000_000).await;
-    let started = t.elapsed();
-    assert!(
-        started < Duration::from_millis(500),
-        "start took {started:?}"
-    );
     assert_eq!(
         get(&sb, "/v1/users/count").await.body["total_count"],
         1_000_000
     );
-    let t = Instant::now();
     let page = users(&sb, "/v1/users?limit=500").await;
     let mid = page[499]["id"].as_str().unwrap().to_string();
     let next = users(&sb, &format!("/v1/users?limit=500&starting_after={mid}")).await;
@@ -1164,7 +1230,6 @@ async fn a_million_users_start_at_once_and_page_by_cursor_cheaply() {
     )
     .await;
     assert!(c.body["total_count"].as_u64().unwrap() <= 999_997);
-    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     assert_eq!(get(&sb, &format!("/v1/users/{mid}")).await.body["id"], mid);
     sb.shutdown().await;
 }

@@ -81,7 +81,7 @@ async fn json_has_one_object_with_the_ietf_view() {
     assert_eq!(j["instance"], "development");
     assert_eq!(j["rate_limit"]["limit"], 100);
     assert_eq!(j["rate_limit"]["remaining"], 99);
-    assert_eq!(j["rate_limit"]["window"], 10.0);
+    assert_eq!(j["rate_limit"]["window_s"], 10.0);
     assert_eq!(j["rate_limit"]["conventions"][0], "ietf");
     assert_eq!(j["rate_limit_headers_provided"], true);
     assert_eq!(j["budget"]["rate"]["limit"], 5);
@@ -203,7 +203,7 @@ async fn server_errors_past_retries_exit_6_and_4xx_never_retry() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn connection_refused_past_retries_exits_6() {
+async fn connection_refused_on_the_first_request_exits_6_naming_the_url() {
     // Bind then drop a listener: the port is (almost surely) closed.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -216,7 +216,13 @@ async fn connection_refused_past_retries_exits_6() {
     )
     .await;
     assert_eq!(r.code, 6, "{}", r.stderr);
-    assert!(r.stderr.contains("could not connect"), "{}", r.stderr);
+    // Nothing has ever answered: a wrong URL or a server not up, which retrying cannot fix.
+    assert!(
+        r.stderr
+            .contains(&format!("nothing listens at http://127.0.0.1:{port}")),
+        "{}",
+        r.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -252,6 +258,39 @@ async fn a_budget_above_the_documented_limit_gets_a_hint() {
     );
     let r = run(&["status", "--plan", "dev"], &s.uri()).await;
     assert!(!r.stdout.contains("exceeds"), "{}", r.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_budget_under_a_quarter_of_the_documented_limit_says_how_much_is_used() {
+    let s = server_with(ResponseTemplate::new(200).set_body_string("[]")).await;
+    let live = "sk_live_RECOGNISABLE0live0key0abcdefXYZW";
+    let status = |args: &'static [&'static str]| {
+        let mut c = common::cmd();
+        c.env("CLERK_API_URL", s.uri())
+            .env("CLERK_SECRET_KEY", live)
+            .args(args);
+        tokio::task::spawn_blocking(move || common::Run::from(c.output().unwrap()))
+    };
+    let want = "using 2% of this production instance's 1000/10s; the rest is left to your \
+                application; `--plan prod` uses all of it";
+    let r = status(&["status", "--json"]).await.unwrap();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains(live));
+    let hints = r.json()["hints"].clone();
+    assert_eq!(hints, serde_json::json!([want]));
+    let r = status(&["status"]).await.unwrap();
+    assert!(
+        r.stdout.contains("using 2% of this production"),
+        "{}",
+        r.stdout
+    );
+    for full in [
+        &["status", "--json", "--plan", "prod"][..],
+        &["status", "--json", "--rate", "250/10s"],
+    ] {
+        let r = status(full).await.unwrap();
+        assert_eq!(r.json()["hints"], serde_json::json!([]), "{full:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clerk_rl::secret::SecretKey;
-use clerk_rl::user_cache::{instance_prefix, user_key};
+use clerk_rl::user_cache::{instance_prefix, tombstone_key, user_key, version_key};
 use common::redis_server::RedisServer;
 use common::{KEY, cmd};
 use serde_json::{Value, json};
@@ -40,6 +40,14 @@ fn prefix() -> String {
 
 fn entry(user: &str) -> String {
     user_key(&prefix(), user)
+}
+
+fn version(user: &str) -> String {
+    version_key(&prefix(), user)
+}
+
+fn tombstone(user: &str) -> String {
+    tombstone_key(&prefix(), user)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -137,6 +145,8 @@ struct Receiver {
     url: String,
     base: String,
     stderr: Arc<Mutex<String>>,
+    /// Reads stderr until the process closes it: joined, it means every line is in `stderr`.
+    reader: Option<std::thread::JoinHandle<()>>,
     http: reqwest::Client,
 }
 
@@ -159,7 +169,7 @@ impl Receiver {
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut err = BufReader::new(child.stderr.take().unwrap());
         let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut line = String::new();
             while err.read_line(&mut line).unwrap_or(0) > 0 {
                 sink.lock().unwrap().push_str(&line);
@@ -181,6 +191,7 @@ impl Receiver {
             url,
             base,
             stderr,
+            reader: Some(reader),
             http: reqwest::Client::new(),
         }
     }
@@ -203,9 +214,11 @@ impl Receiver {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// Wait for the log to hold `n` lines naming `what` (a line is written after the response).
+    /// Wait for the log to hold `n` lines naming `what` (the receiver writes a line before it
+    /// answers, but this process reads stderr on another thread). The deadline only stops a
+    /// test that would otherwise hang; it bounds nothing the test checks.
     fn wait_log(&self, what: &str, n: usize) -> String {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let log = self.log();
             if log.lines().filter(|l| l.contains(what)).count() >= n {
@@ -229,15 +242,13 @@ impl Receiver {
                 .unwrap()
                 .success()
         );
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(Instant::now() < deadline, "no exit after SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        std::thread::sleep(Duration::from_millis(50));
+        // The exit itself is the event waited for (nothing is in flight here, so the 10 s drain
+        // never applies); a receiver that ignored SIGTERM would hang this test, visibly.
+        let status = self.child.wait().unwrap();
+        // The process is gone, so its stderr is closed: the reader has every line once joined.
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
         let log = self.log();
         assert_secrets_absent(&log);
         (status.code().unwrap_or(-1), log)
@@ -412,13 +423,17 @@ async fn replays_and_retries_are_acknowledged_without_acting_twice() {
     let log = rx.wait_log("already handled", 2);
     assert_eq!(log.matches("cache entry deleted").count(), 1, "{log}");
 
-    // The id is remembered under the instance's prefix, for an hour, and nothing else is kept.
+    // The id is remembered under the instance's prefix, for an hour, next to the version the
+    // update announced (kept for --tombstone-ttl, a day by default); nothing else is kept.
     let marker = format!("{}webhook:msg_replay", prefix());
     let ttl = redis.pttl(&marker);
     assert!(ttl > 3_500_000 && ttl <= 3_600_000, "{ttl}");
-    let mut keys = redis.keys();
-    keys.sort();
-    assert_eq!(keys, vec![entry("user_r"), marker]);
+    assert_eq!(redis.get(&version("user_r")).as_deref(), Some(&b"2"[..]));
+    let ttl = redis.pttl(&version("user_r"));
+    assert!(ttl > 86_300_000 && ttl <= 86_400_000, "{ttl}");
+    let mut want = vec![entry("user_r"), version("user_r"), marker];
+    want.sort();
+    assert_eq!(redis.keys(), want);
     let (code, _) = rx.terminate();
     assert_eq!(code, 0);
 }
@@ -426,7 +441,10 @@ async fn replays_and_retries_are_acknowledged_without_acting_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prime_writes_the_user_with_the_ttl_and_never_an_older_version() {
     let redis = RedisServer::start();
-    let rx = Receiver::start(&redis, &["--prime", "--cache-ttl", "5m"]);
+    let rx = Receiver::start(
+        &redis,
+        &["--prime", "--cache-ttl", "5m", "--tombstone-ttl", "10m"],
+    );
 
     let created = Delivery::new(
         "msg_c1",
@@ -453,9 +471,10 @@ async fn prime_writes_the_user_with_the_ttl_and_never_an_older_version() {
     assert_eq!(rx.deliver(&older).await, 204);
     let v: Value = serde_json::from_slice(&redis.get(&entry("user_p")).unwrap()).unwrap();
     assert_eq!(v["first_name"], "Second");
-    rx.wait_log("cache entry kept", 1);
+    rx.wait_log("nothing written (the cache knows a later version)", 1);
 
-    // user.deleted still deletes.
+    // user.deleted deletes and leaves a tombstone for --tombstone-ttl; a late retry of the
+    // user.created (a new delivery id: its first attempt failed) cannot bring the user back.
     let del = Delivery::new(
         "msg_d1",
         &event(
@@ -465,6 +484,12 @@ async fn prime_writes_the_user_with_the_ttl_and_never_an_older_version() {
     );
     assert_eq!(rx.deliver(&del).await, 204);
     assert_eq!(redis.get(&entry("user_p")), None);
+    let ttl = redis.pttl(&tombstone("user_p"));
+    assert!(ttl > 590_000 && ttl <= 600_000, "{ttl}");
+    let late = Delivery::new("msg_c1_retry", &created.body);
+    assert_eq!(rx.deliver(&late).await, 204);
+    assert_eq!(redis.get(&entry("user_p")), None);
+    rx.wait_log("nothing written (the user was deleted)", 1);
     let (code, log) = rx.terminate();
     assert_eq!(code, 0, "{log}");
     assert_eq!(log.matches("cache entry written").count(), 2, "{log}");
@@ -588,6 +613,13 @@ fn bad_setups_are_one_clear_line_with_the_documented_exit_code() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     let r = run(&["--cache", url, "--signing-secret", SECRET], None);
     assert_eq!(r.code, 2, "no flag takes the secret itself");
+    // A tombstone that could expire before the entries it guards is refused before anything.
+    let r = run(
+        &["--cache", url, "--cache-ttl", "2h", "--tombstone-ttl", "1h"],
+        Some(SECRET),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--tombstone-ttl"), "{}", r.stderr);
     // Nothing listens on port 1: Redis unavailable at start is exit 1.
     let r = run(&["--cache", url], Some(SECRET));
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -627,4 +659,422 @@ fn signing_secret_file_is_read_and_warned_about_when_others_can_read_it() {
     let (code, log) = rx.terminate();
     assert_eq!(code, 0);
     assert!(log.contains("readable by other users"), "{log}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Races, made deterministic. A door between batch-get and the sandbox forwards each request at
+// once, tells the test the sandbox has answered, and holds that answer until the test opens
+// it: a batch-get behind it is stopped exactly between its fetch and its cache write, however
+// long the test needs, with no timing involved.
+
+struct Door {
+    url: String,
+    answered: tokio::sync::mpsc::UnboundedReceiver<String>,
+    open: tokio::sync::watch::Sender<bool>,
+}
+
+#[derive(Clone)]
+struct DoorState {
+    upstream: String,
+    http: reqwest::Client,
+    answered: tokio::sync::mpsc::UnboundedSender<String>,
+    open: tokio::sync::watch::Receiver<bool>,
+}
+
+async fn through_door(
+    axum::extract::State(d): axum::extract::State<DoorState>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut fwd = d
+        .http
+        .request(req.method().clone(), format!("{}{path}", d.upstream));
+    for (k, v) in req.headers() {
+        if k != "host" {
+            fwd = fwd.header(k, v);
+        }
+    }
+    let path = path.to_string();
+    let body = axum::body::to_bytes(req.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let answer = fwd.body(body).send().await.unwrap();
+    let (status, headers) = (answer.status(), answer.headers().clone());
+    let bytes = answer.bytes().await.unwrap();
+    let _ = d.answered.send(path);
+    let mut open = d.open.clone();
+    open.wait_for(|o| *o).await.unwrap();
+    let mut resp = axum::response::Response::new(axum::body::Body::from(bytes));
+    *resp.status_mut() = status;
+    for (k, v) in &headers {
+        if !matches!(
+            k.as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
+            resp.headers_mut().append(k.clone(), v.clone());
+        }
+    }
+    resp
+}
+
+impl Door {
+    async fn start(upstream: &str) -> Door {
+        let (answered_tx, answered) = tokio::sync::mpsc::unbounded_channel();
+        let (open, open_rx) = tokio::sync::watch::channel(false);
+        let state = DoorState {
+            upstream: upstream.to_string(),
+            http: reqwest::Client::new(),
+            answered: answered_tx,
+            open: open_rx,
+        };
+        let app = axum::Router::new().fallback(through_door).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Door {
+            url,
+            answered,
+            open,
+        }
+    }
+
+    /// Wait until the sandbox has answered a request through the door (held there).
+    async fn wait_answered(&mut self) -> String {
+        tokio::time::timeout(Duration::from_secs(60), self.answered.recv())
+            .await
+            .expect("no request came through the door")
+            .unwrap()
+    }
+
+    fn open(&self) {
+        self.open.send_replace(true);
+    }
+}
+
+/// `batch-get --json --cache REDIS IDS` against `api`, run in the background.
+fn spawn_batch_get(
+    api: &str,
+    redis: &RedisServer,
+    ids: &Path,
+    extra: &[&str],
+) -> tokio::task::JoinHandle<common::Run> {
+    let mut c = cmd();
+    c.env("CLERK_API_URL", api)
+        .args(["--json", "batch-get", "--cache", &redis.url()])
+        .args(extra)
+        .arg(ids);
+    tokio::task::spawn_blocking(move || common::Run::from(c.output().unwrap()))
+}
+
+fn summary(stderr: &str) -> Value {
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{') && l.contains("\"cache_refused\""))
+        .unwrap_or_else(|| panic!("no JSON summary on stderr:\n{stderr}"));
+    serde_json::from_str(line).unwrap()
+}
+
+/// The users batch-get wrote, by id.
+fn users_of(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn cached(redis: &RedisServer, id: &str) -> Option<Value> {
+    redis
+        .get(&entry(id))
+        .map(|v| serde_json::from_slice(&v).unwrap())
+}
+
+/// The user as the sandbox serves it now (`None`: 404).
+async fn server_user(sb: &clerk_rl::sandbox::Sandbox, id: &str) -> Option<Value> {
+    let r = reqwest::Client::new()
+        .get(format!("{}/v1/users/{id}", sb.url()))
+        .bearer_auth(sb.key())
+        .send()
+        .await
+        .unwrap();
+    match r.status().as_u16() {
+        200 => Some(r.json().await.unwrap()),
+        404 => None,
+        s => panic!("sandbox answered {s} for {id}"),
+    }
+}
+
+async fn patch_user(sb: &clerk_rl::sandbox::Sandbox, id: &str, first_name: &str) -> Value {
+    let r = reqwest::Client::new()
+        .patch(format!("{}/v1/users/{id}", sb.url()))
+        .bearer_auth(sb.key())
+        .json(&json!({"first_name": first_name}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+async fn delete_user(sb: &clerk_rl::sandbox::Sandbox, id: &str) -> Value {
+    let r = reqwest::Client::new()
+        .delete(format!("{}/v1/users/{id}", sb.url()))
+        .bearer_auth(sb.key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+fn write_ids(dir: &Path, name: &str, ids: &[&str]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, ids.join("\n") + "\n").unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_get_held_between_fetch_and_write_cannot_undo_an_update_or_a_deletion() {
+    let sb = common::sandbox_with(20, "1000/1s", |_| {}).await;
+    let users = common::all_ids(&sb).await;
+    let dir = tempfile::tempdir().unwrap();
+    // (with --prime?, user.updated or user.deleted?)
+    let cases = [(false, false), (true, false), (false, true), (true, true)];
+    for (n, &(prime, delete)) in cases.iter().enumerate() {
+        let what = format!("prime {prime}, delete {delete}");
+        let redis = RedisServer::start();
+        let rx = Receiver::start(&redis, if prime { &["--prime"] } else { &[] });
+        let id = users[n].1.as_str();
+        let ids = write_ids(dir.path(), &format!("race{n}.txt"), &[id]);
+
+        // The batch-get fetches the user as it is, and is held before its cache write.
+        let mut door = Door::start(&sb.url()).await;
+        let held = spawn_batch_get(&door.url, &redis, &ids, &[]);
+        assert!(door.wait_answered().await.starts_with("/v1/users?"));
+        let old = server_user(&sb, id).await.unwrap();
+
+        // Meanwhile the user changes in Clerk and its signed webhook is delivered.
+        let d = if delete {
+            let gone = delete_user(&sb, id).await;
+            Delivery::new(&format!("msg_race{n}"), &event("user.deleted", gone))
+        } else {
+            let new = patch_user(&sb, id, "Renamed-While-Held").await;
+            assert!(new["updated_at"].as_i64() > old["updated_at"].as_i64());
+            Delivery::new(&format!("msg_race{n}"), &event("user.updated", new))
+        };
+        assert_eq!(rx.deliver(&d).await, 204, "{what}");
+
+        // Now the held batch-get writes what it fetched: refused, and it says so.
+        door.open();
+        let run = held.await.unwrap();
+        assert_eq!(run.code, 0, "{what}: {}", run.stderr);
+        assert_eq!(users_of(&run.stdout), vec![old.clone()], "{what}");
+        assert_eq!(summary(&run.stderr)["cache_refused"], 1, "{what}");
+
+        // Redis serves the new version or nothing, and the next batch-get agrees with the server.
+        let now = server_user(&sb, id).await;
+        let in_cache = cached(&redis, id);
+        match (&now, prime) {
+            (Some(new), true) => assert_eq!(in_cache.as_ref(), Some(new), "{what}"),
+            _ => assert_eq!(in_cache, None, "{what}"),
+        }
+        let before = sb.log().len();
+        let next = spawn_batch_get(&sb.url(), &redis, &ids, &[]).await.unwrap();
+        assert_eq!(
+            users_of(&next.stdout),
+            now.iter().cloned().collect::<Vec<_>>()
+        );
+        assert_eq!(next.code, if now.is_some() { 0 } else { 7 }, "{what}");
+        let asked = sb.log().len() - before;
+        assert_eq!(asked, if prime && !delete { 0 } else { 1 }, "{what}");
+        if delete {
+            // A tombstoned id is a miss: the server is asked, the answer (404) is not cached,
+            // and `cache purge` keeps the tombstone unless told --guards.
+            assert!(redis.get(&tombstone(id)).is_some(), "{what}");
+            let purge = |extra: &'static [&'static str]| {
+                let mut c = cmd();
+                c.args(["cache", "purge", "--cache", &redis.url(), id])
+                    .args(extra);
+                common::Run::from(c.output().unwrap())
+            };
+            assert_eq!(purge(&[]).code, 0);
+            assert!(redis.get(&tombstone(id)).is_some(), "{what}");
+            let r = purge(&["--guards"]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            assert!(
+                r.stdout.contains("and 1 version markers and tombstones"),
+                "{}",
+                r.stdout
+            );
+            assert_eq!(redis.get(&tombstone(id)), None, "{what}");
+        } else {
+            let marker = redis.get(&version(id)).expect("a version marker");
+            assert_eq!(
+                String::from_utf8(marker).unwrap(),
+                now.unwrap()["updated_at"].to_string()
+            );
+        }
+        let (code, log) = rx.terminate();
+        assert_eq!(code, 0, "{log}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_batch_gets_with_different_versions_the_newer_stays_whatever_the_order() {
+    let sb = common::sandbox_with(20, "1000/1s", |_| {}).await;
+    let users = common::all_ids(&sb).await;
+    let dir = tempfile::tempdir().unwrap();
+    for (n, newer_first) in [false, true].into_iter().enumerate() {
+        let redis = RedisServer::start();
+        let id = users[10 + n].1.as_str();
+        let ids = write_ids(dir.path(), &format!("two{n}.txt"), &[id]);
+        let mut door_old = Door::start(&sb.url()).await;
+        let old_run = spawn_batch_get(&door_old.url, &redis, &ids, &[]);
+        door_old.wait_answered().await;
+        let new = patch_user(&sb, id, &format!("Second-{n}")).await;
+        let mut door_new = Door::start(&sb.url()).await;
+        let new_run = spawn_batch_get(&door_new.url, &redis, &ids, &[]);
+        door_new.wait_answered().await;
+
+        // Both fetched, neither wrote; now they write one after the other, in either order.
+        let (first, second) = if newer_first {
+            ((&door_new, new_run), (&door_old, old_run))
+        } else {
+            ((&door_old, old_run), (&door_new, new_run))
+        };
+        first.0.open();
+        let a = first.1.await.unwrap();
+        assert_eq!(a.code, 0, "{}", a.stderr);
+        second.0.open();
+        let b = second.1.await.unwrap();
+        assert_eq!(b.code, 0, "{}", b.stderr);
+        let (old_out, new_out) = if newer_first { (b, a) } else { (a, b) };
+        assert_ne!(users_of(&old_out.stdout)[0], new);
+        assert_eq!(users_of(&new_out.stdout)[0], new);
+        assert_eq!(
+            cached(&redis, id),
+            Some(new.clone()),
+            "newer first: {newer_first}"
+        );
+        // Only the older write, when it came last, was refused.
+        assert_eq!(
+            summary(&old_out.stderr)["cache_refused"],
+            u64::from(newer_first)
+        );
+        assert_eq!(summary(&new_out.stderr)["cache_refused"], 0);
+    }
+}
+
+/// All orders of `items`.
+fn permutations<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut out = Vec::new();
+    for i in 0..items.len() {
+        let mut rest = items.to_vec();
+        let first = rest.remove(i);
+        for mut p in permutations(&rest) {
+            p.insert(0, first.clone());
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn created_updated_deleted_in_every_order_then_batch_get_answers_as_the_server() {
+    let sb = common::sandbox_with(40, "1000/1s", |_| {}).await;
+    let users = common::all_ids(&sb).await;
+    let dir = tempfile::tempdir().unwrap();
+    let deleted_orders = permutations(&["user.created", "user.updated", "user.deleted"]);
+    let alive_orders = permutations(&["user.created", "user.updated"]);
+    assert_eq!((deleted_orders.len(), alive_orders.len()), (6, 2));
+    let orders: Vec<Vec<&str>> = deleted_orders.into_iter().chain(alive_orders).collect();
+    let mut next_user = users.iter().map(|(_, id)| id.as_str());
+    for prime in [false, true] {
+        let redis = RedisServer::start();
+        let rx = Receiver::start(&redis, if prime { &["--prime"] } else { &[] });
+        // Each order gets its own user: cached as first fetched, then changed in the sandbox.
+        let mut plans = Vec::new();
+        for (n, order) in orders.iter().enumerate() {
+            let id = next_user.next().unwrap();
+            let ids = write_ids(dir.path(), &format!("order-{prime}-{n}.txt"), &[id]);
+            let first = spawn_batch_get(&sb.url(), &redis, &ids, &[]).await.unwrap();
+            assert_eq!(first.code, 0, "{}", first.stderr);
+            let created = users_of(&first.stdout).remove(0);
+            let updated = patch_user(&sb, id, &format!("Updated-{n}")).await;
+            let mut payloads = vec![("user.created", created), ("user.updated", updated)];
+            if order.contains(&"user.deleted") {
+                payloads.push(("user.deleted", delete_user(&sb, id).await));
+            }
+            let deliveries: Vec<Delivery> = order
+                .iter()
+                .map(|kind| {
+                    let data = payloads.iter().find(|(k, _)| k == kind).unwrap().1.clone();
+                    Delivery::new(&format!("msg_{prime}_{n}_{kind}"), &event(kind, data))
+                })
+                .collect();
+            plans.push((id, ids, order.clone(), deliveries));
+        }
+        let all: Vec<&Delivery> = plans.iter().flat_map(|p| &p.3).collect();
+        let signed = svix_sign(&all);
+        let mut headers = signed.into_iter();
+        for (id, ids, order, deliveries) in &plans {
+            let what = format!("prime {prime}, {order:?}");
+            for d in deliveries {
+                assert_eq!(
+                    rx.post(&d.body, &headers.next().unwrap()).await,
+                    204,
+                    "{what}"
+                );
+            }
+            let want = server_user(&sb, id).await;
+            let run = spawn_batch_get(&sb.url(), &redis, ids, &[]).await.unwrap();
+            assert_eq!(
+                users_of(&run.stdout),
+                want.iter().cloned().collect::<Vec<_>>(),
+                "{what}: {}",
+                run.stderr
+            );
+            assert_eq!(run.code, if want.is_some() { 0 } else { 7 }, "{what}");
+            assert_eq!(cached(&redis, id), want, "{what}");
+        }
+        // `cache purge --all` empties the cache but keeps the guards; `--guards` takes them too,
+        // and nothing of the instance's users is left (only the delivery ids, which expire).
+        let kinds = |redis: &RedisServer| {
+            let mut k: Vec<&str> = Vec::new();
+            for key in redis.keys() {
+                for kind in [":user:", ":version:", ":deleted:", ":webhook:"] {
+                    if key.contains(kind) && !k.contains(&kind) {
+                        k.push(kind);
+                    }
+                }
+            }
+            k.sort();
+            k
+        };
+        let purge = |extra: &[&str]| {
+            let mut c = cmd();
+            c.args(["--json", "cache", "purge", "--all", "--cache", &redis.url()])
+                .args(extra);
+            let r = common::Run::from(c.output().unwrap());
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            r.json()
+        };
+        let before = kinds(&redis);
+        assert!(
+            before.contains(&":deleted:") && before.contains(&":version:"),
+            "{before:?}"
+        );
+        let r = purge(&[]);
+        assert_eq!(r["guards_deleted"], 0);
+        assert!(!kinds(&redis).contains(&":user:"));
+        assert!(kinds(&redis).contains(&":deleted:"));
+        let r = purge(&["--guards"]);
+        assert!(r["guards_deleted"].as_u64().unwrap() >= 6, "{r}");
+        assert_eq!(kinds(&redis), vec![":webhook:"]);
+        let (code, log) = rx.terminate();
+        assert_eq!(code, 0, "{log}");
+    }
 }

@@ -1,9 +1,11 @@
 //! The Backend API's vocabulary that several commands speak: the users page, any list
 //! endpoint walked and verified, one user, ids.
 
+pub mod filters;
 pub mod list;
 pub mod page;
 pub mod user;
 
+pub use filters::{USER_LIST_FILTERS, USER_LIST_PAGING, check_filter};
 pub use page::{PageUser, parse_page};
-pub use user::{check_id, single_user};
+pub use user::{check_id, single_user, updated_at};

@@ -43,9 +43,36 @@ pub fn single_user(body: &[u8], id: &str) -> Result<Vec<u8>, String> {
     }
 }
 
+/// A user's `updated_at` (milliseconds), when it has an integer one: the version the cache
+/// compares before it writes.
+pub fn updated_at(user: &[u8]) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct Stamp {
+        updated_at: Option<serde_json::Value>,
+    }
+    serde_json::from_slice::<Stamp>(user)
+        .ok()?
+        .updated_at?
+        .as_i64()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn updated_at_is_the_top_level_integer_only() {
+        let u = br#"{"id":"user_a","public_metadata":{"updated_at":9},"updated_at":1700000001000}"#;
+        assert_eq!(updated_at(u), Some(1_700_000_001_000));
+        for bad in [
+            &br#"{"id":"user_a"}"#[..],
+            br#"{"updated_at":"1700000001000"}"#,
+            br#"{"updated_at":1.5}"#,
+            b"not json",
+        ] {
+            assert_eq!(updated_at(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
 
     #[test]
     fn single_user_checks_the_id_and_keeps_the_json_as_sent() {

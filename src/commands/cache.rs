@@ -1,4 +1,6 @@
-//! `clerk-rl cache purge`: delete this instance's cached users from Redis.
+//! `clerk-rl cache purge`: delete this instance's cached users from Redis (and with `--guards`
+//! their version markers and tombstones, which are otherwise kept: they serve nothing and only
+//! refuse stale writes).
 //!
 //! It needs the key only for its fingerprint (the instance's namespace) and sends nothing to
 //! Clerk, so it works offline and costs no budget.
@@ -11,7 +13,9 @@ use crate::context;
 use crate::error::{Exit, fail};
 use crate::redis_store;
 use crate::ui::Ui;
-use crate::user_cache::{instance_prefix, user_key, user_pattern};
+use crate::user_cache::{
+    guard_patterns, instance_prefix, tombstone_key, user_key, user_pattern, version_key,
+};
 
 pub async fn run(global: &GlobalArgs, args: &CacheArgs) -> anyhow::Result<Exit> {
     match &args.command {
@@ -30,25 +34,40 @@ async fn purge(global: &GlobalArgs, args: &PurgeArgs) -> anyhow::Result<Exit> {
     for id in &args.ids {
         check_id(id).map_err(|why| fail(Exit::Usage, why))?;
     }
-    let key = context::resolve_key(global, &Ui::new(global.verbose, true))?;
+    let key = context::resolve_key(global, &Ui::new(global.verbose, true).quiet(global.quiet))?;
     let fingerprint = key.fingerprint();
     let prefix = instance_prefix(&fingerprint);
     let redis = target
         .connect()
         .await
         .map_err(|e| fail(Exit::Other, e.to_string()))?;
+    let gone = |e: crate::redis_store::RedisDown| fail(Exit::Other, e.to_string());
     let deleted = if args.all {
         redis.delete_matching(&user_pattern(&prefix)).await
     } else {
         let keys: Vec<String> = args.ids.iter().map(|id| user_key(&prefix, id)).collect();
         redis.del(&keys).await
     }
-    .map_err(|e| fail(Exit::Other, e.to_string()))?;
+    .map_err(gone)?;
+    let mut guards = 0;
+    if args.guards && args.all {
+        for pattern in guard_patterns(&prefix) {
+            guards += redis.delete_matching(&pattern).await.map_err(gone)?;
+        }
+    } else if args.guards {
+        let keys: Vec<String> = args
+            .ids
+            .iter()
+            .flat_map(|id| [version_key(&prefix, id), tombstone_key(&prefix, id)])
+            .collect();
+        guards = redis.del(&keys).await.map_err(gone)?;
+    }
     if global.json {
         println!(
             "{}",
             json!({
                 "deleted": deleted,
+                "guards_deleted": guards,
                 "instance": fingerprint,
                 "cache": target.shown(),
                 "all": args.all,
@@ -56,10 +75,15 @@ async fn purge(global: &GlobalArgs, args: &PurgeArgs) -> anyhow::Result<Exit> {
         );
     } else {
         println!(
-            "deleted {deleted} cached user{} of instance {fingerprint} ({}) from {}",
+            "deleted {deleted} cached user{} of instance {fingerprint} ({}) from {}{}",
             if deleted == 1 { "" } else { "s" },
             key.masked(),
-            target.shown()
+            target.shown(),
+            if args.guards {
+                format!(", and {guards} version markers and tombstones")
+            } else {
+                String::new()
+            }
         );
     }
     Ok(Exit::Ok)

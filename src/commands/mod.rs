@@ -4,6 +4,7 @@ pub mod api;
 pub mod assets;
 pub mod batch_get;
 pub mod cache;
+pub mod config;
 pub mod export;
 pub mod probe;
 pub mod sandbox;

@@ -31,8 +31,10 @@ pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
     cfg.faults_max = args.faults_max;
     cfg.request_log = args.request_log.clone();
     cfg.reject_cursor = args.reject_cursor;
+    cfg.strict = args.strict;
     cfg.latency = args.latency;
     cfg.endpoint_limits = crate::endpoint_budget::EndpointLimits::new(&global.endpoint_rate);
+    cfg.misbehave = args.misbehave.clone();
     cfg
 }
 
@@ -48,10 +50,12 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> anyhow::Result<()> 
         writeln!(out, "CLERK_SECRET_KEY={}", sb.key())?;
         out.flush()?;
     }
-    eprintln!(
-        "clerk-rl sandbox: serving {description} on {} until Ctrl-C or SIGTERM",
-        sb.url()
-    );
+    if !global.quiet {
+        eprintln!(
+            "clerk-rl sandbox: serving {description} on {} until Ctrl-C or SIGTERM",
+            sb.url()
+        );
+    }
     let stopped = signals.wait().await;
     sb.shutdown().await;
     if global.verbose > 0 {

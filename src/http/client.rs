@@ -2,6 +2,7 @@
 //! retried here.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -9,6 +10,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use tokio::time::Instant;
 
+use super::diagnose::{self, Diagnosis};
 use super::endpoints::EndpointGates;
 use super::error::{ClerkError, HttpError};
 use super::ratelimit::RateLimitView;
@@ -89,6 +91,8 @@ enum Tried {
     NoResponse(String),
     /// The body is over `MAX_BODY`.
     Oversized(String),
+    /// No response, and retrying cannot bring one (see `diagnose::no_response`).
+    Hopeless(String),
 }
 
 /// Where a request gets its slot: this process's pacer, a budget shared through Redis, or one
@@ -190,6 +194,9 @@ pub struct Client {
     endpoints: Arc<EndpointGates>,
     monitor: Arc<Monitor>,
     ui: Arc<Ui>,
+    /// Some response has come from the server in this run (a refused connection is then a
+    /// restart worth retrying, not a wrong URL).
+    answered: Arc<AtomicBool>,
 }
 
 impl Client {
@@ -218,6 +225,7 @@ impl Client {
             cfg: Arc::new(cfg),
             monitor: Arc::new(Monitor::default()),
             ui,
+            answered: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -315,7 +323,10 @@ impl Client {
                 Tried::Answer(resp) => match Outcome::of_status(resp.status.as_u16()) {
                     Outcome::Success => match validate(&resp) {
                         Ok(t) => return Ok((*resp, Some(t))),
-                        Err(why) => (Outcome::Invalid, Some(*resp), why),
+                        Err(why) => {
+                            let why = diagnose::unusable_body(&resp.headers, why);
+                            (Outcome::Invalid, Some(*resp), why)
+                        }
                     },
                     other => {
                         let e = ClerkError::parse(resp.status.as_u16(), &resp.headers, &resp.body);
@@ -324,6 +335,7 @@ impl Client {
                 },
                 Tried::NoResponse(why) => (Outcome::NoResponse, None, why),
                 Tried::Oversized(why) => (Outcome::Oversized, None, why),
+                Tried::Hopeless(why) => (Outcome::Hopeless, None, why),
             };
             match outcome {
                 Outcome::RateLimited => self.monitor.rate_limited(),
@@ -409,7 +421,7 @@ impl Client {
         self.exchange(&Request::get(url), 1)
             .await
             .map_err(|e| match e {
-                Exchange::Failed(why) | Exchange::TooLarge(why) => why,
+                Exchange::Failed(why) | Exchange::TooLarge(why) | Exchange::Hopeless(why) => why,
             })
     }
 
@@ -446,6 +458,7 @@ impl Client {
             Ok(resp) => resp,
             Err(Exchange::Failed(why)) => return Tried::NoResponse(why),
             Err(Exchange::TooLarge(detail)) => return Tried::Oversized(detail),
+            Err(Exchange::Hopeless(why)) => return Tried::Hopeless(why),
         };
         self.monitor.observe(&resp.view);
         let verdict = self.gate.react(&resp.view, own, self.cfg.max_wait).await;
@@ -473,8 +486,10 @@ impl Client {
             }
             Ok(Err(SendError::Transport(e))) => return Err(Exchange::Failed(e)),
             Ok(Err(SendError::TooLarge(detail))) => return Err(Exchange::TooLarge(detail)),
+            Ok(Err(SendError::Hopeless(why))) => return Err(Exchange::Hopeless(why)),
             Ok(Ok(parts)) => parts,
         };
+        self.answered.store(true, Ordering::Relaxed);
         let view = RateLimitView::from_headers(&headers, SystemTime::now());
         for m in &view.malformed {
             self.ui
@@ -499,11 +514,13 @@ impl Client {
     }
 
     async fn send(&self, req: &Request) -> Result<(StatusCode, HeaderMap, Bytes), SendError> {
-        let mut resp = self
-            .builder(req)
-            .send()
-            .await
-            .map_err(|e| SendError::Transport(describe(&e)))?;
+        let mut resp = self.builder(req).send().await.map_err(|e| {
+            let first = !self.answered.load(Ordering::Relaxed);
+            match diagnose::no_response(&e, &req.url, first, describe(&e)) {
+                Diagnosis::Retry(why) => SendError::Transport(why),
+                Diagnosis::Hopeless(why) => SendError::Hopeless(why),
+            }
+        })?;
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
         if let Some(len) = resp.content_length()
@@ -549,12 +566,14 @@ impl Client {
 enum SendError {
     Transport(String),
     TooLarge(String),
+    Hopeless(String),
 }
 
 /// Why one exchange produced no response: worth retrying, or not.
 enum Exchange {
     Failed(String),
     TooLarge(String),
+    Hopeless(String),
 }
 
 /// reqwest's error with its causes, on one line, without the URL's query (which may hold ids).

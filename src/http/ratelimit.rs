@@ -23,12 +23,12 @@ pub struct RateLimitView {
     pub limit: Option<u64>,
     pub remaining: Option<u64>,
     /// Time until the window resets, from when the response was read.
-    #[serde(serialize_with = "ser_opt_secs")]
+    #[serde(serialize_with = "ser_opt_secs", rename = "reset_s")]
     pub reset: Option<Duration>,
     /// The window length, where a policy field states it.
-    #[serde(serialize_with = "ser_opt_secs")]
+    #[serde(serialize_with = "ser_opt_secs", rename = "window_s")]
     pub window: Option<Duration>,
-    #[serde(serialize_with = "ser_opt_secs")]
+    #[serde(serialize_with = "ser_opt_secs", rename = "retry_after_s")]
     pub retry_after: Option<Duration>,
     /// Which conventions were seen: `x-ratelimit`, `ietf`, `ietf-legacy`, `retry-after`.
     pub conventions: Vec<&'static str>,

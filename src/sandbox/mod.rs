@@ -11,7 +11,9 @@ pub mod errors;
 pub mod faults;
 pub mod limiter;
 pub mod log;
+pub mod misbehave;
 pub mod orgs;
+pub mod query;
 pub mod routes;
 pub mod store;
 pub mod users;
@@ -32,6 +34,7 @@ pub use crate::algorithm::Algorithm;
 use crate::budget::Budget;
 pub use faults::{FaultKind, FaultSpec};
 pub use log::LogEntry;
+pub use misbehave::Misbehave;
 use routes::{AppState, KeyKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -79,6 +82,9 @@ pub struct SandboxConfig {
     pub forbidden_keys: Vec<String>,
     /// Answer `starting_after` with 422 `form_param_unknown`, as an API version without cursors.
     pub reject_cursor: bool,
+    /// Answer a parameter `GET /v1/users` or `/count` does not define with 422
+    /// `form_param_unknown` (Clerk ignores it, so a typo silently widens the result).
+    pub strict: bool,
     pub faults: FaultSpec,
     /// Seed of the fault draws; `seed` when unset.
     pub fault_seed: Option<u64>,
@@ -91,6 +97,8 @@ pub struct SandboxConfig {
     pub endpoint_limits: crate::endpoint_budget::EndpointLimits,
     /// How many generated organizations it holds.
     pub organizations: u64,
+    /// Misbehaviours of `GET /v1/users` (see `misbehave`), for rehearsing broken servers.
+    pub misbehave: Vec<Misbehave>,
 }
 
 impl SandboxConfig {
@@ -109,12 +117,14 @@ impl SandboxConfig {
             over_quota_keys: Vec::new(),
             forbidden_keys: Vec::new(),
             reject_cursor: false,
+            strict: false,
             faults: FaultSpec::default(),
             fault_seed: None,
             faults_max: None,
             latency: Duration::ZERO,
             endpoint_limits: Default::default(),
             organizations: 120,
+            misbehave: Vec::new(),
         }
     }
 
@@ -138,6 +148,12 @@ impl SandboxConfig {
         }
         if self.reject_cursor {
             s.push_str(", no starting_after");
+        }
+        for m in &self.misbehave {
+            s.push_str(&format!(", misbehaving: {}", m.name()));
+        }
+        if self.strict {
+            s.push_str(", strict parameters");
         }
         if !self.latency.is_zero() {
             s.push_str(&format!(
@@ -266,12 +282,14 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
         headers: cfg.headers,
         retry_after: cfg.retry_after,
         reject_cursor: cfg.reject_cursor,
+        strict: cfg.strict,
         latency: cfg.latency,
         endpoint_limiter: Mutex::new(endpoint_limits::EndpointLimiter::new(
             cfg.endpoint_limits.clone(),
             cfg.algorithm,
         )),
         orgs: Mutex::new(orgs::OrgStore::new(cfg.seed, cfg.organizations)),
+        misbehave: cfg.misbehave.clone(),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
@@ -286,7 +304,7 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
             })
             .await;
         if let Err(e) = served {
-            eprintln!("sandbox: server error: {e}");
+            eprintln!("clerk-rl: error: sandbox: server error: {e}");
         }
     });
     Ok(Sandbox {

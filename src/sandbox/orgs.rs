@@ -15,9 +15,9 @@ use axum::routing::{patch, post};
 use serde_json::{Map, Value, json};
 
 use super::errors::ApiError;
+use super::query::{first, int, pairs, sign};
 use super::routes::{
-    AppState, body_object, first, int, json_ok, lock, now_ms, opt_object, opt_string, pairs, sign,
-    write, write_error,
+    AppState, body_object, json_ok, lock, now_ms, opt_object, opt_string, write, write_error,
 };
 use super::users::mix;
 

@@ -18,14 +18,12 @@ use super::errors::ApiError;
 use super::faults::{FaultDraw, FaultKind};
 use super::limiter::{Limiter, ceil_secs, rate_limit_headers, retry_after_header};
 use super::log::{LogEntry, RequestLog, key_tag};
-use super::store::{Filter, ListQuery, Order, SortField, Store, UserFields, WriteError};
-use super::{HeaderStyle, RetryAfterStyle};
+use super::query::{COUNT_PARAMS, LIST_PARAMS, check_known, pairs, parse_filter, parse_list};
+use super::store::{Store, UserFields, WriteError};
+use super::{HeaderStyle, RetryAfterStyle, misbehave};
 
 /// Request bodies above this are refused (413) before they are read whole.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
-
-/// The most values a repeatable filter (`user_id`, `email_address`, …) takes, as Clerk documents.
-const MAX_LIST_VALUES: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
@@ -44,12 +42,15 @@ pub struct AppState {
     pub headers: HeaderStyle,
     pub retry_after: RetryAfterStyle,
     pub reject_cursor: bool,
+    /// Unknown query parameters are a 422 instead of being ignored.
+    pub strict: bool,
     /// Added round-trip time: half before the request is stamped, half after.
     pub latency: Duration,
     /// The documented endpoint limits, counted besides the instance's.
     pub endpoint_limiter: Mutex<super::endpoint_limits::EndpointLimiter>,
     /// Organizations and invitations.
     pub orgs: Mutex<super::orgs::OrgStore>,
+    pub misbehave: Vec<super::Misbehave>,
 }
 
 type Shared = Arc<AppState>;
@@ -287,207 +288,6 @@ async fn respond(
     r
 }
 
-pub(super) fn pairs(q: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(q.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
-
-pub(super) fn first<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    p.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
-fn all<'a>(p: &'a [(String, String)], name: &str) -> Result<Vec<&'a str>, ApiError> {
-    let v: Vec<&str> = p
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .collect();
-    if v.len() > MAX_LIST_VALUES {
-        return Err(ApiError::value_invalid(
-            name,
-            format!(
-                "{name} accepts at most {MAX_LIST_VALUES} values, {} were given",
-                v.len()
-            ),
-        ));
-    }
-    Ok(v)
-}
-
-pub(super) fn int(p: &[(String, String)], name: &str) -> Result<Option<i64>, ApiError> {
-    first(p, name)
-        .map(|v| {
-            v.trim().parse::<i64>().map_err(|_| {
-                ApiError::format_invalid(name, format!("{name} must be an integer, not {v:?}"))
-            })
-        })
-        .transpose()
-}
-
-/// `+value` / `-value` / `value`. A `+` left unencoded in a URL arrives as a space: same thing.
-pub(super) fn sign(v: &str) -> (bool, &str) {
-    if let Some(rest) = v.strip_prefix('-') {
-        (false, rest)
-    } else if let Some(rest) = v.strip_prefix('+').or_else(|| v.strip_prefix(' ')) {
-        (true, rest)
-    } else {
-        (true, v)
-    }
-}
-
-fn lower_query(p: &[(String, String)], name: &str) -> Option<String> {
-    first(p, name)
-        .map(|v| v.trim().to_lowercase())
-        .filter(|v| !v.is_empty())
-}
-
-fn parse_filter(p: &[(String, String)], store: &Store) -> Result<Filter, ApiError> {
-    let mut f = Filter::default();
-    for v in all(p, "user_id")? {
-        let (inc, id) = sign(v);
-        let idx = store.index_of_id(id);
-        if inc {
-            f.user_ids_include_given = true;
-            f.user_ids.include.extend(idx);
-        } else {
-            f.user_ids.exclude.extend(idx);
-        }
-    }
-    for v in all(p, "external_id")? {
-        let (inc, id) = sign(v);
-        if inc {
-            f.external_ids.include.push(id.to_string());
-        } else {
-            f.external_ids.exclude.push(id.to_string());
-        }
-    }
-    f.email_addresses = all(p, "email_address")?
-        .into_iter()
-        .map(|s| s.trim().to_string())
-        .collect();
-    f.usernames = all(p, "username")?
-        .into_iter()
-        .map(|s| s.trim().to_string())
-        .collect();
-    f.phone_numbers = all(p, "phone_number")?
-        .into_iter()
-        .map(|s| s.trim().to_string())
-        .collect();
-    // Nobody here has web3 wallets, organization memberships or external accounts.
-    let wallets = all(p, "web3_wallet")?;
-    let orgs_included = all(p, "organization_id")?.into_iter().any(|v| sign(v).0);
-    let provider_ids = all(p, "provider_user_id")?;
-    f.matches_nobody = !wallets.is_empty() || orgs_included || !provider_ids.is_empty();
-    f.query = lower_query(p, "query");
-    f.email_address_query = lower_query(p, "email_address_query");
-    f.phone_number_query = lower_query(p, "phone_number_query");
-    f.username_query = lower_query(p, "username_query");
-    f.name_query = lower_query(p, "name_query");
-    f.banned = match first(p, "banned").map(str::trim) {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(v) => {
-            return Err(ApiError::format_invalid(
-                "banned",
-                format!("banned must be true or false, not {v:?}"),
-            ));
-        }
-    };
-    f.created_at_before = int(p, "created_at_before")?;
-    f.created_at_after = int(p, "created_at_after")?;
-    f.last_active_at_before = int(p, "last_active_at_before")?;
-    f.last_active_at_after = int(p, "last_active_at_after")?;
-    // `since` is inclusive; `after` is strict.
-    if let Some(since) = int(p, "last_active_at_since")? {
-        f.last_active_at_after = Some(f.last_active_at_after.unwrap_or(i64::MIN).max(since - 1));
-    }
-    f.last_sign_in_at_before = int(p, "last_sign_in_at_before")?;
-    f.last_sign_in_at_after = int(p, "last_sign_in_at_after")?;
-    Ok(f)
-}
-
-fn parse_list(
-    p: &[(String, String)],
-    app: &AppState,
-    store: &Store,
-) -> Result<ListQuery, ApiError> {
-    let limit = match int(p, "limit")? {
-        None => 10,
-        Some(l) if (1..=500).contains(&l) => l as usize,
-        Some(l) => {
-            return Err(ApiError::value_invalid(
-                "limit",
-                format!("limit must be between 1 and 500, not {l}"),
-            ));
-        }
-    };
-    let offset = match int(p, "offset")? {
-        None => 0,
-        Some(o) if o >= 0 => o as u64,
-        Some(o) => {
-            return Err(ApiError::value_invalid(
-                "offset",
-                format!("offset must be 0 or more, not {o}"),
-            ));
-        }
-    };
-    // Clerk keeps the first order_by and ignores the rest.
-    let order = match first(p, "order_by") {
-        None => Order::default(),
-        Some(v) => {
-            let (asc, field) = sign(v);
-            let field = SortField::parse(field).ok_or_else(|| {
-                ApiError::value_invalid(
-                    "order_by",
-                    format!(
-                        "order_by {v:?} is not one of created_at, updated_at, email_address, \
-                         web3wallet, first_name, last_name, phone_number, username, \
-                         last_active_at, last_sign_in_at (with an optional + or - prefix)"
-                    ),
-                )
-            })?;
-            Order { field, desc: !asc }
-        }
-    };
-    let filter = parse_filter(p, store)?;
-    let starting_after = match first(p, "starting_after").map(str::trim) {
-        None | Some("") => None,
-        Some(_) if app.reject_cursor => return Err(ApiError::unknown_param("starting_after")),
-        Some(id) => {
-            if order.field != SortField::CreatedAt {
-                return Err(ApiError::value_invalid(
-                    "starting_after",
-                    "starting_after requires ordering by created_at (order_by omitted, \
-                     created_at, +created_at or -created_at)"
-                        .into(),
-                ));
-            }
-            if offset != 0 {
-                return Err(ApiError::value_invalid(
-                    "starting_after",
-                    "starting_after cannot be combined with a non-zero offset".into(),
-                ));
-            }
-            // An id this instance never issued is a bad cursor, not a missing list: 422.
-            Some(store.index_of_id(id).ok_or_else(|| {
-                ApiError::value_invalid(
-                    "starting_after",
-                    format!("starting_after {id:?} is not the id of a user of this instance"),
-                )
-            })?)
-        }
-    };
-    Ok(ListQuery {
-        filter,
-        order,
-        limit,
-        offset,
-        starting_after,
-    })
-}
-
 pub(super) fn json_ok(v: Value) -> Response {
     (StatusCode::OK, axum::Json(v)).into_response()
 }
@@ -497,9 +297,15 @@ async fn list_users(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let p = pairs(q.as_deref());
+    if app.strict {
+        check_known(&p, LIST_PARAMS)?;
+    }
     let store = read(&app);
-    let query = parse_list(&p, &app, &store)?;
-    let users: Vec<Value> = store.list(&query).iter().map(|u| u.to_json()).collect();
+    let mut query = parse_list(&p, app.reject_cursor, &store)?;
+    misbehave::rewrite_query(&app.misbehave, &mut query);
+    let mut page = store.list(&query);
+    misbehave::rewrite_page(&app.misbehave, &query, &mut page);
+    let users: Vec<Value> = page.iter().map(|u| u.to_json()).collect();
     Ok(json_ok(Value::Array(users)))
 }
 
@@ -508,6 +314,9 @@ async fn count_users(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let p = pairs(q.as_deref());
+    if app.strict {
+        check_known(&p, COUNT_PARAMS)?;
+    }
     let store = read(&app);
     // Paging parameters mean nothing to a count: Clerk's SDK even forwards starting_after here.
     let filter = parse_filter(&p, &store)?;

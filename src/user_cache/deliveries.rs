@@ -2,9 +2,10 @@
 //! applies it to the user's cache entry.
 //!
 //! Replay protection lives in Redis, next to the cache it protects: `clerk:{INSTANCE}:webhook:ID`
-//! is set (NX) for [`REMEMBER`] in the same Lua script that deletes or writes the user entry. So
-//! a delivery is acted on at most once however many receivers share the Redis and however often
-//! they restart, and never remembered without having been acted on: if Redis fails before the
+//! is set (NX) for [`REMEMBER`] in the same Lua script (the cache's one conditional write,
+//! [`super::write`]) that deletes or writes the user entry and leaves its version marker or
+//! tombstone. So a delivery is acted on at most once however many receivers share the Redis
+//! and however often they restart, and never remembered without having been acted on: if Redis fails before the
 //! script ran, nothing happened and the 503 makes Svix retry; once the script ran, both did.
 //! Memory stays bounded by the deliveries of one [`REMEMBER`] period (about 100 bytes each).
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::Mutex;
 
-use super::user_key;
+use super::write::{self, Expiry, Item, Mode, Outcome};
 use crate::redis_store::{Redis, RedisDown, RedisTarget};
 
 /// How long a delivery id is remembered. A captured delivery can pass the timestamp check only
@@ -20,41 +21,13 @@ use crate::redis_store::{Redis, RedisDown, RedisTarget};
 /// Svix's retries at 5 s, 5 min and 30 min of a delivery whose 204 was lost on the way back.
 pub const REMEMBER: Duration = Duration::from_secs(3600);
 
-/// Returns -1 when the delivery was seen before (nothing done); else DEL's count, 1 for a write,
-/// 2 for a write skipped because the entry holds a later `updated_at` (deliveries may arrive out
-/// of order: a retried older update must not overwrite a newer one).
-const APPLY: &str = r#"
-if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return -1 end
-if ARGV[2] == 'del' then return redis.call('DEL', KEYS[2]) end
-if ARGV[5] ~= '' then
-  local cur = redis.call('GET', KEYS[2])
-  if cur then
-    local ok, u = pcall(cjson.decode, cur)
-    if ok and type(u) == 'table' and type(u.updated_at) == 'number'
-        and u.updated_at > tonumber(ARGV[5]) then
-      return 2
-    end
-  end
-end
-redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
-return 1
-"#;
-
-/// What one delivery did to the cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applied {
-    /// The id was seen before: acknowledged, nothing done.
-    Replay,
-    /// The entry was deleted (`true`) or there was none.
-    Deleted(bool),
-    Written,
-    /// The entry holds a later version of the user; kept.
-    KeptNewer,
-}
-
-/// What to apply: delete, or write `line` with `ttl`.
+/// What to apply to the user's cache entry.
 pub enum Change<'a> {
+    /// `user.deleted`: drop the entry, leave a tombstone.
     Delete,
+    /// `user.updated` without the user to write: drop an older entry, remember the version.
+    Supersede { updated_at: Option<i64> },
+    /// Write `line` for `ttl`, unless Redis knows a later version or a tombstone.
     Write {
         line: &'a [u8],
         ttl: Duration,
@@ -67,14 +40,17 @@ pub enum Change<'a> {
 pub struct Store {
     target: RedisTarget,
     prefix: String,
+    /// How long version markers and tombstones live (`--tombstone-ttl`).
+    markers: Duration,
     conn: Mutex<Option<Redis>>,
 }
 
 impl Store {
-    pub fn new(target: RedisTarget, prefix: String, first: Redis) -> Self {
+    pub fn new(target: RedisTarget, prefix: String, markers: Duration, first: Redis) -> Self {
         Store {
             target,
             prefix,
+            markers,
             conn: Mutex::new(Some(first)),
         }
     }
@@ -91,37 +67,32 @@ impl Store {
         delivery_id: &str,
         user_id: &str,
         change: Change<'_>,
-    ) -> Result<Applied, RedisDown> {
+    ) -> Result<Outcome, RedisDown> {
         let redis = self.connection().await?;
         let marker = format!("{}webhook:{delivery_id}", self.prefix);
-        let entry = user_key(&self.prefix, user_id);
-        let remember = REMEMBER.as_millis().to_string();
-        let (mode, line, ttl, stamp) = match &change {
-            Change::Delete => ("del", &b""[..], String::new(), String::new()),
+        let (mode, line, ttl, updated_at) = match change {
+            Change::Delete => (Mode::Delete, &b""[..], Duration::ZERO, None),
+            Change::Supersede { updated_at } => {
+                (Mode::Supersede, &b""[..], Duration::ZERO, updated_at)
+            }
             Change::Write {
                 line,
                 ttl,
                 updated_at,
-            } => (
-                "set",
-                *line,
-                ttl.as_millis().max(1).to_string(),
-                updated_at.map(|t| t.to_string()).unwrap_or_default(),
-            ),
+            } => (Mode::Put, line, ttl, updated_at),
         };
-        let args: [&[u8]; 5] = [
-            remember.as_bytes(),
-            mode.as_bytes(),
+        let item = Item {
+            id: user_id,
             line,
-            ttl.as_bytes(),
-            stamp.as_bytes(),
-        ];
-        let answer = redis.eval_int(APPLY, &[&marker, &entry], &args).await;
-        match answer {
-            Ok(-1) => Ok(Applied::Replay),
-            Ok(n) if matches!(change, Change::Delete) => Ok(Applied::Deleted(n > 0)),
-            Ok(2) => Ok(Applied::KeptNewer),
-            Ok(_) => Ok(Applied::Written),
+            updated_at,
+        };
+        let expiry = Expiry {
+            entry: ttl,
+            markers: Some(self.markers),
+        };
+        let delivery = Some((marker.as_str(), REMEMBER));
+        match write::write(&redis, &self.prefix, delivery, mode, expiry, &[item]).await {
+            Ok(outcomes) => Ok(outcomes.first().copied().unwrap_or(Outcome::Dropped(false))),
             Err(e) => {
                 // Reconnect on the next delivery rather than reuse a connection that failed.
                 *self.conn.lock().await = None;

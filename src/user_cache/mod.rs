@@ -2,19 +2,26 @@
 //! users are kept, and what happens when Redis is not there.
 //!
 //! Layout: `clerk:{INSTANCE}:user:{ID}` holds the user's JSON as the server sent it (on one
-//! line), with a TTL. INSTANCE is `SecretKey::fingerprint()`, a one-way hash of the secret key, so
+//! line), with a TTL; `clerk:{INSTANCE}:version:{ID}` the newest `updated_at` a `user.updated`
+//! delivery announced, and `clerk:{INSTANCE}:deleted:{ID}` a tombstone left by `user.deleted`:
+//! neither is ever a cache hit, both only refuse older writes (see [`write`]). INSTANCE is `SecretKey::fingerprint()`, a one-way hash of the secret key, so
 //! two instances sharing a Redis never see each other's users and the key is never stored. The
 //! braces make INSTANCE a Redis Cluster hash tag: one instance's users live in one slot, and
 //! `SCAN MATCH clerk:{INSTANCE}:user:*` finds exactly them.
+//!
+//! Every write goes through [`write::write`], one Lua script for batch-get and `webhook serve`.
 //!
 //! Redis is an accelerator, not a dependency: unreachable at the start or gone mid-run, it is
 //! warned about once and the run goes on uncached — unless `--cache-required`, then exit 1.
 
 pub mod deliveries;
+pub mod write;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
+
+use write::{Expiry, Item, Mode, Outcome};
 
 use crate::error::{Exit, fail};
 use crate::redis_store::{Redis, RedisDown, RedisTarget, glob_escape};
@@ -30,9 +37,33 @@ pub fn user_key(prefix: &str, id: &str) -> String {
     format!("{prefix}user:{id}")
 }
 
+/// The key of a user's version marker: the newest `updated_at` a delivery announced.
+pub fn version_key(prefix: &str, id: &str) -> String {
+    format!("{prefix}version:{id}")
+}
+
+/// The key of a deleted user's tombstone.
+pub fn tombstone_key(prefix: &str, id: &str) -> String {
+    format!("{prefix}deleted:{id}")
+}
+
 /// A SCAN pattern matching every cached user of the instance, and nothing else.
 pub fn user_pattern(prefix: &str) -> String {
     format!("{}user:*", glob_escape(prefix))
+}
+
+/// SCAN patterns matching the instance's version markers and tombstones.
+pub fn guard_patterns(prefix: &str) -> [String; 2] {
+    let p = glob_escape(prefix);
+    [format!("{p}version:*"), format!("{p}deleted:*")]
+}
+
+/// What [`UserCache::put_many`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub written: u64,
+    /// Not written: Redis knows a later version of the user, or that it was deleted.
+    pub refused: u64,
 }
 
 pub struct UserCache {
@@ -115,18 +146,46 @@ impl UserCache {
         Ok(vec![None; ids.len()])
     }
 
-    /// Store users (id, JSON without the newline) with the TTL. Nothing when Redis is down.
-    pub async fn put_many(&self, users: &[(&str, &[u8])]) -> anyhow::Result<()> {
-        if let Some(r) = self.usable() {
-            let items: Vec<(String, &[u8])> = users
-                .iter()
-                .map(|(id, v)| (user_key(&self.prefix, id), *v))
-                .collect();
-            if let Err(e) = r.set_many(&items, self.ttl).await {
-                self.lost(e)?;
+    /// Store users (id, JSON without the newline, `updated_at`) for `ttl`, each only if Redis
+    /// knows no later version of it and no tombstone. Nothing when Redis is down.
+    pub async fn put_many(
+        &self,
+        users: &[(&str, &[u8], Option<i64>)],
+        ttl: Duration,
+    ) -> anyhow::Result<Written> {
+        let mut done = Written::default();
+        let Some(r) = self.usable() else {
+            return Ok(done);
+        };
+        let items: Vec<Item> = users
+            .iter()
+            .map(|&(id, line, updated_at)| Item {
+                id,
+                line,
+                updated_at,
+            })
+            .collect();
+        let expiry = Expiry {
+            entry: ttl,
+            markers: None,
+        };
+        match write::write(r, &self.prefix, None, Mode::Put, expiry, &items).await {
+            Ok(outcomes) => {
+                for o in outcomes {
+                    match o {
+                        Outcome::Written => done.written += 1,
+                        _ => done.refused += 1,
+                    }
+                }
             }
+            Err(e) => self.lost(e)?,
         }
-        Ok(())
+        Ok(done)
+    }
+
+    /// `--cache-ttl`.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
     }
 
     fn usable(&self) -> Option<&Redis> {
@@ -162,5 +221,20 @@ mod tests {
             "clerk:{0123abcd0123abcd}:user:user_2x"
         );
         assert_eq!(user_pattern(&p), "clerk:{0123abcd0123abcd}:user:*");
+        assert_eq!(
+            version_key(&p, "user_2x"),
+            "clerk:{0123abcd0123abcd}:version:user_2x"
+        );
+        assert_eq!(
+            tombstone_key(&p, "user_2x"),
+            "clerk:{0123abcd0123abcd}:deleted:user_2x"
+        );
+        assert_eq!(
+            guard_patterns(&p),
+            [
+                "clerk:{0123abcd0123abcd}:version:*".to_string(),
+                "clerk:{0123abcd0123abcd}:deleted:*".to_string()
+            ]
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! A JSON Schema subset validator, enough for the User schema extracted from Clerk's spec
-//! (tests/data/user.schema.json): type, nullable (OpenAPI 3.0), enum, required, properties,
-//! additionalProperties, items, oneOf, allOf, $ref. `pattern` and `format` are not checked.
+//! (tests/data/user.schema.json) and the schemas of clerk-rl's own `--json` outputs
+//! (docs/schema/*.json): type (one or a list), nullable (OpenAPI 3.0), enum, required,
+//! properties, additionalProperties, items, minItems/maxItems, minimum, oneOf, allOf, and $ref
+//! to `#/definitions/` or `#/$defs/`. `pattern` and `format` are not checked.
 
 use serde_json::Value;
 
@@ -9,11 +11,27 @@ pub struct Schema {
 }
 
 impl Schema {
+    #[allow(dead_code)]
     pub fn user() -> Self {
         let text = include_str!("../data/user.schema.json");
         Schema {
             root: serde_json::from_str(text).expect("user.schema.json is JSON"),
         }
+    }
+
+    /// A schema of clerk-rl's own output, from docs/schema/NAME.json.
+    #[allow(dead_code)]
+    pub fn output(name: &str) -> Self {
+        let path = format!("{}/docs/schema/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        Schema {
+            root: serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}")),
+        }
+    }
+
+    #[allow(dead_code)]
+    pub fn root(&self) -> &Value {
+        &self.root
     }
 
     /// Every violation, as `path: problem`.
@@ -26,10 +44,12 @@ impl Schema {
     fn resolve<'a>(&'a self, s: &'a Value) -> &'a Value {
         match s.get("$ref").and_then(Value::as_str) {
             Some(r) => {
-                let name = r
+                let (section, name) = r
                     .strip_prefix("#/definitions/")
+                    .map(|n| ("definitions", n))
+                    .or_else(|| r.strip_prefix("#/$defs/").map(|n| ("$defs", n)))
                     .unwrap_or_else(|| panic!("unsupported $ref {r}"));
-                let target = &self.root["definitions"][name];
+                let target = &self.root[section][name];
                 assert!(!target.is_null(), "missing definition {name}");
                 self.resolve(target)
             }
@@ -62,19 +82,42 @@ impl Schema {
                 ));
             }
         }
-        if let Some(t) = s.get("type").and_then(Value::as_str) {
-            let ok = match t {
+        if let Some(t) = s.get("type") {
+            let types: Vec<&str> = match t {
+                Value::String(one) => vec![one.as_str()],
+                Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+                other => panic!("unsupported type {other}"),
+            };
+            let ok = types.iter().any(|t| match *t {
                 "object" => v.is_object(),
                 "array" => v.is_array(),
                 "string" => v.is_string(),
                 "boolean" => v.is_boolean(),
                 "integer" => v.is_i64() || v.is_u64(),
                 "number" => v.is_number(),
+                "null" => v.is_null(),
                 other => panic!("unsupported type {other}"),
-            };
+            });
             if !ok {
                 errs.push(format!("{path}: {v} is not of type {t}"));
                 return;
+            }
+        }
+        if let (Some(min), Some(n)) = (s.get("minimum").and_then(Value::as_f64), v.as_f64())
+            && n < min
+        {
+            errs.push(format!("{path}: {n} is under the minimum {min}"));
+        }
+        if let Some(arr) = v.as_array() {
+            let len = arr.len() as u64;
+            if s.get("minItems")
+                .and_then(Value::as_u64)
+                .is_some_and(|m| len < m)
+                || s.get("maxItems")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|m| len > m)
+            {
+                errs.push(format!("{path}: {len} items, outside minItems/maxItems"));
             }
         }
         if let Some(e) = s.get("enum").and_then(Value::as_array)
@@ -115,4 +158,36 @@ impl Schema {
             }
         }
     }
+}
+
+/// Every object key in `v` (at any depth) that is not snake_case, with its path.
+#[allow(dead_code)]
+pub fn non_snake_keys(v: &Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m {
+                if !is_snake(k) {
+                    out.push(format!("{path}.{k}"));
+                }
+                non_snake_keys(val, &format!("{path}.{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, item) in a.iter().enumerate() {
+                non_snake_keys(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `lower_case_words` joined by single underscores, digits allowed after the first letter.
+#[allow(dead_code)]
+pub fn is_snake(k: &str) -> bool {
+    k.starts_with(|c: char| c.is_ascii_lowercase())
+        && k.split('_').all(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
 }

@@ -2,11 +2,12 @@
 //!
 //! The input streams through in windows of `--concurrency` x [`WINDOW_PER_STREAM`] ids: a window
 //! is read, its new ids looked up in Redis (one MGET), the misses fetched 100 per request over
-//! `--concurrency` requests in flight (all paced by the one client), the fetched users cached (one
-//! pipeline), and the window's users written in input order before the next window is read.
+//! `--concurrency` requests in flight (all paced by the one client), the fetched users cached (the
+//! cache's conditional write: never over a later version or a deleted user), and the window's users written in input order before the next window is read.
 //! Memory is bounded by the window, whatever the input's length; only a 16-byte digest of each
 //! id seen stays for the whole run, so that no id is fetched or written twice.
 
+mod capped;
 pub mod ids;
 mod output;
 
@@ -14,13 +15,14 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::api::{parse_page, single_user};
+use crate::api::{parse_page, single_user, updated_at};
 use crate::cli::{BatchGetArgs, GlobalArgs, Strategy};
 use crate::context::Context;
 use crate::error::{Exit, fail};
@@ -84,6 +86,8 @@ struct Stats {
     cache_hits: u64,
     /// Cached values that were not a user with that id (refetched and overwritten).
     cache_unusable: u64,
+    /// Fetched users not cached: Redis knew a later version of them, or that they were deleted.
+    cache_refused: u64,
     /// Ids asked of the API.
     fetched: u64,
     /// Requests for them (retries not counted: the HTTP summary has those).
@@ -98,6 +102,8 @@ struct Run<'a> {
     /// Digests of every id met so far (16 bytes each instead of the id and a String).
     seen: HashSet<u128>,
     stats: Stats,
+    /// Whether the server caps user_id= lists, and at how many.
+    caps: capped::CapGuard,
 }
 
 pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Result<Exit> {
@@ -123,6 +129,7 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
         bar: ctx.ui.progress(p.input.total, "ids"),
         seen: HashSet::new(),
         stats: Stats::default(),
+        caps: capped::CapGuard::default(),
     };
     let window_size = args.concurrency as usize * WINDOW_PER_STREAM;
     let mut pending = Vec::<String>::new().into_iter();
@@ -193,7 +200,7 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
         ));
         Exit::Ok
     } else if stats.missing > 0 {
-        ctx.ui.line(&format!(
+        ctx.ui.always(&format!(
             "clerk-rl: {} of {} ids not found (listed above){}",
             stats.missing,
             stats.ids,
@@ -264,13 +271,21 @@ impl Run<'_> {
         }
 
         let misses: Vec<usize> = (0..uniq.len()).filter(|&i| found[i].is_none()).collect();
+        // An entry is at most --cache-ttl old counted from the fetch, not from the write: so a
+        // write held up after its fetch can never outlive a newer version's guard.
+        let asked = Instant::now();
         let fetched = self.fetch(&uniq, &misses).await?;
-        if !fetched.is_empty() && self.cache.active() {
-            let items: Vec<(&str, &[u8])> = fetched
+        let left = self.cache.ttl().saturating_sub(asked.elapsed());
+        if !fetched.is_empty() && self.cache.active() && left >= Duration::from_millis(1) {
+            let items: Vec<(&str, &[u8], Option<i64>)> = fetched
                 .iter()
-                .map(|(i, line)| (uniq[*i].as_str(), line.strip_suffix(b"\n").unwrap_or(line)))
+                .map(|(i, line)| {
+                    let line = line.strip_suffix(b"\n").unwrap_or(line);
+                    (uniq[*i].as_str(), line, updated_at(line))
+                })
                 .collect();
-            self.cache.put_many(&items).await?;
+            let done = self.cache.put_many(&items, left).await?;
+            self.stats.cache_refused += done.refused;
         }
         for (i, line) in fetched {
             found[i] = Some(line);
@@ -314,12 +329,13 @@ impl Run<'_> {
         };
         let client = &self.ctx.client;
         let bar = &self.bar;
+        let caps = &self.caps;
         let chunks = misses.chunks(per);
         let requests = chunks.len() as u64;
         let parts: Vec<Vec<(usize, Vec<u8>)>> = futures::stream::iter(chunks)
             .map(|chunk| async move {
                 let got = match strategy {
-                    Strategy::List => fetch_list(client, uniq, chunk).await?,
+                    Strategy::List => caps.fetch(client, uniq, chunk).await?,
                     Strategy::Get => fetch_one(client, uniq, chunk[0]).await?,
                 };
                 bar.inc(chunk.len() as u64);
@@ -422,6 +438,11 @@ fn summary_rows(
             "cache_unusable",
             "cached values unusable",
             json!(s.cache_unusable),
+        ),
+        (
+            "cache_refused",
+            "not cached (newer or deleted)",
+            json!(s.cache_refused),
         ),
         ("fetched", "ids fetched", json!(s.fetched)),
         ("id_requests", "requests for ids", json!(s.id_requests)),

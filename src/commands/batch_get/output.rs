@@ -6,11 +6,16 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Exit, fail};
+use crate::lock::OutputLock;
 
 /// The output's checks, done before any request.
 pub enum Target {
     Stdout,
-    File(PathBuf),
+    /// The file, and its lock: one writer per output, held for the whole run.
+    File {
+        path: PathBuf,
+        _lock: OutputLock,
+    },
 }
 
 impl Target {
@@ -41,20 +46,25 @@ impl Target {
                 format!("--output {} is a folder", out.display()),
             ));
         }
-        Ok(Target::File(out.to_path_buf()))
+        // Before anything is read or touched: a second run into the same file stops here.
+        let lock = OutputLock::acquire(out)?;
+        Ok(Target::File {
+            path: out.to_path_buf(),
+            _lock: lock,
+        })
     }
 
     pub fn describe(&self) -> String {
         match self {
             Target::Stdout => "stdout".into(),
-            Target::File(p) => p.display().to_string(),
+            Target::File { path, .. } => path.display().to_string(),
         }
     }
 
     pub fn open(&self) -> anyhow::Result<Output> {
         Ok(match self {
             Target::Stdout => Output::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
-            Target::File(path) => {
+            Target::File { path, .. } => {
                 let partial = partial_of(path);
                 let file = File::create(&partial).map_err(|e| {
                     fail(

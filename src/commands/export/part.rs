@@ -19,6 +19,16 @@ pub enum Paging {
     /// `offset=N`, for servers that do not know the cursor; pages overlap so deletions during
     /// the export cannot shift a user past us.
     Offset,
+    /// `starting_after=<last id>` newest first, for servers that list newest first whatever
+    /// `order_by` asks: one stream, exact with the final count check.
+    Descending,
+}
+
+impl Paging {
+    /// Whether pages run newest first.
+    pub fn descending(self) -> bool {
+        self == Paging::Descending
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -74,7 +84,12 @@ impl PartState {
         let mut q: Vec<(String, String)> = filters.to_vec();
         let mut push = |k: &str, v: String| q.push((k.to_string(), v));
         push("limit", page_size.to_string());
-        push("order_by", "+created_at".into());
+        let order = if paging.descending() {
+            "-created_at"
+        } else {
+            "+created_at"
+        };
+        push("order_by", order.into());
         // The server's filters are strict (`>`/`<`) per Clerk's docs; lo-1 and hi are right for
         // strict filters and a superset for inclusive ones, which `accept` trims.
         let server_after = match (self.lo.map(|l| l.saturating_sub(1)), after) {
@@ -92,7 +107,7 @@ impl PartState {
             push("created_at_before", b.to_string());
         }
         match paging {
-            Paging::Cursor => {
+            Paging::Cursor | Paging::Descending => {
                 if let Some(c) = &self.cursor {
                     push("starting_after", c.clone());
                 }
@@ -117,8 +132,16 @@ impl PartState {
                 acc.outside += 1;
                 continue;
             }
+            // Behind the walk: older than the last user written (newer, walking newest first).
+            let behind = |last: i64| {
+                if paging.descending() {
+                    u.created_at > last
+                } else {
+                    u.created_at < last
+                }
+            };
             match self.last_created_at {
-                Some(last) if u.created_at < last => {
+                Some(last) if behind(last) => {
                     acc.duplicates += 1;
                     continue;
                 }
@@ -139,7 +162,7 @@ impl PartState {
         }
         self.users += acc.kept.len() as u64;
         match paging {
-            Paging::Cursor => {
+            Paging::Cursor | Paging::Descending => {
                 if let Some(last) = page.last() {
                     self.cursor = Some(last.id.clone());
                 }
@@ -165,6 +188,21 @@ impl PartState {
 /// happen during the export without a user being skipped.
 pub fn overlap(page_size: u32) -> u64 {
     (page_size / 10) as u64
+}
+
+/// The lines of the kept users of a page, in order, as one buffer. Takes the page so each user's
+/// copy is freed as soon as it is gathered: a page is never held twice over.
+pub fn kept_lines(users: Vec<PageUser>, kept: &[usize]) -> Vec<u8> {
+    let len = kept.iter().map(|&k| users[k].line.len()).sum();
+    let mut lines = Vec::with_capacity(len);
+    let mut next = kept.iter().peekable();
+    for (i, u) in users.into_iter().enumerate() {
+        if next.peek() == Some(&&i) {
+            next.next();
+            lines.extend_from_slice(&u.line);
+        }
+    }
+    lines
 }
 
 /// Split `[lo, hi_excl)` into at most `n` parts of equal time span; the last is open-ended.
@@ -279,6 +317,36 @@ mod tests {
         let a = p0.accept(&[u("b", 7), u("c", 7), u("d", 7)], 3, Paging::Cursor);
         assert_eq!(a.kept, vec![2]);
         assert_eq!(a.duplicates, 2);
+    }
+
+    #[test]
+    fn kept_lines_gathers_the_kept_users_in_order() {
+        let line = |s: &str| PageUser {
+            id: s.into(),
+            created_at: 0,
+            line: format!("{s}\n").into_bytes(),
+        };
+        let page = vec![line("a"), line("b"), line("c"), line("d")];
+        assert_eq!(kept_lines(page.clone(), &[1, 3]), b"b\nd\n");
+        assert_eq!(kept_lines(page, &[]), b"");
+    }
+
+    #[test]
+    fn a_descending_walk_keeps_older_users_and_drops_newer_ones() {
+        let mut p = PartState::default();
+        let q = p.query(&[], None, None, 3, Paging::Descending);
+        assert!(has(&q, "order_by", "-created_at"));
+        let a = p.accept(&[u("c", 9), u("b", 7), u("a", 7)], 3, Paging::Descending);
+        assert_eq!(a.kept, vec![0, 1, 2]);
+        assert!(has(
+            &p.query(&[], None, None, 3, Paging::Descending),
+            "starting_after",
+            "a"
+        ));
+        // A newer user again is behind a newest-first walk.
+        let a = p.accept(&[u("c", 9), u("z", 5)], 3, Paging::Descending);
+        assert_eq!((a.kept.clone(), a.duplicates), (vec![1], 1));
+        assert!(p.done);
     }
 
     #[test]

@@ -59,7 +59,8 @@ pub struct Writer {
 /// How the writer ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Every part is done and, for a file, it is renamed into place.
+    /// Every part is written and, for a file, saved with its checkpoint: the caller checks it
+    /// against the count, then puts it into place (`finish_file`).
     Complete,
     /// The fetchers stopped early; a file export's checkpoint is saved.
     Incomplete,
@@ -248,20 +249,8 @@ impl Writer {
     fn finish(&mut self) -> io::Result<()> {
         match &mut self.out {
             Output::Stdout(w) => w.flush(),
-            Output::File { .. } => {
-                self.cp.complete = true;
-                self.save()?;
-                finish_file(&self.cp, self.checkpoint_path(), &self.spill_dir)
-            }
-        }
-    }
-
-    fn checkpoint_path(&self) -> &Path {
-        match &self.out {
-            Output::File {
-                checkpoint_path, ..
-            } => checkpoint_path,
-            Output::Stdout(_) => Path::new(""),
+            // Put into place only once the caller has checked it against the count.
+            Output::File { .. } => self.save(),
         }
     }
 }

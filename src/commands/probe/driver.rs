@@ -22,6 +22,8 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::time::Instant;
 
+use serde::Serialize;
+
 use super::infer::{Phase, Sample};
 use crate::http::RateLimitView;
 
@@ -41,7 +43,11 @@ pub trait Transport: Send + Sync + 'static {
 pub struct Bounds {
     pub max_requests: u64,
     pub max_duration: Duration,
+    /// The most requests in flight at once (`--concurrency`). Burst mode chooses fewer when
+    /// fewer reach twice `target_per_s` over the measured round trip.
     pub concurrency: usize,
+    /// The limit to find, in requests per second (the documented or `--expect`ed rate).
+    pub target_per_s: f64,
     /// Burst mode sends nothing before every Retry-After seen has run out. Off, the sparse
     /// recovery samples go out during the wait too (finer timing of short windows). Ramp and
     /// constant modes hold their rate either way: that is what they measure.
@@ -50,10 +56,43 @@ pub struct Bounds {
 
 /// Recoveries to time in the gradual case: five intervals time a refill rate to about 1%.
 const GRADUAL_RECOVERIES: usize = 6;
+/// ... and until this many came back: the rate is then timed to about 2% even when each
+/// recovery is known only to a round trip (a bucket of 10/s over a 50 ms link).
+const GRADUAL_TOKENS: u64 = 50;
 /// Sparse spacing: this share of the time since the last 429, within the bounds below.
 const SPACING_SHARE: u32 = 16;
 const MIN_SPACING: Duration = Duration::from_millis(10);
 const MAX_SPACING: Duration = Duration::from_secs(2);
+
+/// A Retry-After longer than this is a long wait: approach its end in few requests.
+const LONG_WAIT: Duration = Duration::from_millis(1500);
+/// Retry-After is whole seconds (rounded up): capacity comes back within this much before it
+/// runs out (a second, plus half a slow round trip).
+const FINAL_BAND: Duration = Duration::from_millis(1200);
+/// Spacing within that band: about 100 ms, so the moment is known to 1% of a 10 s window.
+const FINAL_STEPS: u32 = 12;
+
+/// When to send the next sparse request of a wait that began at `since`. A sixteenth of the
+/// time waited so far (the moment is then known to a few percent whatever the window), one
+/// exactly when a Retry-After runs out (to check it), and when a long Retry-After is pending,
+/// halving the way to its last second and then stepping through that second: at Clerk's 10 s
+/// windows that is about 20 requests per wait instead of 80, which is what keeps a probe of
+/// 100/10s within 300 requests.
+pub fn next_sample(now: Duration, since: Duration, deadline: Option<Duration>) -> Duration {
+    let regular = now + ((now - since) / SPACING_SHARE).clamp(MIN_SPACING, MAX_SPACING);
+    let Some(d) = deadline else {
+        return regular;
+    };
+    if d - since <= LONG_WAIT {
+        return regular.min(d);
+    }
+    let band = d.saturating_sub(FINAL_BAND);
+    if now + MIN_SPACING < band {
+        // Early capacity still shows (coarsely): a dishonest Retry-After is not trusted blind.
+        return (now + (band - now) / 2).max(now + MIN_SPACING).min(band);
+    }
+    (now + FINAL_BAND / FINAL_STEPS).min(d)
+}
 
 /// Why sending stopped before the protocol was done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +100,74 @@ pub enum Ended {
     Done,
     /// --max-requests or --max-duration.
     Bounds,
+    /// Burst mode: even the most in flight allowed cannot send as fast as the limit to find
+    /// refills, so no 429 would ever come; stopped after the first request.
+    Unreachable,
+}
+
+/// The burst's requests in flight, from the first request's round trip and the rate to find.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct InFlight {
+    pub chosen: usize,
+    /// `--concurrency`: the most allowed.
+    pub cap: usize,
+    pub round_trip_s: f64,
+    /// The limit to find (requests per second); the burst aims at twice it.
+    pub target_per_s: f64,
+    /// What `chosen` in flight can send over that round trip.
+    pub reachable_per_s: f64,
+}
+
+impl InFlight {
+    /// Enough in flight to send at least twice the target rate (a quarter more for a slower
+    /// round trip under load), at least 4, at most `cap`. Over a 150 ms link, 1000/10s takes 39.
+    pub fn choose(round_trip: Duration, target_per_s: f64, cap: usize) -> Self {
+        // A round trip under a millisecond would choose 1 and leave no slack for jitter.
+        let rtt = round_trip.as_secs_f64().max(1e-3);
+        let want = (2.0 * target_per_s * rtt * 1.25).ceil() as usize + 1;
+        let chosen = want.clamp(4, 1024).min(cap.max(1));
+        InFlight {
+            chosen,
+            cap,
+            round_trip_s: rtt,
+            target_per_s,
+            reachable_per_s: chosen as f64 / rtt,
+        }
+    }
+
+    /// The burst can never outrun the limit: no 429 would come, the budget would be spent on
+    /// nothing.
+    pub fn hopeless(&self) -> bool {
+        self.reachable_per_s < self.target_per_s
+    }
+
+    /// Reaches the limit, but not twice it: the first 429 comes late and the burst blurs.
+    pub fn short(&self) -> bool {
+        self.reachable_per_s < 2.0 * self.target_per_s
+    }
+
+    /// One line for the user: what was chosen and why, or why it cannot work.
+    pub fn describe(&self) -> String {
+        let base = format!(
+            "{} in flight (round trip {:.0} ms, so up to {:.0} requests/s; the limit to find is {:.1}/s)",
+            self.chosen,
+            self.round_trip_s * 1000.0,
+            self.reachable_per_s,
+            self.target_per_s
+        );
+        let need = (self.target_per_s * self.round_trip_s * 2.5).ceil() as usize + 1;
+        if self.hopeless() {
+            format!(
+                "{base}: this cannot outrun the limit, so no 429 would ever come; stopped before spending the budget. Allow more in flight (--concurrency {need})"
+            )
+        } else if self.short() {
+            format!(
+                "{base}: under twice the limit, the burst may blur the window; --concurrency {need} would reach it"
+            )
+        } else {
+            base
+        }
+    }
 }
 
 pub struct Driver<T: Transport> {
@@ -74,6 +181,10 @@ pub struct Driver<T: Transport> {
     deadlines: Vec<Duration>,
     /// When the latest Retry-After seen runs out (since start).
     blocked_until: Duration,
+    /// Requests in flight during bursts: `bounds.concurrency` until burst mode chooses.
+    in_flight: usize,
+    /// What burst mode chose, for the report and the live line.
+    pub chosen: Arc<Mutex<Option<InFlight>>>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -93,6 +204,8 @@ impl<T: Transport> Driver<T> {
             in_streak: false,
             deadlines: Vec::new(),
             blocked_until: Duration::ZERO,
+            in_flight: bounds.concurrency,
+            chosen: Arc::default(),
         }
     }
 
@@ -180,12 +293,23 @@ impl<T: Transport> Driver<T> {
 
     /// Back-to-back with bounded concurrency, until a 429, `max` requests, or the bounds.
     async fn burst(&mut self, phase: Phase, max: Option<u64>) -> anyhow::Result<Burst> {
+        self.burst_of(phase, max, true).await
+    }
+
+    /// Back-to-back: until a 429 when `until_429`, else all `max` of them (every refusal is
+    /// evidence: the measure that tells a fixed window from a sliding log wants them all).
+    async fn burst_of(
+        &mut self,
+        phase: Phase,
+        max: Option<u64>,
+        until_429: bool,
+    ) -> anyhow::Result<Burst> {
         let mut b = Burst::default();
         let mut issued = 0u64;
         let mut inflight = FuturesUnordered::new();
         loop {
-            while !b.limited
-                && inflight.len() < self.bounds.concurrency
+            while !(b.limited && until_429)
+                && inflight.len() < self.in_flight
                 && self.can_send()
                 && max.is_none_or(|m| issued < m)
             {
@@ -215,15 +339,13 @@ impl<T: Transport> Driver<T> {
                 return Ok(None);
             }
             let now = self.now();
-            let spacing = ((now - waiting_since) / SPACING_SHARE).clamp(MIN_SPACING, MAX_SPACING);
-            let mut next = now + spacing;
-            // A request right when a Retry-After runs out tells whether it was honest.
-            if let Some(d) = self.deadlines.iter().copied().filter(|&d| d > now).min() {
-                next = next.min(d);
-            }
-            if self.bounds.honor_retry_after {
-                next = next.max(self.blocked_until);
-            }
+            let pending = self.deadlines.iter().copied().filter(|&d| d > now).min();
+            let next = next_sample(now, waiting_since, pending);
+            let next = if self.bounds.honor_retry_after {
+                next.max(self.blocked_until)
+            } else {
+                next
+            };
             let next = next.min(self.bounds.max_duration);
             tokio::time::sleep_until(self.start + next).await;
             if !self.can_send() {
@@ -244,6 +366,16 @@ impl<T: Transport> Driver<T> {
         if first.limited() {
             return Ok(Ended::Done);
         }
+        let choice = InFlight::choose(
+            first.received.saturating_sub(first.sent),
+            self.bounds.target_per_s,
+            self.bounds.concurrency,
+        );
+        *self.chosen.lock().expect("chosen lock") = Some(choice);
+        if choice.hopeless() {
+            return Ok(Ended::Unreachable);
+        }
+        self.in_flight = choice.chosen;
         let b1 = self.burst(Phase::Burst, None).await?;
         if !b1.limited {
             return Ok(Ended::Bounds);
@@ -253,16 +385,21 @@ impl<T: Transport> Driver<T> {
         let Some(r1) = self.until_accepted().await? else {
             return Ok(Ended::Bounds);
         };
-        let half = k1.div_ceil(2);
+        // The second cycle goes out in two parts a gap apart: a fifth first, then the rest. A
+        // fixed window returns all of it at once at its next boundary, a sliding log only the
+        // first part (the rest ages out a gap later): asking for twice the first part then
+        // tells them apart, cheaply (a half, as short windows used to, cost too much at 100).
+        // Small limits take up to 5 (half at most), so the parts differ by more than noise.
+        let first_part = (k1 / 5).max((k1 / 2).min(5)).max(2);
         let mut amount1 = 1;
-        // A 429 within the first half means capacity is coming back little by little.
-        if half >= 2 {
-            let a = self.burst(Phase::Cycle, Some(half - 1)).await?;
+        // A 429 within the first part means capacity is coming back little by little.
+        if k1 >= 4 {
+            let a = self.burst(Phase::Cycle, Some(first_part - 1)).await?;
             amount1 += a.accepted;
             if !a.limited {
                 // Under a sliding log (r1 = first accept + W) this is half a window, so the two
-                // halves age out visibly apart; under a fixed window it is at most about half a
-                // window, so both halves land in the same window.
+                // parts age out visibly apart; under a fixed window it is at most about half a
+                // window, so both parts land in the same window.
                 let gap = Duration::from_secs_f64(((r1.stamp() - first_accept) / 2.0).max(0.0))
                     .max(MIN_SPACING * 2);
                 let until = (self.now() + gap).min(self.bounds.max_duration);
@@ -275,9 +412,11 @@ impl<T: Transport> Driver<T> {
                 let Some(_r2) = self.until_accepted().await? else {
                     return Ok(Ended::Bounds);
                 };
-                // All of it back (fixed) or the first half (sliding): ask for three quarters.
-                let ask = (amount1 * 3).div_ceil(4).max(half + 1);
-                self.burst(Phase::Measure, Some(ask - 1)).await?;
+                // All of it back (fixed) or the first part (sliding).
+                let ask = (2 * first_part).max(first_part + 2).min(amount1);
+                let until_429 = self.bounds.honor_retry_after;
+                self.burst_of(Phase::Measure, Some(ask - 1), until_429)
+                    .await?;
                 return Ok(Ended::Done);
             }
         }
@@ -286,7 +425,7 @@ impl<T: Transport> Driver<T> {
         // as the burst has come back, more recoveries only repeat it.
         let mut recoveries = 1;
         let mut recovered = amount1;
-        while recoveries < GRADUAL_RECOVERIES && recovered < k1 {
+        while (recoveries < GRADUAL_RECOVERIES || recovered < GRADUAL_TOKENS) && recovered < k1 {
             let b = self.burst(Phase::Cycle, None).await?;
             recovered += b.accepted;
             if !b.limited {

@@ -69,13 +69,18 @@ pub struct Model {
 }
 
 /// How well one model explains the responses.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Score {
     pub algorithm: Algorithm,
     pub explained: usize,
     pub of: usize,
     pub limit: f64,
     pub window_s: f64,
+    /// The smallest limit (capacity) and the longest window (refill interval, for a bucket)
+    /// among this algorithm's candidates that explain as many responses: what the responses
+    /// cannot rule out, so the safe side for advice.
+    pub safe_limit: f64,
+    pub safe_window_s: f64,
 }
 
 /// One recovery: capacity seen again after a 429.
@@ -131,6 +136,9 @@ pub enum Verdict {
     Inferred,
     /// A 429 was seen but the run ended before the recovery told the rest.
     Partial,
+    /// A model won, but another algorithm explains the responses nearly as well: see
+    /// `alternative` and `to_decide`; the recommended flags are safe under both.
+    Tentative,
     /// No 429 within the bounds.
     NoLimitReached,
     /// The very first request was refused.
@@ -168,6 +176,10 @@ pub struct Inference {
     pub capacity: Option<u64>,
     pub evidence: Vec<String>,
     pub scores: Vec<Score>,
+    /// Tentative and partial verdicts: the runner-up model the run could not rule out.
+    pub alternative: Option<Score>,
+    /// What further evidence would decide between the verdict and the alternative.
+    pub to_decide: Option<String>,
     pub recoveries: Vec<Recovery>,
     pub retry_after: RetryAfterFindings,
     pub headers: HeaderFindings,
@@ -292,23 +304,51 @@ pub fn explain(model: &Model, sorted: &[&Sample]) -> usize {
     matches
 }
 
-/// Infer what the server enforces from a burst-mode run.
+/// Infer what the server enforces from a burst-mode run, in four stages: the first burst,
+/// candidate models from the recoveries, the replay that scores them, and the verdict.
 pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
     let sorted = by_stamp(samples);
     let mut inf = base(samples);
+    let Some(run) = first_burst(samples, &sorted, &mut inf) else {
+        return inf;
+    };
+    let models = candidates(&run);
+    let Some((m, explained)) = pick(models, &sorted, &mut inf) else {
+        return inf;
+    };
+    conclude(&mut inf, &run, m, explained, header_window);
+    inf
+}
+
+/// What the first burst and the recoveries after it showed.
+struct FirstBurst {
+    /// Accepted before the first 429.
+    k1: u64,
+    /// The first 429's stamp.
+    t1: f64,
+    /// The first accept's stamp.
+    a1: f64,
+    recs: Vec<Recovery>,
+    /// The first recovery returned a lot at once (fixed window or sliding log), not a trickle.
+    full: bool,
+}
+
+/// Stage 1: the burst and its recoveries; `None` (with `inf` already told why) when the run
+/// has nothing to fit a model to.
+fn first_burst(samples: &[Sample], sorted: &[&Sample], inf: &mut Inference) -> Option<FirstBurst> {
     if first_sent(samples).is_some_and(|s| s.limited()) {
         inf.verdict = Verdict::LimitedFromFirst;
         inf.burst = Some(0);
         inf.evidence
             .push("the very first request was refused: the key is already limited".into());
-        return inf;
+        return None;
     }
     let Some(first_429) = sorted.iter().find(|s| s.limited()) else {
         inf.verdict = Verdict::NoLimitReached;
         inf.burst = Some(inf.accepted as u64);
         inf.evidence
             .push(format!("no limit reached within {} requests", inf.requests));
-        return inf;
+        return None;
     };
     let t1 = first_429.stamp();
     // Requests already in flight when the first 429 came back belong to the burst too: with
@@ -320,7 +360,7 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
     let a1 = sorted.iter().find(|s| s.ok()).map_or(0.0, |s| s.stamp());
     inf.burst = Some(k1);
     inf.first_429_s = Some(t1);
-    let recs = recoveries(&sorted, t1);
+    let recs = recoveries(sorted, t1);
     inf.recoveries = recs.clone();
     inf.verdict = Verdict::Partial;
     let Some(r1) = recs.first().copied() else {
@@ -328,134 +368,175 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
         inf.evidence.push(format!(
             "{k1} accepted, then 429s until the run ended: capacity did not come back in time to tell the window"
         ));
-        return inf;
+        return None;
     };
-
-    // Candidate models from the recoveries; the replay picks among them. A recovery is only
-    // known between its last 429 and its first accept, so each estimate is tried across that
-    // span and the best fit kept: a boundary read a few ms off would otherwise cut the burst
-    // in two and blame the model.
-    let mut models: Vec<Model> = Vec::new();
     let full = r1.amount as f64 >= (k1 as f64 / 2.0).max(2.0);
-    let r2 = recs.get(1).copied();
-    let push_grid = |models: &mut Vec<Model>,
-                     alg,
-                     limit: f64,
-                     (wlo, whi): (f64, f64),
-                     (plo, phi): (f64, f64)| {
-        for w in grid(wlo, whi) {
-            for p in grid(plo, phi) {
+    Some(FirstBurst {
+        k1,
+        t1,
+        a1,
+        recs,
+        full,
+    })
+}
+
+/// Models of `alg` at `limit` across a window span and a phase span (5 × 5 points).
+fn push_grid(
+    models: &mut Vec<Model>,
+    algorithm: Algorithm,
+    limit: f64,
+    (wlo, whi): (f64, f64),
+    (plo, phi): (f64, f64),
+) {
+    for window in grid(wlo, whi) {
+        for phase in grid(plo, phi) {
+            models.push(Model {
+                algorithm,
+                limit,
+                window,
+                phase,
+            });
+        }
+    }
+}
+
+/// Between a recovery's last 429 and its first accept: where capacity came back.
+fn span(r: Recovery) -> (f64, f64) {
+    (r.last_refused, r.first_accept)
+}
+
+/// Stage 2: candidate models from the recoveries; the replay picks among them. A recovery is
+/// only known between its last 429 and its first accept, so each estimate is tried across that
+/// span and the best fit kept: a boundary read a few ms off would otherwise cut the burst in
+/// two and blame the model.
+fn candidates(run: &FirstBurst) -> Vec<Model> {
+    if run.full {
+        windowed_candidates(run)
+    } else {
+        gradual_candidates(run)
+    }
+}
+
+/// A lot came back at once: a fixed window or a sliding log (a bucket only as a long shot).
+fn windowed_candidates(run: &FirstBurst) -> Vec<Model> {
+    let &FirstBurst { k1, a1, .. } = run;
+    let r1 = run.recs[0];
+    let r2 = run.recs.get(1).copied();
+    let mut models = Vec::new();
+    let n = r1.amount.max(1) as f64;
+    if let Some(r2) = r2 {
+        // The designed experiment: the second cycle went out in two halves a gap apart,
+        // so a 429 before three quarters of it came back says sliding log. With a small
+        // limit that is a single response, so it also orders the candidates for a tie.
+        let halves = r2.ended_by_429 && (r2.amount as f64) < n * 0.75;
+        let fixed = (
+            Algorithm::Fixed,
+            (
+                r2.last_refused - r1.first_accept,
+                r2.first_accept - r1.last_refused,
+            ),
+            span(r1),
+        );
+        let sliding = (
+            Algorithm::Sliding,
+            (
+                r2.last_refused - r1.first_accept,
+                r2.first_accept - r1.first_accept,
+            ),
+            (0.0, 0.0),
+        );
+        let order = if halves {
+            [sliding, fixed]
+        } else {
+            [fixed, sliding]
+        };
+        for (alg, w, p) in order {
+            push_grid(&mut models, alg, n, w, p);
+        }
+    }
+    push_grid(
+        &mut models,
+        Algorithm::Sliding,
+        k1 as f64,
+        (r1.last_refused - a1, r1.first_accept - a1),
+        (0.0, 0.0),
+    );
+    let w = r2.map_or(r1.at - a1, |r2| r2.at - r1.at).max(1e-3);
+    // What the bucket held, not what refilled while the burst was being sent.
+    let held = (k1 as f64 - (run.t1 - a1) / (w / n)).round().max(1.0);
+    models.push(Model {
+        algorithm: Algorithm::Bucket,
+        limit: held,
+        window: w / n,
+        phase: 0.0,
+    });
+    models
+}
+
+/// Capacity came back a little at a time: a bucket refilling, or a sliding log whose burst was
+/// spread out and ages out as spread.
+fn gradual_candidates(run: &FirstBurst) -> Vec<Model> {
+    let &FirstBurst { k1, t1, a1, .. } = run;
+    let recs = &run.recs;
+    let r1 = recs[0];
+    let mut models = Vec::new();
+    let interval = if recs.len() >= 2 {
+        let last = recs[recs.len() - 1];
+        let tokens: u64 = recs[1..].iter().map(|r| r.amount).sum();
+        let t = tokens.max(1) as f64;
+        (
+            (last.last_refused - r1.first_accept) / t,
+            (last.first_accept - r1.last_refused) / t,
+        )
+    } else {
+        let i = (r1.at - t1) / r1.amount.max(1) as f64;
+        (i, i)
+    };
+    // The bucket refilled while the burst was being sent: what it held is less than the
+    // burst by that much (a lot over a slow link).
+    for i in grid(interval.0.max(1e-6), interval.1.max(1e-6)) {
+        let held = (k1 as f64 - (t1 - a1) / i).round().max(1.0);
+        for b in [held - 1.0, held, held + 1.0] {
+            if b >= 1.0 {
                 models.push(Model {
-                    algorithm: alg,
-                    limit,
-                    window: w,
-                    phase: p,
+                    algorithm: Algorithm::Bucket,
+                    limit: b,
+                    window: i,
+                    phase: 0.0,
                 });
             }
         }
-    };
-    let span = |r: Recovery| (r.last_refused, r.first_accept);
-    if full {
-        let n = r1.amount.max(1) as f64;
-        if let Some(r2) = r2 {
-            // The designed experiment: the second cycle went out in two halves a gap apart,
-            // so a 429 before three quarters of it came back says sliding log. With a small
-            // limit that is a single response, so it also orders the candidates for a tie.
-            let halves = r2.ended_by_429 && (r2.amount as f64) < n * 0.75;
-            let fixed = (
-                Algorithm::Fixed,
-                (
-                    r2.last_refused - r1.first_accept,
-                    r2.first_accept - r1.last_refused,
-                ),
-                span(r1),
-            );
-            let sliding = (
-                Algorithm::Sliding,
-                (
-                    r2.last_refused - r1.first_accept,
-                    r2.first_accept - r1.first_accept,
-                ),
-                (0.0, 0.0),
-            );
-            let order = if halves {
-                [sliding, fixed]
-            } else {
-                [fixed, sliding]
-            };
-            for (alg, w, p) in order {
-                push_grid(&mut models, alg, n, w, p);
-            }
-        }
-        push_grid(
-            &mut models,
-            Algorithm::Sliding,
-            k1 as f64,
-            (r1.last_refused - a1, r1.first_accept - a1),
-            (0.0, 0.0),
-        );
-        let w = r2.map_or(r1.at - a1, |r2| r2.at - r1.at).max(1e-3);
-        models.push(Model {
-            algorithm: Algorithm::Bucket,
-            limit: k1 as f64,
-            window: w / n,
-            phase: 0.0,
-        });
-    } else {
-        // Capacity came back a little at a time: a bucket refilling, or a sliding log whose
-        // burst was spread out and ages out as spread.
-        let interval = if recs.len() >= 2 {
-            let last = recs[recs.len() - 1];
-            let tokens: u64 = recs[1..].iter().map(|r| r.amount).sum();
-            let t = tokens.max(1) as f64;
-            (
-                (last.last_refused - r1.first_accept) / t,
-                (last.first_accept - r1.last_refused) / t,
-            )
-        } else {
-            let i = (r1.at - t1) / r1.amount.max(1) as f64;
-            (i, i)
-        };
-        // The bucket refilled while the burst was being sent: what it held is less than the
-        // burst by that much (a lot over a slow link).
-        for i in grid(interval.0.max(1e-6), interval.1.max(1e-6)) {
-            let held = (k1 as f64 - (t1 - a1) / i).round().max(1.0);
-            for b in [held - 1.0, held, held + 1.0] {
-                if b >= 1.0 {
-                    models.push(Model {
-                        algorithm: Algorithm::Bucket,
-                        limit: b,
-                        window: i,
-                        phase: 0.0,
-                    });
-                }
-            }
-        }
-        push_grid(
-            &mut models,
-            Algorithm::Sliding,
-            k1 as f64,
-            (r1.last_refused - a1, r1.first_accept - a1),
-            (0.0, 0.0),
-        );
-        if let Some(r2) = r2 {
-            push_grid(
-                &mut models,
-                Algorithm::Fixed,
-                k1 as f64,
-                (
-                    r2.last_refused - r1.first_accept,
-                    r2.first_accept - r1.last_refused,
-                ),
-                span(r1),
-            );
-        }
     }
+    push_grid(
+        &mut models,
+        Algorithm::Sliding,
+        k1 as f64,
+        (r1.last_refused - a1, r1.first_accept - a1),
+        (0.0, 0.0),
+    );
+    if let Some(r2) = recs.get(1).copied() {
+        push_grid(
+            &mut models,
+            Algorithm::Fixed,
+            k1 as f64,
+            (
+                r2.last_refused - r1.first_accept,
+                r2.first_accept - r1.last_refused,
+            ),
+            span(r1),
+        );
+    }
+    models
+}
+
+/// Stage 3: replay every candidate; the best per algorithm goes into `inf.scores`, the best of
+/// all is returned with how many responses it explains.
+fn pick(models: Vec<Model>, sorted: &[&Sample], inf: &mut Inference) -> Option<(Model, usize)> {
     let total = sorted.len();
     let mut scored: Vec<(Model, usize)> = models
         .into_iter()
         .filter(|m| m.window > 0.0 && m.limit >= 1.0)
-        .map(|m| (m, explain(&m, &sorted)))
+        .map(|m| (m, explain(&m, sorted)))
         .collect();
     // Ties go to the earlier candidate (the shape of the first recovery ordered the
     // algorithms); within an algorithm, to the estimate nearest the middle of its span.
@@ -472,33 +553,91 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
             best = Some((*m, *e, centrality));
         }
     }
-    let best = best.map(|(m, e, _)| (m, e));
     // One score per algorithm for the report: its best candidate.
     scored.sort_by_key(|s| std::cmp::Reverse(s.1));
     let mut seen = Vec::new();
     for (m, e) in &scored {
         if !seen.contains(&m.algorithm) {
             seen.push(m.algorithm);
+            let ties = scored
+                .iter()
+                .filter(|(x, xe)| x.algorithm == m.algorithm && xe == e);
+            let (safe_limit, safe_window_s) = ties
+                .fold((f64::INFINITY, 0.0f64), |(l, w), (x, _)| {
+                    (l.min(x.limit), w.max(x.window))
+                });
             inf.scores.push(Score {
                 algorithm: m.algorithm,
                 explained: *e,
                 of: total,
                 limit: m.limit,
                 window_s: m.window,
+                safe_limit,
+                safe_window_s,
             });
         }
     }
-    let Some((m, explained)) = best else {
-        return inf;
+    best.map(|(m, e, _)| (m, e))
+}
+
+/// How close another algorithm may come before the verdict is only tentative. The designed
+/// experiment makes a fixed window and a sliding log disagree on a fifth of the limit (at
+/// least 2 responses); one response apart is noise, not evidence; large runs allow a little
+/// more noise (a quarter of a percent).
+fn tie_margin(total: usize) -> usize {
+    1 + total / 400
+}
+
+/// Stage 4b: when another algorithm explains the responses nearly as well, or the run ended
+/// before a second recovery, say so, name the alternative and what would decide.
+fn undecided(inf: &mut Inference, m: Model, explained: usize, recoveries: usize) {
+    let total = inf.scores.first().map_or(0, |s| s.of);
+    let runner_up = inf
+        .scores
+        .iter()
+        .find(|s| s.algorithm != m.algorithm)
+        .cloned();
+    let close = runner_up
+        .as_ref()
+        .is_some_and(|r| r.explained + tie_margin(total) >= explained);
+    if close && inf.verdict == Verdict::Inferred {
+        inf.verdict = Verdict::Tentative;
+    }
+    if inf.verdict == Verdict::Inferred {
+        return;
+    }
+    let Some(alt) = runner_up else {
+        return;
     };
+    inf.to_decide = Some(match (m.algorithm, alt.algorithm) {
+        (Algorithm::Bucket, _) | (_, Algorithm::Bucket) => format!(
+            "more recoveries: a token bucket returns one request every {:.3} s steadily, a window returns its whole limit at once; rerun with a larger --max-requests or --max-duration",
+            1.0 / inf.rate_per_s.unwrap_or(1.0).max(1e-9)
+        ),
+        _ if recoveries < 2 => "a second recovery, after a cycle sent in two parts a gap apart and timed against the first accept: a fixed window then returns all of it at once, a sliding log only the first part; rerun with a larger --max-requests or --max-duration, or without --honor-retry-after".into(),
+        _ => "which part of the second cycle came back first: it was sent in two parts a gap apart (a fixed window returns both at its boundary, a sliding log only the first), but timing noise blurred the answer; rerun from nearer the server or on a less loaded machine".into(),
+    });
+    inf.alternative = Some(alt);
+}
+
+/// Stage 4: the winning model's figures, the verdict and the evidence.
+fn conclude(
+    inf: &mut Inference,
+    run: &FirstBurst,
+    m: Model,
+    explained: usize,
+    header_window: Option<Duration>,
+) {
+    let total = inf.scores.first().map_or(0, |s| s.of);
     inf.algorithm = Some(m.algorithm);
     match m.algorithm {
         Algorithm::Fixed | Algorithm::Sliding => {
             inf.limit = Some(m.limit.round() as u64);
             inf.window_s = Some(m.window);
             inf.rate_per_s = Some(m.limit / m.window);
-            let two = r2.is_some() && full;
-            inf.verdict = if two || m.algorithm == Algorithm::Sliding {
+            // One recovery cannot tell a sliding log from a fixed window whose boundary fell
+            // a window after the first accept: it takes a second.
+            inf.verdict = if run.recs.len() >= 2 {
                 Verdict::Inferred
             } else {
                 Verdict::Partial
@@ -515,15 +654,15 @@ pub fn infer(samples: &[Sample], header_window: Option<Duration>) -> Inference {
             inf.rate_per_s = Some(rate);
             inf.window_s = Some(w);
             inf.limit = Some((rate * w).round() as u64);
-            inf.verdict = if recs.len() >= 3 {
+            inf.verdict = if run.recs.len() >= 3 {
                 Verdict::Inferred
             } else {
                 Verdict::Partial
             };
         }
     }
-    inf.evidence = evidence(&m, explained, total, (k1, t1), &recs, full);
-    inf
+    undecided(inf, m, explained, run.recs.len());
+    inf.evidence = evidence(&m, explained, total, (run.k1, run.t1), &run.recs, run.full);
 }
 
 fn evidence(
@@ -551,7 +690,7 @@ fn evidence(
             m.window,
             if full && recs.len() >= 2 {
                 format!(
-                    " (the second cycle, sent in two halves, came back {} at a time)",
+                    " (the second cycle, sent in two parts a gap apart, came back {} at a time)",
                     recs[1].amount
                 )
             } else {
@@ -590,6 +729,8 @@ fn base(samples: &[Sample]) -> Inference {
         capacity: None,
         evidence: Vec::new(),
         scores: Vec::new(),
+        alternative: None,
+        to_decide: None,
         recoveries: Vec::new(),
         retry_after: retry_after(samples),
         headers: HeaderFindings {
@@ -885,6 +1026,68 @@ mod tests {
         assert_eq!(inf.algorithm, Some(Algorithm::Sliding), "{inf:#?}");
         assert_eq!(inf.limit, Some(5));
         assert!((inf.window_s.unwrap() - 1.0).abs() < 0.05, "{inf:#?}");
+    }
+
+    /// The sliding run above, cut before the measure that tells the two windows apart: both
+    /// explain every response, so the verdict is tentative, names the other model and what
+    /// would decide, and the advice holds under both.
+    #[test]
+    fn a_tie_between_windows_is_tentative_and_says_what_would_decide() {
+        let mut v = Vec::new();
+        for t in 0..5 {
+            v.push(at(t * 3, 200, Phase::Burst));
+        }
+        v.push(at(15, 429, Phase::Burst));
+        for t in (40..1000).step_by(40) {
+            v.push(at(t, 429, Phase::Probe));
+        }
+        // The second cycle: a first part of 2 (the recovery and one more), the rest later.
+        v.push(at(1015, 200, Phase::Probe));
+        v.push(at(1018, 200, Phase::Cycle));
+        v.push(at(1500, 200, Phase::Cycle));
+        v.push(at(1503, 200, Phase::Cycle));
+        v.push(at(1506, 200, Phase::Cycle));
+        v.push(at(1509, 429, Phase::Cycle));
+        for t in (1540..2015).step_by(40) {
+            v.push(at(t, 429, Phase::Probe));
+        }
+        v.push(at(2020, 200, Phase::Probe));
+        let inf = infer(&v, None);
+        assert_eq!(inf.verdict, Verdict::Tentative, "{inf:#?}");
+        let alt = inf.alternative.as_ref().expect("an alternative");
+        assert_ne!(Some(alt.algorithm), inf.algorithm);
+        assert!(
+            inf.to_decide
+                .as_deref()
+                .is_some_and(|t| t.contains("two parts")),
+            "{inf:#?}"
+        );
+        // The same responses with the measure that decides: no longer tentative.
+        let mut decided = v.clone();
+        // Asked for twice the first part: only the first part came back.
+        decided.push(at(2023, 200, Phase::Measure));
+        decided.push(at(2026, 429, Phase::Measure));
+        decided.push(at(2029, 429, Phase::Measure));
+        let inf2 = infer(&decided, None);
+        assert_eq!(inf2.verdict, Verdict::Inferred, "{inf2:#?}");
+        assert_eq!(inf2.algorithm, Some(Algorithm::Sliding));
+        assert_eq!(inf2.alternative, None);
+        // Advice safe under both: no model not ruled out allows less.
+        let rec = crate::commands::probe::report::recommend(&inf).unwrap();
+        let r: crate::budget::Rate = rec.rate.parse().unwrap();
+        for s in [
+            inf.scores
+                .iter()
+                .find(|s| Some(s.algorithm) == inf.algorithm)
+                .unwrap(),
+            alt,
+        ] {
+            assert!(
+                r.per_second() <= s.safe_limit / s.safe_window_s + 1e-9,
+                "{rec:?} {s:?}"
+            );
+        }
+        assert_eq!(rec.burst, None);
     }
 
     #[test]

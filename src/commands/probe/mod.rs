@@ -30,10 +30,14 @@ pub struct Plan {
     pub endpoint: String,
     pub max_requests: Option<u64>,
     pub max_duration: Duration,
+    /// The most requests in flight (burst mode chooses up to this many).
     pub concurrency: usize,
+    /// The limit to find, when the key's instance does not say it.
+    pub expect: Option<crate::budget::Rate>,
     pub allow_production: bool,
-    /// Burst mode: send nothing until each Retry-After has run out.
-    pub honor_retry_after: bool,
+    /// Burst mode: send nothing until each Retry-After has run out. `None`: yes for a
+    /// production key (its budget is the live application's), no otherwise.
+    pub honor_retry_after: Option<bool>,
     pub plot: Option<std::path::PathBuf>,
     pub timeline: Option<std::path::PathBuf>,
 }
@@ -107,8 +111,15 @@ pub fn validate(a: &ProbeArgs) -> anyhow::Result<Plan> {
         max_requests: a.max_requests,
         max_duration: a.max_duration,
         concurrency: a.concurrency as usize,
+        expect: a.expect,
         allow_production: a.allow_production,
-        honor_retry_after: a.honor_retry_after,
+        honor_retry_after: if a.honor_retry_after {
+            Some(true)
+        } else if a.sample_during_waits {
+            Some(false)
+        } else {
+            None
+        },
         plot: a.plot.clone(),
         timeline: a.timeline.clone(),
     })
@@ -168,10 +179,16 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
             "refusing to probe with a production key (sk_live_): it spends the real instance's limit and 429s its users; add --allow-production to do it anyway",
         ));
     }
-    let documented = ctx.instance.documented_rate();
+    let expected = plan
+        .expect
+        .or(ctx.instance.documented_rate())
+        .unwrap_or(ctx.budget.rate);
     let max_requests = plan
         .max_requests
-        .unwrap_or_else(|| 3 * documented.map_or(ctx.budget.rate.limit, |d| d.limit) as u64);
+        .unwrap_or_else(|| 3 * expected.limit as u64);
+    let honor_retry_after = plan
+        .honor_retry_after
+        .unwrap_or(ctx.instance == Instance::Production);
     let url = ctx
         .client
         .base()
@@ -192,7 +209,8 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         max_requests,
         max_duration,
         concurrency: plan.concurrency,
-        honor_retry_after: plan.honor_retry_after,
+        target_per_s: expected.per_second(),
+        honor_retry_after,
     };
     let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
     let transport = Http {
@@ -200,6 +218,7 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         url,
     };
     let mut driver = Driver::new(transport, bounds, Arc::clone(&samples));
+    let chosen = Arc::clone(&driver.chosen);
     let mode = plan.mode.clone();
     let driving = async move {
         match &mode {
@@ -208,13 +227,22 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
             Mode::Constant { rate, duration } => driver.constant(*rate, *duration).await,
         }
     };
+    let live = live_line(ctx, &samples, &chosen, max_duration);
     let (ended, error) = tokio::select! {
         r = driving => match r {
             Ok(e) => (Some(e), None),
             Err(e) => (Some(Ended::Done), Some(e)),
         },
         _ = tokio::signal::ctrl_c() => (None, None),
+        () = live => unreachable!("the live line ticks until the probe ends"),
     };
+    ctx.ui.finish_progress();
+    let in_flight = *chosen.lock().expect("chosen lock");
+    if ended == Some(Ended::Unreachable)
+        && let Some(c) = in_flight
+    {
+        return Err(fail(Exit::Usage, c.describe()));
+    }
     let samples = std::mem::take(&mut *samples.lock().expect("samples lock"));
     if let Some(e) = error {
         // A 401 or a dead connection: what was measured is not worth a report.
@@ -225,8 +253,16 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         Some(Ended::Done) => "done",
         Some(Ended::Bounds) if samples.len() as u64 >= max_requests => "max-requests",
         Some(Ended::Bounds) => "max-duration",
+        Some(Ended::Unreachable) => "unreachable",
     };
-    let r = report::build(ctx, plan, &samples, max_requests, max_duration, stopped_by);
+    let limits = report::Limits {
+        max_requests,
+        max_duration,
+        honor_retry_after,
+        expected,
+        in_flight,
+    };
+    let r = report::build(ctx, plan, &samples, &limits, stopped_by);
     report::emit(ctx, plan, &r, &samples)?;
     if ended.is_none() {
         ctx.ui.line("clerk-rl: interrupted");
@@ -238,5 +274,43 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         Exit::Ok
     })
 }
+
+/// While the probe runs: one line on stderr (sent, accepted, 429s, elapsed / most), and once
+/// burst mode has chosen how many requests to keep in flight, a line saying so. Never returns.
+async fn live_line(
+    ctx: &Context,
+    samples: &Mutex<Vec<Sample>>,
+    chosen: &Mutex<Option<driver::InFlight>>,
+    max_duration: Duration,
+) {
+    let bar = ctx.ui.progress(None, "sent");
+    let mut said = false;
+    let begin = tokio::time::Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tick.tick().await;
+        if !said && let Some(c) = *chosen.lock().expect("chosen lock") {
+            said = true;
+            if !c.hopeless() {
+                ctx.ui.line(&format!("clerk-rl: probe: {}", c.describe()));
+            }
+        }
+        let (sent, accepted, limited) = {
+            let s = samples.lock().expect("samples lock");
+            (
+                s.len(),
+                s.iter().filter(|x| x.ok()).count(),
+                s.iter().filter(|x| x.limited()).count(),
+            )
+        };
+        bar.set_position(sent as u64);
+        bar.set_message(format!(
+            "· {accepted} accepted · {limited} × 429 · {:.1} s / {} s",
+            begin.elapsed().as_secs_f64(),
+            max_duration.as_secs()
+        ));
+    }
+}
+
 #[cfg(test)]
 mod sim_tests;

@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Table;
 use serde::Serialize;
 
+use super::driver::InFlight;
 use super::infer::{self, Algorithm, Inference, Sample, Verdict};
 use super::{Mode, Plan};
 use crate::budget::Rate;
@@ -24,6 +25,12 @@ pub struct Report {
     pub key: String,
     pub instance: &'static str,
     pub documented_limit: Option<Rate>,
+    /// The limit the probe set out to find (documented, `--expect`ed, or the budget's).
+    pub expected_limit: Rate,
+    /// Burst mode: how many requests it kept in flight, and why.
+    pub in_flight: Option<InFlight>,
+    /// Burst mode: nothing was sent while a Retry-After wait ran.
+    pub honored_retry_after: bool,
     pub max_requests: u64,
     pub max_duration_s: f64,
     pub stopped_by: &'static str,
@@ -43,6 +50,8 @@ pub struct Recommended {
     pub rate: String,
     pub burst: Option<u64>,
     pub flags: String,
+    /// How far under the measured rate these flags pace, and why.
+    pub margin: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,12 +62,20 @@ pub struct Interval {
     pub other: usize,
 }
 
+/// What the run was allowed and chose, for the report.
+pub struct Limits {
+    pub max_requests: u64,
+    pub max_duration: std::time::Duration,
+    pub honor_retry_after: bool,
+    pub expected: Rate,
+    pub in_flight: Option<InFlight>,
+}
+
 pub fn build(
     ctx: &Context,
     plan: &Plan,
     samples: &[Sample],
-    max_requests: u64,
-    max_duration: std::time::Duration,
+    limits: &Limits,
     stopped_by: &'static str,
 ) -> Report {
     let mut inference = match &plan.mode {
@@ -88,8 +105,11 @@ pub fn build(
         key: ctx.key.masked(),
         instance: ctx.instance.name(),
         documented_limit: documented,
-        max_requests,
-        max_duration_s: max_duration.as_secs_f64(),
+        expected_limit: limits.expected,
+        in_flight: limits.in_flight,
+        honored_retry_after: limits.honor_retry_after,
+        max_requests: limits.max_requests,
+        max_duration_s: limits.max_duration.as_secs_f64(),
         stopped_by,
         elapsed_s,
         summary: summary(&inference),
@@ -114,7 +134,7 @@ fn summary(i: &Inference) -> String {
             (Some(t), None) => format!("429s from {t:.2} s on"),
             (None, _) => format!("no limit reached within {} requests", i.requests),
         },
-        Verdict::Inferred | Verdict::Partial => {
+        Verdict::Inferred | Verdict::Partial | Verdict::Tentative => {
             let head = match (i.algorithm, i.limit, i.window_s) {
                 (Some(Algorithm::Bucket), _, _) => format!(
                     "token bucket of {} refilled at {:.2}/s",
@@ -127,10 +147,19 @@ fn summary(i: &Inference) -> String {
                     i.burst.unwrap_or(0)
                 ),
             };
-            if i.verdict == Verdict::Partial && i.algorithm.is_some() {
-                format!("{head} (tentative: the run ended before a second recovery confirmed it)")
-            } else {
-                head
+            let alt = i
+                .alternative
+                .as_ref()
+                .map(|a| format!("; a {} is not ruled out", a.algorithm.name()))
+                .unwrap_or_default();
+            match i.verdict {
+                Verdict::Partial if i.algorithm.is_some() => format!(
+                    "{head} (tentative: the run ended before a second recovery confirmed it{alt})"
+                ),
+                Verdict::Tentative => format!(
+                    "{head} (tentative: another model explains the responses nearly as well{alt})"
+                ),
+                _ => head,
             }
         }
     }
@@ -159,31 +188,87 @@ pub fn fmt_window(w: f64) -> String {
     format!("{}ms", ((w * 100.0).ceil() * 10.0) as u64)
 }
 
-fn recommend(i: &Inference) -> Option<Recommended> {
-    let rate = match (i.verdict, i.algorithm, i.limit, i.window_s) {
-        (Verdict::Inferred | Verdict::Partial, Some(_), Some(n), Some(w)) if n > 0 => {
-            format!("{n}/{}", fmt_window(w))
-        }
-        (Verdict::Load, _, _, _) => {
-            let r = i.rate_per_s?;
-            let n = (r * 10.0).floor() as u64;
-            if n == 0 {
-                return None;
+/// The window for `--rate`, rounded up (never down): to 100 ms from a second on, else to 10 ms.
+/// Whole seconds print as such (`10s`), the rest in milliseconds (`10100ms`).
+pub fn window_up(w: f64) -> (String, f64) {
+    let unit = if w >= 1.0 { 0.1 } else { 0.01 };
+    // A hair above a step is measurement noise in the float, not a longer window.
+    let up = ((w / unit) - 1e-6).ceil().max(1.0) * unit;
+    let ms = (up * 1000.0).round() as u64;
+    let text = if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    };
+    (text, ms as f64 / 1000.0)
+}
+
+/// Flags that never ask for more than was measured: the limit (capacity) rounded down to the
+/// smallest the responses allow, the window up to the longest, and when the verdict is
+/// tentative, the stricter of the two models (no `--burst` unless both are buckets).
+pub fn recommend(i: &Inference) -> Option<Recommended> {
+    let measured = i.rate_per_s?;
+    if measured <= 0.0 {
+        return None;
+    }
+    let (limit, window, burst) = match (i.verdict, i.algorithm) {
+        (Verdict::Inferred | Verdict::Partial | Verdict::Tentative, Some(alg)) => {
+            let best = i.scores.iter().find(|s| s.algorithm == alg)?;
+            let alt = i.alternative.as_ref();
+            // (requests, per window) each model allows at most.
+            let as_window = |s: &infer::Score| match s.algorithm {
+                Algorithm::Bucket => {
+                    let rate = 1.0 / s.safe_window_s;
+                    (s.safe_limit, s.safe_limit / rate)
+                }
+                _ => (s.safe_limit, s.safe_window_s),
+            };
+            if alg == Algorithm::Bucket && alt.is_none_or(|a| a.algorithm == Algorithm::Bucket) {
+                let rate = 1.0 / best.safe_window_s;
+                let cap = best.safe_limit.floor().max(1.0);
+                // The bucket's window is not observable: the stated one, else refill from empty.
+                let w = i.window_s.unwrap_or(cap / rate);
+                (rate * w, w, Some(cap as u64))
+            } else {
+                let (mut n, mut w) = as_window(best);
+                if let Some(a) = alt {
+                    let (an, aw) = as_window(a);
+                    n = n.min(an);
+                    w = w.max(aw);
+                }
+                (n, w, None)
             }
-            format!("{n}/10s")
         }
+        (Verdict::Load, _) => (measured * 10.0, 10.0, None),
         _ => return None,
     };
-    let burst = if i.algorithm == Some(Algorithm::Bucket) {
-        i.capacity
-    } else {
-        None
-    };
+    let (wtext, wsecs) = window_up(window);
+    let n = (limit + 1e-6).floor() as u64;
+    if n == 0 {
+        return None;
+    }
+    let rate = format!("{n}/{wtext}");
     let flags = match burst {
         Some(b) => format!("--rate {rate} --burst {b}"),
         None => format!("--rate {rate}"),
     };
-    Some(Recommended { rate, burst, flags })
+    let pct = (1.0 - n as f64 / wsecs / measured) * 100.0;
+    let margin = format!(
+        "{:.1}% under the measured {measured:.2}/s (limit{} rounded down, window up{})",
+        pct.max(0.0),
+        if burst.is_some() { " and capacity" } else { "" },
+        if i.verdict == Verdict::Tentative || i.alternative.is_some() {
+            ", and the stricter of the models not ruled out"
+        } else {
+            ""
+        }
+    );
+    Some(Recommended {
+        rate,
+        burst,
+        flags,
+        margin,
+    })
 }
 
 /// Accepted, limited and other responses per interval, about `columns` intervals in all.
@@ -233,7 +318,7 @@ pub fn emit(ctx: &Context, plan: &Plan, r: &Report, samples: &[Sample]) -> anyho
         write_file(p, &csv(samples))?;
     }
     if let Some(p) = &plan.plot {
-        write_file(p, &svg(r))?;
+        write_file(p, &svg(r, samples))?;
     }
     let mut out = std::io::stdout().lock();
     if ctx.global.json {
@@ -279,8 +364,7 @@ pub fn csv(samples: &[Sample]) -> String {
 
 fn table(r: &Report) -> Table {
     let i = &r.inference;
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
+    let mut t = crate::ui::table(crate::ui::Stream::Stdout);
     let mut row = |k: &str, v: String| {
         t.add_row(vec![k.to_string(), v]);
     };
@@ -308,6 +392,9 @@ fn table(r: &Report) -> Table {
             r.stopped_by
         ),
     );
+    if let Some(c) = &r.in_flight {
+        row("in flight", c.describe());
+    }
     if let Some(b) = i.burst {
         row("burst", format!("{b} accepted before the first 429"));
     }
@@ -349,6 +436,32 @@ fn table(r: &Report) -> Table {
     if !i.evidence.is_empty() {
         row("evidence", i.evidence.join("\n"));
     }
+    if let Some(alt) = &i.alternative {
+        row(
+            "not ruled out",
+            format!(
+                "{} (explains {} of {} responses)",
+                match alt.algorithm {
+                    Algorithm::Bucket => format!(
+                        "token bucket of {} refilled at {:.2}/s",
+                        alt.limit.round(),
+                        1.0 / alt.window_s
+                    ),
+                    a => format!(
+                        "{} of {} per {:.2} s",
+                        a.name(),
+                        alt.limit.round(),
+                        alt.window_s
+                    ),
+                },
+                alt.explained,
+                alt.of
+            ),
+        );
+    }
+    if let Some(d) = &i.to_decide {
+        row("to decide", d.clone());
+    }
     if !i.ramp.is_empty() {
         let lines: Vec<String> = i
             .ramp
@@ -362,6 +475,13 @@ fn table(r: &Report) -> Table {
             .collect();
         row("steps", lines.join("\n"));
     }
+    what_the_server_said(r, &mut row);
+    t
+}
+
+/// The table's last rows: Retry-After, the rate-limit headers, the documented limit, the advice.
+fn what_the_server_said(r: &Report, row: &mut dyn FnMut(&str, String)) {
+    let i = &r.inference;
     let ra = &i.retry_after;
     if ra.values.is_empty() {
         row("Retry-After", "not sent".into());
@@ -414,10 +534,9 @@ fn table(r: &Report) -> Table {
             .unwrap_or_else(|| "unknown for this key prefix".into()),
     );
     match &r.recommended {
-        Some(rec) => row("use", format!("clerk-rl {} ...", rec.flags)),
+        Some(rec) => row("use", format!("clerk-rl {} ...\n{}", rec.flags, rec.margin)),
         None => row("use", "no budget to recommend from this run".into()),
     }
-    t
 }
 
 const LEVELS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -450,34 +569,70 @@ fn terminal_timeline(r: &Report) -> String {
     )
 }
 
-/// The timeline as a stacked bar chart, hand-written: a few rectangles need no charting crate.
-pub fn svg(r: &Report) -> String {
-    let (w, h, left, bottom, top) = (760.0, 300.0, 50.0, 40.0, 40.0);
-    let plot_w = w - left - 20.0;
+/// What the SVG chart draws.
+pub struct Chart<'a> {
+    pub title: &'a str,
+    pub timeline: &'a [Interval],
+    pub interval_s: f64,
+    pub elapsed_s: f64,
+    /// The limit found: N per W seconds (a bucket's sustained N per its window).
+    pub limit: Option<(u64, f64)>,
+    /// When each accepted request was stamped (seconds since start), for the trailing count.
+    pub accepted: Vec<f64>,
+}
+
+/// The timeline as a chart for a ticket: accepted and 429s per interval (bars, left axis), and
+/// when the limit is known, how many were accepted in the trailing window (line, right axis)
+/// against the limit N per W (dashed): the server's rule, visible. Hand-written SVG: a few
+/// rectangles and lines need no charting crate.
+pub fn svg(r: &Report, samples: &[Sample]) -> String {
+    let i = &r.inference;
+    let mut accepted: Vec<f64> = samples
+        .iter()
+        .filter(|s| s.ok())
+        .map(|s| s.stamp())
+        .collect();
+    accepted.sort_by(f64::total_cmp);
+    chart(&Chart {
+        title: &r.summary,
+        timeline: &r.timeline,
+        interval_s: r.interval_s,
+        elapsed_s: r.elapsed_s,
+        limit: i.limit.zip(i.window_s).filter(|(n, w)| *n > 0 && *w > 0.0),
+        accepted,
+    })
+}
+
+pub fn chart(c: &Chart) -> String {
+    let (w, h, left, right, bottom, top) = (800.0, 340.0, 60.0, 70.0, 70.0, 40.0);
+    let plot_w = w - left - right;
     let plot_h = h - bottom - top;
-    let peak = r
+    let axis_y = top + plot_h;
+    let peak = c
         .timeline
         .iter()
         .map(|i| i.accepted + i.limited + i.other)
         .max()
         .unwrap_or(0)
         .max(1) as f64;
-    let n = r.timeline.len().max(1) as f64;
+    let n = c.timeline.len().max(1) as f64;
     let bw = plot_w / n;
+    let end = (n * c.interval_s).max(c.elapsed_s).max(1e-3);
+    let x_of = |t: f64| left + plot_w * (t / end).clamp(0.0, 1.0);
     let mut s = String::new();
     let _ = writeln!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
     );
     let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-    let title = xml_escape(&format!("clerk-rl probe: {}", r.summary));
+    let title = xml_escape(&format!("clerk-rl probe: {}", c.title));
     let _ = writeln!(
         s,
         r#"<text x="{left}" y="20" font-size="14">{title}</text>"#
     );
-    for (k, iv) in r.timeline.iter().enumerate() {
+    for (k, iv) in c.timeline.iter().enumerate() {
         let x = left + k as f64 * bw;
-        let mut y = top + plot_h;
+        let mut y = axis_y;
         for (count, color) in [
             (iv.accepted, "#2e7d32"),
             (iv.limited, "#c62828"),
@@ -495,49 +650,143 @@ pub fn svg(r: &Report) -> String {
             );
         }
     }
-    let axis_y = top + plot_h;
+    // Axes, ticks and their labels.
     let _ = writeln!(
         s,
-        r#"<line x1="{left}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="black"/>"#,
+        r#"<line x1="{left}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="black"/><line x1="{left}" y1="{top}" x2="{left}" y2="{axis_y}" stroke="black"/>"#,
         left + plot_w
     );
+    for k in 0..=4 {
+        let t = end * k as f64 / 4.0;
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle">{t:.1}</text>"#,
+            x_of(t),
+            axis_y + 16.0
+        );
+    }
     let _ = writeln!(
         s,
-        r#"<line x1="{left}" y1="{top}" x2="{left}" y2="{axis_y}" stroke="black"/>"#
+        r#"<text x="{}" y="{}" text-anchor="middle">seconds since the probe started</text>"#,
+        left + plot_w / 2.0,
+        axis_y + 32.0
     );
     let _ = writeln!(
         s,
-        r#"<text x="{}" y="{}" text-anchor="end">{peak}</text>"#,
+        r#"<text x="{}" y="{}" text-anchor="end">{peak}</text><text x="{}" y="{axis_y}" text-anchor="end">0</text>"#,
         left - 5.0,
-        top + 10.0
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="{axis_y}" text-anchor="end">0</text>"#,
+        top + 10.0,
         left - 5.0
     );
     let _ = writeln!(
         s,
-        r#"<text x="{left}" y="{}">0 s</text><text x="{}" y="{}" text-anchor="end">{:.2} s (bars of {} s)</text>"#,
-        axis_y + 16.0,
-        left + plot_w,
-        axis_y + 16.0,
-        r.elapsed_s,
-        r.interval_s
+        r#"<text transform="translate(16 {}) rotate(-90)" text-anchor="middle">responses per {} s (bars)</text>"#,
+        top + plot_h / 2.0,
+        c.interval_s
+    );
+    if let Some((limit, window)) = c.limit {
+        trailing_window(
+            &mut s,
+            c,
+            (limit, window),
+            (left, top, plot_w, plot_h),
+            &x_of,
+        );
+    }
+    let ly = h - 14.0;
+    let _ = writeln!(
+        s,
+        r##"<rect x="{left}" y="{ly}" width="10" height="10" fill="#2e7d32"/><text x="{}" y="{}">accepted</text><rect x="{}" y="{ly}" width="10" height="10" fill="#c62828"/><text x="{}" y="{}">429</text>"##,
+        left + 14.0,
+        ly + 9.0,
+        left + 90.0,
+        left + 104.0,
+        ly + 9.0
+    );
+    if c.limit.is_some() {
+        let _ = writeln!(
+            s,
+            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#1565c0" stroke-width="2"/><text x="{}" y="{}">accepted in the trailing window</text><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ef6c00" stroke-width="2" stroke-dasharray="6 4"/><text x="{}" y="{}">limit</text>"##,
+            left + 150.0,
+            ly + 5.0,
+            left + 170.0,
+            ly + 5.0,
+            left + 175.0,
+            ly + 9.0,
+            left + 380.0,
+            ly + 5.0,
+            left + 400.0,
+            ly + 5.0,
+            left + 405.0,
+            ly + 9.0
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The trailing-window count (accepted in the last W, at 400 points) on a right-hand axis, and
+/// the limit N per W as a dashed line on the same axis.
+fn trailing_window(
+    s: &mut String,
+    c: &Chart,
+    (limit, window): (u64, f64),
+    (left, top, plot_w, plot_h): (f64, f64, f64, f64),
+    x_of: &dyn Fn(f64) -> f64,
+) {
+    let end = c.elapsed_s.max(1e-3);
+    let count_at = |t: f64| {
+        let hi = c.accepted.partition_point(|&a| a <= t);
+        let lo = c.accepted.partition_point(|&a| a <= t - window);
+        hi - lo
+    };
+    let points: Vec<(f64, usize)> = (0..=400)
+        .map(|k| end * k as f64 / 400.0)
+        .map(|t| (t, count_at(t)))
+        .collect();
+    let top_count = points
+        .iter()
+        .map(|p| p.1)
+        .max()
+        .unwrap_or(0)
+        .max(limit as usize) as f64
+        * 1.1;
+    let y_of = |n: f64| top + plot_h - plot_h * n / top_count;
+    let path: Vec<String> = points
+        .iter()
+        .map(|(t, n)| format!("{:.1},{:.1}", x_of(*t), y_of(*n as f64)))
+        .collect();
+    let _ = writeln!(
+        s,
+        r##"<polyline class="trailing" fill="none" stroke="#1565c0" stroke-width="2" points="{}"/>"##,
+        path.join(" ")
+    );
+    let ly = y_of(limit as f64);
+    let xr = left + plot_w;
+    let _ = writeln!(
+        s,
+        r##"<line class="limit" x1="{left}" y1="{ly:.1}" x2="{xr}" y2="{ly:.1}" stroke="#ef6c00" stroke-width="2" stroke-dasharray="6 4"/><text x="{}" y="{:.1}" fill="#ef6c00" text-anchor="end">limit {limit} per {}</text>"##,
+        xr - 4.0,
+        ly - 4.0,
+        xml_escape(&fmt_window(window))
     );
     let _ = writeln!(
         s,
-        r##"<rect x="{left}" y="{}" width="10" height="10" fill="#2e7d32"/><text x="{}" y="{}">accepted</text><rect x="{}" y="{}" width="10" height="10" fill="#c62828"/><text x="{}" y="{}">429</text>"##,
-        h - 14.0,
-        left + 14.0,
-        h - 5.0,
-        left + 90.0,
-        h - 14.0,
-        left + 104.0,
-        h - 5.0
+        r#"<line x1="{xr}" y1="{top}" x2="{xr}" y2="{}" stroke="black"/><text x="{}" y="{}">{:.0}</text><text x="{}" y="{}">0</text>"#,
+        top + plot_h,
+        xr + 4.0,
+        top + 10.0,
+        top_count,
+        xr + 4.0,
+        top + plot_h
     );
-    s.push_str("</svg>\n");
-    s
+    let _ = writeln!(
+        s,
+        r#"<text transform="translate({} {}) rotate(90)" text-anchor="middle">accepted in the trailing {} (line)</text>"#,
+        xr + 40.0,
+        top + plot_h / 2.0,
+        xml_escape(&fmt_window(window))
+    );
 }
 
 fn xml_escape(s: &str) -> String {
@@ -552,6 +801,65 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_chart_draws_the_limit_the_trailing_count_and_labelled_axes() {
+        let timeline = vec![
+            Interval {
+                start_s: 0.0,
+                accepted: 10,
+                limited: 5,
+                other: 0,
+            },
+            Interval {
+                start_s: 1.0,
+                accepted: 10,
+                limited: 0,
+                other: 0,
+            },
+        ];
+        let mut c = Chart {
+            title: "fixed window of 10 per 1s",
+            timeline: &timeline,
+            interval_s: 1.0,
+            elapsed_s: 2.0,
+            limit: Some((10, 1.0)),
+            // 10 at once at 0.1 s, 10 more at 1.1 s: the trailing second never holds more.
+            accepted: [0.1; 10].into_iter().chain([1.1; 10]).collect(),
+        };
+        let svg = chart(&c);
+        assert!(svg.contains(r#"class="limit""#), "{svg}");
+        assert!(svg.contains("limit 10 per 1s"), "{svg}");
+        assert!(svg.contains("seconds since the probe started"));
+        assert!(svg.contains("responses per 1 s (bars)"));
+        assert!(svg.contains("accepted in the trailing 1s (line)"));
+        // The trailing count peaks at 10 (at the limit), not 20: the line's highest point is
+        // the limit line's height.
+        let limit_y: f64 = svg
+            .split(r#"class="limit" x1="60" y1=""#)
+            .nth(1)
+            .and_then(|t| t.split('"').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        let points = svg
+            .split(r#"points=""#)
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let highest = points
+            .split(' ')
+            .map(|p| p.split(',').nth(1).unwrap().parse::<f64>().unwrap())
+            .fold(f64::INFINITY, f64::min);
+        assert!((highest - limit_y).abs() < 0.11, "{highest} vs {limit_y}");
+        // No limit known: bars only.
+        c.limit = None;
+        let svg = chart(&c);
+        assert!(!svg.contains("class=\"limit\"") && !svg.contains("trailing"));
+        assert!(svg.contains("seconds since the probe started"));
+    }
+
+    #[test]
     fn windows_snap_to_round_values_or_round_up() {
         assert_eq!(fmt_window(1.0), "1s");
         assert_eq!(fmt_window(0.987), "1s");
@@ -562,6 +870,15 @@ mod tests {
         assert_eq!(fmt_window(2.03), "2s");
         assert_eq!(fmt_window(0.123), "130ms");
         assert_eq!(fmt_window(0.0415), "50ms");
+    }
+
+    #[test]
+    fn advice_rounds_the_window_up_never_down() {
+        assert_eq!(window_up(10.0), ("10s".into(), 10.0));
+        assert_eq!(window_up(9.97), ("10s".into(), 10.0));
+        assert_eq!(window_up(10.03), ("10100ms".into(), 10.1));
+        assert_eq!(window_up(0.987), ("990ms".into(), 0.99));
+        assert_eq!(window_up(0.5), ("500ms".into(), 0.5));
     }
 
     #[test]

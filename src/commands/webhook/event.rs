@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::api::{check_id, single_user};
+use crate::api::{check_id, single_user, updated_at};
 use crate::ui::clean;
 
 /// What to do with the user's cache entry.
@@ -15,8 +15,11 @@ use crate::ui::clean;
 pub enum Action {
     /// Acknowledge and do nothing: an event the cache does not depend on.
     Ignore,
-    /// Delete the entry: the next batch-get fetches the user afresh.
+    /// `user.deleted`: drop the entry and leave a tombstone, so no write brings the user back.
     Delete,
+    /// `user.updated` without the user to write: drop the entry unless it is this version or a
+    /// later one, and remember `updated_at` so that no older copy can be written back.
+    Supersede { updated_at: Option<i64> },
     /// Replace the entry with this user (one line of JSON, as batch-get caches it), unless the
     /// entry holds a later version (by `updated_at`, when the user has one).
     Write {
@@ -77,7 +80,9 @@ pub fn parse(body: &[u8], prime: bool) -> Result<Event, String> {
     let mut note = None;
     let action = match (env.kind.as_str(), prime) {
         ("user.deleted", _) => Action::Delete,
-        ("user.updated", false) => Action::Delete,
+        ("user.updated", false) => Action::Supersede {
+            updated_at: updated_at(data.get().as_bytes()),
+        },
         (_, false) => Action::Ignore,
         (_, true) => match single_user(data.get().as_bytes(), &id) {
             Ok(mut line) => {
@@ -85,7 +90,7 @@ pub fn parse(body: &[u8], prime: bool) -> Result<Event, String> {
                     line.pop();
                 }
                 Action::Write {
-                    updated_at: updated_at(data),
+                    updated_at: updated_at(data.get().as_bytes()),
                     line,
                 }
             }
@@ -93,7 +98,9 @@ pub fn parse(body: &[u8], prime: bool) -> Result<Event, String> {
             Err(why) => {
                 note = Some(why);
                 if env.kind == "user.updated" {
-                    Action::Delete
+                    Action::Supersede {
+                        updated_at: updated_at(data.get().as_bytes()),
+                    }
                 } else {
                     Action::Ignore
                 }
@@ -106,17 +113,6 @@ pub fn parse(body: &[u8], prime: bool) -> Result<Event, String> {
         action,
         note,
     })
-}
-
-fn updated_at(data: &RawValue) -> Option<i64> {
-    #[derive(Deserialize)]
-    struct Stamp {
-        updated_at: Option<serde_json::Value>,
-    }
-    serde_json::from_str::<Stamp>(data.get())
-        .ok()?
-        .updated_at?
-        .as_i64()
 }
 
 #[cfg(test)]
@@ -132,11 +128,17 @@ mod tests {
 
     #[test]
     fn updates_and_deletes_invalidate_without_prime() {
-        for kind in ["user.updated", "user.deleted"] {
-            let e = parse(&event(kind, USER), false).unwrap();
-            assert_eq!(e.action, Action::Delete, "{kind}");
-            assert_eq!(e.user_id.as_deref(), Some("user_2abc"));
-        }
+        let e = parse(&event("user.updated", USER), false).unwrap();
+        assert_eq!(
+            e.action,
+            Action::Supersede {
+                updated_at: Some(1700000001000)
+            }
+        );
+        assert_eq!(e.user_id.as_deref(), Some("user_2abc"));
+        let e = parse(&event("user.deleted", USER), false).unwrap();
+        assert_eq!(e.action, Action::Delete);
+        assert_eq!(e.user_id.as_deref(), Some("user_2abc"));
         let deleted = r#"{"deleted":true,"id":"user_2abc","object":"user"}"#;
         let e = parse(&event("user.deleted", deleted), true).unwrap();
         assert_eq!(e.action, Action::Delete);
@@ -165,9 +167,14 @@ mod tests {
 
     #[test]
     fn prime_never_caches_what_batch_get_could_not_read() {
-        let no_created_at = r#"{"id":"user_2abc","object":"user"}"#;
+        let no_created_at = r#"{"id":"user_2abc","object":"user","updated_at":5}"#;
         let e = parse(&event("user.updated", no_created_at), true).unwrap();
-        assert_eq!(e.action, Action::Delete);
+        assert_eq!(
+            e.action,
+            Action::Supersede {
+                updated_at: Some(5)
+            }
+        );
         assert!(e.note.is_some());
         let e = parse(&event("user.created", no_created_at), true).unwrap();
         assert_eq!(e.action, Action::Ignore);

@@ -1,9 +1,10 @@
 //! `clerk-rl webhook serve`: receive Clerk's webhooks (delivered by Svix) and keep batch-get's
-//! Redis cache true: `user.updated`/`user.deleted` delete the user's entry, and with `--prime`
-//! `user.created`/`user.updated` write the new user instead.
+//! Redis cache true: `user.updated` deletes the user's entry and leaves a version marker,
+//! `user.deleted` deletes it and leaves a tombstone, and with `--prime` `user.created`/
+//! `user.updated` write the new user instead; all through the cache's one conditional write.
 //!
-//! `verify` checks signatures (pure), `event` decides what a body asks (pure), `store` applies it
-//! to Redis once per delivery id, `server` wires them to HTTP.
+//! `verify` checks signatures (pure), `event` decides what a body asks (pure),
+//! `user_cache::deliveries` applies it to Redis once per delivery id, `server` wires them to HTTP.
 //!
 //! It needs the Clerk secret key only for the instance's cache namespace (its fingerprint); no
 //! request is ever sent to Clerk.
@@ -72,7 +73,7 @@ pub fn load_signing_secret(
 }
 
 async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<Exit> {
-    let ui = Arc::new(Ui::new(global.verbose, true));
+    let ui = Arc::new(Ui::new(global.verbose, true).quiet(global.quiet));
     // Everything a user can get wrong is checked before anything is bound or connected.
     let raw_url = args.cache.url.as_deref().ok_or_else(|| {
         fail(
@@ -81,6 +82,16 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
         )
     })?;
     let target = redis_store::parse_url(raw_url, "--cache")?;
+    if args.tombstone_ttl < args.cache_ttl {
+        return Err(fail(
+            Exit::Usage,
+            format!(
+                "--tombstone-ttl {} is shorter than --cache-ttl {}: a deleted user could be written back after its tombstone expired; keep it at least the longest --cache-ttl in use",
+                humantime::format_duration(args.tombstone_ttl),
+                humantime::format_duration(args.cache_ttl)
+            ),
+        ));
+    }
     let stdin = Path::new("-");
     if args.signing_secret_file.as_deref() == Some(stdin)
         && global.secret_key_file.as_deref() == Some(stdin)
@@ -118,7 +129,12 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
     let addr = listener.local_addr()?;
     let receiver = Arc::new(server::Receiver {
         secret: signing,
-        store: Store::new(target, instance_prefix(&fingerprint), redis),
+        store: Store::new(
+            target,
+            instance_prefix(&fingerprint),
+            args.tombstone_ttl,
+            redis,
+        ),
         prime: args.prime,
         ttl: args.cache_ttl,
         ui: Arc::clone(&ui),
@@ -130,7 +146,7 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
         out.flush()?;
     }
     ui.line(&format!(
-        "clerk-rl webhook: POST {} and GET /healthz on http://{addr}; signing secret {}; cache {} for instance {fingerprint} ({}){}; until Ctrl-C or SIGTERM",
+        "clerk-rl webhook: POST {} and GET /healthz on http://{addr}; signing secret {}; cache {} for instance {fingerprint} ({}){}; tombstones and versions kept {}; until Ctrl-C or SIGTERM",
         server::PATH,
         receiver.secret.masked(),
         receiver.store.shown(),
@@ -140,6 +156,7 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
         } else {
             String::new()
         },
+        humantime::format_duration(args.tombstone_ttl),
     ));
 
     let app = server::router(Arc::clone(&receiver));

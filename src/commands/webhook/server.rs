@@ -16,7 +16,8 @@ use super::event::{self, Action};
 use super::verify::{self, Headers, SigningSecret};
 use crate::ui::Ui;
 use crate::ui::clean;
-use crate::user_cache::deliveries::{Applied, Change, Store};
+use crate::user_cache::deliveries::{Change, Store};
+use crate::user_cache::write::Outcome;
 
 /// Clerk's events are a few kilobytes; a megabyte leaves room for users with large metadata and
 /// stops anyone from making us buffer more.
@@ -28,6 +29,7 @@ pub struct Receiver {
     pub secret: SigningSecret,
     pub store: Store,
     pub prime: bool,
+    /// Expiry of the entries `--prime` writes.
     pub ttl: Duration,
     pub ui: Arc<Ui>,
 }
@@ -121,6 +123,9 @@ async fn deliver(
             return StatusCode::NO_CONTENT.into_response();
         }
         Action::Delete => Change::Delete,
+        Action::Supersede { updated_at } => Change::Supersede {
+            updated_at: *updated_at,
+        },
         Action::Write { line, updated_at } => Change::Write {
             line,
             ttl: r.ttl,
@@ -129,12 +134,22 @@ async fn deliver(
     };
     match r.store.apply(id, who, change).await {
         Ok(applied) => {
-            let done = match applied {
-                Applied::Replay => "already handled (a replay or a retry): nothing done",
-                Applied::Deleted(true) => "cache entry deleted",
-                Applied::Deleted(false) => "no cache entry",
-                Applied::Written => "cache entry written",
-                Applied::KeptNewer => "cache entry kept (it holds a later version)",
+            let done = match (applied, &ev.action) {
+                (Outcome::Replay, _) => "already handled (a replay or a retry): nothing done",
+                (Outcome::Dropped(true), Action::Delete) => "cache entry deleted, tombstone left",
+                (Outcome::Dropped(false), Action::Delete) => "no cache entry, tombstone left",
+                (Outcome::Dropped(true), Action::Supersede { updated_at: None }) => {
+                    "cache entry deleted (no updated_at to record)"
+                }
+                (Outcome::Dropped(false), Action::Supersede { updated_at: None }) => {
+                    "no cache entry (no updated_at to record)"
+                }
+                (Outcome::Dropped(true), _) => "cache entry deleted, version recorded",
+                (Outcome::Dropped(false), _) => "no cache entry, version recorded",
+                (Outcome::Written, _) => "cache entry written",
+                (Outcome::KeptNewer, _) => "nothing written (the cache knows a later version)",
+                (Outcome::Tombstoned, _) => "nothing written (the user was deleted)",
+                (Outcome::Current, _) => "cache entry kept (it is this version)",
             };
             r.ui.line(&format!("{what}: {done}{note}"));
             StatusCode::NO_CONTENT.into_response()
