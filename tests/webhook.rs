@@ -886,7 +886,14 @@ async fn a_batch_get_held_between_fetch_and_write_cannot_undo_an_update_or_a_del
         );
         assert_eq!(next.code, if now.is_some() { 0 } else { 7 }, "{what}");
         let asked = sb.log().len() - before;
-        assert_eq!(asked, if prime && !delete { 0 } else { 1 }, "{what}");
+        // A deleted user left out of the list answer is checked once directly (batch-get's
+        // guard against servers that cap lists): the list and that GET.
+        let want = match (prime, delete) {
+            (true, false) => 0,
+            (_, true) => 2,
+            (false, false) => 1,
+        };
+        assert_eq!(asked, want, "{what}");
         if delete {
             // A tombstoned id is a miss: the server is asked, the answer (404) is not cached,
             // and `cache purge` keeps the tombstone unless told --guards.
