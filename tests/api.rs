@@ -3,6 +3,7 @@
 //! repeat, and the exit codes of the README's table.
 
 mod common;
+mod schema;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -464,4 +465,96 @@ async fn include_prints_the_status_and_headers_on_stderr_and_the_body_is_untouch
     assert_eq!(r.stdout, r#"{"object":"total_count","total_count":5}"#);
     assert!(r.stderr.starts_with("HTTP 200 OK\n"), "{}", r.stderr);
     assert!(r.stderr.contains("content-type: application/json"));
+}
+
+/// The sandbox's new routes answer with the spec's shapes (schemas extracted from Clerk's spec
+/// by scripts/extract-user-schema.py), so what `clerk-rl api` is tested against is what Clerk sends.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_routes_answer_with_the_specs_shapes() {
+    let state = tempfile::tempdir().unwrap();
+    let sb = sandbox_with(5, "1000/1s", |_| {}).await;
+    let st = state.path();
+    let check = |name: &str, text: &str, v: &Value| {
+        let errs = schema::Schema::load(text).validate(v);
+        assert!(errs.is_empty(), "{name}: {errs:?}\n{v}");
+    };
+    let r = api(&sb, st, &["api", "organizations", "-f", "limit=3"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let list: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(list["data"].as_array().unwrap().len(), 3);
+    check(
+        "Organizations",
+        include_str!("data/organizations.schema.json"),
+        &list,
+    );
+    let r = api(
+        &sb,
+        st,
+        &[
+            "api",
+            "-X",
+            "POST",
+            "organizations",
+            "-f",
+            "name=Acme",
+            "-F",
+            "public_metadata[tier]=2",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let org: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(org["public_metadata"]["tier"], 2);
+    check(
+        "Organization",
+        include_str!("data/organization.schema.json"),
+        &org,
+    );
+    let r = api(
+        &sb,
+        st,
+        &[
+            "api",
+            "-X",
+            "POST",
+            "invitations",
+            "-f",
+            "email_address=new@example.com",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    check(
+        "Invitation",
+        include_str!("data/invitation.schema.json"),
+        &serde_json::from_str(&r.stdout).unwrap(),
+    );
+    // A second pending invitation for the same address is refused.
+    let r = api(
+        &sb,
+        st,
+        &[
+            "api",
+            "-X",
+            "POST",
+            "invitations",
+            "-f",
+            "email_address=new@example.com",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let id = all_ids(&sb).await[0].1.clone();
+    let path = format!("users/{id}/metadata");
+    let r = api(
+        &sb,
+        st,
+        &["api", "-X", "PATCH", &path, "-F", "public_metadata[a][b]=1"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let user: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(user["public_metadata"]["a"]["b"], 1);
+    let errs = schema::Schema::user().validate(&user);
+    assert!(errs.is_empty(), "User: {errs:?}");
 }
