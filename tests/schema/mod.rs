@@ -20,6 +20,7 @@ impl Schema {
         }
     }
 
+    #[allow(dead_code)]
     pub fn user() -> Self {
         let text = include_str!("../data/user.schema.json");
         Schema {
