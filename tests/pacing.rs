@@ -75,7 +75,11 @@ async fn x_ratelimit_headers_at_5_per_second_cost_no_reset_wait_and_never_exceed
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert_exact(&parse_export(&common::read(&out)), &all_ids(&sb).await);
         let t = times(&sb);
-        assert_eq!(t.len(), 22, "20 pages and two counts (at the start and at the end)");
+        assert_eq!(
+            t.len(),
+            22,
+            "20 pages and two counts (at the start and at the end)"
+        );
         assert_eq!(n429(&sb), 0, "{algorithm:?}: 429s");
         let most = fullest(&t, 1.0);
         assert!(
