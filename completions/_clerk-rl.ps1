@@ -33,10 +33,13 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
             [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
             [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -46,12 +49,14 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One quick call: rate-limit headers, instance type, documented limit, budget')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Measure the limit, burst and window the server really enforces for this key')
             [CompletionResult]::new('export-users', 'export-users', [CompletionResultType]::ParameterValue, 'Dump every user as JSON Lines, paced to the budget, resumable')
+            [CompletionResult]::new('api', 'api', [CompletionResultType]::ParameterValue, 'Call any Backend API endpoint through the paced, retried core (like `gh api`)')
             [CompletionResult]::new('batch-get', 'batch-get', [CompletionResultType]::ParameterValue, 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Manage the Redis cache batch-get keeps (no request to Clerk)')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Run a local Clerk-compatible Backend API server')
             [CompletionResult]::new('webhook', 'webhook', [CompletionResultType]::ParameterValue, 'Receive Clerk''s webhooks and keep the batch-get cache true')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the settings in force and where each came from (flag, environment, profile, default)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (one per subcommand) into a folder')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page to stdout, or write them all into a folder with --dir')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -69,10 +74,13 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
             [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
             [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -106,6 +114,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
             [CompletionResult]::new('--allow-production', '--allow-production', [CompletionResultType]::ParameterName, 'Allow probing with a production (sk_live_) key: it spends that instance''s real limit')
             [CompletionResult]::new('--honor-retry-after', '--honor-retry-after', [CompletionResultType]::ParameterName, 'Burst mode: send nothing while a Retry-After wait runs (the default for a production key, whose budget is the live application''s). N and the algorithm are still found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)')
             [CompletionResult]::new('--sample-during-waits', '--sample-during-waits', [CompletionResultType]::ParameterName, 'Burst mode: send sparse single requests during a Retry-After wait too, to time the window finely (the default for development and unknown keys)')
@@ -113,6 +122,8 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
             [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
             [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -138,6 +149,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
             [CompletionResult]::new('--no-count', '--no-count', [CompletionResultType]::ParameterName, 'Skip the two count requests (at the start for the progress bar''s total and ETA, at the end to prove every user was written): the export is then not checked, and says so')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'One count request, then print users, requests needed and the time the budget implies')
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue an interrupted export from its checkpoint')
@@ -146,6 +158,47 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
+            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'clerk-rl;api' {
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'The HTTP method: GET, POST, PATCH, PUT, DELETE or HEAD')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'The HTTP method: GET, POST, PATCH, PUT, DELETE or HEAD')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'A string field, KEY=VALUE: a query parameter for GET, else a JSON body field (repeatable)')
+            [CompletionResult]::new('--raw-field', '--raw-field', [CompletionResultType]::ParameterName, 'A string field, KEY=VALUE: a query parameter for GET, else a JSON body field (repeatable)')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A typed field, KEY=VALUE: true, false, null and numbers as JSON, @FILE a file''s content (repeatable)')
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'A typed field, KEY=VALUE: true, false, null and numbers as JSON, @FILE a file''s content (repeatable)')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'An extra request header, e.g. -H ''Idempotency-Key: 3f1c…'' (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'An extra request header, e.g. -H ''Idempotency-Key: 3f1c…'' (repeatable)')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Send this file (''-'' for stdin) as the request body, as is')
+            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'With --paginate: items per page (the limit sent), 1..500')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
+            [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Budget preset. Clerk''s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool''s cautious presets, not Clerk figures: free 20/10s, pro 100/10s')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m')
+            [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Pace as a token bucket of this capacity (bursts above the strict window)')
+            [CompletionResult]::new('--endpoint-rate', '--endpoint-rate', [CompletionResultType]::ParameterName, 'Override one of Clerk''s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries per request for 429s and transient failures')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of one request, e.g. 30s')
+            [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Give up (exit 3) when the server asks us to wait longer than this')
+            [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
+            [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
+            [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
+            [CompletionResult]::new('--paginate', '--paginate', [CompletionResultType]::ParameterName, 'Walk every page of a list endpoint and write its items as JSON Lines')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Print the response''s status line and headers on stderr')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Print the response''s status line and headers on stderr')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
             [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
             [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -171,6 +224,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
             [CompletionResult]::new('--allow-missing', '--allow-missing', [CompletionResultType]::ParameterName, 'Exit 0 even when some ids are not found (they are still listed on stderr)')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'A line that is not a user id is an error (exit 2, before any request)')
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Ignore cached users: fetch every id and rewrite its cache entry')
@@ -179,6 +233,8 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
             [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
             [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -198,10 +254,13 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
             [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
             [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -224,12 +283,15 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Delete every cached user of this instance')
             [CompletionResult]::new('--guards', '--guards', [CompletionResultType]::ParameterName, 'Also delete the version markers and tombstones of those users (or of all, with --all)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
             [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
             [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -278,12 +340,15 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
             [CompletionResult]::new('--reject-cursor', '--reject-cursor', [CompletionResultType]::ParameterName, 'Answer starting_after with 422 form_param_unknown, like an API version without cursors')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Answer a query parameter GET /v1/users or /v1/users/count does not define with 422 form_param_unknown (Clerk ignores it: a misspelt filter widens the result silently)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
             [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
             [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -303,10 +368,13 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
             [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
             [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -333,11 +401,14 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
             [CompletionResult]::new('--prime', '--prime', [CompletionResultType]::ParameterName, 'On user.created and user.updated, write the user from the payload instead of deleting')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
             [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
             [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -355,6 +426,71 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
         'clerk-rl;webhook;help;help' {
             break
         }
+        'clerk-rl;config' {
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
+            [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Budget preset. Clerk''s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool''s cautious presets, not Clerk figures: free 20/10s, pro 100/10s')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m')
+            [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Pace as a token bucket of this capacity (bursts above the strict window)')
+            [CompletionResult]::new('--endpoint-rate', '--endpoint-rate', [CompletionResultType]::ParameterName, 'Override one of Clerk''s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries per request for 429s and transient failures')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of one request, e.g. 30s')
+            [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Give up (exit 3) when the server asks us to wait longer than this')
+            [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
+            [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
+            [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
+            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print every setting in force, its value (the key masked) and where it came from')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'clerk-rl;config;show' {
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
+            [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Budget preset. Clerk''s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool''s cautious presets, not Clerk figures: free 20/10s, pro 100/10s')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m')
+            [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Pace as a token bucket of this capacity (bursts above the strict window)')
+            [CompletionResult]::new('--endpoint-rate', '--endpoint-rate', [CompletionResultType]::ParameterName, 'Override one of Clerk''s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries per request for 429s and transient failures')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of one request, e.g. 30s')
+            [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Give up (exit 3) when the server asks us to wait longer than this')
+            [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
+            [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
+            [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
+            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'clerk-rl;config;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print every setting in force, its value (the key masked) and where it came from')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'clerk-rl;config;help;show' {
+            break
+        }
+        'clerk-rl;config;help;help' {
+            break
+        }
         'clerk-rl;completions' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write the scripts of all five shells into this folder instead')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
@@ -369,10 +505,13 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
             [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
             [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -380,7 +519,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             break
         }
         'clerk-rl;man' {
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder to write the pages into')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write every page (clerk-rl.1, clerk-rl-status.1, ...) into this folder instead')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
             [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY')
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Budget preset. Clerk''s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool''s cautious presets, not Clerk figures: free 20/10s, pro 100/10s')
@@ -393,10 +532,13 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
             [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
             [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -407,12 +549,14 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One quick call: rate-limit headers, instance type, documented limit, budget')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Measure the limit, burst and window the server really enforces for this key')
             [CompletionResult]::new('export-users', 'export-users', [CompletionResultType]::ParameterValue, 'Dump every user as JSON Lines, paced to the budget, resumable')
+            [CompletionResult]::new('api', 'api', [CompletionResultType]::ParameterValue, 'Call any Backend API endpoint through the paced, retried core (like `gh api`)')
             [CompletionResult]::new('batch-get', 'batch-get', [CompletionResultType]::ParameterValue, 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Manage the Redis cache batch-get keeps (no request to Clerk)')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Run a local Clerk-compatible Backend API server')
             [CompletionResult]::new('webhook', 'webhook', [CompletionResultType]::ParameterValue, 'Receive Clerk''s webhooks and keep the batch-get cache true')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the settings in force and where each came from (flag, environment, profile, default)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (one per subcommand) into a folder')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page to stdout, or write them all into a folder with --dir')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -423,6 +567,9 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             break
         }
         'clerk-rl;help;export-users' {
+            break
+        }
+        'clerk-rl;help;api' {
             break
         }
         'clerk-rl;help;batch-get' {
@@ -443,6 +590,13 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             break
         }
         'clerk-rl;help;webhook;serve' {
+            break
+        }
+        'clerk-rl;help;config' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print every setting in force, its value (the key masked) and where it came from')
+            break
+        }
+        'clerk-rl;help;config;show' {
             break
         }
         'clerk-rl;help;completions' {

@@ -259,6 +259,27 @@ impl Budget {
         }
     }
 
+    /// The time left for `items_left` items fetched `per_request` a request: the requests left
+    /// at the budget's rate (requests × W / N), corrected by the rate observed this run once a
+    /// window's worth of time has passed, when it is slower (latency, 429s, a shared budget).
+    pub fn eta(
+        &self,
+        items_left: u64,
+        per_request: u64,
+        observed_items: u64,
+        elapsed: Duration,
+    ) -> Duration {
+        let requests_left = items_left.div_ceil(per_request.max(1));
+        let budget_per_s = self.rate.per_second();
+        let mut per_s = budget_per_s;
+        if elapsed >= self.rate.window && observed_items > 0 {
+            let observed_per_s =
+                observed_items as f64 / per_request.max(1) as f64 / elapsed.as_secs_f64();
+            per_s = per_s.min(observed_per_s);
+        }
+        Duration::from_secs_f64((requests_left as f64 / per_s).min(1e9))
+    }
+
     /// A word when this budget leaves most of the key's documented limit unused (under a
     /// quarter of it): the default `free` preset paces a production key at 2% of its limit, which
     /// is right for a tool sharing the key with an application, but should never be silent.
@@ -376,6 +397,22 @@ mod tests {
             let b = Budget::new(plan, rate.map(|r| r.parse().unwrap()), None);
             assert_eq!(b.headroom_hint(inst), None, "{plan:?} {rate:?} {inst:?}");
         }
+    }
+
+    #[test]
+    fn the_eta_comes_from_the_budget_and_slows_to_the_observed_rate() {
+        let b = Budget::new(Plan::Free, Some("10/10s".parse().unwrap()), None);
+        let s = Duration::from_secs;
+        // 10,000 users left in pages of 500: 20 requests at 1/s.
+        assert_eq!(b.eta(10_000, 500, 0, s(0)), s(20));
+        assert_eq!(b.eta(10_001, 500, 0, s(0)), s(21));
+        assert_eq!(b.eta(0, 500, 0, s(0)), s(0));
+        // Before a window has passed the observed rate is not trusted (the first burst).
+        assert_eq!(b.eta(10_000, 500, 500, s(5)), s(20));
+        // Observed 0.5 requests/s, slower than the budget: it wins.
+        assert_eq!(b.eta(10_000, 500, 10 * 500, s(20)), s(40));
+        // Observed faster than the budget (a burst): the budget still bounds it.
+        assert_eq!(b.eta(10_000, 500, 100 * 500, s(20)), s(20));
     }
 
     #[test]

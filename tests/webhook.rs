@@ -1040,6 +1040,40 @@ async fn created_updated_deleted_in_every_order_then_batch_get_answers_as_the_se
             assert_eq!(run.code, if want.is_some() { 0 } else { 7 }, "{what}");
             assert_eq!(cached(&redis, id), want, "{what}");
         }
+        // `cache purge --all` empties the cache but keeps the guards; `--guards` takes them too,
+        // and nothing of the instance's users is left (only the delivery ids, which expire).
+        let kinds = |redis: &RedisServer| {
+            let mut k: Vec<&str> = Vec::new();
+            for key in redis.keys() {
+                for kind in [":user:", ":version:", ":deleted:", ":webhook:"] {
+                    if key.contains(kind) && !k.contains(&kind) {
+                        k.push(kind);
+                    }
+                }
+            }
+            k.sort();
+            k
+        };
+        let purge = |extra: &[&str]| {
+            let mut c = cmd();
+            c.args(["--json", "cache", "purge", "--all", "--cache", &redis.url()])
+                .args(extra);
+            let r = common::Run::from(c.output().unwrap());
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            r.json()
+        };
+        let before = kinds(&redis);
+        assert!(
+            before.contains(&":deleted:") && before.contains(&":version:"),
+            "{before:?}"
+        );
+        let r = purge(&[]);
+        assert_eq!(r["guards_deleted"], 0);
+        assert!(!kinds(&redis).contains(&":user:"));
+        assert!(kinds(&redis).contains(&":deleted:"));
+        let r = purge(&["--guards"]);
+        assert!(r["guards_deleted"].as_u64().unwrap() >= 6, "{r}");
+        assert_eq!(kinds(&redis), vec![":webhook:"]);
         let (code, log) = rx.terminate();
         assert_eq!(code, 0, "{log}");
     }

@@ -17,6 +17,7 @@ use super::ratelimit::RateLimitView;
 use super::retry::{GiveUp, Outcome, Policy, Verdict, decide};
 use crate::budget::Budget;
 use crate::endpoint_budget::EndpointLimits;
+use crate::local_budget::LocalBudget;
 use crate::monitor::Monitor;
 use crate::pacer::{self, Pacer, Permit};
 use crate::secret::SecretKey;
@@ -94,16 +95,20 @@ enum Tried {
     Hopeless(String),
 }
 
-/// Where a request gets its slot: this process's pacer, or a budget shared through Redis.
+/// Where a request gets its slot: this process's pacer, a budget shared through Redis, or one
+/// shared by this machine's processes through a state file (with the local pacer to fall back
+/// on should the file fail).
 #[derive(Debug, Clone)]
 enum Gate {
     Local(Arc<Pacer>),
     Shared(Arc<SharedBudget>),
+    File(LocalBudget, Arc<Pacer>),
 }
 
 enum Held {
     Local(Permit),
     Shared(Slot),
+    File(String),
 }
 
 impl Gate {
@@ -117,6 +122,13 @@ impl Gate {
                 let (slot, waited) = s.acquire().await;
                 (Held::Shared(slot), waited)
             }
+            Gate::File(f, fallback) => match f.acquire().await {
+                Ok((id, waited)) => (Held::File(id), waited),
+                Err(_) => {
+                    let (permit, waited) = fallback.acquire().await;
+                    (Held::Local(permit), waited)
+                }
+            },
         }
     }
 
@@ -131,7 +143,10 @@ impl Gate {
                 None
             }
             (Gate::Shared(s), Held::Shared(slot)) => s.complete(slot).await,
-            (Gate::Local(_), Held::Shared(_)) => None,
+            // Every process's requests, as the file counts them (lost: the slot's lease expires
+            // on its own, later than the truth: still safe, and the count unknown).
+            (Gate::File(f, _), Held::File(id)) => f.complete(id).await.ok(),
+            (Gate::Local(_) | Gate::File(..), Held::Shared(_)) | (_, Held::File(_)) => None,
         }
     }
 
@@ -144,7 +159,7 @@ impl Gate {
         max_wait: Duration,
     ) -> pacer::Verdict {
         let mut verdict = match self {
-            Gate::Local(p) => p.react(view, own),
+            Gate::Local(p) | Gate::File(_, p) => p.react(view, own),
             Gate::Shared(s) => s.react(view, own),
         };
         if let Some(wait) = verdict.pause {
@@ -163,6 +178,10 @@ impl Gate {
         match self {
             Gate::Local(p) => p.pause_until(Instant::now() + wait),
             Gate::Shared(s) => s.block_for(wait).await,
+            Gate::File(f, fallback) => {
+                fallback.pause_until(Instant::now() + wait);
+                let _ = f.block_for(wait).await;
+            }
         }
     }
 }
@@ -217,6 +236,14 @@ impl Client {
     /// Draw every request from a budget shared with other processes instead of this one's.
     pub fn share_budget(&mut self, shared: Arc<SharedBudget>) {
         self.gate = Gate::Shared(shared);
+    }
+
+    /// Share the budget with this machine's other clerk-rl processes through a state file
+    /// (`api` without `--budget-store`: a loop of one process per call).
+    pub fn share_budget_through(&mut self, file: LocalBudget) {
+        if let Gate::Local(p) = &self.gate {
+            self.gate = Gate::File(file, Arc::clone(p));
+        }
     }
 
     /// Keep the endpoint budgets in this Redis too (`--budget-store`).

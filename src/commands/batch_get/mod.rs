@@ -200,7 +200,7 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
         ));
         Exit::Ok
     } else if stats.missing > 0 {
-        ctx.ui.line(&format!(
+        ctx.ui.always(&format!(
             "clerk-rl: {} of {} ids not found (listed above){}",
             stats.missing,
             stats.ids,

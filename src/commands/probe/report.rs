@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Table;
 use serde::Serialize;
 
 use super::driver::InFlight;
@@ -364,8 +364,7 @@ pub fn csv(samples: &[Sample]) -> String {
 
 fn table(r: &Report) -> Table {
     let i = &r.inference;
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
+    let mut t = crate::ui::table(crate::ui::Stream::Stdout);
     let mut row = |k: &str, v: String| {
         t.add_row(vec![k.to_string(), v]);
     };
@@ -476,6 +475,13 @@ fn table(r: &Report) -> Table {
             .collect();
         row("steps", lines.join("\n"));
     }
+    what_the_server_said(r, &mut row);
+    t
+}
+
+/// The table's last rows: Retry-After, the rate-limit headers, the documented limit, the advice.
+fn what_the_server_said(r: &Report, row: &mut dyn FnMut(&str, String)) {
+    let i = &r.inference;
     let ra = &i.retry_after;
     if ra.values.is_empty() {
         row("Retry-After", "not sent".into());
@@ -531,7 +537,6 @@ fn table(r: &Report) -> Table {
         Some(rec) => row("use", format!("clerk-rl {} ...\n{}", rec.flags, rec.margin)),
         None => row("use", "no budget to recommend from this run".into()),
     }
-    t
 }
 
 const LEVELS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
