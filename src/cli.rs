@@ -21,14 +21,18 @@ The secret key comes from the environment variable CLERK_SECRET_KEY, or from a f
 
 Exit codes:
   0    success
-  1    other error
+  1    other error (also: another run is writing the same --output, its pid named)
   2    usage error (bad flag, bad input file)
   3    rate limited past --max-retries or --max-wait (or status --min-remaining not met)
   4    authentication or authorization failed (401, 403)
   5    the instance's quota is exceeded (403 quota_exceeded)
-  6    server or network error past retries
+  6    server or network error past retries, or a server that misbehaved so that no correct
+       result can be proven (pages out of order, repeated or going back; fewer users than the
+       count)
   7    partial result (for example ids not found)
+  129  stopped by SIGHUP (export-users saves its checkpoint, batch-get removes its partial file)
   130  interrupted (Ctrl-C)
+  143  stopped by SIGTERM (as Ctrl-C)
 
 Examples:
   clerk-rl --sandbox status                     try it with no Clerk account
@@ -192,9 +196,15 @@ Examples:
   clerk-rl export-users --output users.jsonl --resume   after a crash or Ctrl-C
   clerk-rl export-users --filter banned=false --filter created_at_after=1700000000000
   clerk-rl --plan prod export-users --dry-run           how long would it take?
+  until clerk-rl export-users -o users.jsonl --resume; do sleep 30; done   a retry loop
 
 Users are written exactly as the server sent them, oldest first, one per line. Users who sign
-up during the export are included; none is written twice.")]
+up during the export are included; none is written twice. Exit 0 means every user exactly once,
+checked against the count: every page is checked as it arrives and the users written against
+/v1/users/count at the start and the end; a server that breaks paging ends the run with exit 6,
+the output not put into place. --output FILE is locked (FILE.lock) for one writer at a time;
+--resume with nothing to resume starts, after completion does nothing; SIGTERM and SIGHUP save
+the checkpoint as Ctrl-C does (exit 143, 129).")]
     ExportUsers(ExportArgs),
 
     /// Call any Backend API endpoint through the paced, retried core (like `gh api`)
@@ -363,7 +373,9 @@ Cache keys (Redis): clerk:{INSTANCE}:user:{ID}, INSTANCE being a hash of the sec
 the key), the value the user's JSON as the server sent it, expiring after --cache-ttl.
 
 Exit codes: 0 all found (or --allow-missing), 7 some ids not found, 2 bad input, a bad flag or
-a malformed --cache URL (and any --strict defect), 1 Redis unavailable with --cache-required.
+a malformed --cache URL (and any --strict defect), 1 Redis unavailable with --cache-required
+or another run writing the same --output, 6 a server that hides users from capped user_id=
+lists, 129/130/143 SIGHUP/Ctrl-C/SIGTERM (the partial file removed).
 
 Examples:
   clerk-rl batch-get ids.txt > users.jsonl

@@ -252,3 +252,28 @@ async fn capped_user_id_lists_never_report_existing_users_missing() {
         r.stderr
     );
 }
+
+/// A server without /v1/users/count: the export cannot be checked, so it is not exit 0 unless
+/// --no-count accepts it unchecked.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_cannot_count_cannot_prove_an_export() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let user =
+        serde_json::json!({"object": "user", "id": "user_1", "created_at": 1_700_000_000_000i64});
+    Mock::given(method("GET"))
+        .and(path("/v1/users"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([user])))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.jsonl");
+    let mut c = cmd();
+    c.env("CLERK_API_URL", server.uri())
+        .args(["export-users", "--output"])
+        .arg(&out);
+    let r = bounded(c).await;
+    assert_refused(&r, &out, "cannot be checked");
+    assert!(r.stderr.contains("--no-count"), "{}", r.stderr);
+}

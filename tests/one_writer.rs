@@ -250,3 +250,35 @@ async fn sigterm_and_sighup_stop_batch_get_and_remove_its_partial_file() {
         assert!(!sibling(&out, ".lock").exists());
     }
 }
+
+/// SIGHUP (a closed terminal or session) stops an export as Ctrl-C does: exit 129, the
+/// checkpoint saved, the resume command printed; the resume ends exact.
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_saves_the_export_checkpoint_and_the_resume_ends_exact() {
+    let sb = sandbox_with(300, "1000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.jsonl");
+    let ckpt = sibling(&out, ".checkpoint");
+    let mut child = spawn(export(&sb, &out, "20/1s", &["--concurrency", "1"]));
+    let t0 = Instant::now();
+    while checkpoint_users(&ckpt) < 30 {
+        assert!(child.try_wait().unwrap().is_none(), "ended before SIGHUP");
+        assert!(t0.elapsed() < Duration::from_secs(20), "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    signal(&child, "HUP");
+    let r = wait_child(child).await;
+    assert_eq!(r.code, 129, "{}", r.stderr);
+    assert!(r.stderr.contains("interrupted (SIGHUP)"), "{}", r.stderr);
+    assert!(checkpoint_users(&ckpt) >= 30);
+    assert!(!out.exists());
+    let r = finish(export(
+        &sb,
+        &out,
+        "1000/1s",
+        &["--concurrency", "1", "--resume"],
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_exact(&parse_export(&common::read(&out)), &all_ids(&sb).await);
+}
