@@ -207,6 +207,9 @@ pub fn window_up(w: f64) -> (String, f64) {
 /// benchmarked to): its advice is taken this much under both.
 const BUCKET_TOLERANCE: f64 = 0.02;
 
+/// How far a measured window may read short: the advice's window is this much longer.
+const WINDOW_TOLERANCE: f64 = 0.02;
+
 /// Flags that never ask for more than was measured: the limit (capacity) rounded down to the
 /// smallest the responses allow, the window up to the longest, and when the verdict is
 /// tentative, the stricter of the two models (no `--burst` unless both are buckets).
@@ -251,7 +254,9 @@ pub fn recommend(i: &Inference) -> Option<Recommended> {
         (Verdict::Load, _) => (measured * 10.0, 10.0, None),
         _ => return None,
     };
-    let (wtext, wsecs) = window_up(window);
+    // Recovery times are stamped at midpoints, so a loaded link can read a window short (1%
+    // over loopback on a busy machine): the window is taken WINDOW_TOLERANCE longer first.
+    let (wtext, wsecs) = window_up(window * (1.0 + WINDOW_TOLERANCE));
     let n = (limit + 1e-6).floor() as u64;
     if n == 0 {
         return None;
@@ -263,7 +268,7 @@ pub fn recommend(i: &Inference) -> Option<Recommended> {
     };
     let pct = (1.0 - n as f64 / wsecs / measured) * 100.0;
     let margin = format!(
-        "{:.1}% under the measured {measured:.2}/s (limit{} rounded down, window up{})",
+        "{:.1}% under the measured {measured:.2}/s (limit{} rounded down, window 2% longer and up{})",
         pct.max(0.0),
         if burst.is_some() {
             " and capacity 2% under what was measured and"
