@@ -9,7 +9,8 @@
    common approach (the official Node SDK's users.getUser per id, 10 in parallel, 500 ms between
    batches, waiting Retry-After on a 429) against clerk-rl batch-get, and clerk-rl --strategy get.
 
-Usage: bench/batch_get.py [--quick]     (figures go to stdout as Markdown; paste them in README)
+Usage: bench/batch_get.py [--quick]     (Markdown on stdout and in bench/results/batch_get.md;
+bench/run splices it into README.md)
 Needs: cargo, redis-server, and for the SDK run Node.js 20 (`npm ci` in tests/node is run if
 needed).
 """
@@ -22,7 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN, ROOT, Redis, Sandbox, build, client_env, summary_json  # noqa: E402
+from common import BIN, ROOT, Redis, Sandbox, client_env, report, summary_json  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 
@@ -68,7 +69,7 @@ def requests_and_cache():
                              ("get: GET /v1/users/{id} (one request per id)", ["--strategy", "get"])]:
             s, lines, wall, req = batch_get(sb, path, rate, extra)
             rows.append((label, lines, req, s["requests_saved_by_batching"], wall))
-        print(f"### Requests: {n:,} ids, budget not binding ({rate})\n")
+        print(f"#### Requests: {n:,} ids, budget not binding ({rate})\n")
         print("| strategy | users written | requests | saved by batching | elapsed |")
         print("|---|---|---|---|---|")
         for label, lines, req, saved, wall in rows:
@@ -78,7 +79,7 @@ def requests_and_cache():
         cache = ["--cache", redis.url(), "--cache-ttl", "10m"]
         cold = batch_get(sb, path, rate, cache)
         warm = batch_get(sb, path, rate, cache)
-        print(f"### Cache: the same {n:,} ids through redis-server on loopback\n")
+        print(f"#### Cache: the same {n:,} ids through redis-server on loopback\n")
         print("| run | users written | cache hits | API requests | elapsed (whole process) |")
         print("|---|---|---|---|---|")
         for label, (s, lines, wall, req) in [("cold cache", cold), ("warm cache", warm)]:
@@ -158,7 +159,7 @@ def side_by_side():
         os.unlink(path)
     finally:
         os.unlink(script)
-    print(f"### Side by side: {n:,} ids, sandbox at {rate} (Clerk's documented development limit)\n")
+    print(f"#### Side by side: {n:,} ids, sandbox at {rate} (Clerk's documented development limit)\n")
     print("| approach | users | requests | 429s | elapsed |")
     print("|---|---|---|---|---|")
     for label, users, req, n429, el in rows:
@@ -166,7 +167,10 @@ def side_by_side():
     print()
 
 
-if __name__ == "__main__":
-    build()
+def body():
     requests_and_cache()
     side_by_side()
+
+
+if __name__ == "__main__":
+    report("batch_get", body)

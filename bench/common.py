@@ -1,31 +1,85 @@
 """What the benchmarks share: the release binary, a sandbox in its own process, a redis-server,
-running a command under GNU time, and reading clerk-rl's JSON summary."""
+running a command under GNU time, reading clerk-rl's JSON summary and the sandbox's request log,
+and the convention every bench/NAME.py follows: its Markdown goes to stdout and to
+bench/results/NAME.md, which bench/run splices into README.md between <!-- bench:NAME --> and
+<!-- /bench:NAME -->.
+
+CLERK_RL_BENCH_BIN runs another binary (e.g. a copy, so a rebuild cannot swap it mid-run);
+CLERK_RL_BENCH_NO_BUILD=1 skips the release build."""
+import contextlib
+import io
 import json
 import os
 import re
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "clerk-rl")
+BIN = os.environ.get("CLERK_RL_BENCH_BIN") or os.path.join(ROOT, "target", "release", "clerk-rl")
+RESULTS = os.path.join(ROOT, "bench", "results")
 
 
 def build():
+    if os.environ.get("CLERK_RL_BENCH_NO_BUILD") == "1":
+        return
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, s):
+        for st in self.streams:
+            st.write(s)
+            st.flush()
+        return len(s)
+
+
+def report(name, body):
+    """Run `body` (which prints Markdown), echoing it to stdout and saving it as
+    bench/results/NAME.md once it completes (a failed run leaves the last results alone)."""
+    build()
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(_Tee(sys.stdout, buf)):
+        body()
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, name + ".md"), "w") as f:
+        f.write(buf.getvalue().strip() + "\n")
+
+
+def efficiency(times, limit, window_s):
+    """From the server's request times: (least time the limit allows, time taken, fullest window).
+    Least: never more than `limit` in any window, so request k+limit is a window after request k."""
+    times = sorted(times)
+    n = len(times)
+    least = (n - 1) // limit * window_s
+    taken = times[-1] - times[0] if n else 0.0
+    best, j = 0, 0
+    for i in range(n):
+        while times[i] - times[j] >= window_s:
+            j += 1
+        best = max(best, i - j + 1)
+    return least, taken, best
 
 
 class Sandbox:
     """`clerk-rl sandbox` in its own process; the first two stdout lines give URL and key."""
 
-    def __init__(self, users, rate, algorithm="sliding", burst=None, extra=()):
+    def __init__(self, users, rate, algorithm="sliding", burst=None, extra=(), headers=None, latency=None):
         self.log = tempfile.NamedTemporaryFile(prefix="clerk-rl-bench-log-", delete=False).name
         args = [BIN, "--rate", rate]
         if burst:
             args += ["--burst", str(burst)]
         args += ["sandbox", "--users", str(users), "--algorithm", algorithm,
                  "--request-log", self.log, *extra]
+        if headers:
+            args += ["--rate-limit-headers", headers]
+        if latency:
+            args += ["--latency", latency]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         env = {}
         for _ in range(2):

@@ -7,7 +7,8 @@ and the client's peak RSS and CPU time. Then peak RSS and CPU exporting 1,000,00
 budget that does not bind. Then, side by side on one sandbox budget, the approach most guides
 show (the official Node SDK's getUserList, pages of 100, a fixed 200 ms pause, retry on 429).
 
-Usage: bench/export.py [--quick] [budget] [million] [side]   (Markdown on stdout, for the README)
+Usage: bench/export.py [--quick] [budget] [million] [side]   (Markdown on stdout and in
+bench/results/export.md; bench/run splices it into README.md)
 Needs: cargo, GNU time (/usr/bin/time), and for the SDK run `npm ci` in tests/node.
 """
 import json
@@ -19,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN, ROOT, Sandbox, build, client_env, summary_json, timed  # noqa: E402
+from common import BIN, ROOT, Sandbox, client_env, report, summary_json, timed  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 
@@ -64,10 +65,10 @@ def budget_runs():
         server_429 = sum(1 for e in log if e["status"] == 429)
         least = least_time(req, limit, window)
         elapsed = s["http"]["elapsed_s"]
-        rows.append((algo, users, lines, req, math.ceil(users / 500) + 2, server_429, elapsed, least,
+        rows.append((algo, users, lines, req, math.ceil(users / 500) + 3, server_429, elapsed, least,
                      (elapsed - least) / least * 100, rss, cpu))
-    print(f"### Budget use: {users:,} users, client and sandbox both at {rate}\n")
-    print("| sandbox algorithm | users written | requests (target ceil(n/500)+2) | 429s | elapsed | least the budget allows | over least | peak RSS | CPU |")
+    print(f"#### Budget use: {users:,} users, client and sandbox both at {rate}, no rate-limit headers, no added latency, 1 process\n")
+    print("| sandbox algorithm | users written | requests (target ceil(n/500)+3: pages, the last short page, two counts) | 429s | elapsed | least the budget allows | over least | peak RSS | CPU |")
     print("|---|---|---|---|---|---|---|---|---|")
     for algo, users, lines, req, target, n429, el, least, over, rss, cpu in rows:
         print(f"| {algo} | {lines:,} | {req} ({target}) | {n429} | {el:.2f} s | {least:.2f} s | {over:+.1f}% | {rss:.1f} MB | {cpu:.2f} s |")
@@ -79,13 +80,14 @@ def million():
     rate = "100000/1s"
     sb = Sandbox(users, rate)
     try:
-        s, rss, cpu, wall, lines = export(sb, rate, extra=["--concurrency", "1"])
+        # Default flags: the auto-split picks its parts and streams.
+        s, rss, cpu, wall, lines = export(sb, rate)
     finally:
         sb.stop()
-    print(f"### Memory and CPU: {users:,} users (budget not binding)\n")
-    print("| users written | requests | elapsed | peak RSS | CPU (user+sys) | CPU per 100k users |")
-    print("|---|---|---|---|---|---|")
-    print(f"| {lines:,} | {s['http']['requests']} | {s['http']['elapsed_s']:.2f} s | {rss:.1f} MB | {cpu:.2f} s | {cpu / users * 100_000:.3f} s |")
+    print(f"#### Memory and CPU: {users:,} users, default flags, budget not binding ({rate} on both sides, no rate-limit headers)\n")
+    print("| users written | parts | requests | elapsed | peak RSS | CPU (user+sys) | CPU per 100k users |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| {lines:,} | {s.get('parts')} | {s['http']['requests']} | {s['http']['elapsed_s']:.2f} s | {rss:.1f} MB | {cpu:.2f} s | {cpu / users * 100_000:.3f} s |")
     print()
 
 
@@ -140,7 +142,7 @@ def side_by_side():
             sb.stop()
     finally:
         os.unlink(script)
-    print(f"### Side by side: {users:,} users, sandbox at {rate} (Clerk's documented development limit)\n")
+    print(f"#### Side by side: {users:,} users, sandbox at {rate} (Clerk's documented development limit)\n")
     print("| approach | users | requests | 429s | elapsed |")
     print("|---|---|---|---|---|")
     print(f"| official Node SDK getUserList, pages of 100, 200 ms pause, retry on 429 | {sdk['users']:,} | {sdk_req} | {sdk['r429']} | {sdk['elapsed_s']:.1f} s |")
@@ -148,10 +150,13 @@ def side_by_side():
     print()
 
 
-if __name__ == "__main__":
+def body():
     # Sections to run: any of budget, million, side (all by default).
     wanted = [a for a in sys.argv[1:] if not a.startswith("--")] or ["budget", "million", "side"]
-    build()
     for name, section in [("budget", budget_runs), ("million", million), ("side", side_by_side)]:
         if name in wanted:
             section()
+
+
+if __name__ == "__main__":
+    report("export", body)

@@ -75,7 +75,11 @@ async fn x_ratelimit_headers_at_5_per_second_cost_no_reset_wait_and_never_exceed
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert_exact(&parse_export(&common::read(&out)), &all_ids(&sb).await);
         let t = times(&sb);
-        assert_eq!(t.len(), 21, "20 pages and one count");
+        assert_eq!(
+            t.len(),
+            22,
+            "20 pages and two counts (at the start and at the end)"
+        );
         assert_eq!(n429(&sb), 0, "{algorithm:?}: 429s");
         let most = fullest(&t, 1.0);
         assert!(
@@ -200,8 +204,9 @@ async fn processes_sharing_a_budget_read_remaining_against_their_shared_count() 
     }
     assert_eq!(n429(&sb), 0);
     let t = times(&sb);
-    assert_eq!(t.len(), 22);
+    // Each: 10 pages and two counts (at the start and at the end).
+    assert_eq!(t.len(), 24);
     assert!(fullest(&t, 1.0) <= 5, "{t:?}");
-    // Not each pacing alone at 5 per second: 22 requests span at least 4 windows.
-    assert!(t[21] - t[0] >= 4.0 - 0.01, "{t:?}");
+    // Not each pacing alone at 5 per second: 24 requests span at least 4 windows.
+    assert!(t[23] - t[0] >= 4.0 - 0.01, "{t:?}");
 }

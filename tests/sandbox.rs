@@ -187,7 +187,7 @@ async fn authentication_and_authorization_errors_have_clerks_shape() {
 
     let missing = get(&sb, "/v1/users/user_2NNEqL2nrIRdJ194ndJqAHwEfxC").await;
     assert_eq!(assert_clerk_error(&missing, 404), "resource_not_found");
-    let route = get(&sb, "/v1/organizations").await;
+    let route = get(&sb, "/v1/no_such_resource").await;
     assert_eq!(assert_clerk_error(&route, 404), "resource_not_found");
     let method = send(&sb, Method::PUT, "/v1/users", None).await;
     assert_eq!(assert_clerk_error(&method, 405), "method_not_allowed");
@@ -667,6 +667,8 @@ async fn create_update_and_delete_users() {
 
     // PATCH changes the given fields and moves updated_at.
     let before_update = u["updated_at"].as_i64().unwrap();
+    // Timestamps are whole milliseconds: a sleep of at least 5 ms guarantees the PATCH lands in
+    // a later millisecond (a lower bound, so a busy machine only makes it longer, never flaky).
     tokio::time::sleep(Duration::from_millis(5)).await;
     let p = send(
         &sb,

@@ -1,6 +1,7 @@
 //! The one HTTP core every subcommand goes through: pacing, headers, retries, errors.
 
 pub mod client;
+pub mod diagnose;
 pub mod endpoints;
 pub mod error;
 pub mod ratelimit;

@@ -304,7 +304,7 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
             })
             .await;
         if let Err(e) = served {
-            eprintln!("sandbox: server error: {e}");
+            eprintln!("clerk-rl: error: sandbox: server error: {e}");
         }
     });
     Ok(Sandbox {

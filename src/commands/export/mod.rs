@@ -8,6 +8,7 @@
 
 pub mod checkpoint;
 mod part;
+mod ramp;
 mod verify;
 mod writer;
 
@@ -18,25 +19,26 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::api::parse_page;
 use crate::cli::ExportArgs;
 use crate::context::Context;
-use crate::error::{Exit, fail};
+use crate::error::{Exit, exit_of, fail, one_line};
 use crate::http::{Client, HttpError};
 use crate::lock::OutputLock;
+use crate::signals::CommandSignals;
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
-use part::{Paging, PartState, RESERVED, split};
+use part::{Paging, PartState, RESERVED, kept_lines, split};
+use ramp::{Ramp, RampCore};
 use verify::{Progress, Seen};
 use writer::{Msg, Outcome, Output, Writer, finish_file, open_truncated};
 
 /// Most concurrent page streams `--concurrency 0` (auto) picks.
 const MAX_AUTO_STREAMS: usize = 16;
 /// Pages buffered between fetchers and the writer: the memory bound of the whole export.
-const CHANNEL_PAGES: usize = 8;
+const CHANNEL_PAGES: usize = 2;
 
 /// What every page request of this export shares.
 struct Job {
@@ -54,6 +56,8 @@ impl Job {
 }
 
 pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
+    // Before any work: a SIGTERM that comes early still finds the checkpoint saved.
+    let mut signals = CommandSignals::install()?;
     let job = job_of(args)?;
     if args.dry_run {
         return dry_run(ctx, &job).await;
@@ -75,11 +79,21 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
     let total = if args.no_count {
         None
     } else {
-        count(ctx, &job.filters).await?
+        count(ctx, &all_filters(&job)).await?
     };
-    let bar = ctx.ui.progress(total, "users");
-    bar.set_position(cp.users);
     let start_users = cp.users;
+    let (budget, page_size) = (ctx.budget, u64::from(job.page_size));
+    let bar = ctx
+        .ui
+        .progress_with_eta(total, "users", move |done, len, elapsed| {
+            budget.eta(
+                len.saturating_sub(done),
+                page_size,
+                done.saturating_sub(start_users),
+                elapsed,
+            )
+        });
+    bar.set_position(cp.users);
     let parts: Vec<PartState> = cp.parts.iter().map(|p| p.state.clone()).collect();
     let head = cp.head;
 
@@ -89,8 +103,8 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
 
     let job = Arc::new(job);
     let fetched = tokio::select! {
-        r = fetch_all(ctx, Arc::clone(&job), parts, head, total, args.concurrency as usize, tx) => Some(r),
-        _ = tokio::signal::ctrl_c() => None,
+        r = fetch_all(ctx, Arc::clone(&job), parts, head, total, args.concurrency as usize, tx) => Ok(r),
+        stop = signals.recv() => Err(stop),
     };
     // The fetchers are gone and the channel is closed: the writer drains what was sent,
     // checkpoints, and ends.
@@ -102,6 +116,28 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
             ctx.ui.finish_progress();
             return Ok(Exit::Ok);
         }
+        Err(e) if disk_full(&e) => {
+            ctx.ui.finish_progress();
+            let Some(path) = &checkpoint_path else {
+                return Err(
+                    anyhow::Error::new(e).context("writing the export failed: the disk is full")
+                );
+            };
+            ctx.ui.line(&format!(
+                "clerk-rl: {} users are saved (checkpoint {}); once space is freed, resume with:\n  {}",
+                cp.users,
+                path.display(),
+                resume_command(&ctx.argv)
+            ));
+            return Err(fail(
+                Exit::Other,
+                format!(
+                    "the disk is full: writing beside {} failed ({e}); free some space, then --resume continues from the checkpoint {}",
+                    cp.output.display(),
+                    path.display()
+                ),
+            ));
+        }
         Err(e) => {
             ctx.ui.finish_progress();
             return Err(anyhow::Error::new(e).context("writing the export failed"));
@@ -110,67 +146,87 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
     let resume = checkpoint_path.as_ref().map(|_| resume_command(&ctx.argv));
     let extra = summary_rows(&cp, start_users, args, &job, ctx.global.json);
     match (fetched, outcome) {
-        (None, _) => {
+        (Err(stop), _) => {
             ctx.summary(&extra);
+            let by = stop.name();
             match &resume {
-                Some(cmd) => ctx.ui.line(&format!(
-                    "clerk-rl: interrupted after {} users; the checkpoint is saved. Resume with:\n  {cmd}",
+                Some(cmd) => ctx.ui.always(&format!(
+                    "clerk-rl: interrupted ({by}) after {} users; the checkpoint is saved. Resume with:\n  {cmd}",
                     cp.users
                 )),
-                None => ctx.ui.line(&format!(
-                    "clerk-rl: interrupted after {} users (stdout exports cannot be resumed; use --output FILE)",
+                None => ctx.ui.always(&format!(
+                    "clerk-rl: interrupted ({by}) after {} users (stdout exports cannot be resumed; use --output FILE)",
                     cp.users
                 )),
             }
-            Ok(Exit::Interrupted)
+            Ok(stop.exit())
         }
-        (Some(Err(e)), _) => {
+        (Ok(Err(e)), _) => {
             ctx.summary(&extra);
             if let Some(cmd) = &resume {
-                ctx.ui.line(&format!(
+                ctx.ui.always(&format!(
                     "clerk-rl: {} users are saved; once the cause is fixed, resume with:\n  {cmd}",
                     cp.users
                 ));
             }
             Err(e)
         }
-        (Some(Ok(())), Outcome::Complete) => {
-            let proven = prove_complete(ctx, args, &job, total, cp.users).await;
-            let mut cp = cp;
-            let placed = match (&proven, &checkpoint_path) {
-                (Ok(_), Some(path)) => {
-                    cp.complete = true;
-                    cp.save(path)
-                        .and_then(|()| finish_file(&cp, path, &spill_dir_of(&cp.output)))
-                        .map_err(|e| {
-                            anyhow::Error::new(e).context("putting the export into place failed")
-                        })
-                }
-                _ => Ok(()),
-            };
-            ctx.summary(&extra);
-            placed?;
-            match proven {
-                Ok(Some(note)) => ctx.ui.warn(note),
-                Ok(None) => {}
-                Err(e) => {
-                    let kept = match &args.output {
-                        Some(o) => format!(
-                            "; {} is not written and the checkpoint is kept",
-                            o.display()
-                        ),
-                        None => String::new(),
-                    };
-                    return Err(e.context(format!("the export is not proven complete{kept}")));
-                }
-            }
-            Ok(Exit::Ok)
+        (Ok(Ok(())), Outcome::Complete) => {
+            conclude(
+                ctx,
+                args,
+                &job,
+                total,
+                cp,
+                checkpoint_path.as_deref(),
+                &extra,
+            )
+            .await
         }
-        (Some(Ok(())), Outcome::Incomplete) => {
+        (Ok(Ok(())), Outcome::Incomplete) => {
             // The fetchers stopped because the writer did; its error was reported above.
             Err(fail(Exit::Other, "the export stopped before the end"))
         }
     }
+}
+
+/// Every user is written: check the export against the count, then put a file into place. An
+/// export that cannot be proven complete stays `.partial`, its checkpoint kept.
+async fn conclude(
+    ctx: &Context,
+    args: &ExportArgs,
+    job: &Job,
+    total: Option<u64>,
+    mut cp: Checkpoint,
+    checkpoint_path: Option<&std::path::Path>,
+    extra: &[(&'static str, serde_json::Value)],
+) -> anyhow::Result<Exit> {
+    let proven = prove_complete(ctx, args, job, total, cp.users).await;
+    if let Ok(Some(note)) = &proven {
+        ctx.ui.warn(note);
+    }
+    let placed = match (&proven, checkpoint_path) {
+        (Ok(_), Some(path)) => {
+            cp.complete = true;
+            cp.save(path)
+                .and_then(|()| finish_file(&cp, path, &spill_dir_of(&cp.output)))
+                .map_err(|e| anyhow::Error::new(e).context("putting the export into place failed"))
+        }
+        _ => Ok(()),
+    };
+    ctx.summary(extra);
+    placed?;
+    if let Err(e) = proven {
+        let kept = match &args.output {
+            Some(o) => format!(
+                "; {} is not written and the checkpoint is kept",
+                o.display()
+            ),
+            None => String::new(),
+        };
+        return Err(fail(exit_of(&e), format!("{}{kept}", one_line(&e))));
+    }
+    Ok(Exit::Ok)
 }
 
 /// The end-of-run check: users written against the count taken at the start and again now, with
@@ -201,6 +257,13 @@ async fn prove_complete(
         Some(why) => Err(fail(Exit::Server, why)),
         None => Ok(None),
     }
+}
+
+/// No space left (ENOSPC) or over quota (EDQUOT): freeing space fixes it, and --resume goes on.
+fn disk_full(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::StorageFull
+        || e.kind() == io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(28 | 122))
 }
 
 fn spill_dir_of(output: &std::path::Path) -> PathBuf {
@@ -297,8 +360,7 @@ async fn dry_run(ctx: &Context, job: &Job) -> anyhow::Result<Exit> {
             })
         );
     } else {
-        let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED);
+        let mut t = crate::ui::table(crate::ui::Stream::Stdout);
         t.add_row(vec!["users".to_string(), users.to_string()]);
         t.add_row(vec![
             "requests".to_string(),
@@ -407,13 +469,22 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
         .clone()
         .unwrap_or_else(|| sibling(output, ".checkpoint"));
 
-    if args.resume {
-        if !checkpoint_path.exists() {
-            return Err(usage(format!(
-                "--resume: there is no checkpoint {} to resume from",
-                checkpoint_path.display()
-            )));
+    // --resume is idempotent, as `wget -c` is, so `until clerk-rl export-users -o F --resume`
+    // is a valid retry loop: finished → nothing to do, never started → start.
+    if args.resume && !checkpoint_path.exists() {
+        if output.exists() {
+            ctx.ui.line(&format!(
+                "clerk-rl: the export into {} is already complete (no checkpoint beside it); nothing to do",
+                output.display()
+            ));
+            return Ok(None);
         }
+        ctx.ui.line(&format!(
+            "clerk-rl: no checkpoint {} to resume from; starting a fresh export into {}",
+            checkpoint_path.display(),
+            output.display()
+        ));
+    } else if args.resume {
         let cp = Checkpoint::load(&checkpoint_path)?;
         cp.check_matches(
             &ctx.key.fingerprint(),
@@ -455,7 +526,7 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
         )));
     }
 
-    if !args.force {
+    if !args.force && !args.resume {
         if checkpoint_path.exists() {
             return Err(usage(format!(
                 "an unfinished export into {} exists (checkpoint {}); continue it with --resume, or start over with --force",
@@ -536,25 +607,38 @@ async fn fetch_all(
                         latency.as_millis(),
                         new_parts.len()
                     ));
-                    return run_parts(ctx, job, new_parts, 0, streams, tx).await;
+                    let ramp = match concurrency {
+                        0 => {
+                            let part_pages = pages_left.unwrap_or(0) / new_parts.len() as u64;
+                            RampCore::auto(streams, part_pages, tokio::time::Instant::now())
+                        }
+                        n => RampCore::fixed(n, tokio::time::Instant::now()),
+                    };
+                    return run_parts(ctx, job, new_parts, 0, streams, ramp, tx).await;
                 }
             }
         }
     }
-    let streams = match concurrency {
-        0 => parts.len().min(MAX_AUTO_STREAMS),
-        n => n,
+    let now = tokio::time::Instant::now();
+    let (streams, ramp) = match concurrency {
+        0 => {
+            let n = parts.len().min(MAX_AUTO_STREAMS);
+            (n, RampCore::auto(n, 0, now))
+        }
+        n => (n, RampCore::fixed(n, now)),
     };
-    run_parts(ctx, job, parts, head, streams, tx).await
+    run_parts(ctx, job, parts, head, streams, ramp, tx).await
 }
 
-/// Page the parts from `head` on, `streams` at a time, lowest index first.
+/// Page the parts from `head` on, `streams` at a time at most (as many as `ramp` admits),
+/// lowest index first.
 async fn run_parts(
     ctx: &Context,
     job: Arc<Job>,
     parts: Vec<PartState>,
     head: usize,
     streams: usize,
+    ramp: RampCore,
     tx: mpsc::Sender<Msg>,
 ) -> anyhow::Result<()> {
     let queue: VecDeque<(usize, PartState)> = parts
@@ -564,21 +648,31 @@ async fn run_parts(
         .filter(|(_, p)| !p.done)
         .collect();
     let queue = Arc::new(Mutex::new(queue));
+    let ramp = Arc::new(Ramp::new(ramp));
     let mut set = tokio::task::JoinSet::new();
-    for _ in 0..streams.max(1) {
+    for w in 0..streams.max(1) {
         let queue = Arc::clone(&queue);
+        let ramp = Arc::clone(&ramp);
         let job = Arc::clone(&job);
         let tx = tx.clone();
         let client = ctx.client.clone();
         set.spawn(async move {
+            let nothing_left = || queue.lock().expect("queue lock").is_empty();
             loop {
-                let next = queue.lock().expect("queue lock").pop_front();
+                let next = match ramp.wait(w, nothing_left).await {
+                    true => queue.lock().expect("queue lock").pop_front(),
+                    false => None,
+                };
                 let Some((i, mut state)) = next else {
+                    ramp.nudge();
                     return Ok(());
                 };
+                // A part, once taken, is finished by its stream even when the ramp lowers the
+                // count meanwhile: a part handed back could be left with no stream to take it.
                 let mut seen = Seen::default();
                 while !state.done {
                     let (_, sent) = next_page(&client, &job, i, &mut state, &mut seen, &tx).await?;
+                    ramp.page_done();
                     if !sent {
                         return Ok(());
                     }
@@ -594,6 +688,11 @@ async fn run_parts(
             return Err(e);
         }
     }
+    let (count, settled) = ramp.count();
+    ctx.ui.info(&format!(
+        "{count} of up to {streams} streams ran at once{}",
+        if settled { "" } else { " (still growing)" }
+    ));
     Ok(())
 }
 
@@ -665,10 +764,10 @@ async fn next_page(
             Progress::Broken(why) => return Err(fail(Exit::Server, why)),
         }
         seen.record(&users);
-        let mut lines = Vec::with_capacity(users.iter().map(|u| u.line.len()).sum());
-        for &k in &acc.kept {
-            lines.extend_from_slice(&users[k].line);
-        }
+        let latency = resp.latency;
+        // The body is parsed: free it before the page's lines are gathered (memory per stream).
+        drop(resp);
+        let lines = kept_lines(users, &acc.kept);
         let msg = Msg::Page {
             part: i,
             lines,
@@ -676,7 +775,7 @@ async fn next_page(
             state: state.clone(),
         };
         let sent = tx.send(msg).await.is_ok();
-        return Ok((resp.latency, sent));
+        return Ok((latency, sent));
     }
 }
 
@@ -684,8 +783,8 @@ async fn next_page(
 /// the cursor instead, which the final count check keeps exact.
 async fn switch_to_descending(client: &Client, job: &Job, tx: &mpsc::Sender<Msg>) {
     *job.paging.lock().expect("paging lock") = Paging::Descending;
-    client.ui().line(
-        "note: the server lists users newest first whatever order_by asks; walking from the newest to the oldest over starting_after instead (one stream). The file is newest first, users who sign up meanwhile are not in it, and the count check at the end proves it complete",
+    client.ui().warn(
+        "the server lists users newest first whatever order_by asks; walking from the newest to the oldest over starting_after instead (one stream). The file is newest first, users who sign up meanwhile are not in it, and the count check at the end proves it complete",
     );
     let _ = tx.send(Msg::Paging(Paging::Descending)).await;
 }
@@ -705,8 +804,8 @@ async fn switch_to_offset(
     };
     state.use_offset();
     if first {
-        client.ui().line(&format!(
-            "note: the server does not page by starting_after ({why}; an older API version?); paging by offset instead, with overlapping pages and duplicates dropped by id"
+        client.ui().warn(&format!(
+            "the server does not page by starting_after ({why}; an older API version?); paging by offset instead, with overlapping pages and duplicates dropped by id"
         ));
         let _ = tx.send(Msg::Paging(Paging::Offset)).await;
     }

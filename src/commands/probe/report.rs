@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Table;
 use serde::Serialize;
 
 use super::driver::InFlight;
@@ -382,8 +382,7 @@ pub fn csv(samples: &[Sample]) -> String {
 
 fn table(r: &Report) -> Table {
     let i = &r.inference;
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
+    let mut t = crate::ui::table(crate::ui::Stream::Stdout);
     let mut row = |k: &str, v: String| {
         t.add_row(vec![k.to_string(), v]);
     };
