@@ -46,9 +46,13 @@ def one(case):
         p = subprocess.run([BIN, "--json", "--no-progress", "probe", "--expect", rate],
                            env=client_env(sb), capture_output=True, text=True)
         wall = time.monotonic() - t0
-        sent = len(sb.requests())
     finally:
-        sb.stop()
+        # Stopped first, so the log holds every request the probe had in flight when it ended.
+        sb.proc.terminate()
+        sb.proc.wait(timeout=10)
+        with open(sb.log) as f:
+            sent = sum(1 for line in f if line.strip())
+        os.unlink(sb.log)
     if p.returncode != 0:
         return case, None, f"exit {p.returncode}: {p.stderr.strip()[-300:]}", sent, wall
     return case, json.loads(p.stdout), p.stderr, sent, wall

@@ -88,10 +88,14 @@ async fn accuracy(alg: Algorithm, rate: &str, burst: Option<u32>, style: HeaderS
             assert!(within(j["limit"].as_f64().unwrap(), n, 0.05), "{ctx}");
             assert!(within(j["window_s"].as_f64().unwrap(), w, 0.10), "{ctx}");
         }
-        assert_eq!(
-            j["recommended"]["burst"].as_f64().unwrap(),
-            j["capacity"].as_f64().unwrap()
+        // The advice: the capacity measured, less the 2% it may be off by, never more.
+        let advised = j["recommended"]["burst"].as_f64().unwrap();
+        let measured = j["capacity"].as_f64().unwrap();
+        assert!(
+            advised <= measured && advised >= (measured * 0.98).floor(),
+            "{ctx}"
         );
+        assert!(advised <= cap, "{ctx}");
     } else {
         assert!(within(j["limit"].as_f64().unwrap(), n, 0.05), "{ctx}");
         assert!(within(j["window_s"].as_f64().unwrap(), w, 0.10), "{ctx}");
