@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::budget::Budget;
-use crate::http::ratelimit::RateLimitView;
 use crate::pacer::Verdict;
+use crate::ratelimit::RateLimitView;
 use crate::ui::Ui;
 
 #[derive(Debug)]

@@ -4,7 +4,7 @@ pub mod client;
 pub mod diagnose;
 pub mod endpoints;
 pub mod error;
-pub mod ratelimit;
+pub use crate::ratelimit;
 pub mod retry;
 
 pub use client::{Client, ClientConfig, Request, Response};
