@@ -65,14 +65,19 @@ async fn accuracy(alg: Algorithm, rate: &str, burst: Option<u32>, style: HeaderS
         Algorithm::Sliding => "sliding",
         Algorithm::Bucket => "bucket",
     };
-    assert_eq!(j["algorithm"], want, "{ctx}");
     // Over loopback on a loaded machine, scheduling noise can blur the few responses that tell
-    // two models apart at these small limits: then the verdict says so (tentative), never the
-    // wrong algorithm. The paused-clock tests (commands::probe::sim_tests) require "inferred".
-    assert!(
-        j["verdict"] == "inferred" || j["verdict"] == "tentative",
-        "{ctx}"
-    );
+    // two models apart at these small limits: then the verdict says so (tentative) and names the
+    // model it could not rule out. Never confidently wrong: an inferred verdict names the right
+    // algorithm, a tentative one names it first or as the alternative. The paused-clock tests
+    // (commands::probe::sim_tests) require "inferred" and the right algorithm.
+    match j["verdict"].as_str() {
+        Some("inferred") => assert_eq!(j["algorithm"], want, "{ctx}"),
+        Some("tentative") => assert!(
+            j["algorithm"] == want || j["alternative"]["algorithm"] == want,
+            "{ctx}"
+        ),
+        _ => panic!("verdict neither inferred nor tentative: {ctx}"),
+    }
     // "Under 3 windows" is asserted on tokio's paused clock (commands::probe::sim_tests), where
     // it is exact; over loopback on a loaded 2-core machine it would be a wall-clock assert.
     if alg == Algorithm::Bucket {
