@@ -6,7 +6,8 @@ headers (only Retry-After, as Clerk answers a 429) and `--latency` added to ever
 before the sandbox stamps it, half after), with the probe's default flags plus `--expect` (the
 limit to find, as a production key's documented 1000/10s would give it; the sandbox's key is a
 development one). The targets (issue 18): N within 2%, W within 5%, the algorithm right or the
-verdict tentative, at most 3x the limit in requests and 3 windows in time.
+verdict tentative, at most 3x the limit in requests and 3 windows in time; and the recommended
+--rate/--burst never above the server's.
 
 A token bucket's N is its capacity and its W the time to refill from empty (capacity / rate).
 
@@ -45,9 +46,13 @@ def one(case):
         p = subprocess.run([BIN, "--json", "--no-progress", "probe", "--expect", rate],
                            env=client_env(sb), capture_output=True, text=True)
         wall = time.monotonic() - t0
-        sent = len(sb.requests())
     finally:
-        sb.stop()
+        # Stopped first, so the log holds every request the probe had in flight when it ended.
+        sb.proc.terminate()
+        sb.proc.wait(timeout=10)
+        with open(sb.log) as f:
+            sent = sum(1 for line in f if line.strip())
+        os.unlink(sb.log)
     if p.returncode != 0:
         return case, None, f"exit {p.returncode}: {p.stderr.strip()[-300:]}", sent, wall
     return case, json.loads(p.stdout), p.stderr, sent, wall
@@ -64,7 +69,14 @@ def judge(case, j, sent, wall):
     ok_w = got_w is not None and abs(got_w - w) <= 0.05 * w
     ok_alg = j.get("algorithm") == alg or tentative
     ok_cost = sent <= 3 * n and j["elapsed_s"] <= 3 * w
-    return got_n, got_w, tentative, ok_n and ok_w and ok_alg and ok_cost
+    # The advice never asks for more than the server allows.
+    rec = j.get("recommended") or {}
+    ok_safe = True
+    if rec.get("rate"):
+        rn, rw = rec["rate"].split("/")
+        rw = float(rw[:-2]) / 1000 if rw.endswith("ms") else float(rw.rstrip("s"))
+        ok_safe = int(rn) / rw <= n / w * (1 + 1e-9) and (rec.get("burst") or 0) <= n
+    return got_n, got_w, tentative, ok_n and ok_w and ok_alg and ok_cost and ok_safe
 
 
 def main():
@@ -85,7 +97,7 @@ def main():
         got_n, got_w, tentative, ok = judge(case, j, sent, wall)
         failures += not ok
         rows.append(
-            f"| {alg} | {rate} | {lat} ms | none | {j.get('concurrency', '')} | {sent} "
+            f"| {alg} | {rate} | {lat} ms | none | {(j.get('in_flight') or {}).get('chosen', '')} | {sent} "
             f"| {j['elapsed_s']:.1f} | {j['verdict']} | {j.get('algorithm') or '-'} "
             f"| {got_n if got_n is not None else '-'} "
             f"| {f'{got_w:.2f}' if got_w is not None else '-'} "

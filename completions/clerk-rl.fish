@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_clerk_rl_global_optspecs
-    string join \n api-url= secret-key-file= plan= rate= burst= endpoint-rate= json no-progress max-retries= timeout= max-wait= v/verbose budget-store= budget-store-optional sandbox sandbox-users= sandbox-seed= h/help V/version
+    string join \n api-url= secret-key-file= plan= rate= burst= endpoint-rate= json no-progress max-retries= timeout= max-wait= v/verbose q/quiet budget-store= budget-store-optional sandbox sandbox-users= sandbox-seed= profile= h/help V/version
 end
 
 function __fish_clerk_rl_needs_command
@@ -39,9 +39,11 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l max-wait -d 'Give up 
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -49,12 +51,14 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -s V -l version -d 'Prin
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "api" -d 'Call any Backend API endpoint through the paced, retried core (like `gh api`)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "webhook" -d 'Receive Clerk\'s webhooks and keep the batch-get cache true'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "config" -d 'Show the settings in force and where each came from (flag, environment, profile, default)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "man" -d 'Print a man page to stdout, or write them all into a folder with --dir'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l min-remaining -d 'Exit 3 when the Remaining header is under PCT percent of the Limit header' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
@@ -72,9 +76,11 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l max-wait -d
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -109,12 +115,14 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-wait -d 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l allow-production -d 'Allow probing with a production (sk_live_) key: it spends that instance\'s real limit'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l honor-retry-after -d 'Burst mode: send nothing while a Retry-After wait runs (the default for a production key, whose budget is the live application\'s). N and the algorithm are still found; the window only to the resolution of the Retry-After values (whole seconds at Clerk)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sample-during-waits -d 'Burst mode: send sparse single requests during a Retry-After wait too, to time the window finely (the default for development and unknown keys)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -138,16 +146,49 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-w
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l no-count -d 'Skip the one count request made for the progress bar\'s total and ETA'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l no-count -d 'Skip the two count requests (at the start for the progress bar\'s total and ETA, at the end to prove every user was written): the export is then not checked, and says so'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l dry-run -d 'One count request, then print users, requests needed and the time the budget implies'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l resume -d 'Continue an interrupted export from its checkpoint'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l force -d 'Replace an existing output, discarding an unfinished export\'s checkpoint'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s X -l method -d 'The HTTP method: GET, POST, PATCH, PUT, DELETE or HEAD' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s f -l raw-field -d 'A string field, KEY=VALUE: a query parameter for GET, else a JSON body field (repeatable)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s F -l field -d 'A typed field, KEY=VALUE: true, false, null and numbers as JSON, @FILE a file\'s content (repeatable)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s H -l header -d 'An extra request header, e.g. -H \'Idempotency-Key: 3f1c…\' (repeatable)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l input -d 'Send this file (\'-\' for stdin) as the request body, as is' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l page-size -d 'With --paginate: items per page (the limit sent), 1..500' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
+dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
+prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l max-retries -d 'Retries per request for 429s and transient failures' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l timeout -d 'Timeout of one request, e.g. 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l paginate -d 'Walk every page of a list endpoint and write its items as JSON Lines'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s i -l include -d 'Print the response\'s status line and headers on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s o -l output -d 'Write to FILE instead of stdout (FILE.partial, renamed to FILE when done)' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l concurrency -d 'Requests in flight at once (the budget still paces them all), 1..64' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l strategy -d 'list: up to 100 ids per request; get: one request per id' -r -f -a "list\t'GET /v1/users?user_id=...&limit=100: up to 100 ids per request'
@@ -169,6 +210,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-wait
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l allow-missing -d 'Exit 0 even when some ids are not found (they are still listed on stderr)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l strict -d 'A line that is not a user id is an error (exit 2, before any request)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l refresh -d 'Ignore cached users: fetch every id and rewrite its cache entry'
@@ -176,6 +218,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l cache-re
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -194,9 +237,11 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -218,11 +263,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l all -d 'Delete every cached user of this instance'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l guards -d 'Also delete the version markers and tombstones of those users (or of all, with --all)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -271,11 +318,13 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l max-wait -
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l reject-cursor -d 'Answer starting_after with 422 form_param_unknown, like an API version without cursors'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l strict -d 'Answer a query parameter GET /v1/users or /v1/users/count does not define with 422 form_param_unknown (Clerk ignores it: a misspelt filter widens the result silently)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -294,9 +343,11 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fis
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -322,15 +373,67 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_se
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l prime -d 'On user.created and user.updated, write the user from the payload instead of deleting'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "serve" -d 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
+dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
+prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "show" -d 'Print every setting in force, its value (the key masked) and where it came from'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
+dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
+prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l max-retries -d 'Retries per request for 429s and transient failures' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l timeout -d 'Timeout of one request, e.g. 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print every setting in force, its value (the key masked) and where it came from'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l dir -d 'Write the scripts of all five shells into this folder instead' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
@@ -347,13 +450,15 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l max-wa
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l dir -d 'Folder to write the pages into' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l dir -d 'Write every page (clerk-rl.1, clerk-rl-status.1, ...) into this folder instead' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
@@ -369,21 +474,26 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l max-wait -d 'G
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "webhook" -d 'Receive Clerk\'s webhooks and keep the batch-get cache true'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "man" -d 'Write man pages (one per subcommand) into a folder'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users batch-get cache sandbox webhook completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook config completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook config completions man help" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook config completions man help" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook config completions man help" -f -a "api" -d 'Call any Backend API endpoint through the paced, retried core (like `gh api`)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook config completions man help" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook config completions man help" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook config completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook config completions man help" -f -a "webhook" -d 'Receive Clerk\'s webhooks and keep the batch-get cache true'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook config completions man help" -f -a "config" -d 'Show the settings in force and where each came from (flag, environment, profile, default)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook config completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook config completions man help" -f -a "man" -d 'Print a man page to stdout, or write them all into a folder with --dir'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get cache sandbox webhook config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "purge" -d 'Delete cached users of this instance (the key\'s), by id or all of them'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "serve" -d 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print every setting in force, its value (the key masked) and where it came from'

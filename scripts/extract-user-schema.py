@@ -3,7 +3,9 @@
 into tests/data/user.schema.json, a self-contained JSON Schema the sandbox tests validate against.
 
 The tests read only the extracted file, never the spec: run this by hand when the spec changes.
-Usage: scripts/extract-user-schema.py PATH/TO/bapi-YYYY-MM-DD.yml > tests/data/user.schema.json
+Usage: scripts/extract-user-schema.py PATH/TO/bapi-YYYY-MM-DD.yml [SCHEMA] > tests/data/NAME.schema.json
+SCHEMA defaults to User (also used: Organizations, Organization, Invitation for `clerk-rl api`'s
+sandbox routes).
 """
 import json
 import sys
@@ -46,7 +48,8 @@ def strip(node):
     return node
 
 
-todo, seen = ["User"], set()
+root = sys.argv[2] if len(sys.argv) > 2 else "User"
+todo, seen = [root], set()
 while todo:
     name = todo.pop()
     if name in seen:
@@ -57,9 +60,9 @@ while todo:
     todo.extend(sorted(found - seen))
 
 doc = {
-    "$comment": "Extracted from Clerk's Backend API spec 2026-05-12 (components.schemas.User and "
+    "$comment": f"Extracted from Clerk's Backend API spec 2026-05-12 (components.schemas.{root} and "
                 "what it references) by scripts/extract-user-schema.py; validation keywords only.",
-    "$ref": "#/definitions/User",
+    "$ref": f"#/definitions/{root}",
     "definitions": {name: strip(schemas[name]) for name in sorted(seen)},
 }
 json.dump(doc, sys.stdout, indent=1, sort_keys=False)

@@ -78,10 +78,14 @@ impl FromStr for Rate {
         let (n, d) = s.split_once('/').ok_or_else(|| {
             format!("rate {s:?} is not N/DURATION (for example 100/10s, 5/1s, 300/1m)")
         })?;
-        let limit: u32 = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("rate {s:?}: {n:?} is not a whole number of requests"))?;
+        let n = n.trim();
+        let limit: u32 = n.parse().map_err(|_| {
+            if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
+                format!("rate {s:?}: {n} requests per window is too large (at most {MAX_LIMIT})")
+            } else {
+                format!("rate {s:?}: {n:?} is not a whole number of requests")
+            }
+        })?;
         if limit == 0 {
             return Err(format!(
                 "rate {s:?}: the number of requests must be at least 1"
@@ -89,12 +93,24 @@ impl FromStr for Rate {
         }
         if limit > MAX_LIMIT {
             return Err(format!(
-                "rate {s:?}: {limit} requests per window is above the {MAX_LIMIT} this tool accepts"
+                "rate {s:?}: {limit} requests per window is too large (at most {MAX_LIMIT})"
             ));
         }
-        let window = parse_duration(d).map_err(|e| format!("rate {s:?}: {e}"))?;
+        let too_long = || {
+            format!(
+                "rate {s:?}: the window {:?} is too large (at most 1 day)",
+                d.trim()
+            )
+        };
+        let window = parse_duration(d).map_err(|e| {
+            if e.contains("too large") {
+                too_long()
+            } else {
+                format!("rate {s:?}: {e}")
+            }
+        })?;
         if window > MAX_WINDOW {
-            return Err(format!("rate {s:?}: the window must be at most 1 day"));
+            return Err(too_long());
         }
         Ok(Rate { limit, window })
     }
@@ -243,6 +259,27 @@ impl Budget {
         }
     }
 
+    /// The time left for `items_left` items fetched `per_request` a request: the requests left
+    /// at the budget's rate (requests × W / N), corrected by the rate observed this run once a
+    /// window's worth of time has passed, when it is slower (latency, 429s, a shared budget).
+    pub fn eta(
+        &self,
+        items_left: u64,
+        per_request: u64,
+        observed_items: u64,
+        elapsed: Duration,
+    ) -> Duration {
+        let requests_left = items_left.div_ceil(per_request.max(1));
+        let budget_per_s = self.rate.per_second();
+        let mut per_s = budget_per_s;
+        if elapsed >= self.rate.window && observed_items > 0 {
+            let observed_per_s =
+                observed_items as f64 / per_request.max(1) as f64 / elapsed.as_secs_f64();
+            per_s = per_s.min(observed_per_s);
+        }
+        Duration::from_secs_f64((requests_left as f64 / per_s).min(1e9))
+    }
+
     /// A word when this budget leaves most of the key's documented limit unused (under a
     /// quarter of it): the default `free` preset paces a production key at 2% of its limit, which
     /// is right for a tool sharing the key with an application, but should never be silent.
@@ -363,6 +400,22 @@ mod tests {
     }
 
     #[test]
+    fn the_eta_comes_from_the_budget_and_slows_to_the_observed_rate() {
+        let b = Budget::new(Plan::Free, Some("10/10s".parse().unwrap()), None);
+        let s = Duration::from_secs;
+        // 10,000 users left in pages of 500: 20 requests at 1/s.
+        assert_eq!(b.eta(10_000, 500, 0, s(0)), s(20));
+        assert_eq!(b.eta(10_001, 500, 0, s(0)), s(21));
+        assert_eq!(b.eta(0, 500, 0, s(0)), s(0));
+        // Before a window has passed the observed rate is not trusted (the first burst).
+        assert_eq!(b.eta(10_000, 500, 500, s(5)), s(20));
+        // Observed 0.5 requests/s, slower than the budget: it wins.
+        assert_eq!(b.eta(10_000, 500, 10 * 500, s(20)), s(40));
+        // Observed faster than the budget (a burst): the budget still bounds it.
+        assert_eq!(b.eta(10_000, 500, 100 * 500, s(20)), s(20));
+    }
+
+    #[test]
     fn parses_rates_in_humantime_syntax() {
         assert_eq!(
             "100/10s".parse::<Rate>().unwrap(),
@@ -396,8 +449,10 @@ mod tests {
             ("10/0s", "more than zero"),
             ("10/", "empty duration"),
             ("10/10parsecs", "not a duration"),
-            ("10/2d", "at most 1 day"),
-            ("2000000/1s", "above"),
+            ("10/2d", "too large (at most 1 day)"),
+            ("10/99999999999999999999s", "too large (at most 1 day)"),
+            ("2000000/1s", "too large"),
+            ("99999999999999999999/1s", "too large"),
         ] {
             let e = bad.parse::<Rate>().unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");

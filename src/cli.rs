@@ -21,14 +21,18 @@ The secret key comes from the environment variable CLERK_SECRET_KEY, or from a f
 
 Exit codes:
   0    success
-  1    other error
+  1    other error (also: another run is writing the same --output, its pid named)
   2    usage error (bad flag, bad input file)
   3    rate limited past --max-retries or --max-wait (or status --min-remaining not met)
   4    authentication or authorization failed (401, 403)
   5    the instance's quota is exceeded (403 quota_exceeded)
-  6    server or network error past retries
+  6    server or network error past retries, or a server that misbehaved so that no correct
+       result can be proven (pages out of order, repeated or going back; fewer users than the
+       count)
   7    partial result (for example ids not found)
+  129  stopped by SIGHUP (export-users saves its checkpoint, batch-get removes its partial file)
   130  interrupted (Ctrl-C)
+  143  stopped by SIGTERM (as Ctrl-C)
 
 Examples:
   clerk-rl --sandbox status                     try it with no Clerk account
@@ -37,6 +41,7 @@ Examples:
   clerk-rl status --json --min-remaining 20     a CI gate
   clerk-rl --plan prod export-users --output users.jsonl
   clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 > users.jsonl
+  clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'   any endpoint
   clerk-rl webhook serve --cache redis://127.0.0.1:6379/0   keep that cache true (Clerk webhooks)";
 
 #[derive(Debug, Parser)]
@@ -125,6 +130,10 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
     /// Share the key's budget with every clerk-rl process using this Redis, e.g.
     /// redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)
     #[arg(
@@ -152,6 +161,17 @@ pub struct GlobalArgs {
     /// With --sandbox: the seed its users are generated from
     #[arg(long, global = true, default_value_t = 42, value_name = "SEED")]
     pub sandbox_seed: u64,
+
+    /// Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its
+    /// api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and
+    /// environment variables
+    #[arg(long, global = true, env = "CLERK_RL_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The profile's secret_key_file: read only when neither --secret-key-file nor
+    /// CLERK_SECRET_KEY gives the key.
+    #[arg(skip)]
+    pub profile_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,10 +196,20 @@ Examples:
   clerk-rl export-users --output users.jsonl --resume   after a crash or Ctrl-C
   clerk-rl export-users --filter banned=false --filter created_at_after=1700000000000
   clerk-rl --plan prod export-users --dry-run           how long would it take?
+  until clerk-rl export-users -o users.jsonl --resume; do sleep 30; done   a retry loop
 
 Users are written exactly as the server sent them, oldest first, one per line. Users who sign
-up during the export are included; none is written twice.")]
+up during the export are included; none is written twice. Exit 0 means every user exactly once,
+checked against the count: every page is checked as it arrives and the users written against
+/v1/users/count at the start and the end; a server that breaks paging ends the run with exit 6,
+the output not put into place. --output FILE is locked (FILE.lock) for one writer at a time;
+--resume with nothing to resume starts, after completion does nothing; SIGTERM and SIGHUP save
+the checkpoint as Ctrl-C does (exit 143, 129).")]
     ExportUsers(ExportArgs),
+
+    /// Call any Backend API endpoint through the paced, retried core (like `gh api`)
+    #[command(after_help = API_AFTER_HELP)]
+    Api(ApiArgs),
 
     /// Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache
     #[command(after_help = BATCH_GET_AFTER_HELP)]
@@ -194,14 +224,57 @@ up during the export are included; none is written twice.")]
     /// Receive Clerk's webhooks and keep the batch-get cache true
     Webhook(WebhookArgs),
 
+    /// Show the settings in force and where each came from (flag, environment, profile, default)
+    #[command(after_help = CONFIG_AFTER_HELP)]
+    Config(ConfigArgs),
+
     /// Print a shell completion script to stdout
     #[command(
         after_help = "Examples:\n  clerk-rl completions bash > ~/.local/share/bash-completion/completions/clerk-rl\n  clerk-rl completions zsh > ~/.zfunc/_clerk-rl"
     )]
     Completions(CompletionsArgs),
 
-    /// Write man pages (one per subcommand) into a folder
+    /// Print a man page to stdout, or write them all into a folder with --dir
+    #[command(after_help = "\
+Examples:
+  clerk-rl man | man -l -                      read the clerk-rl page now
+  clerk-rl man export-users | man -l -
+  clerk-rl man --dir ~/.local/share/man/man1   install every page")]
     Man(ManArgs),
+}
+
+const CONFIG_AFTER_HELP: &str = "\
+Profiles live in $XDG_CONFIG_HOME/clerk-rl/config.toml (else ~/.config/clerk-rl/config.toml), one
+table per profile, every setting optional:
+
+  [profiles.prod]
+  api_url = \"https://api.clerk.com\"
+  secret_key_file = \"~/.config/clerk/prod.key\"
+  plan = \"prod\"                      # or: rate = \"500/10s\"
+  burst = 50
+  budget_store = \"redis://127.0.0.1:6379/0\"
+  cache = \"redis://127.0.0.1:6379/1\"
+
+A profile is used only when chosen, with --profile NAME or CLERK_RL_PROFILE. Flags beat
+environment variables, which beat the profile, which beats the defaults (CLERK_SECRET_KEY beats a
+profile's secret_key_file). The key is shown masked, never whole.
+
+Examples:
+  clerk-rl --profile prod config show
+  CLERK_RL_PROFILE=staging clerk-rl export-users --output users.jsonl
+  clerk-rl --profile prod --plan free status      the flag wins over the profile's plan";
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting in force, its value (the key masked) and where it came from
+    #[command(after_help = CONFIG_AFTER_HELP)]
+    Show,
 }
 
 #[derive(Debug, Args)]
@@ -222,7 +295,8 @@ pub struct ExportArgs {
     #[arg(long, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500))]
     pub page_size: u32,
 
-    /// Skip the one count request made for the progress bar's total and ETA
+    /// Skip the two count requests (at the start for the progress bar's total and ETA, at the
+    /// end to prove every user was written): the export is then not checked, and says so
     #[arg(long)]
     pub no_count: bool,
 
@@ -253,6 +327,41 @@ pub struct ExportArgs {
     pub concurrency: u32,
 }
 
+const API_AFTER_HELP: &str = "\
+PATH is under /v1/, with or without the prefix (users/count, /v1/users/count); a query may follow
+'?'. The method is GET unless -X says otherwise (unlike gh, fields never turn a GET into a POST).
+For GET and HEAD, -f/-F fields become query parameters; for other methods they build a JSON body
+(key[sub]=value nests, key[]=value appends). -f values are strings; -F values are typed: true,
+false, null and numbers as JSON, @FILE the file's content (as JSON when it is JSON, else a string;
+@- reads stdin). --input FILE (or -) sends a body as is; fields then go to the query.
+
+The response body goes to stdout exactly as the server sent it, whatever the status; --include
+adds the status line and headers on stderr. A non-2xx final answer exits with the code of the
+exit-code table (401/403 -> 4, 400/422 -> 2, 404 and other 4xx -> 1, 5xx -> 6).
+
+Retries: a 429 always (the server refused it, so nothing happened); 5xx, dropped connections and
+timeouts only for GET, HEAD, DELETE and requests with an Idempotency-Key header (-H), never for a
+POST or PATCH without one: it may have been applied.
+
+Endpoint budgets: PATCH /v1/users/{id} and /metadata (10/10s per user), POST /v1/invitations
+(100/1h) and /bulk (25/1h) are paced to their own budget besides the instance's, shared with
+other clerk-rl processes through --budget-store, else through a state file per budget (in
+CLERK_RL_STATE_DIR, XDG_STATE_HOME/clerk-rl or ~/.local/state/clerk-rl), so a loop of separate
+processes gets no 429 either.
+
+--paginate walks a list endpoint (a plain array or {data, total_count}), by cursor
+(starting_after) on /v1/users and by overlapping offset pages elsewhere, checks order, progress
+and the count, and writes one item per line (JSON Lines). A server that breaks them exits 6.
+
+Examples:
+  clerk-rl api users/count
+  clerk-rl api '/v1/users?limit=5&order_by=-created_at'
+  clerk-rl api organizations --paginate > orgs.jsonl
+  clerk-rl api -X POST organizations -f name=Acme -f slug=acme
+  clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'
+  clerk-rl api -X POST invitations -f email_address=a@example.com -H 'Idempotency-Key: inv-a'
+  cut -d, -f1 ids.csv | xargs -I{} clerk-rl api -X PATCH users/{} -F banned=false";
+
 const BATCH_GET_AFTER_HELP: &str = "\
 Ids come one per line from FILE, or from stdin when FILE is absent or '-'. Blank lines and
 '#' comments are skipped, spaces trimmed, and each id is fetched once however often it appears.
@@ -264,7 +373,9 @@ Cache keys (Redis): clerk:{INSTANCE}:user:{ID}, INSTANCE being a hash of the sec
 the key), the value the user's JSON as the server sent it, expiring after --cache-ttl.
 
 Exit codes: 0 all found (or --allow-missing), 7 some ids not found, 2 bad input, a bad flag or
-a malformed --cache URL (and any --strict defect), 1 Redis unavailable with --cache-required.
+a malformed --cache URL (and any --strict defect), 1 Redis unavailable with --cache-required
+or another run writing the same --output, 6 a server that hides users from capped user_id=
+lists, 129/130/143 SIGHUP/Ctrl-C/SIGTERM (the partial file removed).
 
 Examples:
   clerk-rl batch-get ids.txt > users.jsonl
@@ -272,6 +383,56 @@ Examples:
   clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 --cache-ttl 10m
   CLERK_RL_CACHE=redis://cache:6379/2 clerk-rl batch-get ids.txt --refresh
   clerk-rl batch-get ids.txt --strategy get      one GET /v1/users/{id} per id";
+
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// The endpoint, under /v1/ (the prefix is optional), with an optional ?query
+    #[arg(value_name = "PATH")]
+    pub path: String,
+
+    /// The HTTP method: GET, POST, PATCH, PUT, DELETE or HEAD
+    #[arg(short = 'X', long, default_value = "GET", value_name = "METHOD", value_parser = method_arg)]
+    pub method: String,
+
+    /// A string field, KEY=VALUE: a query parameter for GET, else a JSON body field (repeatable)
+    #[arg(short = 'f', long = "raw-field", value_name = "KEY=VALUE")]
+    pub raw_fields: Vec<String>,
+
+    /// A typed field, KEY=VALUE: true, false, null and numbers as JSON, @FILE a file's content
+    /// (repeatable)
+    #[arg(short = 'F', long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+
+    /// An extra request header, e.g. -H 'Idempotency-Key: 3f1c…' (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Send this file ('-' for stdin) as the request body, as is
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// Walk every page of a list endpoint and write its items as JSON Lines
+    #[arg(long)]
+    pub paginate: bool,
+
+    /// With --paginate: items per page (the limit sent), 1..500
+    #[arg(long, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500), requires = "paginate")]
+    pub page_size: u32,
+
+    /// Print the response's status line and headers on stderr
+    #[arg(short = 'i', long)]
+    pub include: bool,
+}
+
+fn method_arg(s: &str) -> Result<String, String> {
+    let m = s.trim().to_ascii_uppercase();
+    match m.as_str() {
+        "GET" | "POST" | "PATCH" | "PUT" | "DELETE" | "HEAD" => Ok(m),
+        _ => Err(format!(
+            "{s:?} is not one of GET, POST, PATCH, PUT, DELETE, HEAD"
+        )),
+    }
+}
 
 /// How batch-get asks for users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -383,13 +544,19 @@ pub struct PurgeArgs {
 const PROBE_AFTER_HELP: &str = "\
 probe provokes 429s on purpose: it sends unpaced requests (GET only) until the server refuses,
 then watches how capacity comes back. It announces the most requests and time it will spend
-before starting, stays within --max-requests and --max-duration, and refuses a production key
-(sk_live_) without --allow-production. Ctrl-C stops at once and prints the report so far (exit 130).
+before starting, stays within --max-requests and --max-duration (default 3x the limit to find),
+and refuses a production key (sk_live_) without --allow-production; with one, it sends nothing
+during a Retry-After wait (--sample-during-waits to sample anyway). Ctrl-C stops at once and
+prints the report so far (exit 130).
 
 Modes:
   burst      back-to-back until the first 429, then sparse requests to time the recovery:
              the burst, the limit N per window W, and the algorithm (fixed window, sliding
-             window, token bucket) with its evidence
+             window, token bucket) with its evidence. It keeps enough in flight to send twice
+             the limit to find (--expect, else the key's documented limit) over the measured
+             round trip, up to --concurrency, and says so; if that cannot outrun the limit it
+             stops after one request (exit 2). A verdict the responses cannot settle is
+             marked tentative, with the model not ruled out and what would decide
   ramp       step the rate from --from to --to (--steps steps of --step-duration), stopping
              after the first step that gets a 429
   constant   hold --probe-rate for --duration and count accepted vs limited
@@ -397,13 +564,18 @@ Modes:
 Rates are requests per second (2.5) or N/DURATION (100/10s). The global --rate and --burst are
 the budget other commands pace to; the report prints the values to set them to.
 
-Exit codes: 0 measured (also: no limit reached within the bounds), 2 bad input or a production
-key without --allow-production, 3 the very first request was refused, 130 Ctrl-C.
+The recommended --rate/--burst never exceed what was measured: limit and capacity rounded
+down, window up, the margin stated.
+
+Exit codes: 0 measured (also: no limit reached within the bounds), 2 bad input, a production
+key without --allow-production, or too few in flight to outrun the limit, 3 the very first
+request was refused, 130 Ctrl-C.
 
 Examples:
   clerk-rl --sandbox probe
   clerk-rl probe --json > probe.json
   clerk-rl probe --plot probe.svg --timeline probe.csv
+  clerk-rl probe --allow-production --expect 1000/10s
   clerk-rl probe --mode ramp --from 1 --to 20 --step-duration 5s
   clerk-rl probe --mode constant --probe-rate 100/10s --duration 30s";
 
@@ -549,9 +721,14 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Folder to write the pages into
-    #[arg(long, default_value = "man", value_name = "DIR")]
-    pub dir: PathBuf,
+    /// The page to print to stdout: a command, e.g. status or webhook-serve (default: the
+    /// clerk-rl page)
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub page: Option<String>,
+
+    /// Write every page (clerk-rl.1, clerk-rl-status.1, ...) into this folder instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -772,6 +949,18 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     Cli::try_parse_from(args)
+}
+
+/// Parse argv and keep the matches, which know where each value came from (for profiles).
+pub fn parse_with_matches<I, T>(args: I) -> Result<(Cli, clap::ArgMatches), clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches_from(args)?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    Ok((cli, matches))
 }
 
 pub fn command() -> clap::Command {

@@ -28,7 +28,13 @@ pub fn resolve_key(global: &GlobalArgs, ui: &Ui) -> anyhow::Result<SecretKey> {
         return SecretKey::new(&sandbox::sandbox_key(global.sandbox_seed), "the sandbox");
     }
     let env = std::env::var(secret::ENV_KEY).ok();
-    let (key, warnings) = secret::load(global.secret_key_file.as_deref(), env)?;
+    // A profile's key file counts only when neither the flag nor the variable gives a key.
+    let file = match (&global.secret_key_file, &env) {
+        (Some(f), _) => Some(f.as_path()),
+        (None, None) => global.profile_key_file.as_deref(),
+        (None, Some(_)) => None,
+    };
+    let (key, warnings) = secret::load(file, env)?;
     for w in warnings {
         ui.warn(&w);
     }
@@ -44,6 +50,38 @@ pub fn sandbox_config(global: &GlobalArgs) -> SandboxConfig {
     cfg.seed = global.sandbox_seed;
     cfg.endpoint_limits = EndpointLimits::new(&global.endpoint_rate);
     cfg
+}
+
+/// `api` is run once per call by scripts (`xargs -n1 clerk-rl api …`): without a budget store,
+/// its processes share the instance budget through a state file, so the loop stays within it.
+/// A token-bucket budget (`--burst`) is paced per process: the file keeps windows only.
+fn share_through_state_file(
+    client: &mut Client,
+    key: &SecretKey,
+    budget: &Budget,
+    global: &GlobalArgs,
+    ui: &Ui,
+) {
+    if budget.burst.is_some() {
+        return;
+    }
+    let Some(dir) = crate::local_budget::state_dir() else {
+        return;
+    };
+    match crate::local_budget::LocalBudget::open(
+        &dir,
+        &key.fingerprint(),
+        "instance",
+        budget.rate,
+        global.timeout,
+    ) {
+        Ok(file) => client.share_budget_through(file),
+        Err(e) => ui.warn(&format!(
+            "cannot share the budget through {} ({e}); pacing this process alone (set {} or use --budget-store)",
+            dir.display(),
+            crate::local_budget::ENV_STATE_DIR
+        )),
+    }
 }
 
 pub struct Context {
@@ -64,7 +102,7 @@ impl Context {
     /// `command` names the subcommand in the shared budget's heartbeat.
     pub async fn connect(global: &GlobalArgs, command: &str) -> anyhow::Result<Self> {
         let budget = budget(global);
-        let ui = Arc::new(Ui::new(global.verbose, global.no_progress));
+        let ui = Arc::new(Ui::new(global.verbose, global.no_progress).quiet(global.quiet));
         let (api_url, key, sandbox) = if global.sandbox {
             let sb = sandbox::start(sandbox_config(global)).await?;
             ui.line(&format!(
@@ -137,6 +175,9 @@ impl Context {
                     ));
                 }
             }
+        }
+        if shared.is_none() && command == "api" {
+            share_through_state_file(&mut client, &key, &budget, global, &ui);
         }
         Ok(Context {
             shared,

@@ -11,7 +11,12 @@ pub enum Exit {
     Quota = 5,
     Server = 6,
     Partial = 7,
+    /// SIGHUP (128 + 1): the terminal or the session went away.
+    HungUp = 129,
+    /// Ctrl-C, SIGINT (128 + 2).
     Interrupted = 130,
+    /// SIGTERM (128 + 15): what systemd, Docker and Kubernetes send.
+    Terminated = 143,
 }
 
 impl Exit {

@@ -7,6 +7,7 @@ pub mod api;
 pub mod budget;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod context;
 pub mod endpoint_budget;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod local_budget;
 pub mod lock;
 pub mod monitor;
 pub mod pacer;
+pub mod ratelimit;
 pub mod redis_store;
 pub mod sandbox;
 pub mod secret;
@@ -41,7 +43,7 @@ where
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let cli = match cli::parse_from(args) {
+    let (mut cli, matches) = match cli::parse_with_matches(args) {
         Ok(c) => c,
         Err(e) => {
             if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
@@ -58,6 +60,13 @@ where
             return Exit::Usage.code();
         }
     };
+    let resolved = match config::apply(&matches, &mut cli) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("clerk-rl: error: {}", one_line(&e));
+            return exit_of(&e).code();
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -69,7 +78,7 @@ where
         }
     };
     let argv: Vec<String> = args_for_display;
-    let result = runtime.block_on(dispatch(cli, argv));
+    let result = runtime.block_on(dispatch(cli, argv, resolved));
     // Do not wait for stray tasks (a request abandoned by Ctrl-C) to finish.
     runtime.shutdown_background();
     match result {
@@ -84,8 +93,9 @@ where
     }
 }
 
-async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
+async fn dispatch(cli: Cli, argv: Vec<String>, resolved: config::Resolved) -> anyhow::Result<Exit> {
     match &cli.command {
+        Command::Config(_) => commands::config::show(&cli.global, &resolved),
         Command::Completions(a) => {
             match (&a.shell, &a.dir) {
                 (_, Some(dir)) => commands::assets::write_completions(dir)?,
@@ -95,7 +105,10 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
         Command::Man(a) => {
-            commands::assets::write_man(&a.dir)?;
+            match &a.dir {
+                Some(dir) => commands::assets::write_man(dir)?,
+                None => commands::assets::print_man(a.page.as_deref())?,
+            }
             Ok(Exit::Ok)
         }
         Command::Sandbox(a) => commands::sandbox::run(&cli.global, a)
@@ -115,6 +128,14 @@ async fn dispatch(cli: Cli, argv: Vec<String>) -> anyhow::Result<Exit> {
             let prepared = commands::batch_get::prepare(&cli.global, a)?;
             let ctx = Context::connect(&cli.global, "batch-get").await?;
             let result = interruptible(&ctx, commands::batch_get::run(&ctx, a, prepared)).await;
+            ctx.close().await;
+            result
+        }
+        Command::Api(a) => {
+            // The request is built and checked before the key is even looked at.
+            let prepared = commands::api::prepare(a)?;
+            let ctx = Context::connect(&cli.global, "api").await?;
+            let result = interruptible(&ctx, commands::api::run(&ctx, a, prepared)).await;
             ctx.close().await;
             result
         }
@@ -154,17 +175,18 @@ pub fn usage_error_line(e: &clap::Error) -> String {
     format!("clerk-rl: error: {} (see --help)", parts.join("; "))
 }
 
-/// Run a command's future; Ctrl-C ends it with exit 130.
+/// Run a command's future; Ctrl-C, SIGTERM or SIGHUP end it (dropping it, which removes a
+/// partial output) with exit 128 + the signal's number.
 async fn interruptible(
     ctx: &Context,
     fut: impl Future<Output = anyhow::Result<Exit>>,
 ) -> anyhow::Result<Exit> {
-    tokio::select! {
-        r = fut => r,
-        _ = tokio::signal::ctrl_c() => {
-            ctx.ui.finish_progress();
-            eprintln!("clerk-rl: interrupted");
-            Ok(Exit::Interrupted)
-        }
-    }
+    let mut signals = signals::CommandSignals::install()?;
+    let stop = tokio::select! {
+        r = fut => return r,
+        stop = signals.recv() => stop,
+    };
+    ctx.ui.finish_progress();
+    eprintln!("clerk-rl: interrupted ({})", stop.name());
+    Ok(stop.exit())
 }

@@ -43,6 +43,9 @@ pub fn state_dir() -> Option<PathBuf> {
 pub struct State {
     pub inflight: Vec<(String, u64)>,
     pub done: Vec<u64>,
+    /// A 429 seen by any process holds every process until then.
+    #[serde(default)]
+    pub blocked_until: u64,
 }
 
 impl State {
@@ -54,6 +57,9 @@ impl State {
     /// Admit request `id` at `now`, or say how long until a slot may free up (ms).
     pub fn admit(&mut self, rate: Rate, lease_ms: u64, id: &str, now: u64) -> Result<(), u64> {
         self.prune(now);
+        if self.blocked_until > now {
+            return Err(self.blocked_until - now);
+        }
         if self.inflight.len() + self.done.len() < rate.limit as usize {
             self.inflight.push((id.to_string(), now + lease_ms));
             return Ok(());
@@ -75,9 +81,20 @@ impl State {
 
     /// The response to `id` arrived at `now`: it counts until a window later (plus a millisecond,
     /// so never a fraction less than a full window).
-    pub fn complete(&mut self, rate: Rate, id: &str, now: u64) {
+    /// Returns how many requests (every process's) the server can be counting now: what the
+    /// core weighs a Remaining header against.
+    pub fn complete(&mut self, rate: Rate, id: &str, now: u64) -> u32 {
         self.inflight.retain(|(i, _)| i != id);
         self.done.push(now + ms(rate.window) + 1);
+        self.prune(now);
+        (self.inflight.len() + self.done.len()) as u32
+    }
+}
+
+impl State {
+    /// Hold everyone until `until` (never shortens a longer hold).
+    pub fn block_until(&mut self, until: u64) {
+        self.blocked_until = self.blocked_until.max(until);
     }
 }
 
@@ -111,7 +128,9 @@ impl LocalBudget {
         timeout: Duration,
     ) -> io::Result<Self> {
         create_private_dir(dir)?;
-        let h = Sha256::digest(format!("{fingerprint}\n{scope}\n{}", rate).as_bytes());
+        // The rate stays out of the name: processes with different budgets still share the
+        // count, each holding to its own limit.
+        let h = Sha256::digest(format!("{fingerprint}\n{scope}").as_bytes());
         let stem = format!("budget-{}", &hex::encode(h)[..32]);
         Ok(LocalBudget {
             data: dir.join(format!("{stem}.json")),
@@ -166,10 +185,22 @@ impl LocalBudget {
         }
     }
 
-    /// The response to the request holding slot `id` arrived.
-    pub async fn complete(&self, id: String) -> io::Result<()> {
+    /// The response to the request holding slot `id` arrived. Returns the requests counted now,
+    /// every process's.
+    pub async fn complete(&self, id: String) -> io::Result<u32> {
         let me = self.clone();
         tokio::task::spawn_blocking(move || me.with_state(|s| s.complete(me.rate, &id, now_ms())))
+            .await
+            .map_err(io::Error::other)?
+    }
+}
+
+impl LocalBudget {
+    /// The server asked for a wait: every process sharing this file holds off for `wait`.
+    pub async fn block_for(&self, wait: Duration) -> io::Result<()> {
+        let me = self.clone();
+        let until = now_ms() + ms(wait);
+        tokio::task::spawn_blocking(move || me.with_state(|s| s.block_until(until)))
             .await
             .map_err(io::Error::other)?
     }
@@ -202,10 +233,20 @@ mod tests {
         assert_eq!(s.admit(r, 5000, "b", 10), Ok(()));
         // Both in flight: a slot frees no sooner than a window from now.
         assert_eq!(s.admit(r, 5000, "c", 20), Err(1000));
-        s.complete(r, "a", 100);
+        assert_eq!(s.complete(r, "a", 100), 2);
         // a counts until 100 + 1000 + 1.
         assert_eq!(s.admit(r, 5000, "c", 200), Err(901));
         assert_eq!(s.admit(r, 5000, "c", 1101), Ok(()));
+    }
+
+    #[test]
+    fn a_block_holds_every_request_until_it_ends() {
+        let r = rate(5, 1000);
+        let mut s = State::default();
+        s.block_until(500);
+        s.block_until(200);
+        assert_eq!(s.admit(r, 3000, "a", 100), Err(400));
+        assert_eq!(s.admit(r, 3000, "a", 500), Ok(()));
     }
 
     #[test]

@@ -4,13 +4,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::budget::Budget;
-use crate::http::ratelimit::RateLimitView;
 use crate::pacer::Verdict;
+use crate::ratelimit::RateLimitView;
 use crate::ui::Ui;
 
 #[derive(Debug)]
@@ -169,6 +168,9 @@ impl Monitor {
         hints: &[String],
     ) {
         ui.finish_progress();
+        if ui.is_quiet() {
+            return;
+        }
         let c = self.counters();
         let rate = if c.elapsed_s > 0.0 {
             c.requests as f64 / c.elapsed_s
@@ -191,8 +193,7 @@ impl Monitor {
             eprintln!("{}", Value::Object(m));
             return;
         }
-        let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED);
+        let mut t = crate::ui::table(crate::ui::Stream::Stderr);
         t.set_header(vec!["summary", ""]);
         for (k, v) in extra {
             let shown = match v {

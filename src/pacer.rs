@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::budget::Budget;
-use crate::http::ratelimit::RateLimitView;
+use crate::ratelimit::RateLimitView;
 
 /// What a caller must do before it may send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -252,21 +252,28 @@ impl Redis {
         c.del::<_, u64>(keys).await.map_err(|e| self.err(e))
     }
 
-    /// Run a Lua script (EVAL) with binary arguments: for a change that must happen atomically
-    /// with a check, such as a conditional cache write (and remembering a webhook delivery's id).
-    pub async fn eval_bytes<T: redis::FromRedisValue>(
+    /// Run a Lua script (EVAL) once per `(keys, args)` call, all in one pipeline: one round trip
+    /// for many short scripts, each atomic, and other clients served between them. For changes
+    /// that must happen atomically with a check, such as the conditional cache write.
+    pub async fn eval_pipelined<T: redis::FromRedisValue>(
         &self,
         script: &str,
-        keys: &[String],
-        args: &[&[u8]],
-    ) -> Result<T, RedisDown> {
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(script).arg(keys.len()).arg(keys);
-        for a in args {
-            cmd.arg(*a);
+        calls: &[(Vec<String>, Vec<&[u8]>)],
+    ) -> Result<Vec<T>, RedisDown> {
+        if calls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for (keys, args) in calls {
+            let cmd = pipe.cmd("EVAL").arg(script).arg(keys.len()).arg(keys);
+            for a in args {
+                cmd.arg(*a);
+            }
         }
         let mut c = self.conn.clone();
-        cmd.query_async::<T>(&mut c).await.map_err(|e| self.err(e))
+        pipe.query_async::<Vec<T>>(&mut c)
+            .await
+            .map_err(|e| self.err(e))
     }
 
     /// Delete every key matching the glob `pattern` (escape literal parts with [`glob_escape`]);

@@ -27,7 +27,7 @@ impl SecretKey {
     /// Validate a key read from somewhere: no spaces or control characters (they would let a
     /// bad file inject headers), not empty.
     pub fn new(raw: &str, source: &str) -> anyhow::Result<Self> {
-        let key = raw.trim();
+        let key = unwrap_key(raw);
         if key.is_empty() {
             return Err(fail(
                 Exit::Usage,
@@ -38,6 +38,14 @@ impl SecretKey {
             return Err(fail(
                 Exit::Usage,
                 format!("the secret key from {source} contains spaces or control characters"),
+            ));
+        }
+        if key.starts_with("pk_") {
+            return Err(fail(
+                Exit::Usage,
+                format!(
+                    "the key from {source} is a publishable key (pk_…), meant for browsers: the Backend API needs the secret key (sk_test_… or sk_live_…) from the dashboard's API keys page"
+                ),
             ));
         }
         Ok(SecretKey(key.to_string()))
@@ -59,6 +67,28 @@ impl SecretKey {
         let d = Sha256::digest(format!("clerk-rl:{}", self.0).as_bytes());
         hex::encode(&d[..8])
     }
+}
+
+/// The key inside what was read: without a byte-order mark (Windows editors add one), and taken
+/// out of a `.env`-style line (`CLERK_SECRET_KEY=sk_…`, `export CLERK_SECRET_KEY="sk_…"`). Clerk's
+/// keys are base62, so an `=` is never part of one.
+fn unwrap_key(raw: &str) -> &str {
+    let mut t = raw.trim().trim_start_matches('\u{feff}').trim();
+    if let Some(rest) = t.strip_prefix("export ") {
+        t = rest.trim_start();
+    }
+    if let Some((name, value)) = t.split_once('=')
+        && !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        t = value.trim();
+    }
+    for q in ['"', '\''] {
+        if t.len() >= 2 && t.starts_with(q) && t.ends_with(q) {
+            t = &t[1..t.len() - 1];
+        }
+    }
+    t
 }
 
 pub fn mask(key: &str) -> String {
@@ -199,6 +229,34 @@ mod tests {
         assert_eq!(mask("weird"), "…");
         let k = SecretKey::new("sk_test_abcdefghijklmnop1234", "t").unwrap();
         assert!(!format!("{k:?}").contains("abcdefgh"));
+    }
+
+    #[test]
+    fn a_bom_or_an_env_line_around_the_key_is_read_through() {
+        let k = "sk_test_abcdefghijklmnop1234";
+        for raw in [
+            format!("\u{feff}{k}"),
+            format!("\u{feff}{k}\r\n"),
+            format!("CLERK_SECRET_KEY={k}"),
+            format!("export CLERK_SECRET_KEY=\"{k}\""),
+            format!("CLERK_SECRET_KEY='{k}'\n"),
+        ] {
+            assert_eq!(SecretKey::new(&raw, "test").unwrap().expose(), k, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_publishable_key_is_named_as_such() {
+        for raw in [
+            "pk_test_abcdefghijklmnop1234",
+            "CLERK_PUBLISHABLE_KEY=pk_live_abcdefgh12345",
+        ] {
+            let e = SecretKey::new(raw, "--secret-key-file")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("publishable key"), "{e}");
+            assert!(!e.contains("abcdefgh"), "the key is never shown: {e}");
+        }
     }
 
     #[test]

@@ -33,8 +33,8 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::budget::{Budget, Rate};
-use crate::http::ratelimit::RateLimitView;
 use crate::pacer::{Pacer, Verdict, judge};
+use crate::ratelimit::RateLimitView;
 use crate::redis_store::{Redis, RedisDown};
 use crate::ui::Ui;
 

@@ -52,3 +52,78 @@ fn completions_print_to_stdout() {
     assert!(r.stdout.contains("clerk-rl"));
     assert!(r.stdout.contains("--secret-key-file"));
 }
+
+#[test]
+fn man_pages_have_exit_status_environment_examples_and_value_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = common::run_sync(&["man", "--dir", tmp.path().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut pages = 0;
+    for entry in std::fs::read_dir(tmp.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let page = common::read(&path);
+        pages += 1;
+        for section in [
+            ".SH NAME",
+            ".SH SYNOPSIS",
+            ".SH DESCRIPTION",
+            ".SH \"EXIT STATUS\"",
+            ".SH \"ENVIRONMENT\"",
+            ".SH \"SEE ALSO\"",
+        ] {
+            assert!(page.contains(section), "{}: no {section}", path.display());
+        }
+        assert!(page.contains("130  interrupted"), "{}", path.display());
+        assert!(page.contains("CLERK_SECRET_KEY"), "{}", path.display());
+        // A page of a command with no subcommands shows how it is used.
+        if !page.contains(".SH COMMANDS") && !page.contains(".SH SUBCOMMANDS") {
+            assert!(
+                page.contains(".SH \"EXAMPLES\""),
+                "{}: no EXAMPLES",
+                path.display()
+            );
+        }
+        assert_eq!(page.matches(".el .ds Aq").count(), 1, "{}", path.display());
+    }
+    assert!(pages >= 12, "{pages} pages");
+    let status = common::read(&tmp.path().join("clerk-rl-status.1"));
+    assert!(
+        status.contains(r"\fBclerk\-rl status\fR [\fB\-\-min\-remaining\fR \fIPCT\fR]"),
+        "{status}"
+    );
+    let batch = common::read(&tmp.path().join("clerk-rl-batch-get.1"));
+    assert!(batch.contains(r"\fBCLERK_RL_CACHE\fR"), "{batch}");
+    assert!(batch.contains("7 some ids not found"), "{batch}");
+}
+
+#[test]
+fn man_without_dir_prints_one_page_and_writes_nothing() {
+    let cwd = tempfile::tempdir().unwrap();
+    for (args, name) in [
+        (&["man"][..], "clerk-rl 1"),
+        (&["man", "export-users"], "clerk-rl-export-users 1"),
+        (&["man", "webhook serve"], "clerk-rl-webhook-serve 1"),
+    ] {
+        let out = common::cmd()
+            .args(args)
+            .current_dir(cwd.path())
+            .output()
+            .unwrap();
+        let r = common::Run::from(out);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains(&format!(".TH {name}")), "{args:?}");
+    }
+    assert_eq!(
+        std::fs::read_dir(cwd.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    let r = common::run_sync(&["man", "nope"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .starts_with("clerk-rl: error: no man page for \"nope\""),
+        "{}",
+        r.stderr
+    );
+}

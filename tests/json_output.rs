@@ -21,6 +21,7 @@ const SCHEMAS: &[&str] = &[
     "export-users-dry-run",
     "batch-get-summary",
     "cache-purge",
+    "config-show",
 ];
 
 fn assert_valid(name: &str, v: &Value) {
@@ -39,9 +40,9 @@ async fn run(sb: &Sandbox, args: &[&str]) -> Run {
         .unwrap()
 }
 
-/// The last stderr line: the `--json` summary.
+/// The last JSON line on stderr: the `--json` summary (a warning may follow it).
 fn summary(r: &Run) -> Value {
-    let last = r.stderr.lines().last().unwrap_or("");
+    let last = r.stderr.lines().rfind(|l| l.starts_with('{')).unwrap_or("");
     serde_json::from_str(last).unwrap_or_else(|e| panic!("not a JSON summary ({e}): {last}"))
 }
 
@@ -89,14 +90,13 @@ fn every_schema_is_json_schema_with_snake_case_properties_and_is_listed() {
 #[test]
 fn the_validator_and_the_snake_case_check_can_fail() {
     let s = Schema::output("cache-purge");
-    let good =
-        serde_json::json!({"deleted": 1, "instance": "ab", "cache": "redis://x", "all": false});
+    let good = serde_json::json!({"deleted": 1, "guards_deleted": 0, "instance": "ab", "cache": "redis://x", "all": false});
     assert!(s.validate(&good).is_empty());
     for bad in [
-        serde_json::json!({"deleted": -1, "instance": "ab", "cache": "redis://x", "all": false}),
-        serde_json::json!({"deleted": 1, "instance": "ab", "cache": "redis://x"}),
-        serde_json::json!({"deleted": 1, "instance": "ab", "cache": "redis://x", "all": false, "Extra": 1}),
-        serde_json::json!({"deleted": "1", "instance": "ab", "cache": "redis://x", "all": false}),
+        serde_json::json!({"deleted": -1, "guards_deleted": 0, "instance": "ab", "cache": "redis://x", "all": false}),
+        serde_json::json!({"deleted": 1, "guards_deleted": 0, "instance": "ab", "cache": "redis://x"}),
+        serde_json::json!({"deleted": 1, "guards_deleted": 0, "instance": "ab", "cache": "redis://x", "all": false, "Extra": 1}),
+        serde_json::json!({"deleted": "1", "guards_deleted": 0, "instance": "ab", "cache": "redis://x", "all": false}),
     ] {
         assert!(!s.validate(&bad).is_empty(), "{bad}");
     }

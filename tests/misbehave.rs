@@ -195,3 +195,85 @@ async fn fewer_users_than_the_count_ends_with_exit_6() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("not proven"), "{}", r.stderr);
 }
+
+/// A server that answers at most 10 users to a user_id= list: batch-get notices (an id left out
+/// exists), asks 10 at a time, and reports missing exactly the ids no user has.
+#[tokio::test(flavor = "multi_thread")]
+async fn capped_user_id_lists_never_report_existing_users_missing() {
+    use clerk_rl::sandbox::users::{Generator, user_id};
+    let sb = misbehaving(300, Misbehave::CapResults).await;
+    let g = Generator::new(7, 300);
+    let mut ids: Vec<String> = (0..300).map(|i| user_id(7, i, g.created_at(i))).collect();
+    let unknown: Vec<String> = (0..5)
+        .map(|i| format!("user_2NoSuchUserAtAll{i:08}"))
+        .collect();
+    for (k, u) in unknown.iter().enumerate() {
+        ids.insert(k * 60 + 7, u.clone());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ids.txt");
+    std::fs::write(&input, ids.join("\n") + "\n").unwrap();
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url())
+        .args(["batch-get", "--rate", "2000/1s"])
+        .arg(&input);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    let got: Vec<String> = r
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let want: Vec<String> = ids
+        .iter()
+        .filter(|i| !unknown.contains(i))
+        .cloned()
+        .collect();
+    assert_eq!(got, want, "every existing user, in input order");
+    let mut missing: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("not found: "))
+        .collect();
+    missing.sort();
+    assert_eq!(
+        missing,
+        unknown.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        r.stderr.matches("asking 10 ids at a time").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+}
+
+/// A server without /v1/users/count: the export cannot be checked, so it is not exit 0 unless
+/// --no-count accepts it unchecked.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_cannot_count_cannot_prove_an_export() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let user =
+        serde_json::json!({"object": "user", "id": "user_1", "created_at": 1_700_000_000_000i64});
+    Mock::given(method("GET"))
+        .and(path("/v1/users"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([user])))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.jsonl");
+    let mut c = cmd();
+    c.env("CLERK_API_URL", server.uri())
+        .args(["export-users", "--output"])
+        .arg(&out);
+    let r = bounded(c).await;
+    assert_refused(&r, &out, "cannot be checked");
+    assert!(r.stderr.contains("--no-count"), "{}", r.stderr);
+}

@@ -158,3 +158,127 @@ async fn a_second_batch_get_into_the_same_file_is_refused_and_the_first_is_exact
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(line_ids(&common::read(&out)), want);
 }
+
+fn signal(child: &Child, sig: &str) {
+    let s = Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(s.success());
+}
+
+fn checkpoint_users(path: &Path) -> u64 {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["users"].as_u64())
+        .unwrap_or(0)
+}
+
+/// `until clerk-rl export-users -o F --resume; do sleep 1; done` is a valid retry loop: from
+/// nothing it starts, after SIGTERM (exit 143, checkpoint saved, resume command printed) it
+/// continues, and after completion it is done at once without a request.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resume_loop_from_nothing_through_sigterm_ends_exact() {
+    let sb = sandbox_with(300, "1000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.jsonl");
+    let ckpt = sibling(&out, ".checkpoint");
+    let args = ["--concurrency", "1", "--resume"];
+    let mut attempts = Vec::new();
+    for attempt in 0..5 {
+        let mut child = spawn(export(&sb, &out, "20/1s", &args));
+        if attempt == 0 {
+            // Stop the first attempt halfway, as systemd or Kubernetes would.
+            let t0 = Instant::now();
+            while checkpoint_users(&ckpt) < 50 {
+                assert!(child.try_wait().unwrap().is_none(), "ended before SIGTERM");
+                assert!(t0.elapsed() < Duration::from_secs(20), "no progress");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            signal(&child, "TERM");
+        }
+        let r = wait_child(child).await;
+        attempts.push(r.code);
+        if attempt == 0 {
+            assert!(r.stderr.contains("starting a fresh export"), "{}", r.stderr);
+            assert_eq!(r.code, 143, "{}", r.stderr);
+            assert!(r.stderr.contains("interrupted (SIGTERM)"), "{}", r.stderr);
+            assert!(r.stderr.contains("--resume"), "{}", r.stderr);
+            assert!(checkpoint_users(&ckpt) >= 50, "the checkpoint is saved");
+            assert!(!out.exists());
+        }
+        if r.code == 0 {
+            break;
+        }
+    }
+    assert_eq!(attempts.last(), Some(&0), "{attempts:?}");
+    assert_exact(&parse_export(&common::read(&out)), &all_ids(&sb).await);
+    // Once more after completion: "already complete", exit 0, not one request.
+    let requests = sb.log().len();
+    let r = finish(export(&sb, &out, "20/1s", &args)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("already complete"), "{}", r.stderr);
+    assert_eq!(sb.log().len(), requests, "a finished export sends nothing");
+    assert_exact(&parse_export(&common::read(&out)), &all_ids(&sb).await);
+}
+
+/// SIGTERM and SIGHUP stop batch-get as Ctrl-C does: exit 128 + the signal, no partial file,
+/// no output file, no lock left behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_and_sighup_stop_batch_get_and_remove_its_partial_file() {
+    let sb = sandbox_with(100, "1000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (ids, _) = ids_file(dir.path(), 100);
+    for (sig, code) in [("TERM", 143), ("HUP", 129)] {
+        let out = dir.path().join(format!("users-{sig}.jsonl"));
+        let mut child = spawn(batch_get(&sb, &ids, &out, "10/1s"));
+        wait_for(&mut child, &sibling(&out, ".partial"));
+        signal(&child, sig);
+        let r = wait_child(child).await;
+        assert_eq!(r.code, code, "{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("interrupted (SIG{sig})")),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            !sibling(&out, ".partial").exists(),
+            "the partial file was left behind"
+        );
+        assert!(!out.exists());
+        assert!(!sibling(&out, ".lock").exists());
+    }
+}
+
+/// SIGHUP (a closed terminal or session) stops an export as Ctrl-C does: exit 129, the
+/// checkpoint saved, the resume command printed; the resume ends exact.
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_saves_the_export_checkpoint_and_the_resume_ends_exact() {
+    let sb = sandbox_with(300, "1000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.jsonl");
+    let ckpt = sibling(&out, ".checkpoint");
+    let mut child = spawn(export(&sb, &out, "20/1s", &["--concurrency", "1"]));
+    let t0 = Instant::now();
+    while checkpoint_users(&ckpt) < 30 {
+        assert!(child.try_wait().unwrap().is_none(), "ended before SIGHUP");
+        assert!(t0.elapsed() < Duration::from_secs(20), "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    signal(&child, "HUP");
+    let r = wait_child(child).await;
+    assert_eq!(r.code, 129, "{}", r.stderr);
+    assert!(r.stderr.contains("interrupted (SIGHUP)"), "{}", r.stderr);
+    assert!(checkpoint_users(&ckpt) >= 30);
+    assert!(!out.exists());
+    let r = finish(export(
+        &sb,
+        &out,
+        "1000/1s",
+        &["--concurrency", "1", "--resume"],
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_exact(&parse_export(&common::read(&out)), &all_ids(&sb).await);
+}

@@ -65,8 +65,19 @@ async fn accuracy(alg: Algorithm, rate: &str, burst: Option<u32>, style: HeaderS
         Algorithm::Sliding => "sliding",
         Algorithm::Bucket => "bucket",
     };
-    assert_eq!(j["algorithm"], want, "{ctx}");
-    assert_eq!(j["verdict"], "inferred", "{ctx}");
+    // Over loopback on a loaded machine, scheduling noise can blur the few responses that tell
+    // two models apart at these small limits: then the verdict says so (tentative) and names the
+    // model it could not rule out. Never confidently wrong: an inferred verdict names the right
+    // algorithm, a tentative one names it first or as the alternative. The paused-clock tests
+    // (commands::probe::sim_tests) require "inferred" and the right algorithm.
+    match j["verdict"].as_str() {
+        Some("inferred") => assert_eq!(j["algorithm"], want, "{ctx}"),
+        Some("tentative") => assert!(
+            j["algorithm"] == want || j["alternative"]["algorithm"] == want,
+            "{ctx}"
+        ),
+        _ => panic!("verdict neither inferred nor tentative: {ctx}"),
+    }
     // "Under 3 windows" is asserted on tokio's paused clock (commands::probe::sim_tests), where
     // it is exact; over loopback on a loaded 2-core machine it would be a wall-clock assert.
     if alg == Algorithm::Bucket {
@@ -82,10 +93,14 @@ async fn accuracy(alg: Algorithm, rate: &str, burst: Option<u32>, style: HeaderS
             assert!(within(j["limit"].as_f64().unwrap(), n, 0.05), "{ctx}");
             assert!(within(j["window_s"].as_f64().unwrap(), w, 0.10), "{ctx}");
         }
-        assert_eq!(
-            j["recommended"]["burst"].as_f64().unwrap(),
-            j["capacity"].as_f64().unwrap()
+        // The advice: the capacity measured, less the 2% it may be off by, never more.
+        let advised = j["recommended"]["burst"].as_f64().unwrap();
+        let measured = j["capacity"].as_f64().unwrap();
+        assert!(
+            advised <= measured && advised >= (measured * 0.98).floor(),
+            "{ctx}"
         );
+        assert!(advised <= cap, "{ctx}");
     } else {
         assert!(within(j["limit"].as_f64().unwrap(), n, 0.05), "{ctx}");
         assert!(within(j["window_s"].as_f64().unwrap(), w, 0.10), "{ctx}");
@@ -217,12 +232,20 @@ async fn json_report_has_its_fields_and_the_outputs_match_the_requests() {
     assert_eq!(j["instance"], "development");
     assert_eq!(j["documented_limit"]["limit"], 100);
     assert_eq!(j["max_requests"], 300);
-    // The recommended rate is the measured one: N exact, W within the 10% the probe promises
-    // (scheduling noise on a loaded machine can move a window by a few percent).
+    // The recommended rate never exceeds the server's (N rounded down, W up, the stricter
+    // model when two are not ruled out), and gives up at most the 10% the probe's W allows
+    // plus its rounding to the next 100 ms.
     let flags = j["recommended"]["flags"].as_str().unwrap();
     let rate: clerk_rl::budget::Rate = flags.strip_prefix("--rate ").unwrap().parse().unwrap();
     assert_eq!(rate.limit, 5, "{j}");
-    assert!(within(rate.window.as_secs_f64(), 1.0, 0.10), "{j}");
+    let w = rate.window.as_secs_f64();
+    assert!((1.0..=1.2).contains(&w), "{j}");
+    assert!(
+        j["recommended"]["margin"]
+            .as_str()
+            .unwrap()
+            .contains("% under the measured")
+    );
     assert!(j["retry_after"]["values"][0][0].as_f64().unwrap() >= 1.0);
     // The announcement comes first, on stderr, with the bounds.
     assert!(r.stderr.contains("at most 300 requests"), "{}", r.stderr);

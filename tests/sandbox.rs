@@ -667,6 +667,8 @@ async fn create_update_and_delete_users() {
 
     // PATCH changes the given fields and moves updated_at.
     let before_update = u["updated_at"].as_i64().unwrap();
+    // Timestamps are whole milliseconds: a sleep of at least 5 ms guarantees the PATCH lands in
+    // a later millisecond (a lower bound, so a busy machine only makes it longer, never flaky).
     tokio::time::sleep(Duration::from_millis(5)).await;
     let p = send(
         &sb,

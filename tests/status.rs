@@ -203,7 +203,7 @@ async fn server_errors_past_retries_exit_6_and_4xx_never_retry() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn connection_refused_past_retries_exits_6() {
+async fn connection_refused_on_the_first_request_exits_6_naming_the_url() {
     // Bind then drop a listener: the port is (almost surely) closed.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -216,7 +216,13 @@ async fn connection_refused_past_retries_exits_6() {
     )
     .await;
     assert_eq!(r.code, 6, "{}", r.stderr);
-    assert!(r.stderr.contains("could not connect"), "{}", r.stderr);
+    // Nothing has ever answered: a wrong URL or a server not up, which retrying cannot fix.
+    assert!(
+        r.stderr
+            .contains(&format!("nothing listens at http://127.0.0.1:{port}")),
+        "{}",
+        r.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -413,7 +413,7 @@ async fn a_delivery_is_applied_once_and_many_users_are_answered_in_order() {
     assert_eq!(again.unwrap(), vec![Outcome::Replay]);
     assert_eq!(redis.get(&version_key(&p, ID)), None);
 
-    // 1,200 users (three scripts of at most 500): one answer each, in order; every third has a
+    // 1,200 users (twelve scripts of at most 100, one pipeline): one answer each, in order; every third has a
     // newer version marker and is refused.
     let ids: Vec<String> = (0..1200).map(|i| format!("user_2many{i:05}")).collect();
     for id in ids.iter().step_by(3) {

@@ -1,6 +1,8 @@
-//! The Backend API's vocabulary that several commands speak: the users page, one user, ids.
+//! The Backend API's vocabulary that several commands speak: the users page, any list
+//! endpoint walked and verified, one user, ids.
 
 pub mod filters;
+pub mod list;
 pub mod page;
 pub mod user;
 

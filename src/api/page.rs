@@ -167,7 +167,7 @@ fn explain(i: usize, text: &str) -> String {
 
 /// The JSON text on one line, byte for byte otherwise: a pretty-printing server's newlines
 /// between tokens are dropped (inside strings JSON escapes them, so they cannot occur there).
-fn one_line(text: &str) -> Vec<u8> {
+pub fn one_line(text: &str) -> Vec<u8> {
     let b = text.as_bytes();
     if memchr::memchr2(b'\n', b'\r', b).is_none() {
         let mut v = Vec::with_capacity(b.len() + 1);

@@ -34,7 +34,7 @@ async fn purge(global: &GlobalArgs, args: &PurgeArgs) -> anyhow::Result<Exit> {
     for id in &args.ids {
         check_id(id).map_err(|why| fail(Exit::Usage, why))?;
     }
-    let key = context::resolve_key(global, &Ui::new(global.verbose, true))?;
+    let key = context::resolve_key(global, &Ui::new(global.verbose, true).quiet(global.quiet))?;
     let fingerprint = key.fingerprint();
     let prefix = instance_prefix(&fingerprint);
     let redis = target

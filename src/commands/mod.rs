@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
+pub mod api;
 pub mod assets;
 pub mod batch_get;
 pub mod cache;
+pub mod config;
 pub mod export;
 pub mod probe;
 pub mod sandbox;

@@ -50,10 +50,12 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> anyhow::Result<()> 
         writeln!(out, "CLERK_SECRET_KEY={}", sb.key())?;
         out.flush()?;
     }
-    eprintln!(
-        "clerk-rl sandbox: serving {description} on {} until Ctrl-C or SIGTERM",
-        sb.url()
-    );
+    if !global.quiet {
+        eprintln!(
+            "clerk-rl sandbox: serving {description} on {} until Ctrl-C or SIGTERM",
+            sb.url()
+        );
+    }
     let stopped = signals.wait().await;
     sb.shutdown().await;
     if global.verbose > 0 {

@@ -2,6 +2,7 @@
 //! retried here.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -9,12 +10,14 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use tokio::time::Instant;
 
+use super::diagnose::{self, Diagnosis};
 use super::endpoints::EndpointGates;
 use super::error::{ClerkError, HttpError};
 use super::ratelimit::RateLimitView;
 use super::retry::{GiveUp, Outcome, Policy, Verdict, decide};
 use crate::budget::Budget;
 use crate::endpoint_budget::EndpointLimits;
+use crate::local_budget::LocalBudget;
 use crate::monitor::Monitor;
 use crate::pacer::{self, Pacer, Permit};
 use crate::secret::SecretKey;
@@ -88,18 +91,24 @@ enum Tried {
     NoResponse(String),
     /// The body is over `MAX_BODY`.
     Oversized(String),
+    /// No response, and retrying cannot bring one (see `diagnose::no_response`).
+    Hopeless(String),
 }
 
-/// Where a request gets its slot: this process's pacer, or a budget shared through Redis.
+/// Where a request gets its slot: this process's pacer, a budget shared through Redis, or one
+/// shared by this machine's processes through a state file (with the local pacer to fall back
+/// on should the file fail).
 #[derive(Debug, Clone)]
 enum Gate {
     Local(Arc<Pacer>),
     Shared(Arc<SharedBudget>),
+    File(LocalBudget, Arc<Pacer>),
 }
 
 enum Held {
     Local(Permit),
     Shared(Slot),
+    File(String),
 }
 
 impl Gate {
@@ -113,6 +122,13 @@ impl Gate {
                 let (slot, waited) = s.acquire().await;
                 (Held::Shared(slot), waited)
             }
+            Gate::File(f, fallback) => match f.acquire().await {
+                Ok((id, waited)) => (Held::File(id), waited),
+                Err(_) => {
+                    let (permit, waited) = fallback.acquire().await;
+                    (Held::Local(permit), waited)
+                }
+            },
         }
     }
 
@@ -127,7 +143,10 @@ impl Gate {
                 None
             }
             (Gate::Shared(s), Held::Shared(slot)) => s.complete(slot).await,
-            (Gate::Local(_), Held::Shared(_)) => None,
+            // Every process's requests, as the file counts them (lost: the slot's lease expires
+            // on its own, later than the truth: still safe, and the count unknown).
+            (Gate::File(f, _), Held::File(id)) => f.complete(id).await.ok(),
+            (Gate::Local(_) | Gate::File(..), Held::Shared(_)) | (_, Held::File(_)) => None,
         }
     }
 
@@ -140,7 +159,7 @@ impl Gate {
         max_wait: Duration,
     ) -> pacer::Verdict {
         let mut verdict = match self {
-            Gate::Local(p) => p.react(view, own),
+            Gate::Local(p) | Gate::File(_, p) => p.react(view, own),
             Gate::Shared(s) => s.react(view, own),
         };
         if let Some(wait) = verdict.pause {
@@ -159,6 +178,10 @@ impl Gate {
         match self {
             Gate::Local(p) => p.pause_until(Instant::now() + wait),
             Gate::Shared(s) => s.block_for(wait).await,
+            Gate::File(f, fallback) => {
+                fallback.pause_until(Instant::now() + wait);
+                let _ = f.block_for(wait).await;
+            }
         }
     }
 }
@@ -171,6 +194,9 @@ pub struct Client {
     endpoints: Arc<EndpointGates>,
     monitor: Arc<Monitor>,
     ui: Arc<Ui>,
+    /// Some response has come from the server in this run (a refused connection is then a
+    /// restart worth retrying, not a wrong URL).
+    answered: Arc<AtomicBool>,
 }
 
 impl Client {
@@ -199,6 +225,7 @@ impl Client {
             cfg: Arc::new(cfg),
             monitor: Arc::new(Monitor::default()),
             ui,
+            answered: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -209,6 +236,14 @@ impl Client {
     /// Draw every request from a budget shared with other processes instead of this one's.
     pub fn share_budget(&mut self, shared: Arc<SharedBudget>) {
         self.gate = Gate::Shared(shared);
+    }
+
+    /// Share the budget with this machine's other clerk-rl processes through a state file
+    /// (`api` without `--budget-store`: a loop of one process per call).
+    pub fn share_budget_through(&mut self, file: LocalBudget) {
+        if let Gate::Local(p) = &self.gate {
+            self.gate = Gate::File(file, Arc::clone(p));
+        }
     }
 
     /// Keep the endpoint budgets in this Redis too (`--budget-store`).
@@ -288,7 +323,10 @@ impl Client {
                 Tried::Answer(resp) => match Outcome::of_status(resp.status.as_u16()) {
                     Outcome::Success => match validate(&resp) {
                         Ok(t) => return Ok((*resp, Some(t))),
-                        Err(why) => (Outcome::Invalid, Some(*resp), why),
+                        Err(why) => {
+                            let why = diagnose::unusable_body(&resp.headers, why);
+                            (Outcome::Invalid, Some(*resp), why)
+                        }
                     },
                     other => {
                         let e = ClerkError::parse(resp.status.as_u16(), &resp.headers, &resp.body);
@@ -297,6 +335,7 @@ impl Client {
                 },
                 Tried::NoResponse(why) => (Outcome::NoResponse, None, why),
                 Tried::Oversized(why) => (Outcome::Oversized, None, why),
+                Tried::Hopeless(why) => (Outcome::Hopeless, None, why),
             };
             match outcome {
                 Outcome::RateLimited => self.monitor.rate_limited(),
@@ -382,7 +421,7 @@ impl Client {
         self.exchange(&Request::get(url), 1)
             .await
             .map_err(|e| match e {
-                Exchange::Failed(why) | Exchange::TooLarge(why) => why,
+                Exchange::Failed(why) | Exchange::TooLarge(why) | Exchange::Hopeless(why) => why,
             })
     }
 
@@ -419,6 +458,7 @@ impl Client {
             Ok(resp) => resp,
             Err(Exchange::Failed(why)) => return Tried::NoResponse(why),
             Err(Exchange::TooLarge(detail)) => return Tried::Oversized(detail),
+            Err(Exchange::Hopeless(why)) => return Tried::Hopeless(why),
         };
         self.monitor.observe(&resp.view);
         let verdict = self.gate.react(&resp.view, own, self.cfg.max_wait).await;
@@ -446,8 +486,10 @@ impl Client {
             }
             Ok(Err(SendError::Transport(e))) => return Err(Exchange::Failed(e)),
             Ok(Err(SendError::TooLarge(detail))) => return Err(Exchange::TooLarge(detail)),
+            Ok(Err(SendError::Hopeless(why))) => return Err(Exchange::Hopeless(why)),
             Ok(Ok(parts)) => parts,
         };
+        self.answered.store(true, Ordering::Relaxed);
         let view = RateLimitView::from_headers(&headers, SystemTime::now());
         for m in &view.malformed {
             self.ui
@@ -472,11 +514,13 @@ impl Client {
     }
 
     async fn send(&self, req: &Request) -> Result<(StatusCode, HeaderMap, Bytes), SendError> {
-        let mut resp = self
-            .builder(req)
-            .send()
-            .await
-            .map_err(|e| SendError::Transport(describe(&e)))?;
+        let mut resp = self.builder(req).send().await.map_err(|e| {
+            let first = !self.answered.load(Ordering::Relaxed);
+            match diagnose::no_response(&e, &req.url, first, describe(&e)) {
+                Diagnosis::Retry(why) => SendError::Transport(why),
+                Diagnosis::Hopeless(why) => SendError::Hopeless(why),
+            }
+        })?;
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
         if let Some(len) = resp.content_length()
@@ -522,12 +566,14 @@ impl Client {
 enum SendError {
     Transport(String),
     TooLarge(String),
+    Hopeless(String),
 }
 
 /// Why one exchange produced no response: worth retrying, or not.
 enum Exchange {
     Failed(String),
     TooLarge(String),
+    Hopeless(String),
 }
 
 /// reqwest's error with its causes, on one line, without the URL's query (which may hold ids).

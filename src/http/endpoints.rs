@@ -167,7 +167,7 @@ impl EndpointGates {
             }
             Held::File(gate, id) => {
                 if let Gate::File(lb) = &*gate
-                    && let Err(e) = lb.complete(id).await
+                    && let Err(e) = lb.complete(id).await.map(|_| ())
                 {
                     // The slot's lease expires on its own, later than the truth: still safe.
                     self.ui

@@ -61,7 +61,16 @@ impl ClerkError {
             }
             None => {
                 let text = String::from_utf8_lossy(&body[..body.len().min(MAX_SHOWN * 4)]);
-                let text = clean(&text);
+                let text = match (
+                    super::diagnose::redirect(status, headers),
+                    super::diagnose::foreign_body(headers),
+                ) {
+                    (Some(r), _) => r,
+                    (None, Some(kind)) if !text.trim().is_empty() => {
+                        format!("({kind}) {}", clean(&text))
+                    }
+                    _ => clean(&text),
+                };
                 ClerkError {
                     status,
                     code: None,
@@ -147,8 +156,17 @@ impl HttpError {
     }
 }
 
+/// Seconds, as Retry-After gives them, so a huge one reads as what the server sent; above a
+/// minute also in words.
 fn fmt_wait(d: Duration) -> String {
-    humantime::format_duration(Duration::from_secs(d.as_secs().max(1))).to_string()
+    let s = d.as_secs().max(1);
+    if s < 60 {
+        format!("{s} s")
+    } else {
+        // Rounded to the minute: "1day 3h 46m", not "1day 3h 46m 40s".
+        let words = humantime::format_duration(Duration::from_secs(s / 60 * 60));
+        format!("{s} s ({words})")
+    }
 }
 
 impl fmt::Display for HttpError {
@@ -168,6 +186,7 @@ impl fmt::Display for HttpError {
                 fmt_wait(*wait),
                 fmt_wait(*max_wait)
             ),
+            HttpError::Transport { retries: 0, detail } => write!(f, "{detail}"),
             HttpError::Transport { retries, detail } => {
                 write!(f, "{detail} (after {retries} retries)")
             }
@@ -194,6 +213,17 @@ mod tests {
         assert_eq!(e.exit(), Exit::Auth);
         let line = e.to_string();
         assert!(line.starts_with("HTTP 401 clerk_key_invalid: The provided Clerk Secret Key is invalid. (trace abc123)"), "{line}");
+    }
+
+    #[test]
+    fn a_huge_wait_is_shown_in_seconds() {
+        let e = HttpError::WaitTooLong {
+            wait: Duration::from_secs(100_000),
+            max_wait: Duration::from_secs(60),
+        };
+        let line = e.to_string();
+        assert!(line.contains("wait 100000 s (1day 3h 46m)"), "{line}");
+        assert!(line.contains("--max-wait 60 s (1m)"), "{line}");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The one HTTP core every subcommand goes through: pacing, headers, retries, errors.
 
 pub mod client;
+pub mod diagnose;
 pub mod endpoints;
 pub mod error;
-pub mod ratelimit;
+pub use crate::ratelimit;
 pub mod retry;
 
 pub use client::{Client, ClientConfig, Request, Response};

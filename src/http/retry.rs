@@ -43,6 +43,9 @@ pub enum Outcome {
     Final,
     /// A body over the size limit: retrying would only read it again.
     Oversized,
+    /// No response, and retrying cannot bring one (TLS spoken to a plain-HTTP port, nothing
+    /// listening at the URL on the run's first request).
+    Hopeless,
 }
 
 impl Outcome {
@@ -100,7 +103,7 @@ pub fn decide(
     unit: f64,
 ) -> Verdict {
     let repeatable = match outcome {
-        Outcome::Success | Outcome::Final | Outcome::Oversized => {
+        Outcome::Success | Outcome::Final | Outcome::Oversized | Outcome::Hopeless => {
             return Verdict::GiveUp(GiveUp::Final);
         }
         Outcome::RateLimited => true,

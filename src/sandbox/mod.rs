@@ -6,15 +6,18 @@
 //! `limiter` decides 429s, `faults` draws injected failures, `log` records requests, `errors` is
 //! Clerk's error shape and `routes` wires them to HTTP.
 
+pub mod body;
 pub mod endpoint_limits;
 pub mod errors;
 pub mod faults;
 pub mod limiter;
 pub mod log;
 pub mod misbehave;
+pub mod org_store;
 pub mod orgs;
 pub mod query;
 pub mod routes;
+pub mod state;
 pub mod store;
 pub mod users;
 
@@ -35,7 +38,7 @@ use crate::budget::Budget;
 pub use faults::{FaultKind, FaultSpec};
 pub use log::LogEntry;
 pub use misbehave::Misbehave;
-use routes::{AppState, KeyKind};
+use state::{AppState, KeyKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum HeaderStyle {
@@ -288,7 +291,7 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
             cfg.endpoint_limits.clone(),
             cfg.algorithm,
         )),
-        orgs: Mutex::new(orgs::OrgStore::new(cfg.seed, cfg.organizations)),
+        orgs: Mutex::new(org_store::OrgStore::new(cfg.seed, cfg.organizations)),
         misbehave: cfg.misbehave.clone(),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
@@ -304,7 +307,7 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
             })
             .await;
         if let Err(e) = served {
-            eprintln!("sandbox: server error: {e}");
+            eprintln!("clerk-rl: error: sandbox: server error: {e}");
         }
     });
     Ok(Sandbox {

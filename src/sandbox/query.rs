@@ -1,11 +1,10 @@
 //! The query language of `GET /v1/users` and `/v1/users/count`: which parameters exist, how
 //! each is parsed and checked (422s named as Clerk names them), and what a parsed filter admits
-//! and how users sort. The store ([`super::store`]) only walks its users with these.
+//! and how users sort. The store only walks its users with these.
 
 use std::cmp::Ordering;
 
 use super::errors::ApiError;
-use super::store::Store;
 use super::users::User;
 
 /// The most values a repeatable filter (`user_id`, `email_address`, …) takes, as Clerk documents.
@@ -404,7 +403,13 @@ fn lower_query(p: &[(String, String)], name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-pub fn parse_filter(p: &[(String, String)], store: &Store) -> Result<Filter, ApiError> {
+/// What the query language needs of the users it filters: an id's index, when this instance
+/// issued it. The store implements it; the language does not depend on the store.
+pub trait UserIds {
+    fn index_of_id(&self, id: &str) -> Option<u64>;
+}
+
+pub fn parse_filter(p: &[(String, String)], store: &impl UserIds) -> Result<Filter, ApiError> {
     let mut f = Filter::default();
     for v in all(p, "user_id")? {
         let (inc, id) = sign(v);
@@ -473,7 +478,7 @@ pub fn parse_filter(p: &[(String, String)], store: &Store) -> Result<Filter, Api
 pub fn parse_list(
     p: &[(String, String)],
     reject_cursor: bool,
-    store: &Store,
+    store: &impl UserIds,
 ) -> Result<ListQuery, ApiError> {
     let limit = match int(p, "limit")? {
         None => 10,

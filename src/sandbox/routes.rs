@@ -1,60 +1,28 @@
 //! HTTP: the router, the gate every request passes (auth, limiter, faults, log) and the handlers.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
+use super::body::{body_object, json_ok, opt_bool, opt_object, opt_string, write_error};
 use super::errors::ApiError;
-use super::faults::{FaultDraw, FaultKind};
-use super::limiter::{Limiter, ceil_secs, rate_limit_headers, retry_after_header};
-use super::log::{LogEntry, RequestLog, key_tag};
+use super::faults::FaultKind;
+use super::limiter::{ceil_secs, rate_limit_headers, retry_after_header};
+use super::log::{LogEntry, key_tag};
+use super::misbehave;
 use super::query::{COUNT_PARAMS, LIST_PARAMS, check_known, pairs, parse_filter, parse_list};
-use super::store::{Store, UserFields, WriteError};
-use super::{HeaderStyle, RetryAfterStyle, misbehave};
+use super::state::{AppState, KeyKind, Shared, lock, now_ms, read, write};
+use super::store::UserFields;
 
-/// Request bodies above this are refused (413) before they are read whole.
-pub const MAX_BODY_BYTES: usize = 1 << 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    Accepted,
-    OverQuota,
-    Forbidden,
-}
-
-pub struct AppState {
-    pub started: Instant,
-    pub keys: HashMap<String, KeyKind>,
-    pub store: RwLock<Store>,
-    pub limiter: Mutex<Limiter>,
-    pub faults: Mutex<FaultDraw>,
-    pub log: RequestLog,
-    pub headers: HeaderStyle,
-    pub retry_after: RetryAfterStyle,
-    pub reject_cursor: bool,
-    /// Unknown query parameters are a 422 instead of being ignored.
-    pub strict: bool,
-    /// Added round-trip time: half before the request is stamped, half after.
-    pub latency: Duration,
-    /// The documented endpoint limits, counted besides the instance's.
-    pub endpoint_limiter: Mutex<super::endpoint_limits::EndpointLimiter>,
-    /// Organizations and invitations.
-    pub orgs: Mutex<super::orgs::OrgStore>,
-    pub misbehave: Vec<super::Misbehave>,
-}
-
-type Shared = Arc<AppState>;
-
+pub use super::body::MAX_BODY_BYTES;
 pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/v1/users", get(list_users).post(create_user))
@@ -69,25 +37,6 @@ pub fn router(state: Shared) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
-}
-
-pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic elsewhere must not take every later request down with it.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn read(s: &AppState) -> std::sync::RwLockReadGuard<'_, Store> {
-    s.store.read().unwrap_or_else(|e| e.into_inner())
-}
-
-pub(super) fn write(s: &AppState) -> std::sync::RwLockWriteGuard<'_, Store> {
-    s.store.write().unwrap_or_else(|e| e.into_inner())
-}
-
-pub(super) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The key in `Authorization: Bearer <key>`, or the 401 Clerk answers.
@@ -288,10 +237,6 @@ async fn respond(
     r
 }
 
-pub(super) fn json_ok(v: Value) -> Response {
-    (StatusCode::OK, axum::Json(v)).into_response()
-}
-
 async fn list_users(
     State(app): State<Shared>,
     RawQuery(q): RawQuery,
@@ -301,7 +246,7 @@ async fn list_users(
         check_known(&p, LIST_PARAMS)?;
     }
     let store = read(&app);
-    let mut query = parse_list(&p, app.reject_cursor, &store)?;
+    let mut query = parse_list(&p, app.reject_cursor, &*store)?;
     misbehave::rewrite_query(&app.misbehave, &mut query);
     let mut page = store.list(&query);
     misbehave::rewrite_page(&app.misbehave, &query, &mut page);
@@ -319,7 +264,7 @@ async fn count_users(
     }
     let store = read(&app);
     // Paging parameters mean nothing to a count: Clerk's SDK even forwards starting_after here.
-    let filter = parse_filter(&p, &store)?;
+    let filter = parse_filter(&p, &*store)?;
     Ok(json_ok(
         json!({"object": "total_count", "total_count": store.count(&filter)}),
     ))
@@ -338,70 +283,6 @@ async fn delete_user(
     Ok(json_ok(
         json!({"object": "user", "id": id, "deleted": true}),
     ))
-}
-
-pub(super) fn body_object(
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Map<String, Value>, ApiError> {
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::body_too_large(MAX_BODY_BYTES)
-        } else {
-            ApiError::body_invalid(e.body_text())
-        }
-    })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(ApiError::body_invalid(
-            "The request body must be a JSON object.".into(),
-        )),
-        Err(e) => Err(ApiError::body_invalid(format!(
-            "The request body is not valid JSON: {e}"
-        ))),
-    }
-}
-
-pub(super) fn opt_string(
-    m: &Map<String, Value>,
-    name: &str,
-) -> Result<Option<Option<String>>, ApiError> {
-    match m.get(name) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
-        Some(_) => Err(ApiError::format_invalid(
-            name,
-            format!("{name} must be a string"),
-        )),
-    }
-}
-
-fn opt_bool(m: &Map<String, Value>, name: &str) -> Result<Option<bool>, ApiError> {
-    match m.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(ApiError::format_invalid(
-            name,
-            format!("{name} must be true or false"),
-        )),
-    }
-}
-
-pub(super) fn opt_object(
-    m: &Map<String, Value>,
-    name: &str,
-) -> Result<Option<Map<String, Value>>, ApiError> {
-    match m.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(o)) => Ok(Some(o.clone())),
-        Some(_) => Err(ApiError::format_invalid(
-            name,
-            format!("{name} must be an object"),
-        )),
-    }
 }
 
 fn string_list(m: &Map<String, Value>, name: &str) -> Result<Vec<String>, ApiError> {
@@ -465,13 +346,6 @@ fn user_fields(m: &Map<String, Value>, creating: bool) -> Result<UserFields, Api
         f.unsafe_metadata = opt_object(m, "unsafe_metadata")?;
     }
     Ok(f)
-}
-
-pub(super) fn write_error(e: WriteError) -> ApiError {
-    match e {
-        WriteError::NotFound => ApiError::not_found(),
-        WriteError::Taken(param) => ApiError::identifier_exists(param),
-    }
 }
 
 async fn create_user(

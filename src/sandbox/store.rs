@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
-use super::query::{Filter, Keyed, ListQuery, SortField, sort_key};
+use super::query::{Filter, Keyed, ListQuery, SortField, UserIds, sort_key};
 use super::users::{
     Contact, Generator, User, Verification, decode_user_id, new_contact_id, user_id,
 };
@@ -617,5 +617,11 @@ mod tests {
         };
         assert_eq!(s.create(f, 0), Err(WriteError::Taken("email_address")));
         assert_eq!(ids(&s.list(&q(Order::default(), 1))), [10]);
+    }
+}
+
+impl UserIds for Store {
+    fn index_of_id(&self, id: &str) -> Option<u64> {
+        Store::index_of_id(self, id)
     }
 }

@@ -4,9 +4,8 @@
 //! Replay protection lives in Redis, next to the cache it protects: `clerk:{INSTANCE}:webhook:ID`
 //! is set (NX) for [`REMEMBER`] in the same Lua script (the cache's one conditional write,
 //! [`super::write`]) that deletes or writes the user entry and leaves its version marker or
-//! tombstone. So
-//! a delivery is acted on at most once however many receivers share the Redis and however often
-//! they restart, and never remembered without having been acted on: if Redis fails before the
+//! tombstone. So a delivery is acted on at most once however many receivers share the Redis
+//! and however often they restart, and never remembered without having been acted on: if Redis fails before the
 //! script ran, nothing happened and the 503 makes Svix retry; once the script ran, both did.
 //! Memory stays bounded by the deliveries of one [`REMEMBER`] period (about 100 bytes each).
 

@@ -27,6 +27,9 @@ pub fn cmd() -> Command {
         }
     }
     c.env("CLERK_SECRET_KEY", KEY);
+    // Tables wrap to COLUMNS (else 80): tests read whole lines, so give them room. Wrapping
+    // itself is tested in tests/cli_conventions.rs.
+    c.env("COLUMNS", "1000");
     c.stdin(Stdio::null());
     c
 }

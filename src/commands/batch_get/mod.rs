@@ -7,6 +7,7 @@
 //! Memory is bounded by the window, whatever the input's length; only a 16-byte digest of each
 //! id seen stays for the whole run, so that no id is fetched or written twice.
 
+mod capped;
 pub mod ids;
 mod output;
 
@@ -101,6 +102,8 @@ struct Run<'a> {
     /// Digests of every id met so far (16 bytes each instead of the id and a String).
     seen: HashSet<u128>,
     stats: Stats,
+    /// Whether the server caps user_id= lists, and at how many.
+    caps: capped::CapGuard,
 }
 
 pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Result<Exit> {
@@ -126,6 +129,7 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
         bar: ctx.ui.progress(p.input.total, "ids"),
         seen: HashSet::new(),
         stats: Stats::default(),
+        caps: capped::CapGuard::default(),
     };
     let window_size = args.concurrency as usize * WINDOW_PER_STREAM;
     let mut pending = Vec::<String>::new().into_iter();
@@ -196,7 +200,7 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
         ));
         Exit::Ok
     } else if stats.missing > 0 {
-        ctx.ui.line(&format!(
+        ctx.ui.always(&format!(
             "clerk-rl: {} of {} ids not found (listed above){}",
             stats.missing,
             stats.ids,
@@ -325,12 +329,13 @@ impl Run<'_> {
         };
         let client = &self.ctx.client;
         let bar = &self.bar;
+        let caps = &self.caps;
         let chunks = misses.chunks(per);
         let requests = chunks.len() as u64;
         let parts: Vec<Vec<(usize, Vec<u8>)>> = futures::stream::iter(chunks)
             .map(|chunk| async move {
                 let got = match strategy {
-                    Strategy::List => fetch_list(client, uniq, chunk).await?,
+                    Strategy::List => caps.fetch(client, uniq, chunk).await?,
                     Strategy::Get => fetch_one(client, uniq, chunk[0]).await?,
                 };
                 bar.inc(chunk.len() as u64);

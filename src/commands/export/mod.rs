@@ -19,16 +19,16 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::api::parse_page;
 use crate::cli::ExportArgs;
 use crate::context::Context;
-use crate::error::{Exit, fail};
+use crate::error::{Exit, exit_of, fail, one_line};
 use crate::http::{Client, HttpError};
 use crate::lock::OutputLock;
+use crate::signals::CommandSignals;
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
 use part::{Paging, PartState, RESERVED, kept_lines, split};
 use ramp::{Ramp, RampCore};
@@ -56,6 +56,8 @@ impl Job {
 }
 
 pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
+    // Before any work: a SIGTERM that comes early still finds the checkpoint saved.
+    let mut signals = CommandSignals::install()?;
     let job = job_of(args)?;
     if args.dry_run {
         return dry_run(ctx, &job).await;
@@ -77,11 +79,21 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
     let total = if args.no_count {
         None
     } else {
-        count(ctx, &job.filters).await?
+        count(ctx, &all_filters(&job)).await?
     };
-    let bar = ctx.ui.progress(total, "users");
-    bar.set_position(cp.users);
     let start_users = cp.users;
+    let (budget, page_size) = (ctx.budget, u64::from(job.page_size));
+    let bar = ctx
+        .ui
+        .progress_with_eta(total, "users", move |done, len, elapsed| {
+            budget.eta(
+                len.saturating_sub(done),
+                page_size,
+                done.saturating_sub(start_users),
+                elapsed,
+            )
+        });
+    bar.set_position(cp.users);
     let parts: Vec<PartState> = cp.parts.iter().map(|p| p.state.clone()).collect();
     let head = cp.head;
 
@@ -91,8 +103,8 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
 
     let job = Arc::new(job);
     let fetched = tokio::select! {
-        r = fetch_all(ctx, Arc::clone(&job), parts, head, total, args.concurrency as usize, tx) => Some(r),
-        _ = tokio::signal::ctrl_c() => None,
+        r = fetch_all(ctx, Arc::clone(&job), parts, head, total, args.concurrency as usize, tx) => Ok(r),
+        stop = signals.recv() => Err(stop),
     };
     // The fetchers are gone and the channel is closed: the writer drains what was sent,
     // checkpoints, and ends.
@@ -104,6 +116,28 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
             ctx.ui.finish_progress();
             return Ok(Exit::Ok);
         }
+        Err(e) if disk_full(&e) => {
+            ctx.ui.finish_progress();
+            let Some(path) = &checkpoint_path else {
+                return Err(
+                    anyhow::Error::new(e).context("writing the export failed: the disk is full")
+                );
+            };
+            ctx.ui.line(&format!(
+                "clerk-rl: {} users are saved (checkpoint {}); once space is freed, resume with:\n  {}",
+                cp.users,
+                path.display(),
+                resume_command(&ctx.argv)
+            ));
+            return Err(fail(
+                Exit::Other,
+                format!(
+                    "the disk is full: writing beside {} failed ({e}); free some space, then --resume continues from the checkpoint {}",
+                    cp.output.display(),
+                    path.display()
+                ),
+            ));
+        }
         Err(e) => {
             ctx.ui.finish_progress();
             return Err(anyhow::Error::new(e).context("writing the export failed"));
@@ -112,67 +146,87 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
     let resume = checkpoint_path.as_ref().map(|_| resume_command(&ctx.argv));
     let extra = summary_rows(&cp, start_users, args, &job, ctx.global.json);
     match (fetched, outcome) {
-        (None, _) => {
+        (Err(stop), _) => {
             ctx.summary(&extra);
+            let by = stop.name();
             match &resume {
-                Some(cmd) => ctx.ui.line(&format!(
-                    "clerk-rl: interrupted after {} users; the checkpoint is saved. Resume with:\n  {cmd}",
+                Some(cmd) => ctx.ui.always(&format!(
+                    "clerk-rl: interrupted ({by}) after {} users; the checkpoint is saved. Resume with:\n  {cmd}",
                     cp.users
                 )),
-                None => ctx.ui.line(&format!(
-                    "clerk-rl: interrupted after {} users (stdout exports cannot be resumed; use --output FILE)",
+                None => ctx.ui.always(&format!(
+                    "clerk-rl: interrupted ({by}) after {} users (stdout exports cannot be resumed; use --output FILE)",
                     cp.users
                 )),
             }
-            Ok(Exit::Interrupted)
+            Ok(stop.exit())
         }
-        (Some(Err(e)), _) => {
+        (Ok(Err(e)), _) => {
             ctx.summary(&extra);
             if let Some(cmd) = &resume {
-                ctx.ui.line(&format!(
+                ctx.ui.always(&format!(
                     "clerk-rl: {} users are saved; once the cause is fixed, resume with:\n  {cmd}",
                     cp.users
                 ));
             }
             Err(e)
         }
-        (Some(Ok(())), Outcome::Complete) => {
-            let proven = prove_complete(ctx, args, &job, total, cp.users).await;
-            let mut cp = cp;
-            let placed = match (&proven, &checkpoint_path) {
-                (Ok(_), Some(path)) => {
-                    cp.complete = true;
-                    cp.save(path)
-                        .and_then(|()| finish_file(&cp, path, &spill_dir_of(&cp.output)))
-                        .map_err(|e| {
-                            anyhow::Error::new(e).context("putting the export into place failed")
-                        })
-                }
-                _ => Ok(()),
-            };
-            ctx.summary(&extra);
-            placed?;
-            match proven {
-                Ok(Some(note)) => ctx.ui.warn(note),
-                Ok(None) => {}
-                Err(e) => {
-                    let kept = match &args.output {
-                        Some(o) => format!(
-                            "; {} is not written and the checkpoint is kept",
-                            o.display()
-                        ),
-                        None => String::new(),
-                    };
-                    return Err(e.context(format!("the export is not proven complete{kept}")));
-                }
-            }
-            Ok(Exit::Ok)
+        (Ok(Ok(())), Outcome::Complete) => {
+            conclude(
+                ctx,
+                args,
+                &job,
+                total,
+                cp,
+                checkpoint_path.as_deref(),
+                &extra,
+            )
+            .await
         }
-        (Some(Ok(())), Outcome::Incomplete) => {
+        (Ok(Ok(())), Outcome::Incomplete) => {
             // The fetchers stopped because the writer did; its error was reported above.
             Err(fail(Exit::Other, "the export stopped before the end"))
         }
     }
+}
+
+/// Every user is written: check the export against the count, then put a file into place. An
+/// export that cannot be proven complete stays `.partial`, its checkpoint kept.
+async fn conclude(
+    ctx: &Context,
+    args: &ExportArgs,
+    job: &Job,
+    total: Option<u64>,
+    mut cp: Checkpoint,
+    checkpoint_path: Option<&std::path::Path>,
+    extra: &[(&'static str, serde_json::Value)],
+) -> anyhow::Result<Exit> {
+    let proven = prove_complete(ctx, args, job, total, cp.users).await;
+    if let Ok(Some(note)) = &proven {
+        ctx.ui.warn(note);
+    }
+    let placed = match (&proven, checkpoint_path) {
+        (Ok(_), Some(path)) => {
+            cp.complete = true;
+            cp.save(path)
+                .and_then(|()| finish_file(&cp, path, &spill_dir_of(&cp.output)))
+                .map_err(|e| anyhow::Error::new(e).context("putting the export into place failed"))
+        }
+        _ => Ok(()),
+    };
+    ctx.summary(extra);
+    placed?;
+    if let Err(e) = proven {
+        let kept = match &args.output {
+            Some(o) => format!(
+                "; {} is not written and the checkpoint is kept",
+                o.display()
+            ),
+            None => String::new(),
+        };
+        return Err(fail(exit_of(&e), format!("{}{kept}", one_line(&e))));
+    }
+    Ok(Exit::Ok)
 }
 
 /// The end-of-run check: users written against the count taken at the start and again now, with
@@ -203,6 +257,13 @@ async fn prove_complete(
         Some(why) => Err(fail(Exit::Server, why)),
         None => Ok(None),
     }
+}
+
+/// No space left (ENOSPC) or over quota (EDQUOT): freeing space fixes it, and --resume goes on.
+fn disk_full(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::StorageFull
+        || e.kind() == io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(28 | 122))
 }
 
 fn spill_dir_of(output: &std::path::Path) -> PathBuf {
@@ -299,8 +360,7 @@ async fn dry_run(ctx: &Context, job: &Job) -> anyhow::Result<Exit> {
             })
         );
     } else {
-        let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED);
+        let mut t = crate::ui::table(crate::ui::Stream::Stdout);
         t.add_row(vec!["users".to_string(), users.to_string()]);
         t.add_row(vec![
             "requests".to_string(),
@@ -409,13 +469,22 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
         .clone()
         .unwrap_or_else(|| sibling(output, ".checkpoint"));
 
-    if args.resume {
-        if !checkpoint_path.exists() {
-            return Err(usage(format!(
-                "--resume: there is no checkpoint {} to resume from",
-                checkpoint_path.display()
-            )));
+    // --resume is idempotent, as `wget -c` is, so `until clerk-rl export-users -o F --resume`
+    // is a valid retry loop: finished → nothing to do, never started → start.
+    if args.resume && !checkpoint_path.exists() {
+        if output.exists() {
+            ctx.ui.line(&format!(
+                "clerk-rl: the export into {} is already complete (no checkpoint beside it); nothing to do",
+                output.display()
+            ));
+            return Ok(None);
         }
+        ctx.ui.line(&format!(
+            "clerk-rl: no checkpoint {} to resume from; starting a fresh export into {}",
+            checkpoint_path.display(),
+            output.display()
+        ));
+    } else if args.resume {
         let cp = Checkpoint::load(&checkpoint_path)?;
         cp.check_matches(
             &ctx.key.fingerprint(),
@@ -457,7 +526,7 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
         )));
     }
 
-    if !args.force {
+    if !args.force && !args.resume {
         if checkpoint_path.exists() {
             return Err(usage(format!(
                 "an unfinished export into {} exists (checkpoint {}); continue it with --resume, or start over with --force",
@@ -714,8 +783,8 @@ async fn next_page(
 /// the cursor instead, which the final count check keeps exact.
 async fn switch_to_descending(client: &Client, job: &Job, tx: &mpsc::Sender<Msg>) {
     *job.paging.lock().expect("paging lock") = Paging::Descending;
-    client.ui().line(
-        "note: the server lists users newest first whatever order_by asks; walking from the newest to the oldest over starting_after instead (one stream). The file is newest first, users who sign up meanwhile are not in it, and the count check at the end proves it complete",
+    client.ui().warn(
+        "the server lists users newest first whatever order_by asks; walking from the newest to the oldest over starting_after instead (one stream). The file is newest first, users who sign up meanwhile are not in it, and the count check at the end proves it complete",
     );
     let _ = tx.send(Msg::Paging(Paging::Descending)).await;
 }
@@ -735,8 +804,8 @@ async fn switch_to_offset(
     };
     state.use_offset();
     if first {
-        client.ui().line(&format!(
-            "note: the server does not page by starting_after ({why}; an older API version?); paging by offset instead, with overlapping pages and duplicates dropped by id"
+        client.ui().warn(&format!(
+            "the server does not page by starting_after ({why}; an older API version?); paging by offset instead, with overlapping pages and duplicates dropped by id"
         ));
         let _ = tx.send(Msg::Paging(Paging::Offset)).await;
     }

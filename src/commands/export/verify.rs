@@ -118,16 +118,16 @@ pub fn progress(
             if acc.kept.is_empty() && repeats {
                 return Progress::RepeatsFirstPage;
             }
-            if prev == last.id {
-                return Progress::Broken(format!(
-                    "{name} does not advance the cursor: it ends with {prev} again, the user the request started after"
-                ));
-            }
             if acc.duplicates > 0 {
                 return Progress::Broken(format!(
                     "{name} goes back: {} of its {} users were already written (the server's starting_after jumped back)",
                     acc.duplicates,
                     users.len()
+                ));
+            }
+            if prev == last.id {
+                return Progress::Broken(format!(
+                    "{name} does not advance the cursor: it ends with {prev} again, the user the request started after"
                 ));
             }
         }

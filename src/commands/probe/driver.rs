@@ -293,11 +293,22 @@ impl<T: Transport> Driver<T> {
 
     /// Back-to-back with bounded concurrency, until a 429, `max` requests, or the bounds.
     async fn burst(&mut self, phase: Phase, max: Option<u64>) -> anyhow::Result<Burst> {
+        self.burst_of(phase, max, true).await
+    }
+
+    /// Back-to-back: until a 429 when `until_429`, else all `max` of them (every refusal is
+    /// evidence: the measure that tells a fixed window from a sliding log wants them all).
+    async fn burst_of(
+        &mut self,
+        phase: Phase,
+        max: Option<u64>,
+        until_429: bool,
+    ) -> anyhow::Result<Burst> {
         let mut b = Burst::default();
         let mut issued = 0u64;
         let mut inflight = FuturesUnordered::new();
         loop {
-            while !b.limited
+            while !(b.limited && until_429)
                 && inflight.len() < self.in_flight
                 && self.can_send()
                 && max.is_none_or(|m| issued < m)
@@ -378,7 +389,8 @@ impl<T: Transport> Driver<T> {
         // fixed window returns all of it at once at its next boundary, a sliding log only the
         // first part (the rest ages out a gap later): asking for twice the first part then
         // tells them apart, cheaply (a half, as short windows used to, cost too much at 100).
-        let first_part = (k1 / 5).max(2);
+        // Small limits take up to 5 (half at most), so the parts differ by more than noise.
+        let first_part = (k1 / 5).max((k1 / 2).min(5)).max(2);
         let mut amount1 = 1;
         // A 429 within the first part means capacity is coming back little by little.
         if k1 >= 4 {
@@ -402,7 +414,9 @@ impl<T: Transport> Driver<T> {
                 };
                 // All of it back (fixed) or the first part (sliding).
                 let ask = (2 * first_part).max(first_part + 2).min(amount1);
-                self.burst(Phase::Measure, Some(ask - 1)).await?;
+                let until_429 = self.bounds.honor_retry_after;
+                self.burst_of(Phase::Measure, Some(ask - 1), until_429)
+                    .await?;
                 return Ok(Ended::Done);
             }
         }

@@ -590,7 +590,7 @@ fn tie_margin(total: usize) -> usize {
 
 /// Stage 4b: when another algorithm explains the responses nearly as well, or the run ended
 /// before a second recovery, say so, name the alternative and what would decide.
-fn undecided(inf: &mut Inference, m: Model, explained: usize) {
+fn undecided(inf: &mut Inference, m: Model, explained: usize, recoveries: usize) {
     let total = inf.scores.first().map_or(0, |s| s.of);
     let runner_up = inf
         .scores
@@ -614,7 +614,8 @@ fn undecided(inf: &mut Inference, m: Model, explained: usize) {
             "more recoveries: a token bucket returns one request every {:.3} s steadily, a window returns its whole limit at once; rerun with a larger --max-requests or --max-duration",
             1.0 / inf.rate_per_s.unwrap_or(1.0).max(1e-9)
         ),
-        _ => "a second cycle sent in two parts a gap apart and timed against the first accept: at the next recovery a fixed window returns all of it, a sliding log only the first part; rerun with a larger --max-requests or --max-duration, or without --honor-retry-after".into(),
+        _ if recoveries < 2 => "a second recovery, after a cycle sent in two parts a gap apart and timed against the first accept: a fixed window then returns all of it at once, a sliding log only the first part; rerun with a larger --max-requests or --max-duration, or without --honor-retry-after".into(),
+        _ => "which part of the second cycle came back first: it was sent in two parts a gap apart (a fixed window returns both at its boundary, a sliding log only the first), but timing noise blurred the answer; rerun from nearer the server or on a less loaded machine".into(),
     });
     inf.alternative = Some(alt);
 }
@@ -660,7 +661,7 @@ fn conclude(
             };
         }
     }
-    undecided(inf, m, explained);
+    undecided(inf, m, explained, run.recs.len());
     inf.evidence = evidence(&m, explained, total, (run.k1, run.t1), &run.recs, run.full);
 }
 
@@ -689,7 +690,7 @@ fn evidence(
             m.window,
             if full && recs.len() >= 2 {
                 format!(
-                    " (the second cycle, sent in two halves, came back {} at a time)",
+                    " (the second cycle, sent in two parts a gap apart, came back {} at a time)",
                     recs[1].amount
                 )
             } else {

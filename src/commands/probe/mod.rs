@@ -291,7 +291,9 @@ async fn live_line(
         tick.tick().await;
         if !said && let Some(c) = *chosen.lock().expect("chosen lock") {
             said = true;
-            if !c.hopeless() {
+            if c.short() && !c.hopeless() {
+                ctx.ui.warn(&format!("probe: {}", c.describe()));
+            } else if !c.hopeless() {
                 ctx.ui.line(&format!("clerk-rl: probe: {}", c.describe()));
             }
         }

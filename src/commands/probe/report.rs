@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Table;
 use serde::Serialize;
 
 use super::driver::InFlight;
@@ -203,6 +203,13 @@ pub fn window_up(w: f64) -> (String, f64) {
     (text, ms as f64 / 1000.0)
 }
 
+/// How far a token bucket's measured rate and capacity may be off (the accuracy the probe is
+/// benchmarked to): its advice is taken this much under both.
+const BUCKET_TOLERANCE: f64 = 0.02;
+
+/// How far a measured window may read short: the advice's window is this much longer.
+const WINDOW_TOLERANCE: f64 = 0.02;
+
 /// Flags that never ask for more than was measured: the limit (capacity) rounded down to the
 /// smallest the responses allow, the window up to the longest, and when the verdict is
 /// tentative, the stricter of the two models (no `--burst` unless both are buckets).
@@ -224,8 +231,13 @@ pub fn recommend(i: &Inference) -> Option<Recommended> {
                 _ => (s.safe_limit, s.safe_window_s),
             };
             if alg == Algorithm::Bucket && alt.is_none_or(|a| a.algorithm == Algorithm::Bucket) {
-                let rate = 1.0 / best.safe_window_s;
-                let cap = best.safe_limit.floor().max(1.0);
+                // A bucket's rate and capacity are estimates from recovery times (its window's
+                // N is a count): both are taken BUCKET_TOLERANCE under what was measured, the
+                // error the probe is held to, so the advice stays under the server's.
+                let rate = (1.0 - BUCKET_TOLERANCE) / best.safe_window_s;
+                let cap = (best.safe_limit * (1.0 - BUCKET_TOLERANCE))
+                    .floor()
+                    .max(1.0);
                 // The bucket's window is not observable: the stated one, else refill from empty.
                 let w = i.window_s.unwrap_or(cap / rate);
                 (rate * w, w, Some(cap as u64))
@@ -242,7 +254,9 @@ pub fn recommend(i: &Inference) -> Option<Recommended> {
         (Verdict::Load, _) => (measured * 10.0, 10.0, None),
         _ => return None,
     };
-    let (wtext, wsecs) = window_up(window);
+    // Recovery times are stamped at midpoints, so a loaded link can read a window short (1%
+    // over loopback on a busy machine): the window is taken WINDOW_TOLERANCE longer first.
+    let (wtext, wsecs) = window_up(window * (1.0 + WINDOW_TOLERANCE));
     let n = (limit + 1e-6).floor() as u64;
     if n == 0 {
         return None;
@@ -254,9 +268,13 @@ pub fn recommend(i: &Inference) -> Option<Recommended> {
     };
     let pct = (1.0 - n as f64 / wsecs / measured) * 100.0;
     let margin = format!(
-        "{:.1}% under the measured {measured:.2}/s (limit{} rounded down, window up{})",
+        "{:.1}% under the measured {measured:.2}/s (limit{} rounded down, window 2% longer and up{})",
         pct.max(0.0),
-        if burst.is_some() { " and capacity" } else { "" },
+        if burst.is_some() {
+            " and capacity 2% under what was measured and"
+        } else {
+            ""
+        },
         if i.verdict == Verdict::Tentative || i.alternative.is_some() {
             ", and the stricter of the models not ruled out"
         } else {
@@ -364,8 +382,7 @@ pub fn csv(samples: &[Sample]) -> String {
 
 fn table(r: &Report) -> Table {
     let i = &r.inference;
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
+    let mut t = crate::ui::table(crate::ui::Stream::Stdout);
     let mut row = |k: &str, v: String| {
         t.add_row(vec![k.to_string(), v]);
     };
@@ -476,6 +493,13 @@ fn table(r: &Report) -> Table {
             .collect();
         row("steps", lines.join("\n"));
     }
+    what_the_server_said(r, &mut row);
+    t
+}
+
+/// The table's last rows: Retry-After, the rate-limit headers, the documented limit, the advice.
+fn what_the_server_said(r: &Report, row: &mut dyn FnMut(&str, String)) {
+    let i = &r.inference;
     let ra = &i.retry_after;
     if ra.values.is_empty() {
         row("Retry-After", "not sent".into());
@@ -531,7 +555,6 @@ fn table(r: &Report) -> Table {
         Some(rec) => row("use", format!("clerk-rl {} ...\n{}", rec.flags, rec.margin)),
         None => row("use", "no budget to recommend from this run".into()),
     }
-    t
 }
 
 const LEVELS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];

@@ -242,6 +242,16 @@ async fn probe_at(
     latency_ms: u64,
     offset_ms: u64,
 ) -> (infer::Inference, Vec<Sample>) {
+    probe_honouring(alg, rate, latency_ms, offset_ms, false).await
+}
+
+async fn probe_honouring(
+    alg: sandbox::Algorithm,
+    rate: &str,
+    latency_ms: u64,
+    offset_ms: u64,
+    honor_retry_after: bool,
+) -> (infer::Inference, Vec<Sample>) {
     let r: Rate = rate.parse().unwrap();
     // A bucket holds as much as the limit (Clerk-like: capacity N, refilled N per W).
     let burst = (alg == sandbox::Algorithm::Bucket).then_some(r.limit);
@@ -259,7 +269,7 @@ async fn probe_at(
         max_duration: Duration::from_secs(60),
         concurrency: 128,
         target_per_s: r.per_second(),
-        honor_retry_after: false,
+        honor_retry_after,
     };
     let mut d = Driver::new(sim, bounds, Arc::clone(&samples));
     d.burst_mode().await.unwrap();
@@ -381,4 +391,38 @@ fn in_flight_follows_the_round_trip_and_the_limit() {
     let c = InFlight::choose(ms(150), 100.0, 20);
     assert_eq!(c.chosen, 20);
     assert!(c.short() && !c.hopeless(), "{c:?}");
+}
+
+/// A production key's defaults (honour every Retry-After) at its documented 1000/10s over a
+/// 150 ms link: N still within 2%, the algorithm right or the verdict tentative, within 3x the
+/// limit, and advice that never exceeds the server's. W only to the Retry-After's whole
+/// seconds, so not held to 5% here.
+#[tokio::test(start_paused = true)]
+async fn a_production_probe_honouring_retry_after_stays_right_and_safe() {
+    for alg in [
+        sandbox::Algorithm::Fixed,
+        sandbox::Algorithm::Sliding,
+        sandbox::Algorithm::Bucket,
+    ] {
+        let (inf, samples) = probe_honouring(alg, "1000/10s", 150, 3300, true).await;
+        let ctx = format!("{alg:?}: {} requests, {inf:#?}", samples.len());
+        let n = if alg == sandbox::Algorithm::Bucket {
+            inf.capacity
+        } else {
+            inf.limit
+        };
+        assert!(n.is_some_and(|n| within(n as f64, 1000.0, 0.02)), "{ctx}");
+        let want = match alg {
+            sandbox::Algorithm::Fixed => Algorithm::Fixed,
+            sandbox::Algorithm::Sliding => Algorithm::Sliding,
+            sandbox::Algorithm::Bucket => Algorithm::Bucket,
+        };
+        assert!(
+            inf.algorithm == Some(want) || inf.verdict != Verdict::Inferred,
+            "{ctx}"
+        );
+        assert!(samples.len() <= 3000, "{ctx}");
+        let cap = (alg == sandbox::Algorithm::Bucket).then_some(1000);
+        assert_eq!(unsafe_advice(&inf, "1000/10s", cap), None, "{ctx}");
+    }
 }

@@ -73,7 +73,7 @@ pub fn load_signing_secret(
 }
 
 async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<Exit> {
-    let ui = Arc::new(Ui::new(global.verbose, true));
+    let ui = Arc::new(Ui::new(global.verbose, true).quiet(global.quiet));
     // Everything a user can get wrong is checked before anything is bound or connected.
     let raw_url = args.cache.url.as_deref().ok_or_else(|| {
         fail(

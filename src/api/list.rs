@@ -1,0 +1,442 @@
+//! Any list endpoint, walked page by page and verified: whichever shape it answers (a plain array
+//! as `/v1/users`, or `{data, total_count}` as `/v1/organizations`), by cursor where the endpoint
+//! has one and by offset otherwise.
+//!
+//! Nothing a server sends is trusted: items must come in the order asked for (when the order is
+//! known to be by created_at), every full page must bring something not yet written, and at the
+//! end the items written are compared with the count (the smaller of the first and the last one
+//! seen, so deletions during the walk are no false alarm). A defect is a [`Defect`]: the caller
+//! stops and says what the server did, never a plausible short output.
+//!
+//! Offset pages overlap the previous one by a tenth of a page, and items are de-duplicated by id,
+//! so an item deleted during the walk cannot shift another past us.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// How a list endpoint answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A plain JSON array (`GET /v1/users`).
+    Array,
+    /// `{"data": [...], "total_count": N}` (`GET /v1/organizations` and most other lists).
+    Envelope,
+}
+
+impl Shape {
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Array => "array",
+            Shape::Envelope => "{data, total_count}",
+        }
+    }
+}
+
+/// One item of a page: what verification needs, and its JSON as sent, on one line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub id: String,
+    pub created_at: Option<i64>,
+    pub line: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage {
+    pub shape: Shape,
+    pub items: Vec<Item>,
+    pub total_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    data: Vec<&'a RawValue>,
+    total_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Keys {
+    id: Option<serde_json::Value>,
+    created_at: Option<serde_json::Value>,
+}
+
+/// Parse one page, either shape. Any defect fails the whole page (the core retries it as a
+/// transient fault): not JSON, neither shape, an item that is not an object or has no string id.
+pub fn parse_list_page(body: &[u8]) -> Result<ListPage, String> {
+    let first = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .copied()
+        .unwrap_or(b' ');
+    let (shape, raws, total_count): (Shape, Vec<&RawValue>, Option<u64>) = match first {
+        b'[' => {
+            let raws = serde_json::from_slice(body)
+                .map_err(|e| format!("the page is not a complete JSON array ({e})"))?;
+            (Shape::Array, raws, None)
+        }
+        b'{' => {
+            let env: Envelope = serde_json::from_slice(body).map_err(|e| {
+                format!("the page is neither a JSON array nor {{\"data\": [...]}} ({e})")
+            })?;
+            (Shape::Envelope, env.data, env.total_count)
+        }
+        _ => return Err("the page is not JSON (neither an array nor an object)".into()),
+    };
+    let mut items = Vec::with_capacity(raws.len());
+    for (i, raw) in raws.iter().enumerate() {
+        let text = raw.get();
+        let keys: Keys = serde_json::from_str(text)
+            .map_err(|_| format!("item {i} of the page is not a JSON object"))?;
+        let id = match keys.id {
+            Some(serde_json::Value::String(s)) if !s.is_empty() => s,
+            _ => return Err(format!("item {i} of the page has no string id")),
+        };
+        let created_at = keys.created_at.and_then(|v| v.as_i64());
+        items.push(Item {
+            id,
+            created_at,
+            line: super::page::one_line(text),
+        });
+    }
+    Ok(ListPage {
+        shape,
+        items,
+        total_count,
+    })
+}
+
+/// How pages are addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// `starting_after=<last id>`.
+    Cursor,
+    /// `offset=N`, overlapping the previous page.
+    Offset,
+}
+
+/// The order items must come in, when it is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    CreatedAsc,
+    CreatedDesc,
+}
+
+/// What the server did wrong (the walk ends with exit 6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Defect {
+    /// A full page brought nothing new: the server does not advance.
+    NoProgress { page: u64 },
+    /// An item out of the order asked for.
+    OutOfOrder { page: u64, id: String },
+    /// Fewer items than the count.
+    Short { written: u64, count: u64 },
+}
+
+impl std::fmt::Display for Defect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Defect::NoProgress { page } => write!(
+                f,
+                "page {page} holds only items already written: the server does not advance (an ignored cursor or offset, or a cache keyed on the path)"
+            ),
+            Defect::OutOfOrder { page, id } => write!(
+                f,
+                "pages are not in created_at order: item {id} on page {page} comes after a later one"
+            ),
+            Defect::Short { written, count } => write!(
+                f,
+                "wrote {written} of {count} items: the server's pages left some out"
+            ),
+        }
+    }
+}
+
+/// A walk over one list, one page at a time.
+#[derive(Debug, Clone)]
+pub struct Walk {
+    pub page_size: u32,
+    pub paging: Paging,
+    pub order: Option<Order>,
+    cursor: Option<String>,
+    /// Rows the server returned so far, in offset terms.
+    rows: u64,
+    seen: HashSet<String>,
+    last_created: Option<i64>,
+    pub pages: u64,
+    pub written: u64,
+    pub duplicates: u64,
+    pub first_total: Option<u64>,
+    pub last_total: Option<u64>,
+    pub shape: Option<Shape>,
+    pub done: bool,
+}
+
+/// Rows each offset page re-reads from the previous one.
+pub fn overlap(page_size: u32) -> u64 {
+    (page_size / 10) as u64
+}
+
+impl Walk {
+    pub fn new(page_size: u32, paging: Paging, order: Option<Order>) -> Self {
+        Walk {
+            page_size,
+            paging,
+            order,
+            cursor: None,
+            rows: 0,
+            seen: HashSet::new(),
+            last_created: None,
+            pages: 0,
+            written: 0,
+            duplicates: 0,
+            first_total: None,
+            last_total: None,
+            shape: None,
+            done: false,
+        }
+    }
+
+    /// The paging parameters of the next page (`limit`, and `starting_after` or `offset`).
+    pub fn query(&self) -> Vec<(String, String)> {
+        let mut q = vec![("limit".to_string(), self.page_size.to_string())];
+        match self.paging {
+            Paging::Cursor => {
+                if let Some(c) = &self.cursor {
+                    q.push(("starting_after".into(), c.clone()));
+                }
+            }
+            Paging::Offset => {
+                let offset = self.rows.saturating_sub(overlap(self.page_size));
+                if offset > 0 {
+                    q.push(("offset".into(), offset.to_string()));
+                }
+            }
+        }
+        q
+    }
+
+    /// Whether a cursor page was already taken (a cursor the server refuses is then a fallback).
+    pub fn has_cursor(&self) -> bool {
+        self.cursor.is_some()
+    }
+
+    /// Switch to offset paging: the rows seen so far become the offset.
+    pub fn use_offset(&mut self) {
+        self.paging = Paging::Offset;
+        self.cursor = None;
+    }
+
+    /// Take a page: the indexes of the items to write (new ones, in order), or what is wrong.
+    /// On a defect the walk is unchanged.
+    pub fn accept(&mut self, page: &ListPage) -> Result<Vec<usize>, Defect> {
+        let number = self.pages + 1;
+        let mut kept = Vec::new();
+        let mut fresh: HashSet<&str> = HashSet::new();
+        let mut last = self.last_created;
+        for (i, item) in page.items.iter().enumerate() {
+            if self.seen.contains(&item.id) || !fresh.insert(item.id.as_str()) {
+                continue;
+            }
+            if let (Some(order), Some(t)) = (self.order, item.created_at) {
+                let wrong = match (order, last) {
+                    (Order::CreatedAsc, Some(l)) => t < l,
+                    (Order::CreatedDesc, Some(l)) => t > l,
+                    (_, None) => false,
+                };
+                if wrong {
+                    return Err(Defect::OutOfOrder {
+                        page: number,
+                        id: item.id.clone(),
+                    });
+                }
+                last = Some(t);
+            }
+            kept.push(i);
+        }
+        let full = page.items.len() as u64 >= self.page_size as u64;
+        if full && kept.is_empty() {
+            return Err(Defect::NoProgress { page: number });
+        }
+        for &i in &kept {
+            self.seen.insert(page.items[i].id.clone());
+        }
+        self.last_created = last;
+        self.duplicates += (page.items.len() - kept.len()) as u64;
+        self.written += kept.len() as u64;
+        self.pages = number;
+        self.shape.get_or_insert(page.shape);
+        if let Some(t) = page.total_count {
+            self.first_total.get_or_insert(t);
+            self.last_total = Some(t);
+        }
+        match self.paging {
+            Paging::Cursor => {
+                if let Some(l) = page.items.last() {
+                    self.cursor = Some(l.id.clone());
+                }
+                self.rows += page.items.len() as u64;
+            }
+            Paging::Offset => {
+                self.rows =
+                    self.rows.saturating_sub(overlap(self.page_size)) + page.items.len() as u64;
+            }
+        }
+        // The first page shorter than the limit is the last (Clerk's documented rule).
+        self.done = !full;
+        Ok(kept)
+    }
+
+    /// The count check at the end: `counts` are the counts taken outside the pages (e.g.
+    /// `/v1/users/count` at the start and the end); the pages' own totals are added. `None`
+    /// when no count was available to check against.
+    pub fn finish(&self, counts: &[u64]) -> Result<Option<u64>, Defect> {
+        let count = counts
+            .iter()
+            .copied()
+            .chain(self.first_total)
+            .chain(self.last_total)
+            .min();
+        match count {
+            Some(c) if self.written < c => Err(Defect::Short {
+                written: self.written,
+                count: c,
+            }),
+            other => Ok(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(shape: Shape, items: &[(&str, i64)], total: Option<u64>) -> ListPage {
+        ListPage {
+            shape,
+            items: items
+                .iter()
+                .map(|(id, t)| Item {
+                    id: id.to_string(),
+                    created_at: Some(*t),
+                    line: vec![],
+                })
+                .collect(),
+            total_count: total,
+        }
+    }
+
+    #[test]
+    fn parses_both_shapes_and_keeps_items_as_sent() {
+        let a = parse_list_page(br#"[{"id":"u1","created_at":5,"x":{"id":"no"}}]"#).unwrap();
+        assert_eq!(a.shape, Shape::Array);
+        assert_eq!(a.items[0].id, "u1");
+        assert_eq!(a.items[0].created_at, Some(5));
+        assert_eq!(
+            a.items[0].line,
+            b"{\"id\":\"u1\",\"created_at\":5,\"x\":{\"id\":\"no\"}}\n"
+        );
+        let e =
+            parse_list_page(b"{\n \"data\": [{\"id\": \"org_1\"}],\n \"total_count\": 7}").unwrap();
+        assert_eq!(e.shape, Shape::Envelope);
+        assert_eq!(e.total_count, Some(7));
+        assert_eq!(e.items[0].created_at, None);
+        for bad in [
+            &b"{\"errors\":[]}"[..],
+            b"[1]",
+            b"[{\"name\":\"x\"}]",
+            b"[{\"id\":1}]",
+            b"\"x\"",
+            b"[{\"id\":\"a\"}",
+            b"",
+        ] {
+            assert!(
+                parse_list_page(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn cursor_walk_advances_and_ends_on_a_short_page() {
+        let mut w = Walk::new(2, Paging::Cursor, Some(Order::CreatedAsc));
+        assert_eq!(w.query(), vec![("limit".to_string(), "2".to_string())]);
+        assert_eq!(
+            w.accept(&page(Shape::Array, &[("a", 1), ("b", 2)], None)),
+            Ok(vec![0, 1])
+        );
+        assert!(w.query().contains(&("starting_after".into(), "b".into())));
+        assert!(!w.done);
+        assert_eq!(
+            w.accept(&page(Shape::Array, &[("c", 2)], None)),
+            Ok(vec![0])
+        );
+        assert!(w.done);
+        assert_eq!(w.written, 3);
+        assert_eq!(w.finish(&[3]), Ok(Some(3)));
+        assert_eq!(w.finish(&[]), Ok(None));
+        assert_eq!(
+            w.finish(&[4, 5]),
+            Err(Defect::Short {
+                written: 3,
+                count: 4
+            })
+        );
+    }
+
+    #[test]
+    fn offset_pages_overlap_and_envelope_totals_are_checked() {
+        let mut w = Walk::new(10, Paging::Offset, Some(Order::CreatedDesc));
+        let p1: Vec<(String, i64)> = (0..10).map(|i| (format!("o{i}"), 100 - i)).collect();
+        let p1: Vec<(&str, i64)> = p1.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+        assert_eq!(
+            w.accept(&page(Shape::Envelope, &p1, Some(15)))
+                .unwrap()
+                .len(),
+            10
+        );
+        assert!(w.query().contains(&("offset".into(), "9".into())));
+        let p2: Vec<(String, i64)> = (9..15).map(|i| (format!("o{i}"), 100 - i)).collect();
+        let p2: Vec<(&str, i64)> = p2.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+        assert_eq!(
+            w.accept(&page(Shape::Envelope, &p2, Some(15)))
+                .unwrap()
+                .len(),
+            5
+        );
+        assert_eq!(w.duplicates, 1);
+        assert!(w.done);
+        assert_eq!(w.finish(&[]), Ok(Some(15)));
+        // The totals alone catch a short walk.
+        let mut short = Walk::new(10, Paging::Offset, None);
+        short
+            .accept(&page(Shape::Envelope, &[("x", 1)], Some(2)))
+            .unwrap();
+        assert!(matches!(short.finish(&[]), Err(Defect::Short { .. })));
+    }
+
+    #[test]
+    fn a_repeated_page_and_an_order_violation_are_defects() {
+        let mut w = Walk::new(2, Paging::Cursor, Some(Order::CreatedAsc));
+        let p = page(Shape::Array, &[("a", 1), ("b", 2)], None);
+        w.accept(&p).unwrap();
+        assert_eq!(w.accept(&p), Err(Defect::NoProgress { page: 2 }));
+        assert_eq!(w.pages, 1, "a defect leaves the walk unchanged");
+        assert_eq!(
+            w.accept(&page(Shape::Array, &[("c", 3), ("d", 0)], None)),
+            Err(Defect::OutOfOrder {
+                page: 2,
+                id: "d".into()
+            })
+        );
+        // Without a known order, the same page is fine.
+        let mut any = Walk::new(2, Paging::Cursor, None);
+        any.accept(&p).unwrap();
+        assert!(
+            any.accept(&page(Shape::Array, &[("c", 3), ("d", 0)], None))
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,282 @@
+//! `clerk-rl api`: any Backend API endpoint through the one HTTP core, for scripts and CI (the
+//! model is `gh api`). Every call is paced to the instance budget and, where Clerk documents
+//! one, to the endpoint's; 429s wait as the server says; only requests safe to repeat are
+//! retried after a failure; the body comes out as sent and the exit code says how it went.
+
+mod fields;
+mod paginate;
+
+use std::io::{self, Write};
+
+use bytes::Bytes;
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::json;
+
+use crate::cli::ApiArgs;
+use crate::context::Context;
+use crate::error::{Exit, fail};
+use crate::http::{ClerkError, Request, Response};
+use fields::Field;
+
+/// Everything the command line says, checked before any key is read or request sent.
+#[derive(Debug)]
+pub struct Prepared {
+    pub method: Method,
+    /// `/v1/…`, without the query.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Option<Bytes>,
+}
+
+/// `users`, `/users`, `v1/users`, `/v1/users?limit=5` -> (`/v1/users`, query pairs).
+fn split_path(raw: &str) -> anyhow::Result<(String, Vec<(String, String)>)> {
+    let usage = |m: String| fail(Exit::Usage, m);
+    let raw = raw.trim();
+    if raw.contains("://") {
+        return Err(usage(format!(
+            "PATH {raw:?} is a URL; give the path under /v1/ (the server comes from --api-url)"
+        )));
+    }
+    let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
+    let rest = path.trim_start_matches('/');
+    let rest = match rest.strip_prefix("v1") {
+        Some(r) if r.is_empty() || r.starts_with('/') => r.trim_start_matches('/'),
+        _ => rest,
+    };
+    if rest.is_empty() {
+        return Err(usage(
+            "PATH is empty: name an endpoint, e.g. users/count".into(),
+        ));
+    }
+    if rest.split('/').any(|s| s == ".." || s == ".") {
+        return Err(usage(format!("PATH {raw:?} may not hold . or .. segments")));
+    }
+    let pairs = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    Ok((format!("/v1/{rest}"), pairs))
+}
+
+fn header_of(s: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
+    let usage = |m: String| fail(Exit::Usage, m);
+    let (name, value) = s
+        .split_once(':')
+        .ok_or_else(|| usage(format!("-H {s:?} is not NAME: VALUE")))?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| usage(format!("-H {s:?}: {:?} is not a header name", name.trim())))?;
+    if matches!(name.as_str(), "authorization" | "host" | "content-length") {
+        return Err(usage(format!(
+            "-H {}: set by clerk-rl itself (the key comes from CLERK_SECRET_KEY or --secret-key-file)",
+            name.as_str()
+        )));
+    }
+    let value = HeaderValue::from_str(value.trim())
+        .map_err(|_| usage(format!("-H {s:?}: the value is not a valid header value")))?;
+    Ok((name, value))
+}
+
+/// Check and build the request from the command line (no request sent).
+pub fn prepare(args: &ApiArgs) -> anyhow::Result<Prepared> {
+    let usage = |m: String| fail(Exit::Usage, m);
+    let method = Method::from_bytes(args.method.as_bytes())
+        .map_err(|_| usage(format!("-X {}: not an HTTP method", args.method)))?;
+    let (path, mut query) = split_path(&args.path)?;
+    let mut fields: Vec<Field> = Vec::new();
+    for f in &args.raw_fields {
+        fields.push(fields::parse(f, false).map_err(usage)?);
+    }
+    for f in &args.fields {
+        fields.push(fields::parse(f, true).map_err(usage)?);
+    }
+    let mut headers = HeaderMap::new();
+    for h in &args.headers {
+        let (n, v) = header_of(h)?;
+        headers.append(n, v);
+    }
+    let bodiless = matches!(method, Method::GET | Method::HEAD);
+    if args.paginate && method != Method::GET {
+        return Err(usage(format!(
+            "--paginate walks a list with GET, not {method}"
+        )));
+    }
+    let body = match (&args.input, bodiless) {
+        (Some(_), true) => {
+            return Err(usage(format!(
+                "--input: a {method} sends no body (use -f for query parameters)"
+            )));
+        }
+        (Some(file), false) => {
+            let text = fields::read_source(&file.to_string_lossy())
+                .map_err(|e| usage(format!("--input: {e}")))?;
+            // With a body from a file, fields go to the query (as gh does).
+            query.extend(fields::query(&fields));
+            Some(Bytes::from(text))
+        }
+        (None, true) => {
+            query.extend(fields::query(&fields));
+            None
+        }
+        (None, false) if fields.is_empty() => None,
+        (None, false) => {
+            let v = fields::body(&fields).map_err(usage)?;
+            Some(Bytes::from(v.to_string()))
+        }
+    };
+    Ok(Prepared {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    })
+}
+
+/// Status line and headers on stderr, as `curl -i` shows them.
+fn print_head(resp: &Response) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "HTTP {} {}",
+        resp.status.as_u16(),
+        resp.status.canonical_reason().unwrap_or("")
+    );
+    for (name, value) in &resp.headers {
+        let _ = writeln!(
+            err,
+            "{}: {}",
+            name.as_str(),
+            crate::ui::clean(&String::from_utf8_lossy(value.as_bytes()))
+        );
+    }
+    let _ = writeln!(err);
+}
+
+pub async fn run(ctx: &Context, args: &ApiArgs, prepared: Prepared) -> anyhow::Result<Exit> {
+    if args.paginate {
+        return paginate::run(ctx, args, prepared).await;
+    }
+    let req = Request {
+        method: prepared.method.clone(),
+        url: ctx.client.url(&prepared.path, &prepared.query),
+        headers: prepared.headers,
+        body: prepared.body,
+    };
+    let summary = |status: Option<u16>| {
+        if ctx.global.json || ctx.global.verbose > 0 {
+            ctx.summary(&[
+                (
+                    "request",
+                    json!(format!("{} {}", req.method, prepared.path)),
+                ),
+                ("status", json!(status)),
+            ]);
+        }
+    };
+    let resp = match ctx.client.execute(&req).await {
+        Ok(r) => r,
+        Err(e) => {
+            summary(None);
+            return Err(e.into());
+        }
+    };
+    if args.include {
+        print_head(&resp);
+    }
+    let mut out = io::stdout().lock();
+    let written = out.write_all(&resp.body).and_then(|()| out.flush());
+    drop(out);
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Exit::Ok),
+        Err(e) => return Err(anyhow::Error::new(e).context("writing the response failed")),
+        Ok(()) => {}
+    }
+    summary(Some(resp.status.as_u16()));
+    if resp.status.is_success() {
+        return Ok(Exit::Ok);
+    }
+    let e = ClerkError::parse(resp.status.as_u16(), &resp.headers, &resp.body);
+    let mut line = e.to_string();
+    if resp.status.is_server_error() && !req.idempotent() {
+        line.push_str(&format!(
+            "; not retried: the {} may have been applied (send an Idempotency-Key header to make it safe to repeat)",
+            req.method
+        ));
+    }
+    Err(fail(e.exit(), line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_take_the_v1_prefix_or_not() {
+        for (raw, want) in [
+            ("users", "/v1/users"),
+            ("/users/count", "/v1/users/count"),
+            ("v1/users", "/v1/users"),
+            ("/v1/organizations", "/v1/organizations"),
+            ("v1x/a", "/v1/v1x/a"),
+        ] {
+            assert_eq!(split_path(raw).unwrap().0, want, "{raw}");
+        }
+        let (p, q) = split_path("/v1/users?limit=5&user_id=a&user_id=b").unwrap();
+        assert_eq!(p, "/v1/users");
+        assert_eq!(q.len(), 3);
+        for bad in ["", "/v1/", "https://evil.example/v1/users", "users/../jwks"] {
+            assert!(split_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn args(method: &str, path: &str) -> ApiArgs {
+        ApiArgs {
+            path: path.into(),
+            method: method.into(),
+            raw_fields: vec![],
+            fields: vec![],
+            headers: vec![],
+            input: None,
+            paginate: false,
+            page_size: 500,
+            include: false,
+        }
+    }
+
+    #[test]
+    fn fields_go_to_the_query_for_get_and_the_body_otherwise() {
+        let mut a = args("GET", "users?order_by=-created_at");
+        a.raw_fields = vec!["limit=5".into()];
+        let p = prepare(&a).unwrap();
+        assert_eq!(p.query.len(), 2);
+        assert!(p.body.is_none());
+        let mut a = args("PATCH", "users/user_1/metadata");
+        a.fields = vec!["public_metadata[seats]=3".into()];
+        a.headers = vec!["Idempotency-Key: k1".into()];
+        let p = prepare(&a).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(p.body.as_ref().unwrap()).unwrap(),
+            json!({"public_metadata": {"seats": 3}})
+        );
+        assert_eq!(p.headers["idempotency-key"], "k1");
+        assert!(p.query.is_empty());
+    }
+
+    #[test]
+    fn bad_combinations_are_usage_errors() {
+        let exit = |a: &ApiArgs| crate::error::exit_of(&prepare(a).unwrap_err());
+        let mut a = args("POST", "organizations");
+        a.paginate = true;
+        assert_eq!(exit(&a), Exit::Usage);
+        let mut a = args("GET", "users");
+        a.input = Some("-".into());
+        assert_eq!(exit(&a), Exit::Usage);
+        let mut a = args("GET", "users");
+        a.headers = vec!["Authorization: Bearer x".into()];
+        assert_eq!(exit(&a), Exit::Usage);
+        let mut a = args("GET", "users");
+        a.headers = vec!["no colon".into()];
+        assert_eq!(exit(&a), Exit::Usage);
+    }
+}

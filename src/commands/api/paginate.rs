@@ -1,0 +1,215 @@
+//! `clerk-rl api --paginate`: every item of a list endpoint as JSON Lines, verified as it comes
+//! (the walk and its checks live in `crate::api::list`, below every command).
+
+use std::io::{self, BufWriter, Write};
+
+use serde_json::json;
+
+use super::{Prepared, print_head};
+use crate::api::list::{Defect, Order, Paging, Walk, parse_list_page};
+use crate::cli::ApiArgs;
+use crate::context::Context;
+use crate::error::{Exit, fail};
+use crate::http::HttpError;
+
+/// Endpoints that page by `starting_after` (the rest page by offset).
+const CURSOR_ENDPOINTS: &[&str] = &["/v1/users"];
+/// Endpoints whose count lives at `{path}/count` with the same filters.
+const COUNT_ENDPOINTS: &[&str] = &["/v1/users"];
+/// Documented default orders, for endpoints whose order can be checked without asking for one.
+const DEFAULT_ORDER: &[(&str, Order)] = &[("/v1/organizations", Order::CreatedDesc)];
+
+fn order_of(v: &str) -> Option<Order> {
+    match v.trim() {
+        "created_at" | "+created_at" | " created_at" => Some(Order::CreatedAsc),
+        "-created_at" => Some(Order::CreatedDesc),
+        _ => None,
+    }
+}
+
+/// The walk for this endpoint and the user's query: how it pages, the order it checks, and the
+/// filters kept on every page.
+fn plan(p: &Prepared, page_size: u32) -> anyhow::Result<(Walk, Vec<(String, String)>)> {
+    let mut filters = Vec::new();
+    let mut limit = None;
+    let mut order_by = None;
+    for (k, v) in &p.query {
+        match k.as_str() {
+            "offset" | "starting_after" => {
+                return Err(fail(
+                    Exit::Usage,
+                    format!("--paginate sets {k} itself; leave it out of the query"),
+                ));
+            }
+            "limit" => {
+                let n: u32 = v
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=500).contains(n))
+                    .ok_or_else(|| fail(Exit::Usage, format!("limit={v}: expected 1..500")))?;
+                limit = Some(n);
+            }
+            "order_by" => {
+                order_by = Some(v.clone());
+                filters.push((k.clone(), v.clone()));
+            }
+            _ => filters.push((k.clone(), v.clone())),
+        }
+    }
+    let page_size = limit.unwrap_or(page_size);
+    let cursor_capable = CURSOR_ENDPOINTS.contains(&p.path.as_str());
+    let (paging, order) = match (&order_by, cursor_capable) {
+        // Oldest first: sign-ups during the walk land at the end, where the walk still goes.
+        (None, true) => {
+            filters.push(("order_by".into(), "+created_at".into()));
+            (Paging::Cursor, Some(Order::CreatedAsc))
+        }
+        (Some(o), true) if order_of(o).is_some() => (Paging::Cursor, order_of(o)),
+        (Some(o), _) => (Paging::Offset, order_of(o)),
+        (None, false) => (
+            Paging::Offset,
+            DEFAULT_ORDER
+                .iter()
+                .find(|(path, _)| *path == p.path)
+                .map(|(_, o)| *o),
+        ),
+    };
+    Ok((Walk::new(page_size, paging, order), filters))
+}
+
+/// `{path}/count` with the filters, where the endpoint has one; `None` when it cannot count.
+async fn count(
+    ctx: &Context,
+    path: &str,
+    filters: &[(String, String)],
+) -> anyhow::Result<Option<u64>> {
+    if !COUNT_ENDPOINTS.contains(&path) {
+        return Ok(None);
+    }
+    let filters: Vec<&(String, String)> = filters.iter().filter(|(k, _)| k != "order_by").collect();
+    let filters: Vec<(String, String)> = filters.into_iter().cloned().collect();
+    let url = ctx.client.url(&format!("{path}/count"), &filters);
+    let parse = |r: &crate::http::Response| {
+        serde_json::from_slice::<serde_json::Value>(&r.body)
+            .ok()
+            .and_then(|v| v.get("total_count").and_then(|t| t.as_u64()))
+            .ok_or_else(|| "the count response has no total_count".to_string())
+    };
+    match ctx.client.get_with(&url, parse).await {
+        Ok((_, n)) => Ok(Some(n)),
+        Err(HttpError::Clerk(e)) if matches!(e.status, 404 | 405) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<Exit> {
+    let (mut walk, filters) = plan(&p, args.page_size)?;
+    let mut counts = Vec::new();
+    counts.extend(count(ctx, &p.path, &filters).await?);
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let result = walk_pages(ctx, args, &p, &mut walk, &filters, &mut out).await;
+    let closed = match result {
+        Ok(closed) => closed,
+        Err(e) => {
+            let _ = out.flush();
+            summary(ctx, &p, &walk, None);
+            return Err(e);
+        }
+    };
+    if closed {
+        // `| head`: the reader has what it wanted. Stop quietly, spend nothing more.
+        return Ok(Exit::Ok);
+    }
+    counts.extend(count(ctx, &p.path, &filters).await?);
+    let checked = walk.finish(&counts);
+    summary(ctx, &p, &walk, checked.as_ref().ok().copied().flatten());
+    match checked {
+        Ok(_) => Ok(Exit::Ok),
+        Err(d) => Err(fail(Exit::Server, format!("{} {}: {d}", p.method, p.path))),
+    }
+}
+
+/// Fetch, check and write pages until the last. `Ok(true)`: stdout was closed.
+async fn walk_pages(
+    ctx: &Context,
+    args: &ApiArgs,
+    p: &Prepared,
+    walk: &mut Walk,
+    filters: &[(String, String)],
+    out: &mut impl Write,
+) -> anyhow::Result<bool> {
+    while !walk.done {
+        let mut q = filters.to_vec();
+        q.extend(walk.query());
+        let url = ctx.client.url(&p.path, &q);
+        let (resp, page) = match ctx
+            .client
+            .get_with(&url, |r| parse_list_page(&r.body))
+            .await
+        {
+            Ok(ok) => ok,
+            Err(HttpError::Clerk(e))
+                if walk.paging == Paging::Cursor
+                    && walk.has_cursor()
+                    && matches!(e.status, 400 | 422) =>
+            {
+                offset_instead(ctx, walk, &format!("it answered {e}"));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if args.include {
+            print_head(&resp);
+        }
+        let kept = match walk.accept(&page) {
+            Ok(k) => k,
+            Err(Defect::NoProgress { .. }) if walk.paging == Paging::Cursor => {
+                offset_instead(ctx, walk, "it ignored the cursor");
+                continue;
+            }
+            Err(d) => return Err(fail(Exit::Server, format!("{} {}: {d}", p.method, p.path))),
+        };
+        for i in kept {
+            match out.write_all(&page.items[i].line) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(true),
+                Err(e) => return Err(anyhow::Error::new(e).context("writing the items failed")),
+                Ok(()) => {}
+            }
+        }
+        match out.flush() {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(true),
+            Err(e) => return Err(anyhow::Error::new(e).context("writing the items failed")),
+            Ok(()) => {}
+        }
+    }
+    Ok(false)
+}
+
+fn offset_instead(ctx: &Context, walk: &mut Walk, why: &str) {
+    walk.use_offset();
+    ctx.ui.line(&format!(
+        "note: the server does not page by starting_after ({why}); paging by offset instead, with overlapping pages and duplicates dropped by id"
+    ));
+}
+
+fn summary(ctx: &Context, p: &Prepared, walk: &Walk, count: Option<u64>) {
+    ctx.summary(&[
+        ("request", json!(format!("{} {}", p.method, p.path))),
+        ("items", json!(walk.written)),
+        ("pages", json!(walk.pages)),
+        ("shape", json!(walk.shape.map(|s| s.name()))),
+        (
+            "paging",
+            json!(match walk.paging {
+                Paging::Cursor => "cursor (starting_after)",
+                Paging::Offset => "offset",
+            }),
+        ),
+        (
+            "count_checked",
+            json!(count.map_or("no count available".to_string(), |c| c.to_string())),
+        ),
+        ("duplicates_dropped", json!(walk.duplicates)),
+    ]);
+}

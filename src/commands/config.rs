@@ -1,0 +1,130 @@
+//! `clerk-rl config show`: the settings in force and where each came from (flag, environment,
+//! profile, default), the key masked. Nothing is sent anywhere.
+
+use serde::Serialize;
+
+use crate::cli::GlobalArgs;
+use crate::config::{Resolved, Source, config_path};
+use crate::context;
+use crate::error::Exit;
+use crate::redis_store;
+use crate::ui::{self, Stream, Ui};
+
+#[derive(Debug, Serialize)]
+struct Shown {
+    profile: Option<String>,
+    config_file: Option<String>,
+    settings: Vec<Setting>,
+}
+
+#[derive(Debug, Serialize)]
+struct Setting {
+    name: &'static str,
+    value: Option<String>,
+    source: String,
+}
+
+pub fn show(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
+    let quiet_ui = Ui::new(0, true).quiet(true);
+    let mut settings = Vec::new();
+    let mut push = |name, value: Option<String>, source: Source| {
+        let source = if value.is_none() && source == Source::Default {
+            Source::Unset
+        } else {
+            source
+        };
+        settings.push(Setting {
+            name,
+            value,
+            source: source.to_string(),
+        });
+    };
+    push(
+        "api_url",
+        Some(global.api_url.clone()),
+        resolved.source("api_url"),
+    );
+    let (key, key_source) = if global.sandbox {
+        (
+            context::resolve_key(global, &quiet_ui).ok(),
+            Source::Flag("--sandbox"),
+        )
+    } else {
+        (
+            context::resolve_key(global, &quiet_ui).ok(),
+            resolved.source("secret_key"),
+        )
+    };
+    push("secret_key", key.map(|k| k.masked()), key_source);
+    let budget = context::budget(global);
+    push("budget", Some(budget.describe()), resolved.source("budget"));
+    push(
+        "burst",
+        global.burst.map(|b| b.to_string()),
+        resolved.source("burst"),
+    );
+    push(
+        "budget_store",
+        global.budget_store.as_deref().map(shown_url),
+        resolved.source("budget_store"),
+    );
+    let cache = std::env::var("CLERK_RL_CACHE").ok();
+    let cache_src = resolved.source("cache");
+    push(
+        "cache",
+        match &cache_src {
+            Source::Env(_) => cache.as_deref().map(shown_url),
+            Source::Profile(_) => resolved.profile_cache.as_deref().map(shown_url),
+            _ => None,
+        },
+        cache_src,
+    );
+    let out = Shown {
+        profile: resolved.profile.as_ref().map(|(n, _)| n.clone()),
+        config_file: resolved
+            .profile
+            .as_ref()
+            .map(|(_, p)| p.clone())
+            .or_else(config_path)
+            .map(|p| p.display().to_string()),
+        settings,
+    };
+    if global.json {
+        println!("{}", serde_json::to_string(&out)?);
+        return Ok(Exit::Ok);
+    }
+    let mut t = ui::table(Stream::Stdout);
+    t.set_header(vec!["setting", "value", "from"]);
+    t.add_row(vec![
+        "profile".to_string(),
+        out.profile.clone().unwrap_or_else(|| "-".into()),
+        if out.profile.is_some() {
+            resolved.source("profile").to_string()
+        } else {
+            "none chosen (--profile NAME or CLERK_RL_PROFILE)".to_string()
+        },
+    ]);
+    t.add_row(vec![
+        "config file".to_string(),
+        out.config_file.clone().unwrap_or_else(|| "-".into()),
+        "XDG_CONFIG_HOME, else ~/.config".to_string(),
+    ]);
+    for s in &out.settings {
+        t.add_row(vec![
+            s.name.replace('_', " "),
+            s.value.clone().unwrap_or_else(|| "-".into()),
+            s.source.clone(),
+        ]);
+    }
+    println!("{t}");
+    Ok(Exit::Ok)
+}
+
+/// A Redis URL with its password hidden (as every other output shows it), or the text as given
+/// when it does not parse (it will be refused when used).
+fn shown_url(raw: &str) -> String {
+    match redis_store::parse_url(raw, "url") {
+        Ok(t) => t.shown().to_string(),
+        Err(_) => format!("{} (not a valid Redis URL)", ui::clean(raw)),
+    }
+}

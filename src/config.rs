@@ -1,0 +1,362 @@
+//! Profiles for people with several instances: named settings in a TOML file in the XDG config
+//! folder (`$XDG_CONFIG_HOME/clerk-rl/config.toml`, else `~/.config/clerk-rl/config.toml`),
+//! chosen with `--profile NAME` or `CLERK_RL_PROFILE`:
+//!
+//! ```toml
+//! [profiles.prod]
+//! api_url = "https://api.clerk.com"
+//! secret_key_file = "~/.config/clerk/prod.key"
+//! plan = "prod"            # or: rate = "500/10s"
+//! burst = 50
+//! budget_store = "redis://127.0.0.1:6379/0"
+//! cache = "redis://127.0.0.1:6379/1"
+//! ```
+//!
+//! Order of precedence: a flag, then the environment, then the profile, then the default. Each
+//! setting remembers where it came from, for `clerk-rl config show`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use clap::ArgMatches;
+use clap::parser::ValueSource;
+use serde::Deserialize;
+
+use crate::budget::{Plan, Rate, burst_arg, rate_arg};
+use crate::cli::{CacheUrlArg, Cli, Command};
+use crate::error::{Exit, fail};
+
+/// The environment variable naming the profile (as `--profile`).
+pub const ENV_PROFILE: &str = "CLERK_RL_PROFILE";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    profiles: BTreeMap<String, Profile>,
+}
+
+/// One profile: every field optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub api_url: Option<String>,
+    pub secret_key_file: Option<PathBuf>,
+    pub plan: Option<String>,
+    pub rate: Option<String>,
+    pub burst: Option<u32>,
+    pub budget_store: Option<String>,
+    pub cache: Option<String>,
+}
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Flag(&'static str),
+    Env(&'static str),
+    Profile(String),
+    Default,
+    Unset,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+            Source::Env(var) => write!(f, "environment {var}"),
+            Source::Profile(p) => write!(f, "profile {p}"),
+            Source::Default => f.write_str("default"),
+            Source::Unset => f.write_str("not set"),
+        }
+    }
+}
+
+/// The settings a profile can give, and where each of them came from.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    /// The profile in use and the file it came from.
+    pub profile: Option<(String, PathBuf)>,
+    /// `(setting, source)` in a fixed order: profile, api_url, secret_key, budget, burst,
+    /// budget_store, cache.
+    pub sources: Vec<(&'static str, Source)>,
+    /// The profile's cache URL (shown by `config show`, which takes no --cache itself).
+    pub profile_cache: Option<String>,
+}
+
+impl Resolved {
+    pub fn source(&self, setting: &str) -> Source {
+        self.sources
+            .iter()
+            .find(|(s, _)| *s == setting)
+            .map(|(_, src)| src.clone())
+            .unwrap_or(Source::Unset)
+    }
+}
+
+/// The config file's path: `$XDG_CONFIG_HOME/clerk-rl/config.toml`, else
+/// `$HOME/.config/clerk-rl/config.toml`.
+pub fn config_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".config"))
+        })?;
+    Some(base.join("clerk-rl").join("config.toml"))
+}
+
+/// Apply the chosen profile to what the command line and the environment left at their defaults,
+/// and say where each setting came from. No profile chosen: nothing is read.
+pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
+    let chosen = match (&cli.global.profile, matches.value_source("profile")) {
+        (Some(name), Some(ValueSource::EnvVariable)) => {
+            Some((name.clone(), Source::Env(ENV_PROFILE)))
+        }
+        (Some(name), _) => Some((name.clone(), Source::Flag("--profile"))),
+        (None, _) => None,
+    };
+    let profile_src = chosen
+        .as_ref()
+        .map(|(_, s)| s.clone())
+        .unwrap_or(Source::Unset);
+    let (profile, label, origin) = match chosen {
+        None => (Profile::default(), String::new(), None),
+        Some((name, _)) => {
+            let path = config_path().ok_or_else(|| {
+                fail(
+                    Exit::Usage,
+                    format!("--profile {name}: no config folder (set XDG_CONFIG_HOME or HOME)"),
+                )
+            })?;
+            let profile = load_profile(&path, &name)?;
+            (profile, name.clone(), Some((name, path)))
+        }
+    };
+    let mut r = Resolved {
+        profile: origin,
+        sources: vec![("profile", profile_src)],
+        profile_cache: profile.cache.clone(),
+    };
+    let from_profile = Source::Profile(label);
+    let g = &mut cli.global;
+
+    let src = given(matches, "api_url", "--api-url", Some("CLERK_API_URL"));
+    r.sources.push((
+        "api_url",
+        pick(src, profile.api_url.clone(), &from_profile, |v| {
+            g.api_url = v
+        }),
+    ));
+
+    // The key file of a profile comes after CLERK_SECRET_KEY (flags beat the environment beat
+    // the profile), so it is kept apart from --secret-key-file.
+    let src = if g.secret_key_file.is_some() {
+        Source::Flag("--secret-key-file")
+    } else if std::env::var_os(crate::secret::ENV_KEY).is_some() {
+        Source::Env(crate::secret::ENV_KEY)
+    } else if let Some(p) = &profile.secret_key_file {
+        g.profile_key_file = Some(expand_home(p));
+        from_profile.clone()
+    } else {
+        Source::Unset
+    };
+    r.sources.push(("secret_key", src));
+
+    // plan and rate are one setting, the budget: a flag or variable for either wins over both
+    // of the profile's.
+    let plan_src = given(matches, "plan", "--plan", Some("CLERK_RL_PLAN"));
+    let rate_src = given(matches, "rate", "--rate", None);
+    let budget_src = match (&rate_src, &plan_src) {
+        (Source::Flag(_), _) => rate_src,
+        (_, Source::Flag(_) | Source::Env(_)) => plan_src,
+        _ if profile.plan.is_some() || profile.rate.is_some() => {
+            if let Some(p) = &profile.plan {
+                g.plan = <Plan as clap::ValueEnum>::from_str(p, true).map_err(|_| {
+                    fail(
+                        Exit::Usage,
+                        format!(
+                            "profile {}: plan {p:?} is not one of free, pro, dev, prod",
+                            r.label()
+                        ),
+                    )
+                })?;
+            }
+            if let Some(rate) = &profile.rate {
+                let rate: Rate = rate_arg(rate)
+                    .map_err(|e| fail(Exit::Usage, format!("profile {}: rate: {e}", r.label())))?;
+                g.rate = Some(rate);
+            }
+            from_profile.clone()
+        }
+        _ => Source::Default,
+    };
+    r.sources.push(("budget", budget_src));
+
+    let src = given(matches, "burst", "--burst", None);
+    let src = match (src, profile.burst) {
+        (Source::Default, Some(b)) => {
+            let b = burst_arg(&b.to_string())
+                .map_err(|e| fail(Exit::Usage, format!("profile {}: burst: {e}", r.label())))?;
+            g.burst = Some(b);
+            from_profile.clone()
+        }
+        (Source::Default, None) => Source::Unset,
+        (s, _) => s,
+    };
+    r.sources.push(("burst", src));
+
+    let src = given(
+        matches,
+        "budget_store",
+        "--budget-store",
+        Some("CLERK_RL_BUDGET_STORE"),
+    );
+    let src = pick(src, profile.budget_store.clone(), &from_profile, |v| {
+        g.budget_store = Some(v)
+    });
+    r.sources.push(("budget_store", unset_if_default(src)));
+
+    let src = match cache_arg(&mut cli.command) {
+        Some(cache) => {
+            let sub = deepest(matches);
+            let src = given(sub, "url", "--cache", Some("CLERK_RL_CACHE"));
+            unset_if_default(pick(src, profile.cache.clone(), &from_profile, |v| {
+                cache.url = Some(v)
+            }))
+        }
+        // Commands without --cache: what the profile would give (for `config show`).
+        None if profile.cache.is_some() => from_profile.clone(),
+        None if std::env::var_os("CLERK_RL_CACHE").is_some() => Source::Env("CLERK_RL_CACHE"),
+        None => Source::Unset,
+    };
+    r.sources.push(("cache", src));
+    Ok(r)
+}
+
+impl Resolved {
+    fn label(&self) -> &str {
+        self.profile.as_ref().map(|(n, _)| n.as_str()).unwrap_or("")
+    }
+}
+
+/// Where a clap argument's value came from: the flag, its variable, or neither.
+fn given(m: &ArgMatches, id: &str, flag: &'static str, env: Option<&'static str>) -> Source {
+    match m.try_get_raw(id).ok().flatten().and(m.value_source(id)) {
+        Some(ValueSource::CommandLine) => Source::Flag(flag),
+        Some(ValueSource::EnvVariable) => Source::Env(env.unwrap_or("")),
+        _ => Source::Default,
+    }
+}
+
+/// The profile's value when neither flag nor variable gave one.
+fn pick(src: Source, value: Option<String>, profile: &Source, set: impl FnOnce(String)) -> Source {
+    match (src, value) {
+        (Source::Default, Some(v)) => {
+            set(v);
+            profile.clone()
+        }
+        (s, _) => s,
+    }
+}
+
+fn unset_if_default(s: Source) -> Source {
+    if s == Source::Default {
+        Source::Unset
+    } else {
+        s
+    }
+}
+
+/// The `--cache` of the command, if it takes one.
+fn cache_arg(cmd: &mut Command) -> Option<&mut CacheUrlArg> {
+    match cmd {
+        Command::BatchGet(a) => Some(&mut a.cache),
+        Command::Cache(a) => match &mut a.command {
+            crate::cli::CacheCommand::Purge(p) => Some(&mut p.cache),
+        },
+        Command::Webhook(a) => match &mut a.command {
+            crate::cli::WebhookCommand::Serve(s) => Some(&mut s.cache),
+        },
+        _ => None,
+    }
+}
+
+/// The matches of the innermost subcommand.
+fn deepest(m: &ArgMatches) -> &ArgMatches {
+    match m.subcommand() {
+        Some((_, sub)) => deepest(sub),
+        None => m,
+    }
+}
+
+/// `~/...` in a profile means the home folder, as in a shell.
+fn expand_home(p: &Path) -> PathBuf {
+    match (p.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => p.to_path_buf(),
+    }
+}
+
+fn load_profile(path: &Path, name: &str) -> anyhow::Result<Profile> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        fail(
+            Exit::Usage,
+            format!("profile {name}: cannot read {}: {e}", path.display()),
+        )
+    })?;
+    let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+        fail(
+            Exit::Usage,
+            format!(
+                "{} is not a valid config: {}",
+                path.display(),
+                crate::ui::clean(&e.message().replace('\n', " "))
+            ),
+        )
+    })?;
+    file.profiles.get(name).cloned().ok_or_else(|| {
+        let known: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
+        fail(
+            Exit::Usage,
+            format!(
+                "no profile {name:?} in {}; it has {}",
+                path.display(),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_with_an_unknown_setting_is_refused() {
+        let err = toml::from_str::<ConfigFile>("[profiles.a]\nplna = \"prod\"\n").unwrap_err();
+        assert!(err.message().contains("plna"), "{err}");
+        let ok: ConfigFile = toml::from_str(
+            "[profiles.a]\nplan = \"prod\"\nburst = 5\n[profiles.b]\nrate = \"5/1s\"\n",
+        )
+        .unwrap();
+        assert_eq!(ok.profiles["a"].plan.as_deref(), Some("prod"));
+        assert_eq!(ok.profiles["b"].rate.as_deref(), Some("5/1s"));
+    }
+
+    #[test]
+    fn sources_read_as_words() {
+        assert_eq!(Source::Flag("--plan").to_string(), "flag --plan");
+        assert_eq!(
+            Source::Env("CLERK_RL_PLAN").to_string(),
+            "environment CLERK_RL_PLAN"
+        );
+        assert_eq!(Source::Profile("prod".into()).to_string(), "profile prod");
+    }
+}

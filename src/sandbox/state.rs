@@ -1,0 +1,62 @@
+//! The sandbox's shared state, and the locks every handler takes it through.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::endpoint_limits::EndpointLimiter;
+use super::faults::FaultDraw;
+use super::limiter::Limiter;
+use super::log::RequestLog;
+use super::org_store::OrgStore;
+use super::store::Store;
+use super::{HeaderStyle, Misbehave, RetryAfterStyle};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Accepted,
+    OverQuota,
+    Forbidden,
+}
+
+pub struct AppState {
+    pub started: Instant,
+    pub keys: HashMap<String, KeyKind>,
+    pub store: RwLock<Store>,
+    pub limiter: Mutex<Limiter>,
+    pub faults: Mutex<FaultDraw>,
+    pub log: RequestLog,
+    pub headers: HeaderStyle,
+    pub retry_after: RetryAfterStyle,
+    pub reject_cursor: bool,
+    /// Unknown query parameters are a 422 instead of being ignored.
+    pub strict: bool,
+    /// Added round-trip time: half before the request is stamped, half after.
+    pub latency: Duration,
+    /// The documented endpoint limits, counted besides the instance's.
+    pub endpoint_limiter: Mutex<EndpointLimiter>,
+    /// Organizations and invitations.
+    pub orgs: Mutex<OrgStore>,
+    pub misbehave: Vec<Misbehave>,
+}
+
+pub type Shared = Arc<AppState>;
+
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere must not take every later request down with it.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(super) fn read(s: &AppState) -> std::sync::RwLockReadGuard<'_, Store> {
+    s.store.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(super) fn write(s: &AppState) -> std::sync::RwLockWriteGuard<'_, Store> {
+    s.store.write().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(super) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
