@@ -494,6 +494,12 @@ impl Store {
     }
 }
 
+impl UserIds for Store {
+    fn index_of_id(&self, id: &str) -> Option<u64> {
+        Store::index_of_id(self, id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -617,11 +623,5 @@ mod tests {
         };
         assert_eq!(s.create(f, 0), Err(WriteError::Taken("email_address")));
         assert_eq!(ids(&s.list(&q(Order::default(), 1))), [10]);
-    }
-}
-
-impl UserIds for Store {
-    fn index_of_id(&self, id: &str) -> Option<u64> {
-        Store::index_of_id(self, id)
     }
 }
