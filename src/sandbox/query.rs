@@ -310,39 +310,15 @@ pub const COUNT_PARAMS: &[&str] = &[
     "provider_user_id",
 ];
 
-/// The list's parameters: the filters and the paging ones [`parse_list`] reads.
-pub const LIST_PARAMS: &[&str] = &[
-    "email_address",
-    "phone_number",
-    "external_id",
-    "username",
-    "web3_wallet",
-    "user_id",
-    "organization_id",
-    "query",
-    "email_address_query",
-    "phone_number_query",
-    "username_query",
-    "name_query",
-    "banned",
-    "last_active_at_before",
-    "last_active_at_after",
-    "last_active_at_since",
-    "created_at_before",
-    "created_at_after",
-    "last_sign_in_at_before",
-    "last_sign_in_at_after",
-    "provider",
-    "provider_user_id",
-    "limit",
-    "offset",
-    "starting_after",
-    "order_by",
-];
+/// The list's own parameters besides the filters: the paging ones [`parse_list`] reads.
+pub const PAGING_PARAMS: &[&str] = &["limit", "offset", "starting_after", "order_by"];
 
-/// Strict mode: the first parameter not in `known` is a 422 `form_param_unknown`.
-pub fn check_known(p: &[(String, String)], known: &[&str]) -> Result<(), ApiError> {
-    match p.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+/// Strict mode: the first parameter in none of the `known` lists is a 422 `form_param_unknown`.
+pub fn check_known(p: &[(String, String)], known: &[&[&str]]) -> Result<(), ApiError> {
+    match p
+        .iter()
+        .find(|(k, _)| !known.iter().any(|list| list.contains(&k.as_str())))
+    {
         Some((k, _)) => Err(ApiError::unknown_param(k)),
         None => Ok(()),
     }

@@ -18,7 +18,7 @@ use super::faults::FaultKind;
 use super::limiter::{ceil_secs, rate_limit_headers, retry_after_header};
 use super::log::{LogEntry, key_tag};
 use super::misbehave;
-use super::query::{COUNT_PARAMS, LIST_PARAMS, check_known, pairs, parse_filter, parse_list};
+use super::query::{COUNT_PARAMS, PAGING_PARAMS, check_known, pairs, parse_filter, parse_list};
 use super::state::{AppState, KeyKind, Shared, lock, now_ms, read, write};
 use super::store::UserFields;
 
@@ -243,7 +243,7 @@ async fn list_users(
 ) -> Result<Response, ApiError> {
     let p = pairs(q.as_deref());
     if app.strict {
-        check_known(&p, LIST_PARAMS)?;
+        check_known(&p, &[COUNT_PARAMS, PAGING_PARAMS])?;
     }
     let store = read(&app);
     let mut query = parse_list(&p, app.reject_cursor, &*store)?;
@@ -260,7 +260,7 @@ async fn count_users(
 ) -> Result<Response, ApiError> {
     let p = pairs(q.as_deref());
     if app.strict {
-        check_known(&p, COUNT_PARAMS)?;
+        check_known(&p, &[COUNT_PARAMS])?;
     }
     let store = read(&app);
     // Paging parameters mean nothing to a count: Clerk's SDK even forwards starting_after here.
