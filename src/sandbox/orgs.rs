@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use super::body::{body_object, json_ok, opt_object, opt_string, write_error};
 use super::errors::ApiError;
 use super::org_store::org_object;
-use super::query::{first, int, pairs, sign};
+use super::query::{first, limit_offset, pairs, sign};
 use super::state::{AppState, lock, now_ms, write};
 
 type Shared = std::sync::Arc<AppState>;
@@ -44,26 +44,8 @@ fn sort_key(o: &Map<String, Value>, field: &str) -> (i64, String) {
 
 async fn list_orgs(State(app): State<Shared>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     let p = pairs(q.as_deref());
-    let limit = match int(&p, "limit")? {
-        None => 10,
-        Some(l) if (1..=500).contains(&l) => l as usize,
-        Some(l) => {
-            return Err(ApiError::value_invalid(
-                "limit",
-                format!("limit must be between 1 and 500, not {l}"),
-            ));
-        }
-    };
-    let offset = match int(&p, "offset")? {
-        None => 0,
-        Some(o) if o >= 0 => o as usize,
-        Some(o) => {
-            return Err(ApiError::value_invalid(
-                "offset",
-                format!("offset must be 0 or more, not {o}"),
-            ));
-        }
-    };
+    let (limit, offset) = limit_offset(&p)?;
+    let offset = offset as usize;
     let (asc, field) = sign(first(&p, "order_by").unwrap_or("-created_at"));
     if !matches!(field, "created_at" | "name" | "members_count") {
         return Err(ApiError::value_invalid(

@@ -352,7 +352,7 @@ fn all<'a>(p: &'a [(String, String)], name: &str) -> Result<Vec<&'a str>, ApiErr
     Ok(v)
 }
 
-pub(super) fn int(p: &[(String, String)], name: &str) -> Result<Option<i64>, ApiError> {
+fn int(p: &[(String, String)], name: &str) -> Result<Option<i64>, ApiError> {
     first(p, name)
         .map(|v| {
             v.trim().parse::<i64>().map_err(|_| {
@@ -450,12 +450,9 @@ pub fn parse_filter(p: &[(String, String)], store: &impl UserIds) -> Result<Filt
     f.last_sign_in_at_after = int(p, "last_sign_in_at_after")?;
     Ok(f)
 }
-
-pub fn parse_list(
-    p: &[(String, String)],
-    reject_cursor: bool,
-    store: &impl UserIds,
-) -> Result<ListQuery, ApiError> {
+/// `limit` (1 to 500, 10 when absent) and `offset` (0 or more), as every list of the API takes
+/// them.
+pub(super) fn limit_offset(p: &[(String, String)]) -> Result<(usize, u64), ApiError> {
     let limit = match int(p, "limit")? {
         None => 10,
         Some(l) if (1..=500).contains(&l) => l as usize,
@@ -476,6 +473,15 @@ pub fn parse_list(
             ));
         }
     };
+    Ok((limit, offset))
+}
+
+pub fn parse_list(
+    p: &[(String, String)],
+    reject_cursor: bool,
+    store: &impl UserIds,
+) -> Result<ListQuery, ApiError> {
+    let (limit, offset) = limit_offset(p)?;
     // Clerk keeps the first order_by and ignores the rest.
     let order = match first(p, "order_by") {
         None => Order::default(),
