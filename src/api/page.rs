@@ -199,9 +199,32 @@ pub fn one_line(text: &str) -> Vec<u8> {
     v
 }
 
+/// The body of a `GET …/count` answer, `{"object":"total_count","total_count":N}`: N.
+pub fn parse_count(body: &[u8]) -> Result<u64, String> {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("total_count").and_then(|t| t.as_u64()))
+        .ok_or_else(|| "the count response has no total_count".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_answer_gives_its_total_and_anything_else_is_refused() {
+        assert_eq!(
+            parse_count(br#"{"object":"total_count","total_count":1200}"#),
+            Ok(1200)
+        );
+        for bad in [&b"[]"[..], b"{}", b"{\"total_count\":-1}", b"not json", b""] {
+            assert!(
+                parse_count(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 
     #[test]
     fn keeps_each_user_exactly_as_sent() {

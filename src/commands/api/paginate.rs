@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{Prepared, print_head};
 use crate::api::list::{Defect, Order, Paging, Walk, parse_list_page};
+use crate::api::parse_count;
 use crate::cli::ApiArgs;
 use crate::context::Context;
 use crate::error::{Exit, fail};
@@ -87,15 +88,13 @@ async fn count(
     if !COUNT_ENDPOINTS.contains(&path) {
         return Ok(None);
     }
-    let filters: Vec<&(String, String)> = filters.iter().filter(|(k, _)| k != "order_by").collect();
-    let filters: Vec<(String, String)> = filters.into_iter().cloned().collect();
+    let filters: Vec<(String, String)> = filters
+        .iter()
+        .filter(|(k, _)| k != "order_by")
+        .cloned()
+        .collect();
     let url = ctx.client.url(&format!("{path}/count"), &filters);
-    let parse = |r: &crate::http::Response| {
-        serde_json::from_slice::<serde_json::Value>(&r.body)
-            .ok()
-            .and_then(|v| v.get("total_count").and_then(|t| t.as_u64()))
-            .ok_or_else(|| "the count response has no total_count".to_string())
-    };
+    let parse = |r: &crate::http::Response| parse_count(&r.body);
     match ctx.client.get_with(&url, parse).await {
         Ok((_, n)) => Ok(Some(n)),
         Err(HttpError::Clerk(e)) if matches!(e.status, 404 | 405) => Ok(None),

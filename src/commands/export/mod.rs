@@ -22,7 +22,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::api::parse_page;
+use crate::api::{parse_count, parse_page};
 use crate::cli::ExportArgs;
 use crate::context::Context;
 use crate::error::{Exit, exit_of, fail, one_line};
@@ -318,12 +318,7 @@ fn all_filters(job: &Job) -> Vec<(String, String)> {
 
 async fn count(ctx: &Context, filters: &[(String, String)]) -> anyhow::Result<Option<u64>> {
     let url = ctx.client.url("/v1/users/count", filters);
-    let parse = |r: &crate::http::Response| {
-        serde_json::from_slice::<serde_json::Value>(&r.body)
-            .ok()
-            .and_then(|v| v.get("total_count").and_then(|t| t.as_u64()))
-            .ok_or_else(|| "the count response has no total_count".to_string())
-    };
+    let parse = |r: &crate::http::Response| parse_count(&r.body);
     match ctx.client.get_with(&url, parse).await {
         Ok((_, n)) => Ok(Some(n)),
         // A server without the count endpoint still exports; only the progress total is lost.
