@@ -921,10 +921,39 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "DURATION", value_parser = crate::budget::duration_or_zero_arg, default_value = "0s")]
     pub latency: std::time::Duration,
 
+    /// Vary each half of --latency by up to this much, uniformly (e.g. 20%): Clerk from afar
+    /// never answers in exactly the same time twice
+    #[arg(long, value_name = "PERCENT", value_parser = percent_arg, default_value = "0%")]
+    pub jitter: f64,
+
+    /// The server's own time per user on a list page, e.g. 0.2ms (a 500-user page then takes
+    /// 100 ms longer than a 1-user page), spent within a --capacity slot
+    #[arg(long, value_name = "DURATION", value_parser = crate::budget::duration_or_zero_arg, default_value = "0s")]
+    pub per_user: std::time::Duration,
+
+    /// Serve at most N requests at once; the rest queue (before they are counted), as a real
+    /// server does. Default: no bound
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub capacity: Option<u32>,
+
     /// Misbehave on GET /v1/users as a proxy, a cache or an old API version can, to rehearse
     /// what export-users and batch-get do then (repeatable)
     #[arg(long, value_name = "HOW", value_enum)]
     pub misbehave: Vec<crate::sandbox::Misbehave>,
+}
+
+/// clap value parser for a share: `20%` or `0.2`, from 0 to 100%.
+fn percent_arg(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("{s:?} is not a share (for example 20% or 0.2)"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("{s:?} is outside 0% to 100%"));
+    }
+    Ok(v)
 }
 
 /// clap value parser for `--listen`: `IP:PORT`, or a bare IP (port from --port).

@@ -17,6 +17,7 @@ pub mod local_budget;
 pub mod lock;
 pub mod monitor;
 pub mod pacer;
+pub mod pacing;
 pub mod ratelimit;
 pub mod redis_store;
 pub mod sandbox;

@@ -33,6 +33,9 @@ pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
     cfg.reject_cursor = args.reject_cursor;
     cfg.strict = args.strict;
     cfg.latency = args.latency;
+    cfg.jitter = args.jitter;
+    cfg.per_user = args.per_user;
+    cfg.capacity = args.capacity.map(|k| k as usize);
     cfg.endpoint_limits = crate::endpoint_budget::EndpointLimits::new(&global.endpoint_rate);
     cfg.misbehave = args.misbehave.clone();
     cfg

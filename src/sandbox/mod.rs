@@ -13,6 +13,7 @@ pub mod faults;
 pub mod limiter;
 pub mod log;
 pub mod misbehave;
+pub mod model;
 pub mod org_store;
 pub mod orgs;
 pub mod query;
@@ -96,6 +97,12 @@ pub struct SandboxConfig {
     /// Round-trip time added to every request, as a distant server has: half before the request
     /// is stamped (counted by the limiter and logged), half after, before the response leaves.
     pub latency: Duration,
+    /// Each half of the round trip varies by up to this fraction (0.2 = ±20%).
+    pub jitter: f64,
+    /// Server time per user on a list page.
+    pub per_user: Duration,
+    /// Requests served at once at most (the rest queue before they are stamped).
+    pub capacity: Option<usize>,
     /// The endpoint limits enforced besides the budget (Clerk's documented ones by default).
     pub endpoint_limits: crate::endpoint_budget::EndpointLimits,
     /// How many generated organizations it holds.
@@ -125,6 +132,9 @@ impl SandboxConfig {
             fault_seed: None,
             faults_max: None,
             latency: Duration::ZERO,
+            jitter: 0.0,
+            per_user: Duration::ZERO,
+            capacity: None,
             endpoint_limits: Default::default(),
             organizations: 120,
             misbehave: Vec::new(),
@@ -158,13 +168,18 @@ impl SandboxConfig {
         if self.strict {
             s.push_str(", strict parameters");
         }
-        if !self.latency.is_zero() {
-            s.push_str(&format!(
-                ", latency {}",
-                humantime::format_duration(self.latency)
-            ));
-        }
+        s.push_str(&self.model().describe());
         s
+    }
+
+    /// The server model: round trip, jitter, time per user, capacity.
+    pub fn model(&self) -> model::ServerModel {
+        model::ServerModel {
+            latency: self.latency,
+            jitter: self.jitter,
+            per_user: self.per_user,
+            capacity: self.capacity,
+        }
     }
 }
 
@@ -286,7 +301,7 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
         retry_after: cfg.retry_after,
         reject_cursor: cfg.reject_cursor,
         strict: cfg.strict,
-        latency: cfg.latency,
+        model: model::Model::new(cfg.model(), cfg.seed),
         endpoint_limiter: Mutex::new(endpoint_limits::EndpointLimiter::new(
             cfg.endpoint_limits.clone(),
             cfg.algorithm,

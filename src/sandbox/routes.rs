@@ -87,10 +87,12 @@ fn truncated_body(full: Bytes) -> Body {
 /// Every request passes here: auth, limiter, 403 keys, faults, the handler, headers, the log.
 async fn gate(State(app): State<Shared>, req: Request, next: Next) -> Response {
     // The way there: the server stamps the request only when it arrives.
-    let half = app.latency / 2;
-    if !half.is_zero() {
-        tokio::time::sleep(half).await;
+    let there = app.model.half_trip();
+    if !there.is_zero() {
+        tokio::time::sleep(there).await;
     }
+    // A busy server queues what it cannot serve yet; the request is stamped when served.
+    let slot = app.model.serve().await;
     let now = app.started.elapsed();
     let sys = SystemTime::now();
     let entry = LogEntry {
@@ -121,9 +123,11 @@ async fn gate(State(app): State<Shared>, req: Request, next: Next) -> Response {
         entry.status = response.status().as_u16();
     }
     drop(pending);
+    drop(slot);
     // The way back.
-    if !half.is_zero() {
-        tokio::time::sleep(app.latency - half).await;
+    let back = app.model.half_trip();
+    if !back.is_zero() {
+        tokio::time::sleep(back).await;
     }
     response
 }
@@ -245,12 +249,19 @@ async fn list_users(
     if app.strict {
         check_known(&p, &[COUNT_PARAMS, PAGING_PARAMS])?;
     }
-    let store = read(&app);
-    let mut query = parse_list(&p, app.reject_cursor, &*store)?;
-    misbehave::rewrite_query(&app.misbehave, &mut query);
-    let mut page = store.list(&query);
-    misbehave::rewrite_page(&app.misbehave, &query, &mut page);
-    let users: Vec<Value> = page.iter().map(|u| u.to_json()).collect();
+    let users: Vec<Value> = {
+        let store = read(&app);
+        let mut query = parse_list(&p, app.reject_cursor, &*store)?;
+        misbehave::rewrite_query(&app.misbehave, &mut query);
+        let mut page = store.list(&query);
+        misbehave::rewrite_page(&app.misbehave, &query, &mut page);
+        page.iter().map(|u| u.to_json()).collect()
+    };
+    // The server's own work grows with the page (held within the capacity slot).
+    let work = app.model.page_time(users.len());
+    if !work.is_zero() {
+        tokio::time::sleep(work).await;
+    }
     Ok(json_ok(Value::Array(users)))
 }
 

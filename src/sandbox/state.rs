@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::endpoint_limits::EndpointLimiter;
 use super::faults::FaultDraw;
@@ -31,8 +31,8 @@ pub struct AppState {
     pub reject_cursor: bool,
     /// Unknown query parameters are a 422 instead of being ignored.
     pub strict: bool,
-    /// Added round-trip time: half before the request is stamped, half after.
-    pub latency: Duration,
+    /// The distance and the busyness: round trip with jitter, time per user, capacity.
+    pub model: super::model::Model,
     /// The documented endpoint limits, counted besides the instance's.
     pub endpoint_limiter: Mutex<EndpointLimiter>,
     /// Organizations and invitations.

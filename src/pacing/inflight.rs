@@ -1,0 +1,430 @@
+//! How many requests a command keeps in flight: as many as the budget needs, no more.
+//!
+//! The pacer decides *when* a request may go; this decides *how many* may be under way, so the
+//! pacer, not a missing stream, is what holds the rate. By Little's law the count the budget
+//! needs is rate x round trip (production: 100/s x 0.3 s = 30), measured as the run goes: the
+//! smoothed round trip of the answers (the server's own time included), with a margin for
+//! jitter. Fewer leaves the budget unused; more only waits in the pacer, holding memory.
+//!
+//! A server can be the limit instead of the budget: one that serves K at once queues the rest,
+//! and its answers then slow down as more are in flight. When the smoothed round trip grows
+//! well past the least one seen while several are in flight, the count is held near the
+//! server's own capacity (in flight x least / smoothed) and the summary says so.
+//!
+//! [`InFlightCore`] is the decision, fed one sample at a time (no clock: exact tests);
+//! [`InFlight`] shares it between the workers of one command and ends their waits at once when
+//! the command stops (the reader of stdout left, an error).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// Head room over rate x round trip, for jitter and for the requests the pacer holds back.
+const MARGIN: f64 = 1.25;
+/// How much slower than the least round trip the answers must be to say the server queues.
+const QUEUEING: f64 = 1.5;
+/// Below this difference, slower answers are noise, not a queue (loopback, tiny latencies).
+const QUEUE_FLOOR: f64 = 0.005;
+/// Weight of a new sample in the smoothed round trip.
+const ALPHA: f64 = 0.2;
+/// Before the first answer: a few at once, enough to learn the round trip quickly.
+const FIRST: usize = 2;
+/// Answers after a cut for the server before judging it: a queue's answers get faster when
+/// fewer are in flight; a path that got slower as a whole does not, and then the least round
+/// trip (which made it look like a queue) is forgotten.
+const JUDGE_CUT: u64 = 16;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InFlightCore {
+    /// The budget's rate, requests per second.
+    rate: f64,
+    /// The most ever allowed (`--concurrency`, or the command's default cap).
+    cap: usize,
+    /// `--concurrency N` given: exactly N, whatever is measured.
+    fixed: bool,
+    limit: usize,
+    srtt: Option<f64>,
+    /// The least round trip of the run: the server's time with nothing queued. Forgotten only
+    /// when a cut shows that the path itself got slower.
+    least: Option<f64>,
+    /// The most the limit ever was.
+    peak: usize,
+    /// Set when the server, not the budget, held the count: (least, smoothed) round trip.
+    server_bound: Option<(f64, f64)>,
+    samples: u64,
+    /// The last cut for the server, to be judged: (count before, smoothed round trip then,
+    /// answers seen then).
+    cut: Option<(usize, f64, u64)>,
+    /// Answers since the count last grew (once the server was the limit, it grows by one a
+    /// round trip, so it stays near the server's capacity instead of swinging around it).
+    since_growth: usize,
+}
+
+impl InFlightCore {
+    /// Chosen from the round trip, up to `cap`, for a budget of `rate` requests per second.
+    pub fn auto(rate: f64, cap: usize) -> Self {
+        let cap = cap.max(1);
+        InFlightCore {
+            rate,
+            cap,
+            fixed: false,
+            limit: FIRST.min(cap),
+            srtt: None,
+            least: None,
+            peak: FIRST.min(cap),
+            server_bound: None,
+            samples: 0,
+            cut: None,
+            since_growth: 0,
+        }
+    }
+
+    /// Exactly `n` (`--concurrency N`).
+    pub fn fixed(n: usize) -> Self {
+        let n = n.max(1);
+        InFlightCore {
+            fixed: true,
+            limit: n,
+            peak: n,
+            ..InFlightCore::auto(0.0, n)
+        }
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    pub fn peak(&self) -> usize {
+        self.peak
+    }
+
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// The smoothed round trip, once measured.
+    pub fn round_trip(&self) -> Option<Duration> {
+        self.srtt.map(Duration::from_secs_f64)
+    }
+
+    /// The least round trip of the run.
+    pub fn least_round_trip(&self) -> Option<Duration> {
+        self.least().map(Duration::from_secs_f64)
+    }
+
+    /// (least, smoothed) round trip when the server's capacity held the count.
+    pub fn server_bound(&self) -> Option<(Duration, Duration)> {
+        self.server_bound
+            .map(|(a, b)| (Duration::from_secs_f64(a), Duration::from_secs_f64(b)))
+    }
+
+    fn least(&self) -> Option<f64> {
+        self.least
+    }
+
+    /// What rate x round trip asks for, with the margin, at the smoothed round trip.
+    pub fn needed(&self) -> Option<usize> {
+        self.srtt
+            .map(|rtt| ((self.rate * rtt * MARGIN).ceil() as usize + 1).max(1))
+    }
+
+    /// An answer took `rtt` on the wire, with `in_flight` requests under way (itself included).
+    /// Returns true when the limit changed.
+    pub fn observe(&mut self, rtt: Duration, in_flight: usize) -> bool {
+        let rtt = rtt.as_secs_f64();
+        self.samples += 1;
+        self.srtt = Some(match self.srtt {
+            None => rtt,
+            Some(s) => s + ALPHA * (rtt - s),
+        });
+        self.least = Some(self.least.map_or(rtt, |l| l.min(rtt)));
+        if self.fixed {
+            return false;
+        }
+        let srtt = self.srtt.unwrap_or(rtt);
+        let least = self.least().unwrap_or(rtt);
+        let mut want = self.needed().unwrap_or(FIRST);
+        let queueing = in_flight >= 3
+            && self.samples >= 8
+            && srtt > least * QUEUEING
+            && srtt - least > QUEUE_FLOOR;
+        if let Some((before, srtt_then, at)) = self.cut
+            && self.samples >= at + JUDGE_CUT
+        {
+            self.cut = None;
+            if in_flight * 4 <= before * 3 && srtt >= srtt_then * 0.9 {
+                // Fewer in flight, answers as slow: no queue, the path is slower.
+                self.server_bound = None;
+                self.least = Some(srtt);
+                return self.set(self.needed().unwrap_or(FIRST));
+            }
+        }
+        if queueing {
+            // Little's law for the server: it serves about in_flight x least / srtt at once.
+            let capacity = in_flight as f64 * least / srtt;
+            let server = (capacity * MARGIN).ceil() as usize + 1;
+            if server < want {
+                want = server;
+                self.server_bound = Some((least, srtt));
+                if server < self.limit && self.cut.is_none() {
+                    self.cut = Some((self.limit, srtt, self.samples));
+                }
+            }
+        }
+        self.set(want)
+    }
+
+    fn set(&mut self, want: usize) -> bool {
+        self.since_growth += 1;
+        // Grow at most doubling per answer, so a wrong first sample cannot overshoot at once;
+        // by one a round trip near a server that queues.
+        let mut want = want.clamp(1, self.cap).min(self.limit * 2);
+        if want > self.limit && self.server_bound.is_some() {
+            if self.since_growth < self.limit {
+                return false;
+            }
+            want = self.limit + 1;
+        }
+        if want > self.limit {
+            self.since_growth = 0;
+        }
+        if want == self.limit {
+            return false;
+        }
+        self.limit = want;
+        self.peak = self.peak.max(want);
+        true
+    }
+
+    /// One line for the summary: what was kept in flight and why.
+    pub fn describe(&self) -> String {
+        if self.fixed {
+            return format!("{} in flight (--concurrency)", self.limit);
+        }
+        let Some(rtt) = self.srtt else {
+            return format!("up to {} in flight", self.limit);
+        };
+        let mut s = format!(
+            "up to {} in flight (rate {:.1}/s x round trip {} ms",
+            self.peak,
+            self.rate,
+            (rtt * 1000.0).round()
+        );
+        if self.peak >= self.cap && self.needed().is_some_and(|n| n > self.cap) {
+            s.push_str(&format!(
+                "; capped at {}: --concurrency allows more",
+                self.cap
+            ));
+        }
+        s.push(')');
+        if let Some((least, srtt)) = self.server_bound {
+            s.push_str(&format!(
+                "; the server, not the budget, was the limit: its answers slowed from {} ms to {} ms as more were in flight",
+                (least * 1000.0).round(),
+                (srtt * 1000.0).round()
+            ));
+        }
+        s
+    }
+}
+
+/// [`InFlightCore`] shared by the workers of one command: worker `w` (0-based) runs while
+/// `w < limit`; everything waiting ends at once on [`InFlight::stop`].
+#[derive(Debug)]
+pub struct InFlight {
+    core: Mutex<InFlightCore>,
+    changed: Notify,
+    stopped: AtomicBool,
+    under_way: std::sync::atomic::AtomicUsize,
+}
+
+impl InFlight {
+    pub fn new(core: InFlightCore) -> Self {
+        InFlight {
+            core: Mutex::new(core),
+            changed: Notify::new(),
+            stopped: AtomicBool::new(false),
+            under_way: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn core(&self) -> std::sync::MutexGuard<'_, InFlightCore> {
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn limit(&self) -> usize {
+        self.core().limit()
+    }
+
+    pub fn snapshot(&self) -> InFlightCore {
+        self.core().clone()
+    }
+
+    /// A request starts; the guard counts it as under way until dropped.
+    pub fn start(&self) -> UnderWay<'_> {
+        self.under_way.fetch_add(1, Ordering::SeqCst);
+        UnderWay(self)
+    }
+
+    /// An answer took `rtt`: feed it to the decision (call while its [`UnderWay`] is alive).
+    pub fn observe(&self, rtt: Duration) {
+        let n = self.under_way.load(Ordering::SeqCst).max(1);
+        if self.core().observe(rtt, n) {
+            self.changed.notify_waiters();
+        }
+    }
+
+    /// End every wait now and from now on: the command is stopping.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    /// Wake the waiting workers: the work changed (a worker ended, work was added).
+    pub fn nudge(&self) {
+        self.changed.notify_waiters();
+    }
+
+    /// Wait until worker `w` may run. False when stopped, or when `give_up` says there is
+    /// nothing left to do.
+    pub async fn wait(&self, w: usize, give_up: impl Fn() -> bool) -> bool {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.stopped() || give_up() {
+                return false;
+            }
+            if w < self.limit() {
+                return true;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// A request under way (see [`InFlight::start`]).
+pub struct UnderWay<'a>(&'a InFlight);
+
+impl Drop for UnderWay<'_> {
+    fn drop(&mut self) {
+        self.0.under_way.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// Feed `n` answers of `rtt` with the count in flight the limit allows.
+    fn settle(core: &mut InFlightCore, rtt: Duration, n: usize) {
+        for _ in 0..n {
+            let k = core.limit();
+            core.observe(rtt, k);
+        }
+    }
+
+    #[test]
+    fn production_at_300_ms_keeps_rate_times_round_trip_in_flight() {
+        // 1000/10s = 100/s; 0.3 s round trip: Little's law says 30, with the margin 39.
+        let mut core = InFlightCore::auto(100.0, 64);
+        assert_eq!(core.limit(), 2);
+        settle(&mut core, ms(300), 20);
+        assert_eq!(core.limit(), 39);
+        assert!(core.server_bound().is_none());
+        assert!(core.describe().contains("up to 39 in flight"));
+    }
+
+    #[test]
+    fn growth_doubles_at_most_per_answer() {
+        let mut core = InFlightCore::auto(100.0, 64);
+        core.observe(ms(300), 1);
+        assert_eq!(core.limit(), 4);
+        core.observe(ms(300), 2);
+        assert_eq!(core.limit(), 8);
+    }
+
+    #[test]
+    fn one_stream_serves_a_small_budget() {
+        // 20/10s = 2/s at 150 ms: 0.3 in flight needed; one or two is plenty.
+        let mut core = InFlightCore::auto(2.0, 64);
+        settle(&mut core, ms(150), 20);
+        assert!(core.limit() <= 2, "{}", core.limit());
+    }
+
+    #[test]
+    fn a_server_that_queues_holds_the_count_near_its_capacity() {
+        // Capacity 4, 40 ms a page: with m > 4 in flight an answer takes m/4 x 40 ms. The budget
+        // (500/s) would ask for far more than the server serves.
+        let mut core = InFlightCore::auto(500.0, 64);
+        let mut held = Vec::new();
+        for _ in 0..400 {
+            let m = core.limit();
+            let rtt = if m <= 4 { 40.0 } else { 40.0 * m as f64 / 4.0 };
+            core.observe(Duration::from_secs_f64(rtt / 1000.0), m);
+            held.push(core.limit());
+        }
+        let tail = &held[200..];
+        let (lo, hi) = (tail.iter().min().unwrap(), tail.iter().max().unwrap());
+        assert!(
+            *lo >= 4 && *hi <= 8,
+            "held near the server's 4 (it serves them all): {lo}..{hi}"
+        );
+        assert!(core.server_bound().is_some());
+        assert!(core.describe().contains("the server, not the budget"));
+    }
+
+    #[test]
+    fn a_server_with_room_is_not_called_the_limit() {
+        // 50/1s, 40 ms, capacity above what the budget needs: 2.5 x 1.25 + 1 = 4.
+        let mut core = InFlightCore::auto(50.0, 64);
+        settle(&mut core, ms(40), 50);
+        assert_eq!(core.limit(), 4);
+        assert!(core.server_bound().is_none());
+    }
+
+    #[test]
+    fn the_cap_is_the_most_and_fixed_is_exact() {
+        let mut core = InFlightCore::auto(100.0, 10);
+        settle(&mut core, ms(300), 20);
+        assert_eq!(core.limit(), 10);
+        assert!(core.describe().contains("capped at 10"));
+        let mut f = InFlightCore::fixed(3);
+        settle(&mut f, ms(300), 20);
+        assert_eq!(f.limit(), 3);
+    }
+
+    #[test]
+    fn a_slower_server_grows_the_count_and_a_faster_one_shrinks_it() {
+        let mut core = InFlightCore::auto(100.0, 64);
+        settle(&mut core, ms(100), 40);
+        let at_100 = core.limit();
+        settle(&mut core, ms(300), 40);
+        assert!(core.limit() > at_100);
+        settle(&mut core, ms(100), 80);
+        assert_eq!(core.limit(), at_100);
+    }
+
+    #[tokio::test]
+    async fn stop_ends_every_wait_at_once() {
+        let f = std::sync::Arc::new(InFlight::new(InFlightCore::fixed(1)));
+        let waiter = {
+            let f = std::sync::Arc::clone(&f);
+            tokio::spawn(async move { f.wait(5, || false).await })
+        };
+        tokio::task::yield_now().await;
+        f.stop();
+        assert!(!waiter.await.unwrap(), "a stopped wait says no");
+        assert!(!f.wait(0, || false).await, "and so does every later one");
+    }
+}

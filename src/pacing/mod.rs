@@ -1,0 +1,10 @@
+//! When a request may go, and how many may be under way.
+//!
+//! This folder is where the pacing of every command lives; today it holds the in-flight count
+//! chosen from the round trip (`inflight`). The window schedule, the shared and local budgets and
+//! the header judge (`pacer.rs`, `shared_budget.rs`, `local_budget.rs`, `endpoint_budget.rs`,
+//! `ratelimit.rs` at the root) move here with issue 21.
+
+pub mod inflight;
+
+pub use inflight::{InFlight, InFlightCore};
