@@ -453,8 +453,9 @@ pub struct BatchGetArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Requests in flight at once (the budget still paces them all), 1..64
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    /// Requests in flight at once; 0 (the default) keeps as many as the budget needs at the
+    /// measured round trip (rate x round trip, up to 64). The budget paces them all either way
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64))]
     pub concurrency: u32,
 
     /// list: up to 100 ids per request; get: one request per id

@@ -490,6 +490,8 @@ impl Client {
             Ok(Ok(parts)) => parts,
         };
         self.answered.store(true, Ordering::Relaxed);
+        // The command's in-flight count follows the round trip (Little's law).
+        crate::pacing::inflight::answered(latency);
         let view = RateLimitView::from_headers(&headers, SystemTime::now());
         for m in &view.malformed {
             self.ui

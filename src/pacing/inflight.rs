@@ -15,7 +15,8 @@
 //! [`InFlight`] shares it between the workers of one command and ends their waits at once when
 //! the command stops (the reader of stdout left, an error).
 
-use std::sync::Mutex;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -309,6 +310,52 @@ impl InFlight {
     }
 }
 
+tokio::task_local! {
+    /// The in-flight count the request being polled belongs to (see [`InFlight::track`]).
+    static TRACKED: Arc<InFlight>;
+}
+
+/// The HTTP core calls this with every answer's time on the wire (the pacer's wait left
+/// out): it feeds the count of whichever command's request it was, if one tracks it.
+pub fn answered(rtt: Duration) {
+    let _ = TRACKED.try_with(|f| f.observe(rtt));
+}
+
+impl InFlight {
+    /// Run one request (or a few in a row) counted as under way, its answers measured.
+    pub async fn track<F: Future>(self: &Arc<Self>, f: F) -> F::Output {
+        let _under_way = self.start();
+        TRACKED.scope(Arc::clone(self), f).await
+    }
+
+    /// Run `work` on every item, as many at once as the count allows (it follows the round
+    /// trip as answers come). Outputs in completion order; the first error ends it all, and so
+    /// does [`InFlight::stop`] (with the outputs so far).
+    pub async fn run_all<I, F, Fut, T, E>(self: &Arc<Self>, items: I, work: F) -> Result<Vec<T>, E>
+    where
+        I: IntoIterator,
+        F: Fn(I::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        use futures::StreamExt;
+        let mut items = items.into_iter();
+        let mut running = futures::stream::FuturesUnordered::new();
+        let mut out = Vec::new();
+        loop {
+            while !self.stopped() && running.len() < self.limit() {
+                match items.next() {
+                    Some(item) => running.push(self.track(work(item))),
+                    None => break,
+                }
+            }
+            match running.next().await {
+                Some(r) => out.push(r?),
+                None => return Ok(out),
+            }
+        }
+    }
+}
+
 /// A request under way (see [`InFlight::start`]).
 pub struct UnderWay<'a>(&'a InFlight);
 
@@ -415,11 +462,35 @@ mod tests {
         assert_eq!(core.limit(), at_100);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn run_all_keeps_what_the_round_trip_needs_in_flight() {
+        // 100/s at 300 ms: after the first answers, about 39 run at once.
+        let f = Arc::new(InFlight::new(InFlightCore::auto(100.0, 64)));
+        let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let now = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let out: Result<Vec<u32>, ()> = f
+            .run_all(0..400u32, |i| {
+                let (most, now) = (Arc::clone(&most), Arc::clone(&now));
+                async move {
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(n, Ordering::SeqCst);
+                    tokio::time::sleep(ms(300)).await;
+                    answered(ms(300));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    Ok(i)
+                }
+            })
+            .await;
+        assert_eq!(out.unwrap().len(), 400);
+        assert_eq!(most.load(Ordering::SeqCst), 39);
+        assert_eq!(f.snapshot().peak(), 39);
+    }
+
     #[tokio::test]
     async fn stop_ends_every_wait_at_once() {
-        let f = std::sync::Arc::new(InFlight::new(InFlightCore::fixed(1)));
+        let f = Arc::new(InFlight::new(InFlightCore::fixed(1)));
         let waiter = {
-            let f = std::sync::Arc::clone(&f);
+            let f = Arc::clone(&f);
             tokio::spawn(async move { f.wait(5, || false).await })
         };
         tokio::task::yield_now().await;

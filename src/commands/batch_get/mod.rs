@@ -1,8 +1,9 @@
 //! `clerk-rl batch-get`: users by id, about one request per hundred ids, never one asked twice.
 //!
-//! The input streams through in windows of `--concurrency` x [`WINDOW_PER_STREAM`] ids: a window
-//! is read, its new ids looked up in Redis (one MGET), the misses fetched 100 per request over
-//! `--concurrency` requests in flight (all paced by the one client), the fetched users cached (the
+//! The input streams through in windows of [`WINDOW_PER_STREAM`] ids per request in flight: a window
+//! is read, its new ids looked up in Redis (one MGET), the misses fetched 100 per request with
+//! as many in flight as the budget needs at the measured round trip (`pacing::InFlight`; all
+//! paced by the one client), the fetched users cached (the
 //! cache's conditional write: never over a later version or a deleted user), and the window's users written in input order before the next window is read.
 //! Memory is bounded by the window, whatever the input's length; only a 16-byte digest of each
 //! id seen stays for the whole run, so that no id is fetched or written twice.
@@ -17,7 +18,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
 use indicatif::ProgressBar;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -27,6 +27,7 @@ use crate::cli::{BatchGetArgs, GlobalArgs, Strategy};
 use crate::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::{Client, HttpError};
+use crate::pacing::{InFlight, InFlightCore};
 use crate::redis_store::{self, RedisTarget};
 use crate::ui::clean;
 use crate::user_cache::UserCache;
@@ -36,6 +37,8 @@ use crate::user_cache::UserCache;
 pub const WINDOW_PER_STREAM: usize = 1000;
 /// Most ids one `GET /v1/users?user_id=…` takes (Clerk's documented maximum).
 pub const IDS_PER_REQUEST: usize = 100;
+/// The most requests in flight `--concurrency 0` keeps (production at 400 ms needs about 50).
+const MAX_IN_FLIGHT: usize = 64;
 /// Missing ids listed in the `--json` summary (all of them are listed on stderr).
 const MISSING_IN_SUMMARY: usize = 10_000;
 
@@ -104,6 +107,8 @@ struct Run<'a> {
     stats: Stats,
     /// Whether the server caps user_id= lists, and at how many.
     caps: capped::CapGuard,
+    /// How many requests are in flight: from the round trip, or `--concurrency N`.
+    inflight: Arc<InFlight>,
 }
 
 pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Result<Exit> {
@@ -130,13 +135,19 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
         seen: HashSet::new(),
         stats: Stats::default(),
         caps: capped::CapGuard::default(),
+        inflight: Arc::new(InFlight::new(match args.concurrency {
+            0 => InFlightCore::auto(ctx.budget.rate.per_second(), MAX_IN_FLIGHT),
+            n => InFlightCore::fixed(n as usize),
+        })),
     };
-    let window_size = args.concurrency as usize * WINDOW_PER_STREAM;
     let mut pending = Vec::<String>::new().into_iter();
     let mut ended = false;
     while !ended {
         // A window holds exactly `window_size` ids not met before (a multiple of 100), so that
         // without cache hits every request but the very last carries 100 ids.
+        // As many ids as the requests now in flight serve in a few round trips each (a window
+        // drains before the next is read, so larger windows waste less of the budget).
+        let window_size = run.inflight.limit().max(4) * WINDOW_PER_STREAM;
         let mut window: Vec<String> = Vec::with_capacity(window_size);
         while window.len() < window_size {
             if let Some(id) = pending.next() {
@@ -185,6 +196,8 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
     }
     ctx.ui.finish_progress();
     let stats = &run.stats;
+    let inflight = run.inflight.snapshot();
+    let run_requests = stats.id_requests;
     if read.invalid > ids::MAX_REPORTED {
         ctx.ui.warn(&format!(
             "{} lines of {} were not user ids and were skipped ({} shown above)",
@@ -218,6 +231,9 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
     } else {
         Exit::Ok
     };
+    if run_requests > 0 {
+        ctx.ui.info(&inflight.describe());
+    }
     let rows = summary_rows(
         stats,
         &read,
@@ -332,8 +348,9 @@ impl Run<'_> {
         let caps = &self.caps;
         let chunks = misses.chunks(per);
         let requests = chunks.len() as u64;
-        let parts: Vec<Vec<(usize, Vec<u8>)>> = futures::stream::iter(chunks)
-            .map(|chunk| async move {
+        let parts: Vec<Vec<(usize, Vec<u8>)>> = self
+            .inflight
+            .run_all(chunks, |chunk| async move {
                 let got = match strategy {
                     Strategy::List => caps.fetch(client, uniq, chunk).await?,
                     Strategy::Get => fetch_one(client, uniq, chunk[0]).await?,
@@ -341,8 +358,6 @@ impl Run<'_> {
                 bar.inc(chunk.len() as u64);
                 anyhow::Ok(got)
             })
-            .buffer_unordered(self.args.concurrency as usize)
-            .try_collect()
             .await?;
         self.stats.fetched += misses.len() as u64;
         self.stats.id_requests += requests;
