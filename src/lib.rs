@@ -16,6 +16,7 @@ pub mod http;
 pub mod local_budget;
 pub mod lock;
 pub mod monitor;
+pub mod output;
 pub mod pacer;
 pub mod pacing;
 pub mod ratelimit;

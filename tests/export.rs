@@ -472,6 +472,57 @@ async fn closed_stdout_stops_fetching_at_once_and_exits_0() {
     assert!(n <= 4, "{n} page requests after stdout closed");
 }
 
+/// Regression (issue 23, row 1): `export-users | head` hung forever once several streams ran,
+/// the streams waiting for their turn never woken when the reader left.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_piped_into_head_no_longer_hangs_with_many_streams() {
+    // 40 ms away and 200/1s: the budget needs about ten in flight, so the export splits.
+    let sb = sandbox_with(20_000, "200/1s", |c| c.latency = Duration::from_millis(40)).await;
+    let mut c = export_cmd(&sb, &["--page-size", "50", "--rate", "200/1s"]);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let mut child = c.spawn().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        for _ in 0..600 {
+            line.clear();
+            out.read_line(&mut line).unwrap();
+            assert!(line.starts_with('{'), "{line:?}");
+        }
+        drop(out);
+        let t0 = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if t0.elapsed() > Duration::from_secs(30) {
+                child.kill().unwrap();
+                let mut err = String::new();
+                let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+                panic!("the export hung after its reader left: {err}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        (status.code(), err)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    let split = sb
+        .log()
+        .iter()
+        .filter(|e| e.path == "/v1/users" && e.query.contains("created_at_before"))
+        .count();
+    assert!(split > 0, "the export ran several streams: {stderr}");
+    // 400 pages would be needed; once the reader is gone nothing more is asked.
+    let before = user_list_requests(&sb);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(user_list_requests(&sb), before, "requests after the exit");
+    assert!(before < 400, "{before} page requests for 600 lines");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn dry_run_counts_once_and_estimates() {
     let sb = sandbox_with(1234, "1000/1s", |_| {}).await;

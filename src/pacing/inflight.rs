@@ -97,6 +97,21 @@ impl InFlightCore {
         self.limit
     }
 
+    /// Start from one measured round trip at once (no doubling from two): for a command that
+    /// plans its work around the count before it runs, as an export splits its range.
+    pub fn warmed(mut self, rtt: Duration) -> Self {
+        if self.fixed {
+            return self;
+        }
+        let rtt = rtt.as_secs_f64();
+        self.srtt = Some(rtt);
+        self.least = Some(rtt);
+        self.samples = 1;
+        self.limit = self.needed().unwrap_or(FIRST).clamp(1, self.cap);
+        self.peak = self.peak.max(self.limit);
+        self
+    }
+
     pub fn peak(&self) -> usize {
         self.peak
     }
@@ -127,8 +142,12 @@ impl InFlightCore {
 
     /// What rate x round trip asks for, with the margin, at the smoothed round trip.
     pub fn needed(&self) -> Option<usize> {
-        self.srtt
-            .map(|rtt| ((self.rate * rtt * MARGIN).ceil() as usize + 1).max(1))
+        // One stream that outruns the budget by the margin is all it takes; beyond that, one
+        // more than rate x round trip so that a late answer leaves no gap.
+        self.srtt.map(|rtt| match self.rate * rtt * MARGIN {
+            x if x <= 1.0 => 1,
+            x => x.ceil() as usize + 1,
+        })
     }
 
     /// An answer took `rtt` on the wire, with `in_flight` requests under way (itself included).
@@ -390,6 +409,14 @@ mod tests {
         assert_eq!(core.limit(), 39);
         assert!(core.server_bound().is_none());
         assert!(core.describe().contains("up to 39 in flight"));
+    }
+
+    #[test]
+    fn a_warmed_count_starts_at_what_the_round_trip_needs() {
+        let core = InFlightCore::auto(100.0, 64).warmed(ms(300));
+        assert_eq!(core.limit(), 39);
+        assert_eq!(InFlightCore::auto(2.0, 64).warmed(ms(150)).limit(), 1);
+        assert_eq!(InFlightCore::fixed(3).warmed(ms(300)).limit(), 3);
     }
 
     #[test]

@@ -8,7 +8,6 @@
 
 pub mod checkpoint;
 mod part;
-mod ramp;
 mod verify;
 mod writer;
 
@@ -31,12 +30,16 @@ use crate::lock::OutputLock;
 use crate::signals::CommandSignals;
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
 use part::{Paging, PartState, RESERVED, kept_lines, split};
-use ramp::{Ramp, RampCore};
+use crate::pacing::{InFlight, InFlightCore};
 use verify::{Progress, Seen};
 use writer::{Msg, Outcome, Output, Writer, finish_file, open_truncated};
 
-/// Most concurrent page streams `--concurrency 0` (auto) picks.
-const MAX_AUTO_STREAMS: usize = 16;
+/// Most concurrent page streams `--concurrency 0` (auto) picks: production (100/s) at a
+/// 400 ms round trip needs about 50 in flight.
+const MAX_AUTO_STREAMS: usize = 64;
+/// Pages a part should have at least, so that the one short page that ends each part costs
+/// at most 2% more requests.
+const PAGES_PER_PART: u64 = 50;
 /// Pages buffered between fetchers and the writer: the memory bound of the whole export.
 const CHANNEL_PAGES: usize = 2;
 
@@ -102,13 +105,24 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
     let writer = tokio::task::spawn_blocking(move || writer.run(rx));
 
     let job = Arc::new(job);
+    let to_stdout = args.output.is_none();
+    let mut reader_left = false;
     let fetched = tokio::select! {
         r = fetch_all(ctx, Arc::clone(&job), parts, head, total, args.concurrency as usize, tx) => Ok(r),
         stop = signals.recv() => Err(stop),
+        () = crate::output::stdout_reader_gone(), if to_stdout => {
+            reader_left = true;
+            Ok(Ok(()))
+        }
     };
     // The fetchers are gone and the channel is closed: the writer drains what was sent,
     // checkpoints, and ends.
     let (written, cp) = writer.await?;
+    if reader_left {
+        // `| head`: the reader has what it wanted. Stop quietly, spend nothing more.
+        ctx.ui.finish_progress();
+        return Ok(Exit::Ok);
+    }
     let outcome = match written {
         Ok(o) => o,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
@@ -571,6 +585,7 @@ async fn fetch_all(
     concurrency: usize,
     tx: mpsc::Sender<Msg>,
 ) -> anyhow::Result<()> {
+    let rate = ctx.budget.rate.per_second();
     // One part: page sequentially, and split the rest of the range after the first page if one
     // stream cannot use the budget.
     if parts.len() == 1 && !parts[0].done {
@@ -590,7 +605,11 @@ async fn fetch_all(
             if pages == 1 && !job.paging().descending() {
                 let pages_left =
                     total.map(|t| t.saturating_sub(state.users) / job.page_size as u64);
-                let streams = streams_for(ctx, concurrency, latency, pages_left);
+                let core = match concurrency {
+                    0 => InFlightCore::auto(rate, MAX_AUTO_STREAMS).warmed(latency),
+                    n => InFlightCore::fixed(n),
+                };
+                let streams = streams_for(core.limit(), pages_left);
                 if streams > 1
                     && let Some(new_parts) = replan(ctx, &job, state, streams, pages_left).await?
                 {
@@ -602,38 +621,34 @@ async fn fetch_all(
                         latency.as_millis(),
                         new_parts.len()
                     ));
-                    let ramp = match concurrency {
-                        0 => {
-                            let part_pages = pages_left.unwrap_or(0) / new_parts.len() as u64;
-                            RampCore::auto(streams, part_pages, tokio::time::Instant::now())
-                        }
-                        n => RampCore::fixed(n, tokio::time::Instant::now()),
-                    };
-                    return run_parts(ctx, job, new_parts, 0, streams, ramp, tx).await;
+                    return run_parts(ctx, job, new_parts, 0, streams, core, tx).await;
                 }
             }
         }
     }
-    let now = tokio::time::Instant::now();
-    let (streams, ramp) = match concurrency {
-        0 => {
-            let n = parts.len().min(MAX_AUTO_STREAMS);
-            (n, RampCore::auto(n, 0, now))
-        }
-        n => (n, RampCore::fixed(n, now)),
+    // A resumed export: its parts are planned already. Start from a few streams and let the
+    // round trip set the count.
+    let n = parts.len().saturating_sub(head).max(1);
+    let (streams, core) = match concurrency {
+        0 => (
+            n.min(MAX_AUTO_STREAMS),
+            InFlightCore::auto(rate, n.min(MAX_AUTO_STREAMS)),
+        ),
+        c => (c, InFlightCore::fixed(c)),
     };
-    run_parts(ctx, job, parts, head, streams, ramp, tx).await
+    run_parts(ctx, job, parts, head, streams, core, tx).await
 }
 
-/// Page the parts from `head` on, `streams` at a time at most (as many as `ramp` admits),
-/// lowest index first.
+/// Page the parts from `head` on, `streams` at a time at most (as many as the in-flight count
+/// admits), lowest index first. Ends at once when the writer stops taking pages (the reader of
+/// stdout left): every stream, paging or waiting for its turn, is dropped then.
 async fn run_parts(
     ctx: &Context,
     job: Arc<Job>,
     parts: Vec<PartState>,
     head: usize,
     streams: usize,
-    ramp: RampCore,
+    core: InFlightCore,
     tx: mpsc::Sender<Msg>,
 ) -> anyhow::Result<()> {
     let queue: VecDeque<(usize, PartState)> = parts
@@ -643,51 +658,63 @@ async fn run_parts(
         .filter(|(_, p)| !p.done)
         .collect();
     let queue = Arc::new(Mutex::new(queue));
-    let ramp = Arc::new(Ramp::new(ramp));
+    let inflight = Arc::new(InFlight::new(core));
     let mut set = tokio::task::JoinSet::new();
     for w in 0..streams.max(1) {
         let queue = Arc::clone(&queue);
-        let ramp = Arc::clone(&ramp);
+        let inflight = Arc::clone(&inflight);
         let job = Arc::clone(&job);
         let tx = tx.clone();
         let client = ctx.client.clone();
         set.spawn(async move {
             let nothing_left = || queue.lock().expect("queue lock").is_empty();
             loop {
-                let next = match ramp.wait(w, nothing_left).await {
+                let next = match inflight.wait(w, nothing_left).await {
                     true => queue.lock().expect("queue lock").pop_front(),
                     false => None,
                 };
                 let Some((i, mut state)) = next else {
-                    ramp.nudge();
+                    inflight.nudge();
                     return Ok(());
                 };
-                // A part, once taken, is finished by its stream even when the ramp lowers the
-                // count meanwhile: a part handed back could be left with no stream to take it.
+                // A part, once taken, is finished by its stream even when the count lowers
+                // meanwhile: a part handed back could be left with no stream to take it.
                 let mut seen = Seen::default();
                 while !state.done {
-                    let (_, sent) = next_page(&client, &job, i, &mut state, &mut seen, &tx).await?;
-                    ramp.page_done();
+                    let (_, sent) = inflight
+                        .track(next_page(&client, &job, i, &mut state, &mut seen, &tx))
+                        .await?;
                     if !sent {
+                        inflight.stop();
                         return Ok(());
                     }
                 }
             }
         });
     }
-    drop(tx);
-    while let Some(r) = set.join_next().await {
-        let r: anyhow::Result<()> = r?;
-        if let Err(e) = r {
-            set.abort_all();
-            return Err(e);
+    // Kept only to see the writer leave; dropped before the writer is awaited.
+    let watch = tx;
+    loop {
+        tokio::select! {
+            joined = set.join_next() => match joined {
+                None => break,
+                Some(r) => {
+                    let r: anyhow::Result<()> = r?;
+                    if let Err(e) = r {
+                        set.abort_all();
+                        return Err(e);
+                    }
+                }
+            },
+            () = watch.closed() => {
+                // The writer stopped (a closed pipe, a full disk): nothing more is wanted.
+                inflight.stop();
+                set.abort_all();
+                return Ok(());
+            }
         }
     }
-    let (count, settled) = ramp.count();
-    ctx.ui.info(&format!(
-        "{count} of up to {streams} streams ran at once{}",
-        if settled { "" } else { " (still growing)" }
-    ));
+    ctx.ui.info(&inflight.snapshot().describe());
     Ok(())
 }
 
@@ -807,24 +834,9 @@ async fn switch_to_offset(
     Ok(())
 }
 
-/// How many concurrent streams the budget can use, from the first page's latency.
-fn streams_for(
-    ctx: &Context,
-    concurrency: usize,
-    latency: Duration,
-    pages_left: Option<u64>,
-) -> usize {
-    let wanted = match concurrency {
-        1 => return 1,
-        0 => {
-            let need = ctx.budget.rate.per_second() * latency.as_secs_f64();
-            if need <= 1.2 {
-                return 1;
-            }
-            ((need * 1.5).ceil() as usize).min(MAX_AUTO_STREAMS)
-        }
-        n => n,
-    };
+/// How many concurrent streams to split for: the in-flight count the budget needs, no more
+/// than there are pages left.
+fn streams_for(wanted: usize, pages_left: Option<u64>) -> usize {
     match pages_left {
         // Not worth splitting what a few pages finish.
         Some(p) if p < 2 => 1,
@@ -856,12 +868,14 @@ async fn replan(
     if hi <= lo {
         return Ok(None);
     }
-    // More parts than streams even out uneven sign-up rates over time, but each part ends with
-    // one short page of its own: keep parts to several pages each.
-    let n = match pages_left {
-        Some(p) => (streams * 4).min((p as usize / 4).max(streams)),
-        None => streams * 4,
+    // Whole rounds of parts (a part left for a second round doubles the time), several parts a
+    // stream when there are pages enough to even out uneven sign-up rates, and each part long
+    // enough that its one short last page costs at most 2% more requests.
+    let rounds = match pages_left {
+        Some(p) => (p / (PAGES_PER_PART * streams as u64)).clamp(1, 4) as usize,
+        None => 4,
     };
+    let n = streams * rounds;
     let parts = split(first, lo, hi + 1, n);
     Ok((parts.len() > 1).then_some(parts))
 }
