@@ -1,0 +1,170 @@
+//! Regressions from issue 23 (faults around us): each test is named after what broke, and runs
+//! the real binary with a deadline against the sandbox or a small server started here.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::bounded::bounded;
+use common::redis_server::free_port;
+use common::{Run, cmd};
+
+/// `cmd()` with its own state folder (the budget's state file of `api` stays in the test).
+fn cmd_in(state: &Path) -> Command {
+    let mut c = cmd();
+    c.env("CLERK_RL_STATE_DIR", state);
+    c
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn assert_no_retry(r: &Run) {
+    assert!(
+        !r.stderr.contains("retrying") && !r.stderr.contains("retries)"),
+        "a hopeless failure must not be retried:\n{}",
+        r.stderr
+    );
+}
+
+// ---- row 2: a host that does not resolve, a certificate for another name ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_that_does_not_resolve_is_no_longer_retried_eight_times() {
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", "https://api.clerk-rl-test.invalid")
+        .args(["-v", "api", "users"]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("api.clerk-rl-test.invalid does not resolve"),
+        "{}",
+        r.stderr
+    );
+    assert_no_retry(&r);
+}
+
+/// Make a test CA and a server certificate signed by it for `san` (openssl, as the rediss test).
+fn certificate_for(dir: &Path, san: &str) -> (String, String, String) {
+    let d = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (ca, cert, key) = (d("ca.pem"), d("cert.pem"), d("key.pem"));
+    let (ca_key, csr, ext) = (d("ca.key"), d("leaf.csr"), d("ext"));
+    std::fs::write(
+        &ext,
+        format!("subjectAltName={san}\nbasicConstraints=CA:FALSE\n"),
+    )
+    .unwrap();
+    let steps: [Vec<&str>; 3] = [
+        vec![
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=clerk-rl test CA",
+            "-keyout",
+            &ca_key,
+            "-out",
+            &ca,
+        ],
+        vec![
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=other",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+        ],
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            &ext,
+            "-out",
+            &cert,
+        ],
+    ];
+    for args in steps {
+        let made = Command::new("openssl")
+            .args(&args)
+            .output()
+            .expect("openssl is needed to make a test certificate (scripts/test installs it)");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+    (ca, cert, key)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_for_another_name_is_no_longer_retried_nor_its_names_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = certificate_for(
+        dir.path(),
+        "DNS:a.other.example,DNS:b.other.example,DNS:c.other.example",
+    );
+    let port = free_port();
+    let server = Killed(
+        Command::new("openssl")
+            .args(["s_server", "-quiet", "-www", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-cert", &cert, "-key", &key])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl s_server"),
+    );
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "openssl s_server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut c = cmd_in(dir.path());
+    // Trusted issuer, wrong name: the one failure left is the name.
+    c.env("CLERK_API_URL", format!("https://127.0.0.1:{port}"))
+        .env("SSL_CERT_FILE", &ca)
+        .args(["-v", "api", "users"]);
+    let r = bounded(c).await;
+    drop(server);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is for another name, not 127.0.0.1"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("c.other.example"), "{}", r.stderr);
+    assert_no_retry(&r);
+}
