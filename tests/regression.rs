@@ -168,3 +168,83 @@ async fn a_certificate_for_another_name_is_no_longer_retried_nor_its_names_liste
     assert!(!r.stderr.contains("c.other.example"), "{}", r.stderr);
     assert_no_retry(&r);
 }
+
+// ---- row 4: a --checkpoint on one of the export's own files; ./u.jsonl is u.jsonl ----
+
+fn export_cmd(sb: &clerk_rl::sandbox::Sandbox, cwd: &Path, extra: &[&str]) -> Command {
+    let mut c = cmd_in(cwd);
+    c.current_dir(cwd)
+        .env("CLERK_API_URL", sb.url())
+        .args(["export-users", "--rate", "2000/1s", "--page-size", "100"])
+        .args(extra);
+    c
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checkpoint_equal_to_output_partial_or_lock_no_longer_deletes_the_export() {
+    let sb = common::sandbox_with(300, "2000/1s", |_| {}).await;
+    for checkpoint in ["u.jsonl", "./u.jsonl.partial", "u.jsonl.lock"] {
+        let dir = tempfile::tempdir().unwrap();
+        let r = bounded(export_cmd(
+            &sb,
+            dir.path(),
+            &["--output", "u.jsonl", "--checkpoint", checkpoint],
+        ))
+        .await;
+        assert_eq!(r.code, 2, "--checkpoint {checkpoint}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("give the checkpoint a file of its own"),
+            "{}",
+            r.stderr
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(
+            left.is_empty(),
+            "--checkpoint {checkpoint} touched files: {left:?}"
+        );
+    }
+    assert!(sb.log().is_empty(), "refused before any request");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resume_spelt_dot_slash_is_no_longer_refused_as_another_export() {
+    let sb = common::sandbox_with(300, "2000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    // An unfinished export into u.jsonl: killed (SIGKILL, as a crash) once its checkpoint is
+    // there; the slow rate keeps it from finishing first.
+    let c = export_cmd(&sb, dir.path(), &["--output", "u.jsonl"]);
+    let pos = c.get_args().position(|a| a == "2000/1s").unwrap();
+    let mut args: Vec<_> = c.get_args().map(|a| a.to_owned()).collect();
+    args[pos] = "1/1s".into();
+    let mut slow = cmd_in(dir.path());
+    slow.current_dir(dir.path())
+        .env("CLERK_API_URL", sb.url())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = Killed(slow.spawn().unwrap());
+    let cp = dir.path().join("u.jsonl.checkpoint");
+    let t0 = Instant::now();
+    while !cp.exists() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no checkpoint");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.0.kill();
+    let _ = child.0.wait();
+    assert!(
+        !dir.path().join("u.jsonl").exists(),
+        "it finished before the kill"
+    );
+    // ...resumed as ./u.jsonl: the same file.
+    let r = bounded(export_cmd(
+        &sb,
+        dir.path(),
+        &["--output", "./u.jsonl", "--resume"],
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        common::read(&dir.path().join("u.jsonl")).lines().count(),
+        300
+    );
+}

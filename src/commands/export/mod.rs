@@ -27,9 +27,9 @@ use crate::cli::ExportArgs;
 use crate::context::Context;
 use crate::error::{Exit, exit_of, fail, one_line};
 use crate::http::{Client, HttpError};
-use crate::lock::OutputLock;
+use crate::lock::{OutputLock, lock_path};
 use crate::signals::CommandSignals;
-use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
+use checkpoint::{Checkpoint, PartCheckpoint, VERSION, same_path, sibling};
 use part::{Paging, PartState, RESERVED, kept_lines, split};
 use ramp::{Ramp, RampCore};
 use verify::{Progress, Seen};
@@ -455,14 +455,30 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
     if output.is_dir() {
         return Err(usage(format!("--output {} is a folder", output.display())));
     }
-    // Before anything is read or touched: a second run into the same file stops here.
-    let lock = OutputLock::acquire(output)?;
     let partial = sibling(output, ".partial");
     let spill_dir = spill_dir_of(output);
     let checkpoint_path = args
         .checkpoint
         .clone()
         .unwrap_or_else(|| sibling(output, ".checkpoint"));
+    // A checkpoint on one of the export's own files would be renamed into place, overwritten
+    // by the export or taken for a lock: refused before the lock is taken or anything touched.
+    for (theirs, what) in [
+        (output.clone(), "--output itself"),
+        (partial.clone(), "the partial export (OUTPUT.partial)"),
+        (lock_path(output), "the lock (OUTPUT.lock)"),
+        (spill_dir.clone(), "the spill folder (OUTPUT.parts)"),
+    ] {
+        if same_path(&checkpoint_path, &theirs) {
+            return Err(usage(format!(
+                "--checkpoint {} is {what}; give the checkpoint a file of its own, e.g. {}",
+                checkpoint_path.display(),
+                sibling(output, ".checkpoint").display()
+            )));
+        }
+    }
+    // Before anything is read or touched: a second run into the same file stops here.
+    let lock = OutputLock::acquire(output)?;
 
     // --resume is idempotent, as `wget -c` is, so `until clerk-rl export-users -o F --resume`
     // is a valid retry loop: finished → nothing to do, never started → start.
