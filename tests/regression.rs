@@ -248,3 +248,35 @@ async fn a_resume_spelt_dot_slash_is_no_longer_refused_as_another_export() {
         300
     );
 }
+
+// ---- row 6: --resume of a finished export with other filters ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_of_a_finished_export_with_other_filters_is_no_longer_already_complete() {
+    let sb = common::sandbox_with(300, "2000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let filtered = ["--output", "u.jsonl", "--filter", "banned=true"];
+    let r = bounded(export_cmd(&sb, dir.path(), &filtered)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let before = common::read(&dir.path().join("u.jsonl"));
+    let r = bounded(export_cmd(
+        &sb,
+        dir.path(),
+        &["--output", "u.jsonl", "--resume"],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--filter banned=true"), "{}", r.stderr);
+    assert_eq!(common::read(&dir.path().join("u.jsonl")), before);
+    // The same filters, spelt ./u.jsonl: complete, nothing to do.
+    let again = [
+        "--output",
+        "./u.jsonl",
+        "--filter",
+        "banned=true",
+        "--resume",
+    ];
+    let r = bounded(export_cmd(&sb, dir.path(), &again)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("already complete"), "{}", r.stderr);
+}

@@ -7,6 +7,7 @@
 //! writes in created_at order. A file export is resumable from its checkpoint at any instant.
 
 pub mod checkpoint;
+mod finished;
 mod part;
 mod ramp;
 mod verify;
@@ -210,6 +211,7 @@ async fn conclude(
             cp.complete = true;
             cp.save(path)
                 .and_then(|()| finish_file(&cp, path, &spill_dir_of(&cp.output)))
+                .map(|()| finished::save(&cp))
                 .map_err(|e| anyhow::Error::new(e).context("putting the export into place failed"))
         }
         _ => Ok(()),
@@ -484,6 +486,15 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
     // is a valid retry loop: finished → nothing to do, never started → start.
     if args.resume && !checkpoint_path.exists() {
         if output.exists() {
+            // Finished, but with these filters, key and page size? Else it holds other users.
+            if let Some(done) = finished::load(output) {
+                done.check_matches(
+                    &ctx.key.fingerprint(),
+                    &all_filters(job),
+                    job.page_size,
+                    output,
+                )?;
+            }
             ctx.ui.line(&format!(
                 "clerk-rl: the export into {} is already complete (no checkpoint beside it); nothing to do",
                 output.display()
@@ -505,6 +516,7 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
         )?;
         if cp.complete {
             finish_file(&cp, &checkpoint_path, &spill_dir)?;
+            finished::save(&cp);
             ctx.ui.line(&format!(
                 "clerk-rl: the export into {} was already complete ({} users)",
                 output.display(),
