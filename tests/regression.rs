@@ -280,3 +280,59 @@ async fn resume_of_a_finished_export_with_other_filters_is_no_longer_already_com
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("already complete"), "{}", r.stderr);
 }
+
+// ---- row 7: a 429 whose Retry-After exceeds --max-wait ----
+
+/// A server that answers every request 429 with `Retry-After: 600`, counting them.
+async fn blocking_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&hits);
+    let app = axum::Router::new().fallback(move || {
+        let seen = std::sync::Arc::clone(&seen);
+        async move {
+            seen.fetch_add(1, Ordering::SeqCst);
+            (
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "600"), ("content-type", "application/json")],
+                r#"{"errors":[{"message":"Too many requests","code":"too_many_requests"}]}"#,
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, hits)
+}
+
+async fn next_process_sends_into_a_block(extra: &[&str]) {
+    use std::sync::atomic::Ordering;
+    let (url, hits) = blocking_server().await;
+    let state = tempfile::tempdir().unwrap();
+    for round in 0..3 {
+        let mut c = cmd_in(state.path());
+        c.env("CLERK_API_URL", &url)
+            .args(["--max-wait", "5s"])
+            .args(extra)
+            .args(["api", "users"]);
+        let r = bounded(c).await;
+        assert_eq!(r.code, 3, "round {round}: {}", r.stderr);
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            1,
+            "round {round} sent into the recorded block: {}",
+            r.stderr
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_past_max_wait_is_no_longer_forgotten_by_the_state_file() {
+    next_process_sends_into_a_block(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_past_max_wait_is_no_longer_forgotten_by_redis() {
+    let redis = common::redis_server::RedisServer::start();
+    next_process_sends_into_a_block(&["--budget-store", &redis.url()]).await;
+}
