@@ -336,3 +336,60 @@ async fn a_retry_after_past_max_wait_is_no_longer_forgotten_by_redis() {
     let redis = common::redis_server::RedisServer::start();
     next_process_sends_into_a_block(&["--budget-store", &redis.url()]).await;
 }
+
+// ---- row 12 and the stdin read twice: what -F sends ----
+
+/// A server that answers every request 200 with the body it was sent.
+async fn echo_server() -> String {
+    let app = axum::Router::new().fallback(|body: axum::body::Bytes| async move {
+        ([("content-type", "application/json")], body)
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typed_fields_no_longer_send_big_integers_and_floats_as_other_numbers() {
+    let url = echo_server().await;
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", &url).args([
+        "api",
+        "-X",
+        "PATCH",
+        "users/user_1/metadata",
+        "-F",
+        "public_metadata[acct]=123456789012345678901",
+        "-F",
+        "public_metadata[big]=12345678901234567890",
+        "-F",
+        "n=1e3",
+        "-F",
+        "r=1.5",
+        "-F",
+        "i=-42",
+    ]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Compared as text: a JSON parser in the test could round a number just as the bug did.
+    assert_eq!(
+        r.stdout.trim(),
+        r#"{"public_metadata":{"acct":"123456789012345678901","big":12345678901234567890},"n":"1e3","r":"1.5","i":-42}"#
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_field_from_stdin_with_input_from_stdin_no_longer_sends_an_empty_body() {
+    let url = echo_server().await;
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", &url).args([
+        "api", "-X", "POST", "invitations", "--input", "-", "-F", "a=@-",
+    ]);
+    let r = common::bounded::bounded_with_stdin(c, br#"{"email_address":"a@example.com"}"#).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("read only once"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "nothing sent: {}", r.stdout);
+}
