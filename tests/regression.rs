@@ -386,10 +386,85 @@ async fn a_field_from_stdin_with_input_from_stdin_no_longer_sends_an_empty_body(
     let state = tempfile::tempdir().unwrap();
     let mut c = cmd_in(state.path());
     c.env("CLERK_API_URL", &url).args([
-        "api", "-X", "POST", "invitations", "--input", "-", "-F", "a=@-",
+        "api",
+        "-X",
+        "POST",
+        "invitations",
+        "--input",
+        "-",
+        "-F",
+        "a=@-",
     ]);
     let r = common::bounded::bounded_with_stdin(c, br#"{"email_address":"a@example.com"}"#).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("read only once"), "{}", r.stderr);
     assert!(r.stdout.is_empty(), "nothing sent: {}", r.stdout);
+}
+
+// ---- smaller ones: duplicate filters, a POST answered 408 ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_one_value_filter_given_twice_is_no_longer_silently_dropped() {
+    let sb = common::sandbox_with(50, "2000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let twice = [
+        "--output",
+        "u.jsonl",
+        "--filter",
+        "banned=true",
+        "--filter",
+        "banned=false",
+    ];
+    let r = bounded(export_cmd(&sb, dir.path(), &twice)).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("given twice"), "{}", r.stderr);
+    let r = bounded(export_cmd(
+        &sb,
+        dir.path(),
+        &[
+            "--filter",
+            "created_at_after=1",
+            "--filter",
+            "created_at_after=2",
+        ],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(sb.log().is_empty(), "refused before any request");
+    // An array filter repeats: any of the values.
+    let r = bounded(export_cmd(
+        &sb,
+        dir.path(),
+        &["--filter", "user_id=user_a", "--filter", "user_id=user_b"],
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_answered_408_no_longer_exits_1_without_saying_it_may_have_been_applied() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&hits);
+    let app = axum::Router::new().fallback(move || {
+        seen.fetch_add(1, Ordering::SeqCst);
+        async { (axum::http::StatusCode::REQUEST_TIMEOUT, "request timeout") }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", &url).args([
+        "api",
+        "-X",
+        "POST",
+        "invitations",
+        "-f",
+        "email_address=a@example.com",
+    ]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("may have been applied"), "{}", r.stderr);
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "a POST is never sent twice");
 }

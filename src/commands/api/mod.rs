@@ -217,11 +217,16 @@ pub async fn run(ctx: &Context, args: &ApiArgs, prepared: Prepared) -> anyhow::R
     }
     let e = ClerkError::parse(resp.status.as_u16(), &resp.headers, &resp.body);
     let mut line = e.to_string();
-    if resp.status.is_server_error() && !req.idempotent() {
+    // A 408 is the server giving up mid-request, as a 5xx is (the core retries both when safe):
+    // the request may have been applied, and the exit is the server's (6), not a client error.
+    let transient =
+        resp.status.is_server_error() || resp.status == reqwest::StatusCode::REQUEST_TIMEOUT;
+    if transient && !req.idempotent() {
         line.push_str(&format!(
             "; not retried: the {} may have been applied (send an Idempotency-Key header to make it safe to repeat)",
             req.method
         ));
+        return Err(fail(Exit::Server, line));
     }
     Err(fail(e.exit(), line))
 }

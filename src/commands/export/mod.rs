@@ -276,6 +276,7 @@ fn job_of(args: &ExportArgs) -> anyhow::Result<Job> {
     let mut after = None;
     let mut before = None;
     let mut filters = Vec::new();
+    crate::api::check_repeats(&args.filters).map_err(|e| fail(Exit::Usage, e))?;
     for (k, v) in &args.filters {
         if RESERVED.contains(&k.as_str()) {
             return Err(fail(
