@@ -468,3 +468,17 @@ async fn a_post_answered_408_no_longer_exits_1_without_saying_it_may_have_been_a
     assert!(r.stderr.contains("may have been applied"), "{}", r.stderr);
     assert_eq!(hits.load(Ordering::SeqCst), 1, "a POST is never sent twice");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paginate_on_a_count_is_no_longer_retried_eight_times() {
+    let sb = common::sandbox_with(20, "2000/1s", |_| {}).await;
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", sb.url())
+        .args(["-v", "api", "--paginate", "users/count"]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("not a list endpoint"), "{}", r.stderr);
+    assert_no_retry(&r);
+    assert_eq!(sb.log().len(), 1, "one request: {}", r.stderr);
+}

@@ -107,6 +107,27 @@ pub fn parse_list_page(body: &[u8]) -> Result<ListPage, String> {
     })
 }
 
+/// A complete JSON answer that is neither list shape (an object without a `data` array, a
+/// number, a string): the endpoint is not a list, and asking again cannot change that. `None`
+/// for a body that is not complete JSON (cut off, a proxy's page), which is worth a retry.
+pub fn not_a_list(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let what = match &v {
+        serde_json::Value::Array(_) => return None,
+        serde_json::Value::Object(m) => match m.get("data") {
+            Some(serde_json::Value::Array(_)) => return None,
+            _ => match m.get("object").and_then(|o| o.as_str()) {
+                Some(o) => format!("one JSON object (\"object\": \"{}\")", crate::ui::clean(o)),
+                None => "one JSON object without a data array".to_string(),
+            },
+        },
+        _ => "a single JSON value".to_string(),
+    };
+    Some(format!(
+        "the answer is {what}, not a list: this path is not a list endpoint; leave out --paginate to get the object as is"
+    ))
+}
+
 /// How pages are addressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Paging {
@@ -438,5 +459,20 @@ mod tests {
             any.accept(&page(Shape::Array, &[("c", 3), ("d", 0)], None))
                 .is_ok()
         );
+    }
+}
+
+#[cfg(test)]
+mod not_a_list_tests {
+    use super::not_a_list;
+
+    #[test]
+    fn a_complete_non_list_answer_is_named_a_cut_off_one_is_not() {
+        let m = not_a_list(br#"{"object":"total_count","total_count":3}"#).unwrap();
+        assert!(m.contains("\"object\": \"total_count\""), "{m}");
+        assert!(not_a_list(b"7").is_some());
+        assert_eq!(not_a_list(br#"{"data":[]}"#), None);
+        assert_eq!(not_a_list(b"[]"), None);
+        assert_eq!(not_a_list(br#"{"object":"total_co"#), None);
     }
 }
