@@ -482,3 +482,64 @@ async fn paginate_on_a_count_is_no_longer_retried_eight_times() {
     assert_no_retry(&r);
     assert_eq!(sb.log().len(), 1, "one request: {}", r.stderr);
 }
+
+// ---- row 5: a plain-array list with no count whose server caps its pages ----
+
+/// `GET /v1/things`: `items` plain-array items, at most `cap` per page whatever the limit,
+/// paged by `offset`; no count anywhere. Counts the requests.
+async fn capped_list(
+    items: usize,
+    cap: usize,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&hits);
+    let app = axum::Router::new().route(
+        "/v1/things",
+        axum::routing::get(move |q: axum::extract::Query<HashMap<String, String>>| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let n = |k: &str, d: usize| q.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+            let (offset, limit) = (n("offset", 0), n("limit", 10).min(cap));
+            let page: Vec<_> = (offset..items.min(offset + limit))
+                .map(|i| serde_json::json!({"id": format!("thing_{i:05}"), "created_at": i}))
+                .collect();
+            async move { axum::Json(page) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, hits)
+}
+
+async fn paginate_things(url: &str, extra: &[&str]) -> Run {
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", url)
+        .args(["api", "--paginate", "things"])
+        .args(extra);
+    bounded(c).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paginate_on_a_capped_list_without_a_count_no_longer_exits_0_with_the_first_page() {
+    let (url, _) = capped_list(1000, 100).await;
+    let r = paginate_things(&url, &[]).await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("caps its pages"), "{}", r.stderr);
+    assert!(r.stderr.contains("--page-size 100"), "{}", r.stderr);
+    // What it says to do walks it all.
+    let r = paginate_things(&url, &["--page-size", "100"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 1000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_short_first_page_that_is_the_end_costs_one_request_more_and_exits_0() {
+    let (url, hits) = capped_list(30, 100).await;
+    let r = paginate_things(&url, &[]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 30);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

@@ -106,6 +106,7 @@ pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<E
     let (mut walk, filters) = plan(&p, args.page_size)?;
     let mut counts = Vec::new();
     counts.extend(count(ctx, &p.path, &filters).await?);
+    walk.has_count = !counts.is_empty();
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let result = walk_pages(ctx, args, &p, &mut walk, &filters, &mut out).await;
     let closed = match result {
