@@ -331,9 +331,10 @@ const API_AFTER_HELP: &str = "\
 PATH is under /v1/, with or without the prefix (users/count, /v1/users/count); a query may follow
 '?'. The method is GET unless -X says otherwise (unlike gh, fields never turn a GET into a POST).
 For GET and HEAD, -f/-F fields become query parameters; for other methods they build a JSON body
-(key[sub]=value nests, key[]=value appends). -f values are strings; -F values are typed: true,
-false, null and numbers as JSON, @FILE the file's content (as JSON when it is JSON, else a string;
-@- reads stdin). --input FILE (or -) sends a body as is; fields then go to the query.
+(key[sub]=value nests, key[]=value appends). -f values are strings; -F values are typed as gh types them: true,
+false, null and integers that fit 64 bits as JSON, anything else (1e3, 1.5, a 20-digit id past
+u64) a string; @FILE the file's content (as JSON when it is JSON, else a string; @- reads stdin,
+once: not with --input -). --input FILE (or -) sends a body as is; fields then go to the query.
 
 The response body goes to stdout exactly as the server sent it, whatever the status; --include
 adds the status line and headers on stderr. A non-2xx final answer exits with the code of the

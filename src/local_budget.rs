@@ -196,6 +196,16 @@ impl LocalBudget {
 }
 
 impl LocalBudget {
+    /// How long a 429 recorded by any process sharing this file still holds everyone.
+    pub async fn blocked_for(&self) -> io::Result<Duration> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            me.with_state(|s| Duration::from_millis(s.blocked_until.saturating_sub(now_ms())))
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
     /// The server asked for a wait: every process sharing this file holds off for `wait`.
     pub async fn block_for(&self, wait: Duration) -> io::Result<()> {
         let me = self.clone();

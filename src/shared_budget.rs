@@ -374,6 +374,31 @@ impl SharedBudget {
         }
     }
 
+    /// How long a 429 recorded by any process on the key (or seen here) still holds everyone.
+    /// Redis lost: what this process knows.
+    pub async fn blocked_for(&self) -> Duration {
+        let here = self
+            .blocked_until
+            .lock()
+            .expect("lock")
+            .map_or(Duration::ZERO, |u| {
+                u.saturating_duration_since(Instant::now())
+            });
+        if self.fallback.get().is_some() {
+            return here;
+        }
+        let pttl: Result<i64, RedisDown> = self
+            .redis
+            .eval(
+                "return redis.call('PTTL', KEYS[1])",
+                &[&self.keys.blocked],
+                &[] as &[String],
+            )
+            .await;
+        let shared = pttl.map_or(Duration::ZERO, |ms| Duration::from_millis(ms.max(0) as u64));
+        here.max(shared)
+    }
+
     fn block_locally(&self, wait: Duration) {
         let until = Instant::now() + wait;
         let mut b = self.blocked_until.lock().expect("lock");

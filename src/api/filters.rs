@@ -37,6 +37,33 @@ pub const USER_LIST_FILTERS: &[&str] = &[
 /// them itself, so they are not filters.
 pub const USER_LIST_PAGING: &[&str] = &["limit", "offset", "starting_after", "order_by"];
 
+/// The filters the spec types as arrays: repeating one asks for any of the values (up to 100).
+pub const USER_LIST_REPEATABLE: &[&str] = &[
+    "email_address",
+    "phone_number",
+    "external_id",
+    "username",
+    "web3_wallet",
+    "user_id",
+    "organization_id",
+];
+
+/// Refuse a filter given twice that takes one value: one of the two would be dropped silently
+/// (the last wins, or the server picks), so the export would not be what either asked for.
+pub fn check_repeats(filters: &[(String, String)]) -> Result<(), String> {
+    for (i, (k, v)) in filters.iter().enumerate() {
+        if USER_LIST_REPEATABLE.contains(&k.as_str()) {
+            continue;
+        }
+        if let Some((_, first)) = filters[..i].iter().find(|(k2, _)| k2 == k) {
+            return Err(format!(
+                "--filter {k} is given twice ({k}={first} and {k}={v}); it takes one value: keep one"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The filters whose value is a time (Unix milliseconds in the API).
 const DATE_FILTERS: &[&str] = &[
     "last_active_at_before",
@@ -338,5 +365,28 @@ mod tests {
             );
             proptest::prop_assert_eq!(parse_time_ms(&text), Ok(ms), "{}", text);
         }
+    }
+}
+
+#[cfg(test)]
+mod repeat_tests {
+    use super::*;
+
+    #[test]
+    fn a_one_value_filter_twice_is_refused_an_array_filter_repeats() {
+        let f = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let e = check_repeats(&f(&[
+            ("banned", "true"),
+            ("query", "a"),
+            ("banned", "false"),
+        ]))
+        .unwrap_err();
+        assert!(e.contains("banned=true and banned=false"), "{e}");
+        assert!(check_repeats(&f(&[("user_id", "user_a"), ("user_id", "user_b")])).is_ok());
     }
 }

@@ -107,6 +107,27 @@ pub fn parse_list_page(body: &[u8]) -> Result<ListPage, String> {
     })
 }
 
+/// A complete JSON answer that is neither list shape (an object without a `data` array, a
+/// number, a string): the endpoint is not a list, and asking again cannot change that. `None`
+/// for a body that is not complete JSON (cut off, a proxy's page), which is worth a retry.
+pub fn not_a_list(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let what = match &v {
+        serde_json::Value::Array(_) => return None,
+        serde_json::Value::Object(m) => match m.get("data") {
+            Some(serde_json::Value::Array(_)) => return None,
+            _ => match m.get("object").and_then(|o| o.as_str()) {
+                Some(o) => format!("one JSON object (\"object\": \"{}\")", crate::ui::clean(o)),
+                None => "one JSON object without a data array".to_string(),
+            },
+        },
+        _ => "a single JSON value".to_string(),
+    };
+    Some(format!(
+        "the answer is {what}, not a list: this path is not a list endpoint; leave out --paginate to get the object as is"
+    ))
+}
+
 /// How pages are addressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Paging {
@@ -132,6 +153,8 @@ pub enum Defect {
     OutOfOrder { page: u64, id: String },
     /// Fewer items than the count.
     Short { written: u64, count: u64 },
+    /// The first page was shorter than the limit, yet items follow it: the server caps pages.
+    Capped { got: u64, limit: u32 },
 }
 
 impl std::fmt::Display for Defect {
@@ -148,6 +171,10 @@ impl std::fmt::Display for Defect {
             Defect::Short { written, count } => write!(
                 f,
                 "wrote {written} of {count} items: the server's pages left some out"
+            ),
+            Defect::Capped { got, limit } => write!(
+                f,
+                "page 1 held {got} items for limit={limit}, yet more follow it: the server caps its pages below the limit asked, so a short page does not mean the end; walk it with --page-size {got}"
             ),
         }
     }
@@ -171,6 +198,10 @@ pub struct Walk {
     pub last_total: Option<u64>,
     pub shape: Option<Shape>,
     pub done: bool,
+    /// A count is taken outside the pages (e.g. `/v1/users/count`): it checks the end.
+    pub has_count: bool,
+    /// The offset of the one request that checks a short first page really was the end.
+    probe: Option<u64>,
 }
 
 /// Rows each offset page re-reads from the previous one.
@@ -195,6 +226,8 @@ impl Walk {
             last_total: None,
             shape: None,
             done: false,
+            has_count: false,
+            probe: None,
         }
     }
 
@@ -206,6 +239,9 @@ impl Walk {
                 if let Some(c) = &self.cursor {
                     q.push(("starting_after".into(), c.clone()));
                 }
+            }
+            Paging::Offset if self.probe.is_some() => {
+                q.push(("offset".into(), self.probe.unwrap_or(0).to_string()));
             }
             Paging::Offset => {
                 let offset = self.rows.saturating_sub(overlap(self.page_size));
@@ -231,6 +267,19 @@ impl Walk {
     /// Take a page: the indexes of the items to write (new ones, in order), or what is wrong.
     /// On a defect the walk is unchanged.
     pub fn accept(&mut self, page: &ListPage) -> Result<Vec<usize>, Defect> {
+        if let Some(got) = self.probe {
+            // The check after a short first page: anything new means it was not the end.
+            if page.items.iter().any(|i| !self.seen.contains(&i.id)) {
+                return Err(Defect::Capped {
+                    got,
+                    limit: self.page_size,
+                });
+            }
+            self.probe = None;
+            self.pages += 1;
+            self.done = true;
+            return Ok(Vec::new());
+        }
         let number = self.pages + 1;
         let mut kept = Vec::new();
         let mut fresh: HashSet<&str> = HashSet::new();
@@ -283,8 +332,20 @@ impl Walk {
                     self.rows.saturating_sub(overlap(self.page_size)) + page.items.len() as u64;
             }
         }
-        // The first page shorter than the limit is the last (Clerk's documented rule).
+        // The first page shorter than the limit is the last (Clerk's documented rule). With no
+        // count to check the end against, a short first page is also what a server capping
+        // pages below the limit sends (100 of 1,000, exit 0): one request after it tells them
+        // apart. Later short pages end the walk: a cap would have shown on the first.
         self.done = !full;
+        if !full
+            && number == 1
+            && !page.items.is_empty()
+            && page.total_count.is_none()
+            && !self.has_count
+        {
+            self.probe = Some(page.items.len() as u64);
+            self.done = false;
+        }
         Ok(kept)
     }
 
@@ -438,5 +499,20 @@ mod tests {
             any.accept(&page(Shape::Array, &[("c", 3), ("d", 0)], None))
                 .is_ok()
         );
+    }
+}
+
+#[cfg(test)]
+mod not_a_list_tests {
+    use super::not_a_list;
+
+    #[test]
+    fn a_complete_non_list_answer_is_named_a_cut_off_one_is_not() {
+        let m = not_a_list(br#"{"object":"total_count","total_count":3}"#).unwrap();
+        assert!(m.contains("\"object\": \"total_count\""), "{m}");
+        assert!(not_a_list(b"7").is_some());
+        assert_eq!(not_a_list(br#"{"data":[]}"#), None);
+        assert_eq!(not_a_list(b"[]"), None);
+        assert_eq!(not_a_list(br#"{"object":"total_co"#), None);
     }
 }

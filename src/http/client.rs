@@ -93,6 +93,8 @@ enum Tried {
     Oversized(String),
     /// No response, and retrying cannot bring one (see `diagnose::no_response`).
     Hopeless(String),
+    /// Not sent: a recorded server block lasts longer than `--max-wait`.
+    Blocked(Duration),
 }
 
 /// Where a request gets its slot: this process's pacer, a budget shared through Redis, or one
@@ -170,6 +172,23 @@ impl Gate {
             }
         }
         verdict
+    }
+
+    /// How long a recorded server block (a 429's Retry-After, this process's or, shared,
+    /// another's) still holds every request.
+    async fn blocked_for(&self) -> Duration {
+        match self {
+            Gate::Local(p) => p.blocked_until().map_or(Duration::ZERO, |u| {
+                u.saturating_duration_since(Instant::now())
+            }),
+            Gate::Shared(s) => s.blocked_for().await,
+            Gate::File(f, fallback) => {
+                let here = fallback.blocked_until().map_or(Duration::ZERO, |u| {
+                    u.saturating_duration_since(Instant::now())
+                });
+                here.max(f.blocked_for().await.unwrap_or(Duration::ZERO))
+            }
+        }
     }
 
     /// The server asked for a wait: every request of this process (and, shared, of every
@@ -336,6 +355,12 @@ impl Client {
                 Tried::NoResponse(why) => (Outcome::NoResponse, None, why),
                 Tried::Oversized(why) => (Outcome::Oversized, None, why),
                 Tried::Hopeless(why) => (Outcome::Hopeless, None, why),
+                Tried::Blocked(wait) => {
+                    return Err(HttpError::WaitTooLong {
+                        wait,
+                        max_wait: self.cfg.max_wait,
+                    });
+                }
             };
             match outcome {
                 Outcome::RateLimited => self.monitor.rate_limited(),
@@ -348,6 +373,13 @@ impl Client {
             let verdict = decide(outcome, view, attempt, &policy, rand::random());
             let wait = match verdict {
                 Verdict::GiveUp(why_not) => {
+                    // The key stays blocked after we leave: record it (state file, Redis), so
+                    // the next process on the key gives up at once instead of sending into it.
+                    if let GiveUp::WaitTooLong(wait) = why_not
+                        && outcome == Outcome::RateLimited
+                    {
+                        self.gate.pause(wait).await;
+                    }
                     return self.give_up(req, outcome, answer, why, attempt, why_not);
                 }
                 Verdict::RetryAfter(wait) | Verdict::PauseEveryone(wait) => wait,
@@ -427,6 +459,12 @@ impl Client {
 
     /// One paced try.
     async fn try_once(&self, req: &Request, attempt: u32) -> Tried {
+        // A block recorded past --max-wait (by a 429 another process gave up on): sending would
+        // only meet the same 429, and waiting is more than allowed.
+        let blocked = self.gate.blocked_for().await;
+        if blocked > self.cfg.max_wait {
+            return Tried::Blocked(blocked);
+        }
         // An endpoint with a budget of its own: its slot first (it may wait long, and must not
         // hold an instance slot meanwhile), then the instance's.
         let scope = self

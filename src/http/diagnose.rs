@@ -64,6 +64,26 @@ pub fn no_response(
             origin(&http)
         ));
     }
+    // A certificate does not fix itself between retries, and one for another name mid-run is
+    // someone else answering: never worth a retry. Its reason is shortened to what to check,
+    // not every name the certificate lists.
+    if text.contains("invalid peer certificate") {
+        return Diagnosis::Hopeless(bad_certificate(&text, url));
+    }
+    // No such name (NXDOMAIN) on the first request is a typo in the URL; a resolver that timed
+    // out ("temporary failure") is retried, and so is a name that resolved earlier in the run.
+    let no_such_host = [
+        "name or service not known",
+        "no address associated with hostname",
+        "nodename nor servname provided",
+        "no such host is known",
+    ];
+    if first && text.contains("dns error") && no_such_host.iter().any(|p| text.contains(p)) {
+        return Diagnosis::Hopeless(format!(
+            "{} does not resolve (DNS knows no such host): check the host name in --api-url / CLERK_API_URL",
+            host_of(url)
+        ));
+    }
     if first && (refused || text.contains("connection refused")) {
         return Diagnosis::Hopeless(format!(
             "nothing listens at {} (connection refused): check --api-url / CLERK_API_URL, or start the server",
@@ -71,6 +91,35 @@ pub fn no_response(
         ));
     }
     Diagnosis::Retry(described)
+}
+
+fn host_of(url: &Url) -> String {
+    url.host_str().unwrap_or("the host").to_string()
+}
+
+/// The line for a TLS certificate the client refused, from the lowercased error chain.
+fn bad_certificate(text: &str, url: &Url) -> String {
+    let origin = origin(url);
+    let host = host_of(url);
+    if text.contains("not valid for name") {
+        return format!(
+            "the TLS certificate of {origin} is for another name, not {host}: check --api-url / CLERK_API_URL (a proxy or load balancer answering with another site's certificate?)"
+        );
+    }
+    let why = if text.contains("unknownissuer") || text.contains("unknown issuer") {
+        "its issuer is not trusted"
+    } else if text.contains("expired") {
+        "it has expired"
+    } else if text.contains("not valid yet") || text.contains("notvalidyet") {
+        "it is not valid yet (is this machine's clock right?)"
+    } else if text.contains("revoked") {
+        "it is revoked"
+    } else {
+        "it was refused"
+    };
+    format!(
+        "the TLS certificate of {origin} is not accepted: {why}; check --api-url / CLERK_API_URL, or if a proxy intercepts TLS, trust its CA through SSL_CERT_FILE"
+    )
 }
 
 /// A 2xx body the caller could not use: name what it was, if the headers say.
@@ -179,5 +228,60 @@ mod tests {
             no_response(&e, &url, false, "could not connect".into()),
             Diagnosis::Retry("could not connect".into())
         );
+    }
+
+    /// An error whose Display is `text` (the chain is what `no_response` reads).
+    #[derive(Debug)]
+    struct Text(&'static str);
+    impl std::fmt::Display for Text {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Text {}
+
+    #[test]
+    fn no_such_host_is_hopeless_on_the_first_request_a_resolver_timeout_is_not() {
+        let url: Url = "https://api.clerk.invalid/v1/users".parse().unwrap();
+        let nx = Text("dns error: failed to lookup address information: Name or service not known");
+        match no_response(&nx, &url, true, "x".into()) {
+            Diagnosis::Hopeless(m) => {
+                assert!(m.contains("api.clerk.invalid does not resolve"), "{m}")
+            }
+            d => panic!("{d:?}"),
+        }
+        assert_eq!(
+            no_response(&nx, &url, false, "x".into()),
+            Diagnosis::Retry("x".into())
+        );
+        let again = Text(
+            "dns error: failed to lookup address information: Temporary failure in name resolution",
+        );
+        assert_eq!(
+            no_response(&again, &url, true, "x".into()),
+            Diagnosis::Retry("x".into())
+        );
+    }
+
+    #[test]
+    fn a_certificate_for_another_name_is_hopeless_without_listing_its_names() {
+        let url: Url = "https://127.0.0.1:8443/v1/users".parse().unwrap();
+        let e = Text(
+            "invalid peer certificate: certificate not valid for name \"127.0.0.1\"; certificate is only valid for DnsName(\"a.example\") or DnsName(\"b.example\")",
+        );
+        for first in [true, false] {
+            match no_response(&e, &url, first, "x".into()) {
+                Diagnosis::Hopeless(m) => {
+                    assert!(m.contains("is for another name, not 127.0.0.1"), "{m}");
+                    assert!(!m.contains("b.example"), "{m}");
+                }
+                d => panic!("{d:?}"),
+            }
+        }
+        let e = Text("invalid peer certificate: UnknownIssuer");
+        match no_response(&e, &url, false, "x".into()) {
+            Diagnosis::Hopeless(m) => assert!(m.contains("issuer is not trusted"), "{m}"),
+            d => panic!("{d:?}"),
+        }
     }
 }

@@ -242,6 +242,10 @@ mod tests {
             (Success, None, 0, false, done),
             (Final, None, 0, true, done),
             (Oversized, None, 0, true, done),
+            // No response that a retry could bring: a certificate for another name, no such
+            // host, nothing listening, TLS to a plain port.
+            (Hopeless, None, 0, true, done),
+            (Hopeless, None, 0, false, done),
             // 429: always repeatable, everyone pauses, Retry-After first.
             (RateLimited, Some(7), 0, true, PauseEveryone(s(7))),
             (RateLimited, Some(7), 0, false, PauseEveryone(s(7))),

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: run the real binary with a controlled environment.
 #![allow(dead_code)]
 
+pub mod bounded;
 pub mod redis_server;
 
 use std::collections::HashSet;

@@ -16,7 +16,7 @@ pub struct Field {
     pub value: Value,
 }
 
-/// Parse `KEY=VALUE`; `typed` for `-F` (JSON literals, numbers, `@FILE`).
+/// Parse `KEY=VALUE`; `typed` for `-F` (true, false, null, integers that fit 64 bits, `@FILE`).
 pub fn parse(s: &str, typed: bool) -> Result<Field, String> {
     let flag = if typed { "-F" } else { "-f" };
     let (key, raw) = s
@@ -74,16 +74,13 @@ fn typed_value(raw: &str) -> Result<Value, String> {
         let text = read_source(file)?;
         return Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)));
     }
+    // Integers only, and only those that fit, as gh does: a float (1e3, 0.5) or a 20-digit id
+    // through f64 would reach the server as another number (1000.0, 1.2345678901234567e19).
     if let Ok(i) = raw.parse::<i64>() {
         return Ok(Value::from(i));
     }
-    if let Ok(f) = raw.parse::<f64>()
-        && f.is_finite()
-        && raw
-            .chars()
-            .all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
-    {
-        return Ok(Value::from(f));
+    if let Ok(u) = raw.parse::<u64>() {
+        return Ok(Value::from(u));
     }
     Ok(Value::String(raw.to_string()))
 }
@@ -178,7 +175,7 @@ mod tests {
         assert_eq!(
             body(&fs).unwrap(),
             json!({
-                "name": "Acme", "count": "3", "seats": 3, "ratio": 0.5, "ok": true,
+                "name": "Acme", "count": "3", "seats": 3, "ratio": "0.5", "ok": true,
                 "gone": null, "version": "1.2.3",
                 "public_metadata": {"plan": "pro", "limits": {"api": 10}},
                 "tags": ["a", "b"], "empty": ""
@@ -192,6 +189,26 @@ mod tests {
                 ("seats".into(), "3".into())
             ]
         );
+    }
+
+    #[test]
+    fn typed_fields_are_integers_that_fit_or_strings_as_in_gh() {
+        let v = |raw: &str| parse(&format!("x={raw}"), true).unwrap().value;
+        assert_eq!(v("-9223372036854775808"), json!(i64::MIN));
+        assert_eq!(v("18446744073709551615"), json!(u64::MAX));
+        for kept in [
+            "1e3",
+            "1.5",
+            "18446744073709551616",
+            "12345678901234567890123",
+            "NaN",
+            "inf",
+            "0x10",
+            "",
+        ] {
+            assert_eq!(v(kept), json!(kept), "{kept}");
+        }
+        assert_eq!(v("12345678901234567890"), json!(12345678901234567890u64));
     }
 
     #[test]

@@ -83,6 +83,25 @@ pub fn prepare(args: &ApiArgs) -> anyhow::Result<Prepared> {
     let method = Method::from_bytes(args.method.as_bytes())
         .map_err(|_| usage(format!("-X {}: not an HTTP method", args.method)))?;
     let (path, mut query) = split_path(&args.path)?;
+    // Stdin can be read once: the second reader would get nothing and send it as if meant.
+    let stdin_readers: Vec<String> = args
+        .input
+        .iter()
+        .filter(|f| f.as_os_str() == "-")
+        .map(|_| "--input -".to_string())
+        .chain(
+            args.fields
+                .iter()
+                .filter(|f| f.split_once('=').is_some_and(|(_, v)| v == "@-"))
+                .map(|f| format!("-F {f}")),
+        )
+        .collect();
+    if stdin_readers.len() > 1 {
+        return Err(usage(format!(
+            "stdin is read by {}: it can be read only once; give all but one of them a file (@FILE, --input FILE)",
+            stdin_readers.join(" and ")
+        )));
+    }
     let mut fields: Vec<Field> = Vec::new();
     for f in &args.raw_fields {
         fields.push(fields::parse(f, false).map_err(usage)?);
@@ -198,11 +217,16 @@ pub async fn run(ctx: &Context, args: &ApiArgs, prepared: Prepared) -> anyhow::R
     }
     let e = ClerkError::parse(resp.status.as_u16(), &resp.headers, &resp.body);
     let mut line = e.to_string();
-    if resp.status.is_server_error() && !req.idempotent() {
+    // A 408 is the server giving up mid-request, as a 5xx is (the core retries both when safe):
+    // the request may have been applied, and the exit is the server's (6), not a client error.
+    let transient =
+        resp.status.is_server_error() || resp.status == reqwest::StatusCode::REQUEST_TIMEOUT;
+    if transient && !req.idempotent() {
         line.push_str(&format!(
             "; not retried: the {} may have been applied (send an Idempotency-Key header to make it safe to repeat)",
             req.method
         ));
+        return Err(fail(Exit::Server, line));
     }
     Err(fail(e.exit(), line))
 }

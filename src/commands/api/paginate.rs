@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use serde_json::json;
 
 use super::{Prepared, print_head};
-use crate::api::list::{Defect, Order, Paging, Walk, parse_list_page};
+use crate::api::list::{Defect, Order, Paging, Walk, not_a_list, parse_list_page};
 use crate::api::parse_count;
 use crate::cli::ApiArgs;
 use crate::context::Context;
@@ -106,6 +106,7 @@ pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<E
     let (mut walk, filters) = plan(&p, args.page_size)?;
     let mut counts = Vec::new();
     counts.extend(count(ctx, &p.path, &filters).await?);
+    walk.has_count = !counts.is_empty();
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let result = walk_pages(ctx, args, &p, &mut walk, &filters, &mut out).await;
     let closed = match result {
@@ -142,12 +143,24 @@ async fn walk_pages(
         let mut q = filters.to_vec();
         q.extend(walk.query());
         let url = ctx.client.url(&p.path, &q);
-        let (resp, page) = match ctx
-            .client
-            .get_with(&url, |r| parse_list_page(&r.body))
-            .await
-        {
-            Ok(ok) => ok,
+        // The first page that is a complete answer of another shape (`users/count`) is not a
+        // list: final at once, not retried as a cut-off page would be.
+        let first = walk.pages == 0;
+        let parse = |r: &crate::http::Response| match parse_list_page(&r.body) {
+            Ok(page) => Ok(Ok(page)),
+            Err(why) => match not_a_list(&r.body).filter(|_| first) {
+                Some(not_list) => Ok(Err(not_list)),
+                None => Err(why),
+            },
+        };
+        let (resp, page) = match ctx.client.get_with(&url, parse).await {
+            Ok((resp, Ok(page))) => (resp, page),
+            Ok((_, Err(not_list))) => {
+                return Err(fail(
+                    Exit::Server,
+                    format!("{} {}: {not_list}", p.method, p.path),
+                ));
+            }
             Err(HttpError::Clerk(e))
                 if walk.paging == Paging::Cursor
                     && walk.has_cursor()

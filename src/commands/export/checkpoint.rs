@@ -132,7 +132,8 @@ impl Checkpoint {
                 ),
             ));
         }
-        if self.output != output {
+        // `./u.jsonl` and `u.jsonl` are one file: compared resolved, not as spelt.
+        if !same_path(&self.output, output) {
             return Err(fail(
                 Exit::Usage,
                 format!(
@@ -166,6 +167,23 @@ fn show_filters(f: &[(String, String)]) -> String {
         .map(|(k, v)| format!("--filter {k}={v}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `path` made absolute with its folder's symlinks and `.`/`..` resolved, for comparing paths
+/// the user may spell differently. The file itself need not exist (a checkpoint not yet made).
+pub fn resolved(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => fs::canonicalize(dir)
+            .map(|d| d.join(name))
+            .unwrap_or(abs.clone()),
+        _ => abs,
+    }
+}
+
+/// Whether two spellings name the same file.
+pub fn same_path(a: &Path, b: &Path) -> bool {
+    a == b || resolved(a) == resolved(b)
 }
 
 /// `path` with `suffix` appended to its file name.
@@ -248,6 +266,11 @@ mod tests {
             .check_matches("other", &cp.filters.clone(), 500, out)
             .unwrap_err();
         assert!(e.to_string().contains("another secret key"));
+        assert!(
+            cp.check_matches("abc", &cp.filters.clone(), 500, Path::new("./u.jsonl"))
+                .is_ok(),
+            "./u.jsonl is u.jsonl"
+        );
         let e = cp.check_matches("abc", &[], 500, out).unwrap_err();
         assert!(e.to_string().contains("--filter banned=false"), "{e}");
         let e = cp

@@ -7,6 +7,7 @@
 //! writes in created_at order. A file export is resumable from its checkpoint at any instant.
 
 pub mod checkpoint;
+mod finished;
 mod part;
 mod verify;
 mod writer;
@@ -26,9 +27,9 @@ use crate::cli::ExportArgs;
 use crate::context::Context;
 use crate::error::{Exit, exit_of, fail, one_line};
 use crate::http::{Client, HttpError};
-use crate::lock::OutputLock;
+use crate::lock::{OutputLock, lock_path};
 use crate::signals::CommandSignals;
-use checkpoint::{Checkpoint, PartCheckpoint, VERSION, sibling};
+use checkpoint::{Checkpoint, PartCheckpoint, VERSION, same_path, sibling};
 use part::{Paging, PartState, RESERVED, kept_lines, split};
 use crate::pacing::{InFlight, InFlightCore};
 use verify::{Progress, Seen};
@@ -224,6 +225,7 @@ async fn conclude(
             cp.complete = true;
             cp.save(path)
                 .and_then(|()| finish_file(&cp, path, &spill_dir_of(&cp.output)))
+                .map(|()| finished::save(&cp))
                 .map_err(|e| anyhow::Error::new(e).context("putting the export into place failed"))
         }
         _ => Ok(()),
@@ -288,6 +290,7 @@ fn job_of(args: &ExportArgs) -> anyhow::Result<Job> {
     let mut after = None;
     let mut before = None;
     let mut filters = Vec::new();
+    crate::api::check_repeats(&args.filters).map_err(|e| fail(Exit::Usage, e))?;
     for (k, v) in &args.filters {
         if RESERVED.contains(&k.as_str()) {
             return Err(fail(
@@ -469,19 +472,44 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
     if output.is_dir() {
         return Err(usage(format!("--output {} is a folder", output.display())));
     }
-    // Before anything is read or touched: a second run into the same file stops here.
-    let lock = OutputLock::acquire(output)?;
     let partial = sibling(output, ".partial");
     let spill_dir = spill_dir_of(output);
     let checkpoint_path = args
         .checkpoint
         .clone()
         .unwrap_or_else(|| sibling(output, ".checkpoint"));
+    // A checkpoint on one of the export's own files would be renamed into place, overwritten
+    // by the export or taken for a lock: refused before the lock is taken or anything touched.
+    for (theirs, what) in [
+        (output.clone(), "--output itself"),
+        (partial.clone(), "the partial export (OUTPUT.partial)"),
+        (lock_path(output), "the lock (OUTPUT.lock)"),
+        (spill_dir.clone(), "the spill folder (OUTPUT.parts)"),
+    ] {
+        if same_path(&checkpoint_path, &theirs) {
+            return Err(usage(format!(
+                "--checkpoint {} is {what}; give the checkpoint a file of its own, e.g. {}",
+                checkpoint_path.display(),
+                sibling(output, ".checkpoint").display()
+            )));
+        }
+    }
+    // Before anything is read or touched: a second run into the same file stops here.
+    let lock = OutputLock::acquire(output)?;
 
     // --resume is idempotent, as `wget -c` is, so `until clerk-rl export-users -o F --resume`
     // is a valid retry loop: finished → nothing to do, never started → start.
     if args.resume && !checkpoint_path.exists() {
         if output.exists() {
+            // Finished, but with these filters, key and page size? Else it holds other users.
+            if let Some(done) = finished::load(output) {
+                done.check_matches(
+                    &ctx.key.fingerprint(),
+                    &all_filters(job),
+                    job.page_size,
+                    output,
+                )?;
+            }
             ctx.ui.line(&format!(
                 "clerk-rl: the export into {} is already complete (no checkpoint beside it); nothing to do",
                 output.display()
@@ -503,6 +531,7 @@ fn prepare(ctx: &Context, args: &ExportArgs, job: &Job) -> anyhow::Result<Option
         )?;
         if cp.complete {
             finish_file(&cp, &checkpoint_path, &spill_dir)?;
+            finished::save(&cp);
             ctx.ui.line(&format!(
                 "clerk-rl: the export into {} was already complete ({} users)",
                 output.display(),

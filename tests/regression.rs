@@ -1,0 +1,545 @@
+//! Regressions from issue 23 (faults around us): each test is named after what broke, and runs
+//! the real binary with a deadline against the sandbox or a small server started here.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::bounded::bounded;
+use common::redis_server::free_port;
+use common::{Run, cmd};
+
+/// `cmd()` with its own state folder (the budget's state file of `api` stays in the test).
+fn cmd_in(state: &Path) -> Command {
+    let mut c = cmd();
+    c.env("CLERK_RL_STATE_DIR", state);
+    c
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn assert_no_retry(r: &Run) {
+    assert!(
+        !r.stderr.contains("retrying") && !r.stderr.contains("retries)"),
+        "a hopeless failure must not be retried:\n{}",
+        r.stderr
+    );
+}
+
+// ---- row 2: a host that does not resolve, a certificate for another name ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_that_does_not_resolve_is_no_longer_retried_eight_times() {
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", "https://api.clerk-rl-test.invalid")
+        .args(["-v", "api", "users"]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("api.clerk-rl-test.invalid does not resolve"),
+        "{}",
+        r.stderr
+    );
+    assert_no_retry(&r);
+}
+
+/// Make a test CA and a server certificate signed by it for `san` (openssl, as the rediss test).
+fn certificate_for(dir: &Path, san: &str) -> (String, String, String) {
+    let d = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (ca, cert, key) = (d("ca.pem"), d("cert.pem"), d("key.pem"));
+    let (ca_key, csr, ext) = (d("ca.key"), d("leaf.csr"), d("ext"));
+    std::fs::write(
+        &ext,
+        format!("subjectAltName={san}\nbasicConstraints=CA:FALSE\n"),
+    )
+    .unwrap();
+    let steps: [Vec<&str>; 3] = [
+        vec![
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=clerk-rl test CA",
+            "-keyout",
+            &ca_key,
+            "-out",
+            &ca,
+        ],
+        vec![
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=other",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+        ],
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            &ext,
+            "-out",
+            &cert,
+        ],
+    ];
+    for args in steps {
+        let made = Command::new("openssl")
+            .args(&args)
+            .output()
+            .expect("openssl is needed to make a test certificate (scripts/test installs it)");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+    (ca, cert, key)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_for_another_name_is_no_longer_retried_nor_its_names_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = certificate_for(
+        dir.path(),
+        "DNS:a.other.example,DNS:b.other.example,DNS:c.other.example",
+    );
+    let port = free_port();
+    let server = Killed(
+        Command::new("openssl")
+            .args(["s_server", "-quiet", "-www", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-cert", &cert, "-key", &key])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl s_server"),
+    );
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "openssl s_server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut c = cmd_in(dir.path());
+    // Trusted issuer, wrong name: the one failure left is the name.
+    c.env("CLERK_API_URL", format!("https://127.0.0.1:{port}"))
+        .env("SSL_CERT_FILE", &ca)
+        .args(["-v", "api", "users"]);
+    let r = bounded(c).await;
+    drop(server);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is for another name, not 127.0.0.1"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("c.other.example"), "{}", r.stderr);
+    assert_no_retry(&r);
+}
+
+// ---- row 4: a --checkpoint on one of the export's own files; ./u.jsonl is u.jsonl ----
+
+fn export_cmd(sb: &clerk_rl::sandbox::Sandbox, cwd: &Path, extra: &[&str]) -> Command {
+    let mut c = cmd_in(cwd);
+    c.current_dir(cwd)
+        .env("CLERK_API_URL", sb.url())
+        .args(["export-users", "--rate", "2000/1s", "--page-size", "100"])
+        .args(extra);
+    c
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checkpoint_equal_to_output_partial_or_lock_no_longer_deletes_the_export() {
+    let sb = common::sandbox_with(300, "2000/1s", |_| {}).await;
+    for checkpoint in ["u.jsonl", "./u.jsonl.partial", "u.jsonl.lock"] {
+        let dir = tempfile::tempdir().unwrap();
+        let r = bounded(export_cmd(
+            &sb,
+            dir.path(),
+            &["--output", "u.jsonl", "--checkpoint", checkpoint],
+        ))
+        .await;
+        assert_eq!(r.code, 2, "--checkpoint {checkpoint}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("give the checkpoint a file of its own"),
+            "{}",
+            r.stderr
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(
+            left.is_empty(),
+            "--checkpoint {checkpoint} touched files: {left:?}"
+        );
+    }
+    assert!(sb.log().is_empty(), "refused before any request");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resume_spelt_dot_slash_is_no_longer_refused_as_another_export() {
+    let sb = common::sandbox_with(300, "2000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    // An unfinished export into u.jsonl: killed (SIGKILL, as a crash) once its checkpoint is
+    // there; the slow rate keeps it from finishing first.
+    let c = export_cmd(&sb, dir.path(), &["--output", "u.jsonl"]);
+    let pos = c.get_args().position(|a| a == "2000/1s").unwrap();
+    let mut args: Vec<_> = c.get_args().map(|a| a.to_owned()).collect();
+    args[pos] = "1/1s".into();
+    let mut slow = cmd_in(dir.path());
+    slow.current_dir(dir.path())
+        .env("CLERK_API_URL", sb.url())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = Killed(slow.spawn().unwrap());
+    let cp = dir.path().join("u.jsonl.checkpoint");
+    let t0 = Instant::now();
+    while !cp.exists() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no checkpoint");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.0.kill();
+    let _ = child.0.wait();
+    assert!(
+        !dir.path().join("u.jsonl").exists(),
+        "it finished before the kill"
+    );
+    // ...resumed as ./u.jsonl: the same file.
+    let r = bounded(export_cmd(
+        &sb,
+        dir.path(),
+        &["--output", "./u.jsonl", "--resume"],
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        common::read(&dir.path().join("u.jsonl")).lines().count(),
+        300
+    );
+}
+
+// ---- row 6: --resume of a finished export with other filters ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_of_a_finished_export_with_other_filters_is_no_longer_already_complete() {
+    let sb = common::sandbox_with(300, "2000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let filtered = ["--output", "u.jsonl", "--filter", "banned=true"];
+    let r = bounded(export_cmd(&sb, dir.path(), &filtered)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let before = common::read(&dir.path().join("u.jsonl"));
+    let r = bounded(export_cmd(
+        &sb,
+        dir.path(),
+        &["--output", "u.jsonl", "--resume"],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--filter banned=true"), "{}", r.stderr);
+    assert_eq!(common::read(&dir.path().join("u.jsonl")), before);
+    // The same filters, spelt ./u.jsonl: complete, nothing to do.
+    let again = [
+        "--output",
+        "./u.jsonl",
+        "--filter",
+        "banned=true",
+        "--resume",
+    ];
+    let r = bounded(export_cmd(&sb, dir.path(), &again)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("already complete"), "{}", r.stderr);
+}
+
+// ---- row 7: a 429 whose Retry-After exceeds --max-wait ----
+
+/// A server that answers every request 429 with `Retry-After: 600`, counting them.
+async fn blocking_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&hits);
+    let app = axum::Router::new().fallback(move || {
+        let seen = std::sync::Arc::clone(&seen);
+        async move {
+            seen.fetch_add(1, Ordering::SeqCst);
+            (
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "600"), ("content-type", "application/json")],
+                r#"{"errors":[{"message":"Too many requests","code":"too_many_requests"}]}"#,
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, hits)
+}
+
+async fn next_process_sends_into_a_block(extra: &[&str]) {
+    use std::sync::atomic::Ordering;
+    let (url, hits) = blocking_server().await;
+    let state = tempfile::tempdir().unwrap();
+    for round in 0..3 {
+        let mut c = cmd_in(state.path());
+        c.env("CLERK_API_URL", &url)
+            .args(["--max-wait", "5s"])
+            .args(extra)
+            .args(["api", "users"]);
+        let r = bounded(c).await;
+        assert_eq!(r.code, 3, "round {round}: {}", r.stderr);
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            1,
+            "round {round} sent into the recorded block: {}",
+            r.stderr
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_past_max_wait_is_no_longer_forgotten_by_the_state_file() {
+    next_process_sends_into_a_block(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_past_max_wait_is_no_longer_forgotten_by_redis() {
+    let redis = common::redis_server::RedisServer::start();
+    next_process_sends_into_a_block(&["--budget-store", &redis.url()]).await;
+}
+
+// ---- row 12 and the stdin read twice: what -F sends ----
+
+/// A server that answers every request 200 with the body it was sent.
+async fn echo_server() -> String {
+    let app = axum::Router::new().fallback(|body: axum::body::Bytes| async move {
+        ([("content-type", "application/json")], body)
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typed_fields_no_longer_send_big_integers_and_floats_as_other_numbers() {
+    let url = echo_server().await;
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", &url).args([
+        "api",
+        "-X",
+        "PATCH",
+        "users/user_1/metadata",
+        "-F",
+        "public_metadata[acct]=123456789012345678901",
+        "-F",
+        "public_metadata[big]=12345678901234567890",
+        "-F",
+        "n=1e3",
+        "-F",
+        "r=1.5",
+        "-F",
+        "i=-42",
+    ]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Compared as text: a JSON parser in the test could round a number just as the bug did.
+    assert_eq!(
+        r.stdout.trim(),
+        r#"{"public_metadata":{"acct":"123456789012345678901","big":12345678901234567890},"n":"1e3","r":"1.5","i":-42}"#
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_field_from_stdin_with_input_from_stdin_no_longer_sends_an_empty_body() {
+    let url = echo_server().await;
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", &url).args([
+        "api",
+        "-X",
+        "POST",
+        "invitations",
+        "--input",
+        "-",
+        "-F",
+        "a=@-",
+    ]);
+    let r = common::bounded::bounded_with_stdin(c, br#"{"email_address":"a@example.com"}"#).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("read only once"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "nothing sent: {}", r.stdout);
+}
+
+// ---- smaller ones: duplicate filters, a POST answered 408 ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_one_value_filter_given_twice_is_no_longer_silently_dropped() {
+    let sb = common::sandbox_with(50, "2000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let twice = [
+        "--output",
+        "u.jsonl",
+        "--filter",
+        "banned=true",
+        "--filter",
+        "banned=false",
+    ];
+    let r = bounded(export_cmd(&sb, dir.path(), &twice)).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("given twice"), "{}", r.stderr);
+    let r = bounded(export_cmd(
+        &sb,
+        dir.path(),
+        &[
+            "--filter",
+            "created_at_after=1",
+            "--filter",
+            "created_at_after=2",
+        ],
+    ))
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(sb.log().is_empty(), "refused before any request");
+    // An array filter repeats: any of the values.
+    let r = bounded(export_cmd(
+        &sb,
+        dir.path(),
+        &["--filter", "user_id=user_a", "--filter", "user_id=user_b"],
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_answered_408_no_longer_exits_1_without_saying_it_may_have_been_applied() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&hits);
+    let app = axum::Router::new().fallback(move || {
+        seen.fetch_add(1, Ordering::SeqCst);
+        async { (axum::http::StatusCode::REQUEST_TIMEOUT, "request timeout") }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", &url).args([
+        "api",
+        "-X",
+        "POST",
+        "invitations",
+        "-f",
+        "email_address=a@example.com",
+    ]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("may have been applied"), "{}", r.stderr);
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "a POST is never sent twice");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paginate_on_a_count_is_no_longer_retried_eight_times() {
+    let sb = common::sandbox_with(20, "2000/1s", |_| {}).await;
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", sb.url())
+        .args(["-v", "api", "--paginate", "users/count"]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("not a list endpoint"), "{}", r.stderr);
+    assert_no_retry(&r);
+    assert_eq!(sb.log().len(), 1, "one request: {}", r.stderr);
+}
+
+// ---- row 5: a plain-array list with no count whose server caps its pages ----
+
+/// `GET /v1/things`: `items` plain-array items, at most `cap` per page whatever the limit,
+/// paged by `offset`; no count anywhere. Counts the requests.
+async fn capped_list(
+    items: usize,
+    cap: usize,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&hits);
+    let app = axum::Router::new().route(
+        "/v1/things",
+        axum::routing::get(move |q: axum::extract::Query<HashMap<String, String>>| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let n = |k: &str, d: usize| q.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+            let (offset, limit) = (n("offset", 0), n("limit", 10).min(cap));
+            let page: Vec<_> = (offset..items.min(offset + limit))
+                .map(|i| serde_json::json!({"id": format!("thing_{i:05}"), "created_at": i}))
+                .collect();
+            async move { axum::Json(page) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, hits)
+}
+
+async fn paginate_things(url: &str, extra: &[&str]) -> Run {
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", url)
+        .args(["api", "--paginate", "things"])
+        .args(extra);
+    bounded(c).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paginate_on_a_capped_list_without_a_count_no_longer_exits_0_with_the_first_page() {
+    let (url, _) = capped_list(1000, 100).await;
+    let r = paginate_things(&url, &[]).await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("caps its pages"), "{}", r.stderr);
+    assert!(r.stderr.contains("--page-size 100"), "{}", r.stderr);
+    // What it says to do walks it all.
+    let r = paginate_things(&url, &["--page-size", "100"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 1000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_short_first_page_that_is_the_end_costs_one_request_more_and_exits_0() {
+    let (url, hits) = capped_list(30, 100).await;
+    let r = paginate_things(&url, &[]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 30);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
