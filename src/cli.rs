@@ -282,6 +282,11 @@ pub struct StatusArgs {
     /// Exit 3 when the Remaining header is under PCT percent of the Limit header
     #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub min_remaining: Option<u8>,
+
+    /// Let the --min-remaining gate pass when the server sends no Remaining and Limit headers
+    /// (without it the gate fails closed: exit 3)
+    #[arg(long, requires = "min_remaining")]
+    pub allow_unknown: bool,
 }
 
 #[derive(Debug, Args)]
