@@ -340,8 +340,9 @@ For GET and HEAD, -f/-F fields become query parameters; for other methods they b
 false, null and numbers as JSON, @FILE the file's content (as JSON when it is JSON, else a string;
 @- reads stdin). --input FILE (or -) sends a body as is; fields then go to the query.
 
-The response body goes to stdout exactly as the server sent it, whatever the status; --include
-adds the status line and headers on stderr. A non-2xx final answer exits with the code of the
+The response body goes to stdout whatever the status: a JSON body as one value and a newline
+(compact when piped, so a loop prints JSON Lines; indented on a terminal), anything else exactly
+as the server sent it; --include adds the status line and headers on stderr. A non-2xx final answer exits with the code of the
 exit-code table (401/403 -> 4, 400/422 -> 2, 404 and other 4xx -> 1, 5xx -> 6).
 
 Retries: a 429 always (the server refused it, so nothing happened); 5xx, dropped connections and
