@@ -369,8 +369,9 @@ Examples:
   cut -d, -f1 ids.csv | xargs -I{} clerk-rl api -X PATCH users/{} -F banned=false";
 
 const BATCH_GET_AFTER_HELP: &str = "\
-Ids come one per line from FILE, or from stdin when FILE is absent or '-'. Blank lines and
-'#' comments are skipped, spaces trimmed, and each id is fetched once however often it appears.
+Ids come one per line from FILE, or from stdin when FILE is absent or '-', or as the 'id' of
+JSON Lines (an export-users file). Blank lines and '#' comments are skipped, spaces trimmed,
+each id is fetched once however often it appears, and input without a single id exits 2.
 A line that is not user_ followed by letters and digits is reported with its line number and
 skipped (--strict: exit 2 before any request). Found users are written once each, in the order
 of their first appearance; ids not found are listed on stderr and make the exit code 7.
@@ -451,7 +452,7 @@ pub enum Strategy {
 
 #[derive(Debug, Args)]
 pub struct BatchGetArgs {
-    /// File of user ids, one per line ('-' or absent: stdin)
+    /// File of user ids, one per line, or JSON Lines of users ('-' or absent: stdin)
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
 
