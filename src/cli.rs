@@ -147,7 +147,9 @@ pub struct GlobalArgs {
 
     /// With --budget-store: when Redis is unreachable at the start, pace locally with a warning
     /// instead of exiting 1
-    #[arg(long, global = true, requires = "budget_store")]
+    // Not clap's `requires`: the store may come from the profile, which clap cannot see;
+    // config::apply checks it once the profile is applied.
+    #[arg(long, global = true)]
     pub budget_store_optional: bool,
 
     /// Run against an in-process sandbox instead of Clerk (no account or key needed)

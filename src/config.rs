@@ -218,6 +218,12 @@ pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
         g.budget_store = Some(v)
     });
     r.sources.push(("budget_store", unset_if_default(src)));
+    if g.budget_store_optional && g.budget_store.is_none() {
+        return Err(fail(
+            Exit::Usage,
+            "--budget-store-optional needs a budget store: give --budget-store URL, CLERK_RL_BUDGET_STORE or budget_store in the profile",
+        ));
+    }
 
     let src = match cache_arg(&mut cli.command) {
         Some(cache) => {

@@ -38,7 +38,7 @@ fn run_in(home: &Path, args: &[&str], env: &[(&str, &str)], with_key: bool) -> R
     for (k, v) in env {
         c.env(k, v);
     }
-    let r = Run::from(c.output().unwrap());
+    let r = common::bounded_sync(c);
     assert!(
         !r.stdout.contains(LIVE) && !r.stderr.contains(LIVE),
         "the key leaked"
@@ -270,4 +270,56 @@ fn a_bad_config_or_an_unknown_profile_is_one_line_and_exit_2() {
     let r = run_in(empty.path(), &["--profile", "x", "status"], &[], true);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("cannot read"), "{}", r.stderr);
+}
+
+/// `budget_store` in a profile, then `--budget-store-optional`: clap's `requires` could not see
+/// the profile and refused with "required arguments were not provided:; --budget-store". The
+/// profile satisfies it now, and clap's errors are never joined with ":;".
+#[test]
+fn budget_store_optional_is_satisfied_by_the_profile_and_errors_never_join_with_colon_semicolon() {
+    let home = config_home(
+        "[profiles.shared]\nbudget_store = \"redis://127.0.0.1:9/0\"\n[profiles.bare]\nplan = \"dev\"\n",
+    );
+    let r = run_in(
+        home.path(),
+        &[
+            "--profile",
+            "shared",
+            "--budget-store-optional",
+            "config",
+            "show",
+            "--json",
+        ],
+        &[],
+        true,
+    );
+    let settings = shown(&r);
+    assert_eq!(settings["budget_store"].1, "profile shared", "{settings:?}");
+    // Without a store anywhere: one line saying where a store can come from.
+    let r = run_in(
+        home.path(),
+        &[
+            "--profile",
+            "bare",
+            "--budget-store-optional",
+            "config",
+            "show",
+        ],
+        &[],
+        true,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--budget-store-optional needs a budget store")
+            && r.stderr.contains("budget_store in the profile"),
+        "{}",
+        r.stderr
+    );
+    // Another `requires`, still clap's: its list follows the colon with a space.
+    let r = run_in(home.path(), &["export-users", "--resume"], &[], true);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stderr.contains(":;"), "{}", r.stderr);
+    assert!(r.stderr.contains("provided: --output"), "{}", r.stderr);
 }
