@@ -44,10 +44,26 @@ Examples:
   clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'   any endpoint
   clerk-rl webhook serve --cache redis://127.0.0.1:6379/0   keep that cache true (Clerk webhooks)";
 
+/// `--version`: what a bug report needs, as rg gives it (`-V` stays the one line). The commit,
+/// date and features come from build.rs.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit: ",
+    env!("CLERK_RL_GIT_COMMIT"),
+    "\nbuilt: ",
+    env!("CLERK_RL_BUILD_DATE"),
+    "\ntarget: ",
+    env!("CLERK_RL_TARGET"),
+    "\nfeatures: ",
+    env!("CLERK_RL_FEATURES"),
+    "\ncompiled in: TLS (rustls), HTTP/2, Redis over TLS"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "clerk-rl",
     version,
+    long_version = LONG_VERSION,
     about = "Inspect and exercise the rate limits of Clerk's Backend API",
     long_about = "Inspect and exercise the rate limits of Clerk's Backend API.\n\n\
 Every command goes through one HTTP core that paces requests to a budget (--plan, --rate,\n\

@@ -58,7 +58,9 @@ pub fn completion_file(shell: Shell) -> String {
 /// NAME, DESCRIPTION, OPTIONS and COMMANDS, and our own SYNOPSIS (with value names), EXIT STATUS,
 /// ENVIRONMENT, EXAMPLES and NOTES, cut from the `--help` text so the two never disagree.
 pub fn man_pages() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let cmd = cli::command();
+    // The pages are committed and checked for drift: they show the version alone, not
+    // --version's commit and build date, which change with every build.
+    let cmd = cli::command().long_version(None::<&str>);
     cmd.clone().build();
     let mut pages = Vec::new();
     let general = HelpParts::of(&cmd);
