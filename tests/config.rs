@@ -323,3 +323,47 @@ fn budget_store_optional_is_satisfied_by_the_profile_and_errors_never_join_with_
     assert!(!r.stderr.contains(":;"), "{}", r.stderr);
     assert!(r.stderr.contains("provided: --output"), "{}", r.stderr);
 }
+
+/// A typo in a profile not in use broke every profile, and the error had no line or profile.
+/// Only the profile in use is strict now; `config show` checks them all; errors say the line,
+/// the column and the profile.
+#[test]
+fn a_typo_in_an_unused_profile_breaks_only_config_show_with_line_column_and_profile() {
+    let home = config_home("[profiles.good]\nplan = \"dev\"\n\n[profiles.typo]\nplna = \"prod\"\n");
+    let r = run_in(
+        home.path(),
+        &["--profile", "good", "config", "show", "--json"],
+        &[],
+        true,
+    );
+    assert_eq!(r.code, 2, "config show checks every profile: {}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("at line 5, column 1 (profile typo): unknown field `plna`"),
+        "{}",
+        r.stderr
+    );
+    // Another command with the good profile is not disturbed by the typo.
+    let r = run_in(
+        home.path(),
+        &["--profile", "good", "--sandbox", "status", "--json"],
+        &[],
+        true,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["budget"]["plan"], "dev");
+    // The profile with the typo: the line, the column and the profile.
+    let r = run_in(
+        home.path(),
+        &["--profile", "typo", "--sandbox", "status"],
+        &[],
+        true,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("line 5, column 1 (profile typo)") && r.stderr.contains("plna"),
+        "{}",
+        r.stderr
+    );
+}
