@@ -239,6 +239,15 @@ pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
         None => Source::Unset,
     };
     r.sources.push(("cache", src));
+    // Settings no profile gives, so `config show` can say where each came from too.
+    r.sources
+        .push(("timeout", given(matches, "timeout", "--timeout", None)));
+    r.sources.push((
+        "max_retries",
+        given(matches, "max_retries", "--max-retries", None),
+    ));
+    r.sources
+        .push(("max_wait", given(matches, "max_wait", "--max-wait", None)));
     Ok(r)
 }
 

@@ -367,3 +367,53 @@ fn a_typo_in_an_unused_profile_breaks_only_config_show_with_line_column_and_prof
         r.stderr
     );
 }
+
+/// `config show` left out timeout, retries, the state folder and the signing secret, and dropped
+/// a Redis password without a trace. Every setting shows now, with its source; a password is
+/// masked (`redis://:…@host`), the signing secret only said to be set.
+#[test]
+fn config_show_lists_every_setting_and_masks_secrets() {
+    let home =
+        config_home("[profiles.p]\nbudget_store = \"redis://:hunter2@cache.example:6379/0\"\n");
+    let r = run_in(
+        home.path(),
+        &[
+            "--json",
+            "--profile",
+            "p",
+            "--timeout",
+            "5s",
+            "config",
+            "show",
+        ],
+        &[
+            ("CLERK_RL_STATE_DIR", "/tmp/clerk-rl-state"),
+            ("CLERK_WEBHOOK_SIGNING_SECRET", "whsec_SECRETVALUE"),
+        ],
+        true,
+    );
+    assert!(
+        !r.stdout.contains("hunter2") && !r.stdout.contains("SECRETVALUE"),
+        "{}",
+        r.stdout
+    );
+    let s = shown(&r);
+    assert_eq!(s["budget_store"].0, "redis://:…@cache.example:6379/0");
+    assert_eq!(s["timeout"], ("5s".into(), "flag --timeout".into()));
+    assert_eq!(s["max_retries"].1, "default");
+    assert_eq!(s["max_wait"].1, "default");
+    assert_eq!(
+        s["state_dir"],
+        (
+            "/tmp/clerk-rl-state".into(),
+            "environment CLERK_RL_STATE_DIR".into()
+        )
+    );
+    assert_eq!(
+        s["webhook_signing_secret"],
+        (
+            "set (hidden)".into(),
+            "environment CLERK_WEBHOOK_SIGNING_SECRET".into()
+        )
+    );
+}
