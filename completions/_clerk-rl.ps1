@@ -75,6 +75,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
             [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
+            [CompletionResult]::new('--allow-unknown', '--allow-unknown', [CompletionResultType]::ParameterName, 'Let the --min-remaining gate pass when the server sends no Remaining and Limit headers (without it the gate fails closed: exit 3)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')

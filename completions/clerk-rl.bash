@@ -205,7 +205,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__api)
+        clerk__rl__subcmd__api)
             opts="-X -f -F -H -i -v -q -h --method --raw-field --field --header --input --paginate --page-size --include --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -311,7 +311,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__batch__subcmd__get)
+        clerk__rl__subcmd__batch__subcmd__get)
             opts="-o -v -q -h --output --concurrency --strategy --allow-missing --strict --cache --cache-ttl --refresh --cache-required --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -401,7 +401,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__cache)
+        clerk__rl__subcmd__cache)
             opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help purge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -467,7 +467,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__cache__subcmd__help)
+        clerk__rl__subcmd__cache__subcmd__help)
             opts="purge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -481,7 +481,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__cache__subcmd__help__subcmd__help)
+        clerk__rl__subcmd__cache__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -495,7 +495,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__cache__subcmd__help__subcmd__purge)
+        clerk__rl__subcmd__cache__subcmd__help__subcmd__purge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -509,7 +509,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__cache__subcmd__purge)
+        clerk__rl__subcmd__cache__subcmd__purge)
             opts="-v -q -h --all --guards --cache --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -579,7 +579,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__completions)
+        clerk__rl__subcmd__completions)
             opts="-v -q -h --dir --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -649,7 +649,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__config)
+        clerk__rl__subcmd__config)
             opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -715,7 +715,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__config__subcmd__help)
+        clerk__rl__subcmd__config__subcmd__help)
             opts="show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -729,7 +729,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__config__subcmd__help__subcmd__help)
+        clerk__rl__subcmd__config__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -743,7 +743,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__config__subcmd__help__subcmd__show)
+        clerk__rl__subcmd__config__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -757,7 +757,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__config__subcmd__show)
+        clerk__rl__subcmd__config__subcmd__show)
             opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -823,7 +823,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__export__subcmd__users)
+        clerk__rl__subcmd__export__subcmd__users)
             opts="-o -v -q -h --output --page-size --no-count --filter --dry-run --checkpoint --resume --force --concurrency --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -913,7 +913,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help)
+        clerk__rl__subcmd__help)
             opts="status probe export-users api batch-get cache sandbox webhook config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -927,7 +927,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__api)
+        clerk__rl__subcmd__help__subcmd__api)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -941,7 +941,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__batch__subcmd__get)
+        clerk__rl__subcmd__help__subcmd__batch__subcmd__get)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -955,7 +955,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__cache)
+        clerk__rl__subcmd__help__subcmd__cache)
             opts="purge"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -969,7 +969,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__cache__subcmd__purge)
+        clerk__rl__subcmd__help__subcmd__cache__subcmd__purge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -983,7 +983,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__completions)
+        clerk__rl__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -997,7 +997,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__config)
+        clerk__rl__subcmd__help__subcmd__config)
             opts="show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1011,7 +1011,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__config__subcmd__show)
+        clerk__rl__subcmd__help__subcmd__config__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1025,7 +1025,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__export__subcmd__users)
+        clerk__rl__subcmd__help__subcmd__export__subcmd__users)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1039,7 +1039,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__help)
+        clerk__rl__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1053,7 +1053,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__man)
+        clerk__rl__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1067,7 +1067,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__probe)
+        clerk__rl__subcmd__help__subcmd__probe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1081,7 +1081,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__sandbox)
+        clerk__rl__subcmd__help__subcmd__sandbox)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1095,7 +1095,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__status)
+        clerk__rl__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1109,7 +1109,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__webhook)
+        clerk__rl__subcmd__help__subcmd__webhook)
             opts="serve"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1123,7 +1123,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__help__subcmd__webhook__subcmd__serve)
+        clerk__rl__subcmd__help__subcmd__webhook__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1137,7 +1137,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__man)
+        clerk__rl__subcmd__man)
             opts="-v -q -h --dir --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1207,7 +1207,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__probe)
+        clerk__rl__subcmd__probe)
             opts="-v -q -h --mode --endpoint --max-requests --max-duration --concurrency --expect --from --to --steps --step-duration --probe-rate --duration --allow-production --honor-retry-after --sample-during-waits --plot --timeline --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1329,7 +1329,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__sandbox)
+        clerk__rl__subcmd__sandbox)
             opts="-v -q -h --port --listen --users --organizations --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --strict --latency --misbehave --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1467,8 +1467,8 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__status)
-            opts="-v -q -h --min-remaining --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
+        clerk__rl__subcmd__status)
+            opts="-v -q -h --min-remaining --allow-unknown --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1537,7 +1537,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__webhook)
+        clerk__rl__subcmd__webhook)
             opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1603,7 +1603,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__webhook__subcmd__help)
+        clerk__rl__subcmd__webhook__subcmd__help)
             opts="serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1617,7 +1617,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__webhook__subcmd__help__subcmd__help)
+        clerk__rl__subcmd__webhook__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1631,7 +1631,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__webhook__subcmd__help__subcmd__serve)
+        clerk__rl__subcmd__webhook__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1645,7 +1645,7 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        clerk__subcmd__rl__subcmd__webhook__subcmd__serve)
+        clerk__rl__subcmd__webhook__subcmd__serve)
             opts="-v -q -h --listen --cache --prime --cache-ttl --tombstone-ttl --signing-secret-file --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -71,6 +71,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
             cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
             cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
+            cand --allow-unknown 'Let the --min-remaining gate pass when the server sends no Remaining and Limit headers (without it the gate fails closed: exit 3)'
             cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
             cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
             cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'

@@ -77,6 +77,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l budget-stor
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l allow-unknown -d 'Let the --min-remaining gate pass when the server sends no Remaining and Limit headers (without it the gate fails closed: exit 3)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'

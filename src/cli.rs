@@ -44,10 +44,26 @@ Examples:
   clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'   any endpoint
   clerk-rl webhook serve --cache redis://127.0.0.1:6379/0   keep that cache true (Clerk webhooks)";
 
+/// `--version`: what a bug report needs, as rg gives it (`-V` stays the one line). The commit,
+/// date and features come from build.rs.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit: ",
+    env!("CLERK_RL_GIT_COMMIT"),
+    "\nbuilt: ",
+    env!("CLERK_RL_BUILD_DATE"),
+    "\ntarget: ",
+    env!("CLERK_RL_TARGET"),
+    "\nfeatures: ",
+    env!("CLERK_RL_FEATURES"),
+    "\ncompiled in: TLS (rustls), HTTP/2, Redis over TLS"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "clerk-rl",
     version,
+    long_version = LONG_VERSION,
     about = "Inspect and exercise the rate limits of Clerk's Backend API",
     long_about = "Inspect and exercise the rate limits of Clerk's Backend API.\n\n\
 Every command goes through one HTTP core that paces requests to a budget (--plan, --rate,\n\
@@ -147,7 +163,9 @@ pub struct GlobalArgs {
 
     /// With --budget-store: when Redis is unreachable at the start, pace locally with a warning
     /// instead of exiting 1
-    #[arg(long, global = true, requires = "budget_store")]
+    // Not clap's `requires`: the store may come from the profile, which clap cannot see;
+    // config::apply checks it once the profile is applied.
+    #[arg(long, global = true)]
     pub budget_store_optional: bool,
 
     /// Run against an in-process sandbox instead of Clerk (no account or key needed)
@@ -282,6 +300,11 @@ pub struct StatusArgs {
     /// Exit 3 when the Remaining header is under PCT percent of the Limit header
     #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub min_remaining: Option<u8>,
+
+    /// Let the --min-remaining gate pass when the server sends no Remaining and Limit headers
+    /// (without it the gate fails closed: exit 3)
+    #[arg(long, requires = "min_remaining")]
+    pub allow_unknown: bool,
 }
 
 #[derive(Debug, Args)]
@@ -336,8 +359,9 @@ false, null and integers that fit 64 bits as JSON, anything else (1e3, 1.5, a 20
 u64) a string; @FILE the file's content (as JSON when it is JSON, else a string; @- reads stdin,
 once: not with --input -). --input FILE (or -) sends a body as is; fields then go to the query.
 
-The response body goes to stdout exactly as the server sent it, whatever the status; --include
-adds the status line and headers on stderr. A non-2xx final answer exits with the code of the
+The response body goes to stdout whatever the status: a JSON body as one value and a newline
+(compact when piped, so a loop prints JSON Lines; indented on a terminal), anything else exactly
+as the server sent it; --include adds the status line and headers on stderr. A non-2xx final answer exits with the code of the
 exit-code table (401/403 -> 4, 400/422 -> 2, 404 and other 4xx -> 1, 5xx -> 6).
 
 Retries: a 429 always (the server refused it, so nothing happened); 5xx, dropped connections and
@@ -364,8 +388,9 @@ Examples:
   cut -d, -f1 ids.csv | xargs -I{} clerk-rl api -X PATCH users/{} -F banned=false";
 
 const BATCH_GET_AFTER_HELP: &str = "\
-Ids come one per line from FILE, or from stdin when FILE is absent or '-'. Blank lines and
-'#' comments are skipped, spaces trimmed, and each id is fetched once however often it appears.
+Ids come one per line from FILE, or from stdin when FILE is absent or '-', or as the 'id' of
+JSON Lines (an export-users file). Blank lines and '#' comments are skipped, spaces trimmed,
+each id is fetched once however often it appears, and input without a single id exits 2.
 A line that is not user_ followed by letters and digits is reported with its line number and
 skipped (--strict: exit 2 before any request). Found users are written once each, in the order
 of their first appearance; ids not found are listed on stderr and make the exit code 7.
@@ -446,7 +471,7 @@ pub enum Strategy {
 
 #[derive(Debug, Args)]
 pub struct BatchGetArgs {
-    /// File of user ids, one per line ('-' or absent: stdin)
+    /// File of user ids, one per line, or JSON Lines of users ('-' or absent: stdin)
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
 

@@ -15,7 +15,6 @@
 //! Order of precedence: a flag, then the environment, then the profile, then the default. Each
 //! setting remembers where it came from, for `clerk-rl config show`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
@@ -28,13 +27,6 @@ use crate::error::{Exit, fail};
 
 /// The environment variable naming the profile (as `--profile`).
 pub const ENV_PROFILE: &str = "CLERK_RL_PROFILE";
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    #[serde(default)]
-    profiles: BTreeMap<String, Profile>,
-}
 
 /// One profile: every field optional.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -135,6 +127,14 @@ pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
             (profile, name.clone(), Some((name, path)))
         }
     };
+    // `config show` is where a file is checked whole: every profile, strictly, so a typo in
+    // one not in use today is found before the day it is.
+    if matches!(cli.command, Command::Config(_))
+        && let Some(path) = config_path().filter(|p| p.is_file())
+    {
+        let text = read_config(&path, cli.global.profile.as_deref().unwrap_or(""))?;
+        parse_config(&text, &path, Which::All)?;
+    }
     let mut r = Resolved {
         profile: origin,
         sources: vec![("profile", profile_src)],
@@ -218,6 +218,12 @@ pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
         g.budget_store = Some(v)
     });
     r.sources.push(("budget_store", unset_if_default(src)));
+    if g.budget_store_optional && g.budget_store.is_none() {
+        return Err(fail(
+            Exit::Usage,
+            "--budget-store-optional needs a budget store: give --budget-store URL, CLERK_RL_BUDGET_STORE or budget_store in the profile",
+        ));
+    }
 
     let src = match cache_arg(&mut cli.command) {
         Some(cache) => {
@@ -233,6 +239,15 @@ pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
         None => Source::Unset,
     };
     r.sources.push(("cache", src));
+    // Settings no profile gives, so `config show` can say where each came from too.
+    r.sources
+        .push(("timeout", given(matches, "timeout", "--timeout", None)));
+    r.sources.push((
+        "max_retries",
+        given(matches, "max_retries", "--max-retries", None),
+    ));
+    r.sources
+        .push(("max_wait", given(matches, "max_wait", "--max-wait", None)));
     Ok(r)
 }
 
@@ -300,25 +315,24 @@ fn expand_home(p: &Path) -> PathBuf {
     }
 }
 
+fn read_config(path: &Path, name: &str) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let who = if name.is_empty() {
+            String::new()
+        } else {
+            format!("profile {name}: ")
+        };
+        fail(
+            Exit::Usage,
+            format!("{who}cannot read {}: {e}", path.display()),
+        )
+    })
+}
+
 fn load_profile(path: &Path, name: &str) -> anyhow::Result<Profile> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        fail(
-            Exit::Usage,
-            format!("profile {name}: cannot read {}: {e}", path.display()),
-        )
-    })?;
-    let file: ConfigFile = toml::from_str(&text).map_err(|e| {
-        fail(
-            Exit::Usage,
-            format!(
-                "{} is not a valid config: {}",
-                path.display(),
-                crate::ui::clean(&e.message().replace('\n', " "))
-            ),
-        )
-    })?;
-    file.profiles.get(name).cloned().ok_or_else(|| {
-        let known: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
+    let text = read_config(path, name)?;
+    let (chosen, known) = parse_config(&text, path, Which::One(name))?;
+    chosen.ok_or_else(|| {
         fail(
             Exit::Usage,
             format!(
@@ -334,20 +348,168 @@ fn load_profile(path: &Path, name: &str) -> anyhow::Result<Profile> {
     })
 }
 
+/// Which profiles are held to the schema: only the one in use (a typo in another must not break
+/// it), or all of them (`config show`).
+#[derive(Debug, Clone, Copy)]
+enum Which<'a> {
+    One(&'a str),
+    All,
+}
+
+/// The file read with every profile's name, the chosen one (with `Which::One`) strictly. An error
+/// says the file, the line and column (toml's span) and the profile it is in.
+fn parse_config(
+    text: &str,
+    path: &Path,
+    which: Which<'_>,
+) -> anyhow::Result<(Option<Profile>, Vec<String>)> {
+    use serde::de::DeserializeSeed;
+    let parsed = toml::Deserializer::parse(text).and_then(|d| FileSeed { which }.deserialize(d));
+    parsed.map_err(|e| {
+        let message = crate::ui::clean(&e.message().replace('\n', " "));
+        let at = e.span().map(|span| position(text, span.start));
+        let place = match at {
+            Some((line, col)) => format!(" at line {line}, column {col}"),
+            None => String::new(),
+        };
+        let profile = e
+            .span()
+            .and_then(|span| profile_at(text, span.start))
+            .map(|p| format!(" (profile {p})"))
+            .unwrap_or_default();
+        fail(
+            Exit::Usage,
+            format!(
+                "{} is not a valid config{place}{profile}: {}; fix it (docs/config.md lists the settings a profile takes)",
+                path.display(),
+                message.trim()
+            ),
+        )
+    })
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, col)
+}
+
+/// The profile whose table holds a byte offset: the last `[profiles.NAME]` header before it.
+fn profile_at(text: &str, offset: usize) -> Option<String> {
+    let before = &text[..offset.min(text.len())];
+    before.lines().rev().find_map(|l| {
+        let l = l.trim();
+        let name = l.strip_prefix("[profiles.")?.strip_suffix(']')?;
+        Some(name.trim().trim_matches('"').to_string())
+    })
+}
+
+struct FileSeed<'a> {
+    which: Which<'a>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for FileSeed<'_> {
+    type Value = (Option<Profile>, Vec<String>);
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for FileSeed<'_> {
+    type Value = (Option<Profile>, Vec<String>);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a table of [profiles.NAME]")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = (None, Vec::new());
+        while let Some(key) = map.next_key::<String>()? {
+            if key != "profiles" {
+                return Err(serde::de::Error::unknown_field(&key, &["profiles"]));
+            }
+            out = map.next_value_seed(ProfilesSeed { which: self.which })?;
+        }
+        Ok(out)
+    }
+}
+
+struct ProfilesSeed<'a> {
+    which: Which<'a>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ProfilesSeed<'_> {
+    type Value = (Option<Profile>, Vec<String>);
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ProfilesSeed<'_> {
+    type Value = (Option<Profile>, Vec<String>);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("profiles, each a table of settings")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut chosen, mut names) = (None, Vec::new());
+        while let Some(name) = map.next_key::<String>()? {
+            match self.which {
+                Which::One(want) if want == name => chosen = Some(map.next_value::<Profile>()?),
+                Which::One(_) => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Which::All => {
+                    map.next_value::<Profile>()?;
+                }
+            }
+            names.push(name);
+        }
+        names.sort();
+        Ok((chosen, names))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_profile_with_an_unknown_setting_is_refused() {
-        let err = toml::from_str::<ConfigFile>("[profiles.a]\nplna = \"prod\"\n").unwrap_err();
-        assert!(err.message().contains("plna"), "{err}");
-        let ok: ConfigFile = toml::from_str(
-            "[profiles.a]\nplan = \"prod\"\nburst = 5\n[profiles.b]\nrate = \"5/1s\"\n",
-        )
-        .unwrap();
-        assert_eq!(ok.profiles["a"].plan.as_deref(), Some("prod"));
-        assert_eq!(ok.profiles["b"].rate.as_deref(), Some("5/1s"));
+        let path = Path::new("config.toml");
+        let text = "[profiles.a]\nplna = \"prod\"\n";
+        let err = parse_config(text, path, Which::One("a"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("plna"), "{err}");
+        assert!(err.contains("line 2, column 1 (profile a)"), "{err}");
+        let text = "[profiles.a]\nplan = \"prod\"\nburst = 5\n[profiles.b]\nrate = \"5/1s\"\n";
+        let (a, names) = parse_config(text, path, Which::One("a")).unwrap();
+        assert_eq!(a.unwrap().plan.as_deref(), Some("prod"));
+        assert_eq!(names, ["a", "b"]);
+        let (b, _) = parse_config(text, path, Which::One("b")).unwrap();
+        assert_eq!(b.unwrap().rate.as_deref(), Some("5/1s"));
+    }
+
+    #[test]
+    fn only_the_profile_in_use_is_strict_and_all_are_at_config_show() {
+        let path = Path::new("config.toml");
+        let text = "[profiles.good]\nplan = \"dev\"\n\n[profiles.bad]\nplna = \"prod\"\n";
+        let (good, _) = parse_config(text, path, Which::One("good")).unwrap();
+        assert_eq!(good.unwrap().plan.as_deref(), Some("dev"));
+        let err = parse_config(text, path, Which::All)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 5, column 1 (profile bad)"), "{err}");
+        let err = parse_config("[profiles.a\n", path, Which::One("a"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 1, column"), "{err}");
     }
 
     #[test]

@@ -174,7 +174,20 @@ pub fn usage_error_line(e: &clap::Error) -> String {
             parts.push(line);
         }
     }
-    format!("clerk-rl: error: {} (see --help)", parts.join("; "))
+    format!("clerk-rl: error: {} (see --help)", join_parts(&parts))
+}
+
+/// clap's lines as one: "; " between sentences, but a line ending in ':' introduces what follows
+/// (the missing arguments of "required arguments were not provided:"), so a space goes there.
+fn join_parts(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if out.ends_with(':') { " " } else { "; " });
+        }
+        out.push_str(p);
+    }
+    out
 }
 
 /// Run a command's future; Ctrl-C, SIGTERM or SIGHUP end it (dropping it, which removes a

@@ -13,6 +13,9 @@ use reqwest::Url;
 use crate::error::{Exit, fail};
 
 pub const ENV_KEY: &str = "CLERK_SECRET_KEY";
+/// The webhook signing secret's variable: read by `webhook serve`, shown (present or not, never
+/// its value) by `config show`, so it lives below both.
+pub const ENV_SIGNING_SECRET: &str = "CLERK_WEBHOOK_SIGNING_SECRET";
 
 #[derive(Clone)]
 pub struct SecretKey(String);

@@ -462,7 +462,7 @@ async fn include_prints_the_status_and_headers_on_stderr_and_the_body_is_untouch
     let sb = sandbox_with(5, "1000/1s", |_| {}).await;
     let r = api(&sb, state.path(), &["api", "-i", "users/count"]).await;
     assert_eq!(r.code, 0);
-    assert_eq!(r.stdout, r#"{"object":"total_count","total_count":5}"#);
+    assert_eq!(r.stdout, "{\"object\":\"total_count\",\"total_count\":5}\n");
     assert!(r.stderr.starts_with("HTTP 200 OK\n"), "{}", r.stderr);
     assert!(r.stderr.contains("content-type: application/json"));
 }
@@ -557,4 +557,31 @@ async fn the_sandbox_routes_answer_with_the_specs_shapes() {
     assert_eq!(user["public_metadata"]["a"]["b"], 1);
     let errs = schema::Schema::user().validate(&user);
     assert!(errs.is_empty(), "User: {errs:?}");
+}
+
+/// `xargs -I{} clerk-rl api users/{}` printed `}{"id"…`: bodies had no newline, so a loop's output
+/// was not JSON Lines. Piped, every JSON body is now one compact line ending in a newline.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_bodies_end_with_a_newline_one_json_value_per_line() {
+    let sb = sandbox_with(3, "1000/1s", |_| {}).await;
+    let ids: Vec<String> = all_ids(&sb).await.into_iter().map(|(_, id)| id).collect();
+    let mut joined = String::new();
+    for id in &ids {
+        let path = format!("users/{id}");
+        let r = common::run_bounded(&["api", &path], &sb.url()).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.ends_with('\n'), "{:?}", r.stdout);
+        joined.push_str(&r.stdout);
+    }
+    // A 404's error body too: every body printed is a line.
+    let r = common::run_bounded(&["api", "users/user_nope"], &sb.url()).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    joined.push_str(&r.stdout);
+    let lines: Vec<&str> = joined.lines().collect();
+    assert_eq!(lines.len(), ids.len() + 1, "{joined}");
+    for (line, id) in lines.iter().zip(&ids) {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert_eq!(v["id"], id.as_str());
+    }
+    assert!(serde_json::from_str::<Value>(lines[ids.len()]).unwrap()["errors"].is_array());
 }

@@ -888,10 +888,17 @@ async fn invalid_utf8_and_bad_ids_are_reported_by_line_and_skipped_or_refused_wi
         },
     )
     .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Not one id among them: exit 2, said in one line at the end.
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(r.stderr.matches("; skipped").count(), 20, "{}", r.stderr);
     assert!(
         r.stderr.contains("50 lines of stdin were not user ids"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("none of the 50 lines of stdin holds a user id"),
         "{}",
         r.stderr
     );
@@ -1087,4 +1094,106 @@ async fn a_redis_password_never_shows_and_stdin_cannot_carry_both_key_and_ids() 
     let r = run(&sb, &["--secret-key-file", "-", "batch-get"]).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("stdin cannot carry both"), "{}", r.stderr);
+}
+
+/// An export-users file (JSON Lines of users) gave "no user ids … nothing fetched" and exit 0:
+/// each line's `id` is read now, so an export can be refetched as it is.
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_get_reads_the_ids_of_an_export_users_file() {
+    let sb = sandbox_with(30, "100000/1s").await;
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("users.jsonl");
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url()).args([
+        "--no-progress",
+        "--rate",
+        "100000/1s",
+        "export-users",
+        "--page-size",
+        "10",
+        "--output",
+        export.to_str().unwrap(),
+    ]);
+    let r = common::bounded(c).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let exported = out_ids(&common::read(&export));
+    assert_eq!(exported.len(), 30);
+    let r = common::bounded(batch_cmd(
+        &sb,
+        &["batch-get", export.to_str().unwrap()],
+        &Opts::default(),
+    ))
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(out_ids(&r.stdout), exported);
+    assert!(!r.stderr.contains("skipped"), "{}", r.stderr);
+}
+
+/// A binary file, or lines none of which is an id, fetched nothing and exited 0: a script could
+/// not tell it from success. It is exit 2 with one line now, before any request.
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_get_without_one_id_in_the_file_exits_2() {
+    let sb = sandbox_with(5, "100000/1s").await;
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("blob.bin");
+    std::fs::write(
+        &binary,
+        (0..4096u32)
+            .map(|i| (i * 7 % 256) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let objects = dir.path().join("orgs.jsonl");
+    std::fs::write(&objects, "{\"name\":\"Acme\"}\n{\"id\":\"org_1\"}\n").unwrap();
+    for file in [&binary, &objects] {
+        let r = common::bounded(batch_cmd(
+            &sb,
+            &["batch-get", file.to_str().unwrap()],
+            &Opts::default(),
+        ))
+        .await;
+        assert_eq!(r.code, 2, "{}: {}", file.display(), r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(r.stderr.contains("holds a user id"), "{}", r.stderr);
+        assert_eq!(r.stdout, "");
+    }
+    assert!(sb.log().is_empty(), "requests for a file without ids");
+}
+
+/// `-q` silences the "not found" lines, yet the last line said "(listed above)" over nothing:
+/// under -q it lists the ids itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn quiet_batch_get_names_the_missing_ids_instead_of_listed_above() {
+    let sb = sandbox_with(10, "100000/1s").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut ids = ids_of(10, 3);
+    ids.push(unknown(1));
+    let file = write_ids(dir.path(), "ids.txt", &ids);
+    let r = common::bounded(batch_cmd(
+        &sb,
+        &["-q", "batch-get", file.to_str().unwrap()],
+        &Opts::default(),
+    ))
+    .await;
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    assert!(!r.stderr.contains("listed above"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("1 of 4 ids not found: {}", unknown(1))),
+        "{}",
+        r.stderr
+    );
+    let r = common::bounded(batch_cmd(
+        &sb,
+        &["batch-get", file.to_str().unwrap()],
+        &Opts::default(),
+    ))
+    .await;
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("not found: {}", unknown(1)))
+            && r.stderr.contains("(listed above)"),
+        "{}",
+        r.stderr
+    );
 }

@@ -146,3 +146,39 @@ fn a_bad_command_line_is_one_prefixed_line_and_exit_2() {
     assert_eq!(r.code, 0);
     assert!(r.stdout.starts_with("clerk-rl "));
 }
+
+/// `--version` said only `clerk-rl 0.1.0`: a bug report could not say which build it came from.
+/// It names the commit, the build date, the target and the features now; `-V` stays one line.
+#[test]
+fn version_names_commit_build_date_and_features() {
+    let r = common::run_sync_bounded(&["--version"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        concat!("clerk-rl ", env!("CARGO_PKG_VERSION")),
+        "{}",
+        r.stdout
+    );
+    let field = |name: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .unwrap_or_else(|| panic!("no {name}: line in\n{}", r.stdout))
+            .to_string()
+    };
+    let commit = field("commit");
+    assert!(
+        commit == "unknown" || (commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{commit}"
+    );
+    let date = field("built");
+    assert!(
+        date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-',
+        "{date}"
+    );
+    assert!(!field("features").is_empty());
+    assert!(!field("target").is_empty());
+    let r = common::run_sync_bounded(&["-V"]);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+}

@@ -38,7 +38,7 @@ fn run_in(home: &Path, args: &[&str], env: &[(&str, &str)], with_key: bool) -> R
     for (k, v) in env {
         c.env(k, v);
     }
-    let r = Run::from(c.output().unwrap());
+    let r = common::bounded_sync(c);
     assert!(
         !r.stdout.contains(LIVE) && !r.stderr.contains(LIVE),
         "the key leaked"
@@ -270,4 +270,150 @@ fn a_bad_config_or_an_unknown_profile_is_one_line_and_exit_2() {
     let r = run_in(empty.path(), &["--profile", "x", "status"], &[], true);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("cannot read"), "{}", r.stderr);
+}
+
+/// `budget_store` in a profile, then `--budget-store-optional`: clap's `requires` could not see
+/// the profile and refused with "required arguments were not provided:; --budget-store". The
+/// profile satisfies it now, and clap's errors are never joined with ":;".
+#[test]
+fn budget_store_optional_is_satisfied_by_the_profile_and_errors_never_join_with_colon_semicolon() {
+    let home = config_home(
+        "[profiles.shared]\nbudget_store = \"redis://127.0.0.1:9/0\"\n[profiles.bare]\nplan = \"dev\"\n",
+    );
+    let r = run_in(
+        home.path(),
+        &[
+            "--profile",
+            "shared",
+            "--budget-store-optional",
+            "config",
+            "show",
+            "--json",
+        ],
+        &[],
+        true,
+    );
+    let settings = shown(&r);
+    assert_eq!(settings["budget_store"].1, "profile shared", "{settings:?}");
+    // Without a store anywhere: one line saying where a store can come from.
+    let r = run_in(
+        home.path(),
+        &[
+            "--profile",
+            "bare",
+            "--budget-store-optional",
+            "config",
+            "show",
+        ],
+        &[],
+        true,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--budget-store-optional needs a budget store")
+            && r.stderr.contains("budget_store in the profile"),
+        "{}",
+        r.stderr
+    );
+    // Another `requires`, still clap's: its list follows the colon with a space.
+    let r = run_in(home.path(), &["export-users", "--resume"], &[], true);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stderr.contains(":;"), "{}", r.stderr);
+    assert!(r.stderr.contains("provided: --output"), "{}", r.stderr);
+}
+
+/// A typo in a profile not in use broke every profile, and the error had no line or profile.
+/// Only the profile in use is strict now; `config show` checks them all; errors say the line,
+/// the column and the profile.
+#[test]
+fn a_typo_in_an_unused_profile_breaks_only_config_show_with_line_column_and_profile() {
+    let home = config_home("[profiles.good]\nplan = \"dev\"\n\n[profiles.typo]\nplna = \"prod\"\n");
+    let r = run_in(
+        home.path(),
+        &["--profile", "good", "config", "show", "--json"],
+        &[],
+        true,
+    );
+    assert_eq!(r.code, 2, "config show checks every profile: {}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("at line 5, column 1 (profile typo): unknown field `plna`"),
+        "{}",
+        r.stderr
+    );
+    // Another command with the good profile is not disturbed by the typo.
+    let r = run_in(
+        home.path(),
+        &["--profile", "good", "--sandbox", "status", "--json"],
+        &[],
+        true,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["budget"]["plan"], "dev");
+    // The profile with the typo: the line, the column and the profile.
+    let r = run_in(
+        home.path(),
+        &["--profile", "typo", "--sandbox", "status"],
+        &[],
+        true,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("line 5, column 1 (profile typo)") && r.stderr.contains("plna"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// `config show` left out timeout, retries, the state folder and the signing secret, and dropped
+/// a Redis password without a trace. Every setting shows now, with its source; a password is
+/// masked (`redis://:…@host`), the signing secret only said to be set.
+#[test]
+fn config_show_lists_every_setting_and_masks_secrets() {
+    let home =
+        config_home("[profiles.p]\nbudget_store = \"redis://:hunter2@cache.example:6379/0\"\n");
+    let r = run_in(
+        home.path(),
+        &[
+            "--json",
+            "--profile",
+            "p",
+            "--timeout",
+            "5s",
+            "config",
+            "show",
+        ],
+        &[
+            ("CLERK_RL_STATE_DIR", "/tmp/clerk-rl-state"),
+            ("CLERK_WEBHOOK_SIGNING_SECRET", "whsec_SECRETVALUE"),
+        ],
+        true,
+    );
+    assert!(
+        !r.stdout.contains("hunter2") && !r.stdout.contains("SECRETVALUE"),
+        "{}",
+        r.stdout
+    );
+    let s = shown(&r);
+    assert_eq!(s["budget_store"].0, "redis://:…@cache.example:6379/0");
+    assert_eq!(s["timeout"], ("5s".into(), "flag --timeout".into()));
+    assert_eq!(s["max_retries"].1, "default");
+    assert_eq!(s["max_wait"].1, "default");
+    assert_eq!(
+        s["state_dir"],
+        (
+            "/tmp/clerk-rl-state".into(),
+            "environment CLERK_RL_STATE_DIR".into()
+        )
+    );
+    assert_eq!(
+        s["webhook_signing_secret"],
+        (
+            "set (hidden)".into(),
+            "environment CLERK_WEBHOOK_SIGNING_SECRET".into()
+        )
+    );
 }

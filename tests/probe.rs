@@ -682,3 +682,78 @@ async fn a_probe_that_cannot_outrun_the_limit_says_so_before_spending() {
     assert!(r.stderr.contains("4 in flight"), "{}", r.stderr);
     assert_eq!(sb.log().len(), 1, "{}", r.stderr);
 }
+
+/// `probe` under the lock, bounded by a deadline.
+async fn probe_bounded(sb: &Sandbox, args: &[&str]) -> Run {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url()).arg("probe").args(args);
+    common::bounded(c).await
+}
+
+/// `--plot missing-dir/x.svg` probed fully (30 to 300 requests spent) and then failed on the file;
+/// `--plot x.png` wrote SVG into a .png. Both are exit 2 before the first request now.
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_output_paths_are_checked_before_the_first_request() {
+    let sb = sandbox_with("1000/1s", None, |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing-dir/x.svg");
+    let png = dir.path().join("x.png");
+    let csv_in_missing = dir.path().join("missing-dir/t.csv");
+    let same = dir.path().join("same");
+    for (args, why) in [
+        (vec!["--plot", missing.to_str().unwrap()], "does not exist"),
+        (vec!["--plot", png.to_str().unwrap()], "name it .svg"),
+        (vec!["--plot", dir.path().to_str().unwrap()], "is a folder"),
+        (
+            vec!["--timeline", csv_in_missing.to_str().unwrap()],
+            "does not exist",
+        ),
+        (
+            vec![
+                "--plot",
+                same.to_str().unwrap(),
+                "--timeline",
+                same.to_str().unwrap(),
+            ],
+            "both name",
+        ),
+    ] {
+        let r = probe_bounded(&sb, &args).await;
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{args:?}: {}", r.stderr);
+    }
+    assert!(
+        sb.log().is_empty(),
+        "requests before the paths were checked"
+    );
+    assert!(
+        !png.exists() && !same.exists(),
+        "a checked path was left behind"
+    );
+}
+
+/// A file that cannot be written after measuring threw the measurement away (no report, exit 1).
+/// The report is printed first now; then the failure, exit 1. /dev/full opens but refuses writes.
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_report_is_printed_when_writing_a_file_fails() {
+    if !std::path::Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full here");
+        return;
+    }
+    let sb = sandbox_with("1000/1s", None, |_| {}).await;
+    let r = probe_bounded(
+        &sb,
+        &["--max-requests", "10", "--json", "--timeline", "/dev/full"],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.json()["verdict"], "no_limit_reached");
+    assert!(
+        r.stderr.contains("cannot write /dev/full") && r.stderr.contains("report above"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(sb.log().len(), 10);
+}

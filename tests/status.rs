@@ -410,3 +410,46 @@ fn bad_flags_are_usage_errors() {
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
     }
 }
+
+/// The gate passed (exit 0) when the server sent no Remaining header, as Clerk does on a 200:
+/// a CI step guarding a spent key let everything through. It fails closed now, with one line on
+/// stderr, unless --allow-unknown says to pass.
+#[tokio::test(flavor = "multi_thread")]
+async fn min_remaining_fails_closed_without_remaining_header() {
+    let sb = common::sandbox_with(3, "100/10s", |c| {
+        c.headers = clerk_rl::sandbox::HeaderStyle::None;
+    })
+    .await;
+    for json in [false, true] {
+        let mut args = vec!["status", "--min-remaining", "20"];
+        if json {
+            args.insert(0, "--json");
+        }
+        let r = common::run_bounded(&args, &sb.url()).await;
+        assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{}", r.stderr);
+        assert!(
+            lines[0].contains("no Remaining and Limit headers")
+                && lines[0].contains("--allow-unknown"),
+            "{}",
+            r.stderr
+        );
+        if json {
+            assert_eq!(r.json()["ok"], false);
+        }
+    }
+    let r = common::run_bounded(
+        &["status", "--min-remaining", "20", "--allow-unknown"],
+        &sb.url(),
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("could not be checked"), "{}", r.stdout);
+    let r = common::run_bounded(&["status", "--allow-unknown"], &sb.url()).await;
+    assert_eq!(
+        r.code, 2,
+        "--allow-unknown alone is a usage error: {}",
+        r.stderr
+    );
+}

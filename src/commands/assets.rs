@@ -21,14 +21,36 @@ pub const SHELLS: [Shell; 5] = [
 /// The completion script for one shell.
 pub fn completion(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cli::command(), "clerk-rl", &mut out);
+    clap_complete::generate(shell, &mut cli::command(), BIN, &mut out);
+    if shell == Shell::Bash {
+        out = bash_labels_fixed(&out);
+    }
     out
+}
+
+const BIN: &str = "clerk-rl";
+
+/// clap_complete's bash script tracks the command typed so far in `cmd`, built from the bin
+/// name with its `-` turned into `__` (`clerk__rl__subcmd__export__subcmd__users`), but it
+/// writes the case labels that read `cmd` with the bin name's `-` turned into `__subcmd__`
+/// (`clerk__subcmd__rl__subcmd__…`, clap-rs/clap#6421). With a hyphenated bin name no label
+/// ever matches, so no subcommand's option or value completes. Renaming the labels to the
+/// `cmd` spelling is the smallest fix that keeps the generator's output otherwise untouched;
+/// it is a no-op once clap_complete spells both the same way. `tests/assets.rs` drives the
+/// script in a real bash to prove it completes.
+fn bash_labels_fixed(script: &[u8]) -> Vec<u8> {
+    const SEP: &str = "__subcmd__";
+    let wrong = format!("{}{SEP}", BIN.replace('-', SEP));
+    let right = format!("{}{SEP}", BIN.replace('-', "__"));
+    String::from_utf8_lossy(script)
+        .replace(&wrong, &right)
+        .into_bytes()
 }
 
 /// The file name clap_complete uses for a shell's script.
 pub fn completion_file(shell: Shell) -> String {
     use clap_complete::Generator;
-    shell.file_name("clerk-rl")
+    shell.file_name(BIN)
 }
 
 /// Man pages: `clerk-rl.1` and one `clerk-rl-<subcommand>.1` per subcommand, nested ones too
@@ -36,7 +58,9 @@ pub fn completion_file(shell: Shell) -> String {
 /// NAME, DESCRIPTION, OPTIONS and COMMANDS, and our own SYNOPSIS (with value names), EXIT STATUS,
 /// ENVIRONMENT, EXAMPLES and NOTES, cut from the `--help` text so the two never disagree.
 pub fn man_pages() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let cmd = cli::command();
+    // The pages are committed and checked for drift: they show the version alone, not
+    // --version's commit and build date, which change with every build.
+    let cmd = cli::command().long_version(None::<&str>);
     cmd.clone().build();
     let mut pages = Vec::new();
     let general = HelpParts::of(&cmd);

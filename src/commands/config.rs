@@ -7,8 +7,8 @@ use crate::cli::GlobalArgs;
 use crate::config::{Resolved, Source, config_path};
 use crate::context;
 use crate::error::Exit;
-use crate::redis_store;
 use crate::ui::{self, Stream, Ui};
+use crate::{local_budget, redis_store, secret};
 
 #[derive(Debug, Serialize)]
 struct Shown {
@@ -79,6 +79,34 @@ pub fn show(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
         },
         cache_src,
     );
+    push(
+        "timeout",
+        Some(humantime::format_duration(global.timeout).to_string()),
+        resolved.source("timeout"),
+    );
+    push(
+        "max_retries",
+        Some(global.max_retries.to_string()),
+        resolved.source("max_retries"),
+    );
+    push(
+        "max_wait",
+        Some(humantime::format_duration(global.max_wait).to_string()),
+        resolved.source("max_wait"),
+    );
+    let (state, state_src) = state_folder();
+    push("state_dir", state, state_src);
+    // The signing secret is never shown, not even masked: only whether webhook serve has one.
+    let signing = std::env::var_os(secret::ENV_SIGNING_SECRET).filter(|v| !v.is_empty());
+    push(
+        "webhook_signing_secret",
+        signing.map(|_| "set (hidden)".to_string()),
+        if std::env::var_os(secret::ENV_SIGNING_SECRET).is_some() {
+            Source::Env(secret::ENV_SIGNING_SECRET)
+        } else {
+            Source::Unset
+        },
+    );
     let out = Shown {
         profile: resolved.profile.as_ref().map(|(n, _)| n.clone()),
         config_file: resolved
@@ -120,11 +148,46 @@ pub fn show(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// A Redis URL with its password hidden (as every other output shows it), or the text as given
-/// when it does not parse (it will be refused when used).
+/// A Redis URL with its password masked (`redis://:…@host:6379/0`): the reader sees a password
+/// is given, which is what a failing AUTH comes down to, never the password. Text that does not
+/// parse is shown as given without what may be credentials (it will be refused when used).
 fn shown_url(raw: &str) -> String {
     match redis_store::parse_url(raw, "url") {
-        Ok(t) => t.shown().to_string(),
-        Err(_) => format!("{} (not a valid Redis URL)", ui::clean(raw)),
+        Ok(t) => {
+            let shown = t.shown();
+            let parsed = url::Url::parse(raw).ok();
+            let user = parsed.as_ref().map(|u| u.username()).unwrap_or("");
+            let password = parsed.as_ref().is_some_and(|u| u.password().is_some());
+            if user.is_empty() && !password {
+                return shown.to_string();
+            }
+            let (scheme, rest) = shown.split_once("://").unwrap_or(("redis", shown));
+            let mask = if password { ":…" } else { "" };
+            format!("{scheme}://{}{mask}@{rest}", ui::clean(user))
+        }
+        Err(_) => {
+            let no_userinfo = match raw.split_once('@') {
+                Some((_, host)) => format!("…@{host}"),
+                None => raw.to_string(),
+            };
+            format!("{} (not a valid Redis URL)", ui::clean(&no_userinfo))
+        }
     }
+}
+
+/// The folder of the state files (endpoint budgets, api's instance budget) and where it came
+/// from: CLERK_RL_STATE_DIR, else XDG_STATE_HOME, else the home folder.
+fn state_folder() -> (Option<String>, Source) {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    let src = if set(local_budget::ENV_STATE_DIR) {
+        Source::Env(local_budget::ENV_STATE_DIR)
+    } else if set("XDG_STATE_HOME") {
+        Source::Env("XDG_STATE_HOME")
+    } else {
+        Source::Default
+    };
+    (
+        local_budget::state_dir().map(|p| p.display().to_string()),
+        src,
+    )
 }

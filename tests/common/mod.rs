@@ -161,3 +161,59 @@ pub fn assert_exact(got: &[(i64, String)], want: &[(i64, String)]) {
         "the export is not in created_at order"
     );
 }
+
+/// How long a test lets one run of the binary (or of a shell driving it) take before it is
+/// killed: far above any run's time, so it only ends a hang, and never measures anything.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Run a command to its end or to [`DEADLINE`], whichever comes first. A run that does not end
+/// is killed and the test fails with what it printed, instead of hanging the suite.
+pub fn bounded_sync(mut c: Command) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let (so, se) = (dir.path().join("out"), dir.path().join("err"));
+    c.stdout(std::fs::File::create(&so).unwrap())
+        .stderr(std::fs::File::create(&se).unwrap());
+    let mut child = c.spawn().expect("start the command");
+    let t0 = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t0.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{c:?} did not end within {DEADLINE:?}\nstdout:\n{}\nstderr:\n{}",
+                std::fs::read_to_string(&so).unwrap_or_default(),
+                std::fs::read_to_string(&se).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Run::from(Output {
+        status,
+        stdout: std::fs::read(&so).unwrap(),
+        stderr: std::fs::read(&se).unwrap(),
+    })
+}
+
+/// [`bounded_sync`] off the async runtime, so servers in the test keep serving.
+pub async fn bounded(c: Command) -> Run {
+    tokio::task::spawn_blocking(move || bounded_sync(c))
+        .await
+        .unwrap()
+}
+
+/// The binary with `args` against `api_url`, bounded by [`DEADLINE`].
+pub async fn run_bounded(args: &[&str], api_url: &str) -> Run {
+    let mut c = cmd();
+    c.args(args).env("CLERK_API_URL", api_url);
+    bounded(c).await
+}
+
+/// [`run_sync`] bounded by [`DEADLINE`].
+pub fn run_sync_bounded(args: &[&str]) -> Run {
+    let mut c = cmd();
+    c.args(args);
+    bounded_sync(c)
+}

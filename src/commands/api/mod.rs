@@ -6,7 +6,7 @@
 mod fields;
 mod paginate;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use bytes::Bytes;
 use reqwest::Method;
@@ -152,6 +152,48 @@ pub fn prepare(args: &ApiArgs) -> anyhow::Result<Prepared> {
     })
 }
 
+/// What stdout gets of a body. A JSON body is one value and one newline: compact when stdout is
+/// a pipe, so `xargs … clerk-rl api` gives one JSON value per line, and indented on a terminal,
+/// as gh and xh do. Compacting only drops the whitespace between tokens, so numbers and strings
+/// stay byte for byte what the server sent. Anything else (an HTML error page, an empty 204) is
+/// written exactly as it came: rewriting it could only hide what the server said.
+fn shown_body(body: &[u8], terminal: bool) -> Vec<u8> {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        return body.to_vec();
+    }
+    let mut out = if terminal {
+        serde_json::from_slice::<serde_json::Value>(body)
+            .and_then(|v| serde_json::to_vec_pretty(&v))
+            .unwrap_or_else(|_| compact(body))
+    } else {
+        compact(body)
+    };
+    out.push(b'\n');
+    out
+}
+
+/// Valid JSON without the whitespace outside its strings.
+fn compact(json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        if in_string {
+            out.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            in_string = b == b'"';
+            out.push(b);
+        }
+    }
+    out
+}
+
 /// Status line and headers on stderr, as `curl -i` shows them.
 fn print_head(resp: &Response) {
     let mut err = io::stderr().lock();
@@ -203,8 +245,9 @@ pub async fn run(ctx: &Context, args: &ApiArgs, prepared: Prepared) -> anyhow::R
     if args.include {
         print_head(&resp);
     }
+    let shown = shown_body(&resp.body, io::stdout().is_terminal());
     let mut out = io::stdout().lock();
-    let written = out.write_all(&resp.body).and_then(|()| out.flush());
+    let written = out.write_all(&shown).and_then(|()| out.flush());
     drop(out);
     match written {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Exit::Ok),
@@ -234,6 +277,24 @@ pub async fn run(ctx: &Context, args: &ApiArgs, prepared: Prepared) -> anyhow::R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_bodies_end_with_a_newline_compact_in_a_pipe_pretty_on_a_terminal() {
+        let body = b"{ \"id\" : \"user_1\",\n \"n\": 1.50, \"s\": \"a \\\" b\" }";
+        assert_eq!(
+            shown_body(body, false),
+            b"{\"id\":\"user_1\",\"n\":1.50,\"s\":\"a \\\" b\"}\n"
+        );
+        let pretty = String::from_utf8(shown_body(body, true)).unwrap();
+        assert!(pretty.starts_with("{\n  \"id\": \"user_1\","), "{pretty}");
+        assert!(pretty.ends_with("}\n"), "{pretty}");
+        assert_eq!(shown_body(b"[1, 2]\n", false), b"[1,2]\n");
+        // Not JSON: as the server sent it, with no newline added.
+        for raw in [&b"<html>oops</html>"[..], b"", b"{\"cut"] {
+            assert_eq!(shown_body(raw, false), raw);
+            assert_eq!(shown_body(raw, true), raw);
+        }
+    }
 
     #[test]
     fn paths_take_the_v1_prefix_or_not() {

@@ -17,6 +17,9 @@ use crate::ui::Ui;
 /// A line longer than this cannot be an id; it is reported and skipped without reading it whole
 /// (a file with no newline at all must not be loaded into memory).
 pub const MAX_LINE: usize = 1024;
+/// A line that starts with `{` is a user of JSON Lines (an export-users file): a user with its
+/// metadata runs to kilobytes, so such a line may be this long before it is cut.
+pub const MAX_JSON_LINE: usize = 1 << 20;
 /// Ids per chunk sent from the reader thread.
 const CHUNK: usize = 1024;
 /// Invalid lines reported one by one; past this only their number is given.
@@ -45,8 +48,13 @@ pub fn classify(raw: &[u8], no: u64, too_long: bool) -> Line {
     if raw.is_empty() || raw.starts_with(b"#") {
         return Line::Skip;
     }
+    let json = raw.starts_with(b"{");
     if too_long {
-        return Line::Invalid(format!("is longer than {MAX_LINE} bytes"));
+        let max = if json { MAX_JSON_LINE } else { MAX_LINE };
+        return Line::Invalid(format!("is longer than {max} bytes"));
+    }
+    if json {
+        return json_user_id(raw);
     }
     let Ok(text) = std::str::from_utf8(raw) else {
         return Line::Invalid("is not valid UTF-8".into());
@@ -59,7 +67,24 @@ pub fn classify(raw: &[u8], no: u64, too_long: bool) -> Line {
     }
 }
 
-/// Lines of a reader, each cut at [`MAX_LINE`] bytes.
+/// The `id` of a JSON object line: a user as export-users, batch-get or `api --paginate` write.
+fn json_user_id(raw: &[u8]) -> Line {
+    /// Only the id is read; the other fields are skipped without being kept.
+    #[derive(serde::Deserialize)]
+    struct WithId {
+        id: Option<String>,
+    }
+    match serde_json::from_slice::<WithId>(raw) {
+        Ok(WithId { id: Some(id) }) => match check_id(&id) {
+            Ok(()) => Line::Id(id),
+            Err(why) => Line::Invalid(format!("has an \"id\" that {why}")),
+        },
+        Ok(WithId { id: None }) => Line::Invalid("is a JSON object without an \"id\"".into()),
+        Err(e) => Line::Invalid(format!("starts with {{ but is not a JSON object ({e})")),
+    }
+}
+
+/// Lines of a reader, each cut at [`MAX_LINE`] bytes ([`MAX_JSON_LINE`] for a JSON line).
 pub struct Lines<R> {
     inner: R,
     buf: Vec<u8>,
@@ -95,7 +120,20 @@ impl<R: BufRead> Lines<R> {
             any = true;
             let newline = avail.iter().position(|&b| b == b'\n');
             let chunk = &avail[..newline.unwrap_or(avail.len())];
-            let room = MAX_LINE - self.buf.len().min(MAX_LINE);
+            let max = {
+                let head = if self.buf.is_empty() {
+                    chunk
+                } else {
+                    &self.buf
+                };
+                let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+                if head.trim_ascii_start().starts_with(b"{") {
+                    MAX_JSON_LINE
+                } else {
+                    MAX_LINE
+                }
+            };
+            let room = max - self.buf.len().min(max);
             if chunk.len() > room {
                 too_long = true;
             }
@@ -206,6 +244,18 @@ fn first_pass(path: &Path, name: &str, strict: bool) -> anyhow::Result<u64> {
                 first_bad.get_or_insert((no, why));
             }
         }
+    }
+    if ids == 0
+        && let Some((no, why)) = &first_bad
+    {
+        // Lines, but not one id (a binary file, the wrong file): fetching nothing with exit 0
+        // would let a script believe it got every user.
+        return Err(fail(
+            Exit::Usage,
+            format!(
+                "none of the {bad} lines of {name} holds a user id (line {no}: {why}); give one id per line, or JSON Lines of users with an \"id\" field as export-users writes; nothing was fetched"
+            ),
+        ));
     }
     if strict && let Some((no, why)) = first_bad {
         let more = match bad {
@@ -349,6 +399,28 @@ mod tests {
         );
         assert_eq!(got[1], (2, Line::Id("user_ok".into())));
         assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn json_lines_of_users_give_their_ids() {
+        let long = "x".repeat(5000);
+        let text = format!(
+            "{{\"id\":\"user_a\",\"bio\":\"{long}\"}}\n {{\"object\":\"user\",\"id\":\"user_b\"}}\n{{\"email\":\"a@b\"}}\n{{\"id\":\"org_1\"}}\n{{not json\nuser_c\n"
+        );
+        let got = all(text.as_bytes());
+        assert_eq!(got[0], (1, Line::Id("user_a".into())));
+        assert_eq!(got[1], (2, Line::Id("user_b".into())));
+        assert_eq!(
+            got[2],
+            (
+                3,
+                Line::Invalid("is a JSON object without an \"id\"".into())
+            )
+        );
+        assert!(matches!(&got[3].1, Line::Invalid(w) if w.starts_with("has an \"id\"")));
+        assert!(matches!(&got[4].1, Line::Invalid(w) if w.contains("not a JSON object")));
+        assert_eq!(got[5], (6, Line::Id("user_c".into())));
+        assert_eq!(got.len(), 6);
     }
 
     #[test]

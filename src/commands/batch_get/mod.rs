@@ -206,7 +206,17 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
             ids::MAX_REPORTED
         ));
     }
-    let exit = if stats.ids == 0 {
+    let exit = if stats.ids == 0 && read.invalid > 0 {
+        // Lines were there but none held an id (a binary file, the wrong file): saying "nothing
+        // fetched" with exit 0 would let a script believe it got every user.
+        return Err(fail(
+            Exit::Usage,
+            format!(
+                "none of the {} lines of {} holds a user id (one id per line, or JSON Lines of users with an \"id\" field, as export-users writes); nothing fetched",
+                read.invalid, p.input.name
+            ),
+        ));
+    } else if stats.ids == 0 {
         ctx.ui.line(&format!(
             "clerk-rl: no user ids in {}; nothing fetched",
             p.input.name
@@ -214,9 +224,10 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
         Exit::Ok
     } else if stats.missing > 0 {
         ctx.ui.always(&format!(
-            "clerk-rl: {} of {} ids not found (listed above){}",
+            "clerk-rl: {} of {} ids not found{}{}",
             stats.missing,
             stats.ids,
+            missing_where(stats, ctx.global.quiet),
             if args.allow_missing {
                 ""
             } else {
@@ -245,6 +256,29 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
     ctx.summary(&rows);
     Ok(exit)
 }
+
+/// Where the missing ids are to be read: each got a "not found" line above, except with -q, which
+/// silences those lines, so the ids are listed here (the first [`MISSING_LISTED_QUIET`]).
+fn missing_where(stats: &Stats, quiet: bool) -> String {
+    if !quiet {
+        return " (listed above)".into();
+    }
+    let shown: Vec<&str> = stats
+        .missing_ids
+        .iter()
+        .take(MISSING_LISTED_QUIET)
+        .map(String::as_str)
+        .collect();
+    let more = stats.missing - shown.len() as u64;
+    if more == 0 {
+        format!(": {}", shown.join(", "))
+    } else {
+        format!(": {} and {more} more (--json lists them)", shown.join(", "))
+    }
+}
+
+/// Missing ids named in the final line under -q.
+const MISSING_LISTED_QUIET: usize = 20;
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {

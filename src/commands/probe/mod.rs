@@ -105,6 +105,22 @@ pub fn validate(a: &ProbeArgs) -> anyhow::Result<Plan> {
             }
         }
     };
+    // Every output path is checked now, before the first request: a probe spends 30 to 300
+    // requests of the instance's limit, and a path that cannot be written must not waste them.
+    if let Some(p) = &a.plot {
+        check_output(p, "--plot", "svg").map_err(usage)?;
+    }
+    if let Some(p) = &a.timeline {
+        check_output(p, "--timeline", "csv").map_err(usage)?;
+    }
+    if let (Some(plot), Some(timeline)) = (&a.plot, &a.timeline)
+        && plot == timeline
+    {
+        return Err(usage(format!(
+            "--plot and --timeline both name {}: give each its own file",
+            plot.display()
+        )));
+    }
     Ok(Plan {
         mode,
         endpoint: a.endpoint.trim().to_string(),
@@ -123,6 +139,53 @@ pub fn validate(a: &ProbeArgs) -> anyhow::Result<Plan> {
         plot: a.plot.clone(),
         timeline: a.timeline.clone(),
     })
+}
+
+/// An output file of the probe can be written: its folder exists, it is not a folder, it may be
+/// opened for writing, and its extension is not another format's (`--plot x.png` would be SVG
+/// in a .png). A file that did not exist is created to prove it and removed again.
+fn check_output(p: &std::path::Path, flag: &str, ext: &str) -> Result<(), String> {
+    if let Some(e) = p.extension().and_then(|e| e.to_str())
+        && !e.eq_ignore_ascii_case(ext)
+    {
+        return Err(format!(
+            "{flag} {}: the file is written as {}, not .{e}; name it .{ext}",
+            p.display(),
+            ext.to_uppercase()
+        ));
+    }
+    let folder = match p.parent() {
+        Some(f) if !f.as_os_str().is_empty() => f,
+        _ => std::path::Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(format!(
+            "{flag} {}: the folder {} does not exist; create it first or pick another path",
+            p.display(),
+            folder.display()
+        ));
+    }
+    if p.is_dir() {
+        return Err(format!(
+            "{flag} {} is a folder; give a file name",
+            p.display()
+        ));
+    }
+    let cannot = |e: std::io::Error| format!("{flag} {}: cannot write it: {e}", p.display());
+    if p.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(p)
+            .map_err(cannot)?;
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(p)
+            .map_err(cannot)?;
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(())
 }
 
 /// A GET path under /v1/ on the API's own host: nothing that could point elsewhere.

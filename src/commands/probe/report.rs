@@ -331,13 +331,10 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
+/// The report first, then the files: a measurement cost requests of the instance's limit and is
+/// never thrown away because a file could not be written (the paths were checked before the
+/// first request, but a disk can fill or a folder go meanwhile).
 pub fn emit(ctx: &Context, plan: &Plan, r: &Report, samples: &[Sample]) -> anyhow::Result<()> {
-    if let Some(p) = &plan.timeline {
-        write_file(p, &csv(samples))?;
-    }
-    if let Some(p) = &plan.plot {
-        write_file(p, &svg(r, samples))?;
-    }
     let mut out = std::io::stdout().lock();
     if ctx.global.json {
         writeln!(out, "{}", serde_json::to_string(r)?)?;
@@ -346,12 +343,29 @@ pub fn emit(ctx: &Context, plan: &Plan, r: &Report, samples: &[Sample]) -> anyho
         write!(out, "{}", terminal_timeline(r))?;
     }
     out.flush()?;
-    Ok(())
+    drop(out);
+    let mut failed = Vec::new();
+    if let Some(p) = &plan.timeline
+        && let Err(e) = write_file(p, &csv(samples))
+    {
+        failed.push(e);
+    }
+    if let Some(p) = &plan.plot
+        && let Err(e) = write_file(p, &svg(r, samples))
+    {
+        failed.push(e);
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(fail(
+        Exit::Other,
+        format!("{}; the report above is complete", failed.join("; ")),
+    ))
 }
 
-fn write_file(p: &Path, text: &str) -> anyhow::Result<()> {
-    std::fs::write(p, text)
-        .map_err(|e| fail(Exit::Other, format!("cannot write {}: {e}", p.display())))
+fn write_file(p: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))
 }
 
 /// Every request: when it was sent and answered (seconds since the probe started), its status,

@@ -21,9 +21,15 @@ pub async fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Exit> {
         budget: ctx.budget,
         headroom: ctx.headroom_hint(),
         min_remaining: args.min_remaining,
+        allow_unknown: args.allow_unknown,
         endpoint_budgets: EndpointLimits::new(&ctx.global.endpoint_rate).limits,
     };
     let (report, exit) = report::assess(&settings, observed);
+    // The gate's verdict is one line on stderr in both modes: a CI log shows why the step
+    // failed without parsing the table or the JSON.
+    if let Some(why) = &report.gate_failure {
+        ctx.ui.error(why);
+    }
     if ctx.global.json {
         println!("{}", render::json(&report)?);
     } else {

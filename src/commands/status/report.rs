@@ -31,6 +31,9 @@ pub struct Report {
     pub trace_id: Option<String>,
     pub error: Option<serde_json::Value>,
     pub hints: Vec<String>,
+    /// Why the --min-remaining gate failed: shown on stderr as one line (and among the hints).
+    #[serde(skip)]
+    pub gate_failure: Option<String>,
     /// With --budget-store: the store and the processes sharing the budget now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget_store: Option<StoreView>,
@@ -63,6 +66,8 @@ pub struct Settings {
     /// The headroom hint, when the budget leaves most of the documented limit unused.
     pub headroom: Option<String>,
     pub min_remaining: Option<u8>,
+    /// --allow-unknown: a gate that cannot be checked passes instead of failing closed.
+    pub allow_unknown: bool,
     pub endpoint_budgets: Vec<EndpointLimit>,
 }
 
@@ -92,6 +97,7 @@ pub fn assess(s: &Settings, obs: Observed) -> (Report, Exit) {
         trace_id: None,
         error: None,
         hints: Vec::new(),
+        gate_failure: None,
         budget_store: None,
     };
     let mut exit = Exit::Ok;
@@ -105,18 +111,28 @@ pub fn assess(s: &Settings, obs: Observed) -> (Report, Exit) {
             report.rate_limit_headers_provided = !a.view.conventions.is_empty();
             report.rate_limit = a.view;
             if let Some(min) = s.min_remaining {
-                match report.rate_limit.remaining_pct() {
-                    Some(pct) if pct < min as f64 => {
-                        exit = Exit::RateLimited;
-                        report.ok = false;
-                        report.hints.push(format!(
-                            "only {pct:.0}% of the limit remains, under --min-remaining {min}%"
-                        ));
-                    }
-                    Some(_) => {}
-                    None => report.hints.push(format!(
-                        "the server sent no Remaining and Limit headers, so --min-remaining {min}% could not be checked"
+                // A gate that cannot see the headers fails closed: a CI step guarding a
+                // nearly spent key must not pass because the server said nothing.
+                let failure = match report.rate_limit.remaining_pct() {
+                    Some(pct) if pct < min as f64 => Some(format!(
+                        "only {pct:.0}% of the limit remains, under --min-remaining {min}%"
                     )),
+                    Some(_) => None,
+                    None if s.allow_unknown => {
+                        report.hints.push(format!(
+                            "the server sent no Remaining and Limit headers, so --min-remaining {min}% could not be checked (passed: --allow-unknown)"
+                        ));
+                        None
+                    }
+                    None => Some(format!(
+                        "the server sent no Remaining and Limit headers, so --min-remaining {min}% could not be checked; pass --allow-unknown to let the gate pass then"
+                    )),
+                };
+                if let Some(why) = failure {
+                    exit = Exit::RateLimited;
+                    report.ok = false;
+                    report.hints.push(why.clone());
+                    report.gate_failure = Some(why);
                 }
             }
         }
@@ -185,6 +201,7 @@ mod tests {
             budget: Budget::new(plan, None, None),
             headroom: None,
             min_remaining,
+            allow_unknown: false,
             endpoint_budgets: Vec::new(),
         }
     }
@@ -222,9 +239,16 @@ mod tests {
         assert_eq!((exit, r.ok), (Exit::Ok, true));
         assert!(r.hints.is_empty(), "{:?}", r.hints);
         let (r, exit) = assess(&settings(Plan::Dev, Some(20)), answer(None, None));
-        assert_eq!(exit, Exit::Ok);
+        assert_eq!((exit, r.ok), (Exit::RateLimited, false));
         assert!(r.hints[0].contains("could not be checked"), "{:?}", r.hints);
+        assert!(r.gate_failure.unwrap().contains("--allow-unknown"));
         assert!(!r.rate_limit_headers_provided);
+        let mut s = settings(Plan::Dev, Some(20));
+        s.allow_unknown = true;
+        let (r, exit) = assess(&s, answer(None, None));
+        assert_eq!((exit, r.ok), (Exit::Ok, true));
+        assert!(r.hints[0].contains("could not be checked"), "{:?}", r.hints);
+        assert!(r.gate_failure.is_none());
     }
 
     #[test]

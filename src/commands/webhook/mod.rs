@@ -31,7 +31,7 @@ use crate::user_cache::deliveries::Store;
 use crate::user_cache::instance_prefix;
 use verify::SigningSecret;
 
-pub const ENV_SIGNING_SECRET: &str = "CLERK_WEBHOOK_SIGNING_SECRET";
+pub use crate::secret::ENV_SIGNING_SECRET;
 
 /// In-flight deliveries get this long to finish after SIGTERM/Ctrl-C; Svix retries the rest.
 const DRAIN: Duration = Duration::from_secs(10);
