@@ -209,7 +209,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
         'clerk-rl;batch-get' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE instead of stdout (FILE.partial, renamed to FILE when done)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE instead of stdout (FILE.partial, renamed to FILE when done)')
-            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once (the budget still paces them all), 1..64')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once; 0 (the default) keeps as many as the budget needs at the measured round trip (rate x round trip, up to 64). The budget paces them all either way')
             [CompletionResult]::new('--strategy', '--strategy', [CompletionResultType]::ParameterName, 'list: up to 100 ids per request; get: one request per id')
             [CompletionResult]::new('--cache', '--cache', [CompletionResultType]::ParameterName, 'Redis to cache users in, e.g. redis://127.0.0.1:6379/0')
             [CompletionResult]::new('--cache-ttl', '--cache-ttl', [CompletionResultType]::ParameterName, 'How long cached users live in Redis, e.g. 60s, 10m, 1h')
@@ -328,6 +328,9 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--faults-max', '--faults-max', [CompletionResultType]::ParameterName, 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5')
             [CompletionResult]::new('--request-log', '--request-log', [CompletionResultType]::ParameterName, 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl')
             [CompletionResult]::new('--latency', '--latency', [CompletionResultType]::ParameterName, 'Round-trip time added to every request, like a distant server (e.g. 150ms): half before the request is counted and logged, half before the response leaves')
+            [CompletionResult]::new('--jitter', '--jitter', [CompletionResultType]::ParameterName, 'Vary each half of --latency by up to this much, uniformly (e.g. 20%): Clerk from afar never answers in exactly the same time twice')
+            [CompletionResult]::new('--per-user', '--per-user', [CompletionResultType]::ParameterName, 'The server''s own time per user on a list page, e.g. 0.2ms (a 500-user page then takes 100 ms longer than a 1-user page), spent within a --capacity slot')
+            [CompletionResult]::new('--capacity', '--capacity', [CompletionResultType]::ParameterName, 'Serve at most N requests at once; the rest queue (before they are counted), as a real server does. Default: no bound')
             [CompletionResult]::new('--misbehave', '--misbehave', [CompletionResultType]::ParameterName, 'Misbehave on GET /v1/users as a proxy, a cache or an old API version can, to rehearse what export-users and batch-get do then (repeatable)')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
             [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY')

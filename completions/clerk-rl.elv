@@ -201,7 +201,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
         &'clerk-rl;batch-get'= {
             cand -o 'Write to FILE instead of stdout (FILE.partial, renamed to FILE when done)'
             cand --output 'Write to FILE instead of stdout (FILE.partial, renamed to FILE when done)'
-            cand --concurrency 'Requests in flight at once (the budget still paces them all), 1..64'
+            cand --concurrency 'Requests in flight at once; 0 (the default) keeps as many as the budget needs at the measured round trip (rate x round trip, up to 64). The budget paces them all either way'
             cand --strategy 'list: up to 100 ids per request; get: one request per id'
             cand --cache 'Redis to cache users in, e.g. redis://127.0.0.1:6379/0'
             cand --cache-ttl 'How long cached users live in Redis, e.g. 60s, 10m, 1h'
@@ -314,6 +314,9 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --faults-max 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5'
             cand --request-log 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl'
             cand --latency 'Round-trip time added to every request, like a distant server (e.g. 150ms): half before the request is counted and logged, half before the response leaves'
+            cand --jitter 'Vary each half of --latency by up to this much, uniformly (e.g. 20%): Clerk from afar never answers in exactly the same time twice'
+            cand --per-user 'The server''s own time per user on a list page, e.g. 0.2ms (a 500-user page then takes 100 ms longer than a 1-user page), spent within a --capacity slot'
+            cand --capacity 'Serve at most N requests at once; the rest queue (before they are counted), as a real server does. Default: no bound'
             cand --misbehave 'Misbehave on GET /v1/users as a proxy, a cache or an old API version can, to rehearse what export-users and batch-get do then (repeatable)'
             cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
             cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'

@@ -191,7 +191,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l budget-store-o
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -s o -l output -d 'Write to FILE instead of stdout (FILE.partial, renamed to FILE when done)' -r -F
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l concurrency -d 'Requests in flight at once (the budget still paces them all), 1..64' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l concurrency -d 'Requests in flight at once; 0 (the default) keeps as many as the budget needs at the measured round trip (rate x round trip, up to 64). The budget paces them all either way' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l strategy -d 'list: up to 100 ids per request; get: one request per id' -r -f -a "list\t'GET /v1/users?user_id=...&limit=100: up to 100 ids per request'
 get\t'GET /v1/users/{id}: one request per id (for servers without the user_id filter)'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l cache -d 'Redis to cache users in, e.g. redis://127.0.0.1:6379/0' -r
@@ -299,6 +299,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l fault-seed
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l faults-max -d 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l request-log -d 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l latency -d 'Round-trip time added to every request, like a distant server (e.g. 150ms): half before the request is counted and logged, half before the response leaves' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l jitter -d 'Vary each half of --latency by up to this much, uniformly (e.g. 20%): Clerk from afar never answers in exactly the same time twice' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l per-user -d 'The server\'s own time per user on a list page, e.g. 0.2ms (a 500-user page then takes 100 ms longer than a 1-user page), spent within a --capacity slot' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l capacity -d 'Serve at most N requests at once; the rest queue (before they are counted), as a real server does. Default: no bound' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l misbehave -d 'Misbehave on GET /v1/users as a proxy, a cache or an old API version can, to rehearse what export-users and batch-get do then (repeatable)' -r -f -a "ignore-order\t'Lists newest first whatever order_by says (Clerk\'s default order), but honours starting_after and offset'
 repeat-page\t'Every page is the first page: starting_after and offset are ignored (a cache keyed on the path)'
 jump-back\t'Past user 600 the cursor (or offset) goes back 500 users: user 601 is followed by 101..'

@@ -28,10 +28,10 @@ use crate::context::Context;
 use crate::error::{Exit, exit_of, fail, one_line};
 use crate::http::{Client, HttpError};
 use crate::lock::{OutputLock, lock_path};
+use crate::pacing::{InFlight, InFlightCore};
 use crate::signals::CommandSignals;
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, same_path, sibling};
 use part::{Paging, PartState, RESERVED, kept_lines, split};
-use crate::pacing::{InFlight, InFlightCore};
 use verify::{Progress, Seen};
 use writer::{Msg, Outcome, Output, Writer, finish_file, open_truncated};
 
