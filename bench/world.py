@@ -6,11 +6,13 @@ a window after request k) divided by the time they took, from the sandbox's own 
 The provable ceiling of response-anchored pacing is W/(W+RTT): 97.1% at 10 s and 300 ms."""
 import json
 import os
+import re
+import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN, Sandbox, client_env, efficiency, report, summary_json, timed  # noqa: E402
+from common import BIN, Redis, Sandbox, client_env, efficiency, report, summary_json, timed  # noqa: E402
 
 LIMIT, WINDOW = 1000, 10.0
 
@@ -82,13 +84,91 @@ def busy_server():
         os.unlink(out)
 
 
+def export_rows(users, rate, latency_ms, headers=None, procs=1, page_size=50, jitter="20%"):
+    """export-users at `rate` against a sandbox `latency_ms` away, `procs` processes sharing one
+    budget through Redis (each exports every user), with the header style given."""
+    limit, window = rate.split("/")
+    limit, window = int(limit), float(window.rstrip("s") or 1)
+    rtt = latency_ms / 1000
+    style = headers or "no headers"
+    model = f"{latency_ms}ms ±{jitter}, {rate} sliding log, {style}"
+    if procs > 1:
+        model += f", {procs} processes sharing Redis"
+    sb = Sandbox(users, rate, extra=["--jitter", jitter], latency=f"{latency_ms}ms", headers=headers)
+    redis = Redis() if procs > 1 else None
+    outs = []
+    try:
+        running = []
+        for _ in range(procs):
+            out = tempfile.NamedTemporaryFile(prefix="clerk-rl-world-", suffix=".jsonl", delete=False).name
+            os.unlink(out)
+            outs.append(out)
+            args = [BIN, "--rate", rate, "--json", "--no-progress"]
+            if redis:
+                args += ["--budget-store", redis.url()]
+            args += ["export-users", "--page-size", str(page_size), "--output", out]
+            running.append(subprocess.Popen(["/usr/bin/time", "-v", *args], env=client_env(sb),
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        rss = cpu = 0.0
+        for p in running:
+            _, err = p.communicate()
+            if p.returncode != 0:
+                raise SystemExit(f"export failed ({p.returncode}):\n{err[-2000:]}")
+            rss = max(rss, int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1)) / 1024)
+            cpu += float(re.search(r"User time \(seconds\): ([\d.]+)", err).group(1))
+            cpu += float(re.search(r"System time \(seconds\): ([\d.]+)", err).group(1))
+        for out in outs:
+            with open(out) as f:
+                n = sum(1 for _ in f)
+            if n != users:
+                raise SystemExit(f"export wrote {n} of {users} users")
+        row(f"export-users {users:,} users x {procs}, pages of {page_size}", model, sb, rtt, rss,
+            cpu, 0, "/v1/users", limit=limit, window=window)
+    finally:
+        sb.stop()
+        if redis:
+            redis.stop()
+        for out in outs:
+            if os.path.exists(out):
+                os.unlink(out)
+
+
+def sdk_peer(users, latency_ms, jitter="20%"):
+    """The official Node SDK's getUserList loop (limit 500, offset) at 1000/10s, as the peer."""
+    model = f"{latency_ms}ms ±{jitter}, 1000/10s sliding log, no headers"
+    sb = Sandbox(users, "1000/10s", extra=["--jitter", jitter], latency=f"{latency_ms}ms")
+    try:
+        env = client_env(sb)
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sdk_peer.mjs")
+        p = subprocess.run(["node", script], env=env, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise SystemExit(f"the SDK loop failed:\n{p.stderr[-2000:]}")
+        got = json.loads(p.stdout.strip().splitlines()[-1])
+        reqs = sb.requests()
+        statuses = [e["status"] for e in reqs]
+        times = [e["t"] for e in reqs]
+        taken = max(times) - min(times) if times else 0.0
+        print(f"| peer: @clerk/backend getUserList loop, limit 500 + offset, {got['users']:,} users | {model} "
+              f"| {len(reqs)} | {got['seconds']:.1f} s | (one request at a time) | | {statuses.count(429)} | | | |")
+        _ = taken
+    finally:
+        sb.stop()
+
+
 def body():
     users = int(os.environ.get("CLERK_RL_BENCH_USERS", "100000"))
     print("| case | server model | requests | time | of the budget | of the ceiling W/(W+RTT) | 429s | fullest window | peak RSS | CPU |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for latency_ms in (300, 150):
         prod(users, latency_ms)
+    for headers in ("x-ratelimit", "ietf"):
+        export_rows(users, "1000/10s", 300, headers=headers)
+    export_rows(users // 4, "1000/10s", 300, procs=4)
+    export_rows(users // 10, "100/10s", 300)
+    export_rows(users // 10, "50/1s", 100)
     busy_server()
+    if os.environ.get("CLERK_RL_BENCH_PEER", "1") == "1":
+        sdk_peer(users, 300)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ pub struct Monitor {
     rate_limited: AtomicU64,
     retries: AtomicU64,
     transient: AtomicU64,
-    paced_us: AtomicU64,
-    paused_us: AtomicU64,
+    paced: Mutex<WallTime>,
+    paused: Mutex<WallTime>,
     lowest: Mutex<Option<(u64, Option<u64>)>>,
     others_seen: AtomicU64,
     others_most: AtomicU64,
@@ -37,9 +37,11 @@ pub struct Counters {
     pub rate_limited: u64,
     pub retries: u64,
     pub transient_failures: u64,
-    /// Time requests waited for the local budget.
+    /// Wall time during which at least one request waited for the local budget (waits of
+    /// requests in flight together count once, so it never exceeds `elapsed_s`).
     pub paced_s: f64,
-    /// Time requests were held because the server said so (Retry-After, reset).
+    /// Wall time during which requests were held because the server said so (Retry-After,
+    /// reset), counted the same way.
     pub server_wait_s: f64,
     pub lowest_remaining: Option<u64>,
     pub limit_seen: Option<u64>,
@@ -62,8 +64,8 @@ impl Default for Monitor {
             rate_limited: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             transient: AtomicU64::new(0),
-            paced_us: AtomicU64::new(0),
-            paused_us: AtomicU64::new(0),
+            paced: Mutex::new(WallTime::default()),
+            paused: Mutex::new(WallTime::default()),
             lowest: Mutex::new(None),
             others_seen: AtomicU64::new(0),
             others_most: AtomicU64::new(0),
@@ -74,8 +76,31 @@ impl Default for Monitor {
     }
 }
 
-fn us(d: Duration) -> u64 {
-    d.as_micros().min(u64::MAX as u128) as u64
+/// The wall time covered by a set of waits that may overlap: 30 requests in flight that each
+/// wait 1 s at once waited 1 s of the run, not 30. Each wait arrives when it ends, as the
+/// interval `[end - length, end]`; only what reaches past everything counted so far is added,
+/// so the total never exceeds the wall time (a wait reported late, whose start lies before an
+/// interval already counted, can be undercounted by that overlap, never overcounted).
+#[derive(Debug, Default)]
+struct WallTime {
+    total: Duration,
+    covered_until: Option<Instant>,
+}
+
+impl WallTime {
+    fn add(&mut self, length: Duration, end: Instant) {
+        if length.is_zero() {
+            return;
+        }
+        let start = end.checked_sub(length).unwrap_or(end);
+        let from = match self.covered_until {
+            Some(c) if c >= end => return,
+            Some(c) if c > start => c,
+            _ => start,
+        };
+        self.total += end - from;
+        self.covered_until = Some(end);
+    }
 }
 
 impl Monitor {
@@ -91,11 +116,16 @@ impl Monitor {
     pub fn retry(&self) {
         self.retries.fetch_add(1, Relaxed);
     }
+    /// A request waited `d` for the budget, ending now.
     pub fn paced(&self, d: Duration) {
-        self.paced_us.fetch_add(us(d), Relaxed);
+        let mut w = self.paced.lock().expect("monitor lock");
+        w.add(d, Instant::now());
     }
+    /// Requests are held `d` on the server's word, from now (a pause is recorded as it starts).
     pub fn server_wait(&self, d: Duration) {
-        self.paused_us.fetch_add(us(d), Relaxed);
+        let mut w = self.paused.lock().expect("monitor lock");
+        let now = Instant::now();
+        w.add(d, now + d);
     }
 
     /// Record a response's rate-limit view (the lowest Remaining, for the summary).
@@ -144,8 +174,13 @@ impl Monitor {
             rate_limited: self.rate_limited.load(Relaxed),
             retries: self.retries.load(Relaxed),
             transient_failures: self.transient.load(Relaxed),
-            paced_s: self.paced_us.load(Relaxed) as f64 / 1e6,
-            server_wait_s: self.paused_us.load(Relaxed) as f64 / 1e6,
+            paced_s: self.paced.lock().expect("monitor lock").total.as_secs_f64(),
+            server_wait_s: self
+                .paused
+                .lock()
+                .expect("monitor lock")
+                .total
+                .as_secs_f64(),
             lowest_remaining: lowest.map(|(r, _)| r),
             limit_seen: lowest.and_then(|(_, l)| l),
             others_seen: self.others_seen.load(Relaxed),
@@ -252,4 +287,37 @@ impl Monitor {
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// Regression (issue 22): the summary's "waited for the budget" summed the waits of every
+    /// request in flight, so 30 streams waiting together reported 30 times the wall time.
+    #[test]
+    fn waits_of_requests_in_flight_together_count_once() {
+        let t0 = Instant::now();
+        let mut w = WallTime::default();
+        for _ in 0..30 {
+            w.add(ms(1000), t0 + ms(1000));
+        }
+        assert_eq!(w.total, ms(1000));
+    }
+
+    #[test]
+    fn overlapping_and_separate_waits_add_their_union() {
+        let t0 = Instant::now() + ms(10_000);
+        let mut w = WallTime::default();
+        w.add(ms(100), t0 + ms(100)); // [0, 100]
+        w.add(ms(100), t0 + ms(150)); // [50, 150]: 50 more
+        w.add(ms(50), t0 + ms(140)); // inside: nothing
+        w.add(ms(100), t0 + ms(400)); // [300, 400]: 100 more
+        w.add(Duration::ZERO, t0 + ms(500));
+        assert_eq!(w.total, ms(250));
+    }
 }

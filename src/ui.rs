@@ -6,7 +6,7 @@
 //! prefix, `clerk-rl: warning:` / `clerk-rl: error:`. `-q` keeps errors only.
 
 use std::io::IsTerminal;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
@@ -120,24 +120,37 @@ impl Ui {
     }
 
     /// A bar of `len` items whose ETA is `eta(items done, total, elapsed)` instead of indicatif's
-    /// guess from recent throughput (a paced run's speed is set by its budget).
+    /// guess from recent throughput (a paced run's speed is set by its budget). The bar starts
+    /// at `start` (a resumed run's items already done): its rate counts only what this run
+    /// did, and its ETA counts down between the moments the position moves (pages arrive in
+    /// steps; the estimate made at the last step is spent as time passes).
     pub fn progress_with_eta(
         &self,
         len: Option<u64>,
+        start: u64,
         unit: &str,
         eta: impl Fn(u64, u64, Duration) -> Duration + Send + Sync + Clone + 'static,
     ) -> ProgressBar {
         let bar = self.progress(len, unit);
         if len.is_some() {
+            let last_step = Arc::new(Mutex::new(Countdown::default()));
             let style = ProgressStyle::with_template(&format!(
-                "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{human_pos}}/{{human_len}} {unit} ({{per_sec:1}}, ETA {{budget_eta}}) {{msg}}"
+                "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{human_pos}}/{{human_len}} {unit} ({{run_rate}}, ETA {{budget_eta}}) {{msg}}"
             ))
             .expect("progress template")
             .with_key(
                 "budget_eta",
                 move |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let left = eta(s.pos(), s.len().unwrap_or(0), s.elapsed());
+                    let (pos, len) = (s.pos(), s.len().unwrap_or(0));
+                    let mut step = last_step.lock().unwrap_or_else(|e| e.into_inner());
+                    let left = step.left(pos, s.elapsed(), |at| eta(pos, len, at));
                     let _ = write!(w, "{}", humantime::format_duration(Duration::from_secs(left.as_secs())));
+                },
+            )
+            .with_key(
+                "run_rate",
+                move |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}", run_rate(s.pos().saturating_sub(start), s.elapsed()));
                 },
             );
             bar.set_style(style);
@@ -222,6 +235,41 @@ pub fn clean(s: &str) -> String {
     out.trim().to_string()
 }
 
+/// An estimate made when the position last moved, spent as time passes until it moves again.
+#[derive(Debug, Default)]
+struct Countdown {
+    step: Option<(u64, Duration)>,
+}
+
+impl Countdown {
+    /// Time left at `elapsed` with the bar at `pos`; `eta(at)` estimates from the moment `at`
+    /// the position reached `pos`.
+    fn left(
+        &mut self,
+        pos: u64,
+        elapsed: Duration,
+        eta: impl Fn(Duration) -> Duration,
+    ) -> Duration {
+        let at = match self.step {
+            Some((p, at)) if p == pos => at,
+            _ => {
+                self.step = Some((pos, elapsed));
+                elapsed
+            }
+        };
+        eta(at).saturating_sub(elapsed.saturating_sub(at))
+    }
+}
+
+/// Items per second done by this run, as the bar shows it.
+fn run_rate(done: u64, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    if secs < 0.5 {
+        return "-/s".into();
+    }
+    format!("{:.1}/s", done as f64 / secs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +293,27 @@ mod tests {
         for l in text.lines() {
             assert!(l.chars().count() <= 40, "{l:?}");
         }
+    }
+
+    /// Regression (issue 22): after `--resume` the bar started at the users already written,
+    /// and its rate counted them as this run's ("7,276,845.5/s").
+    #[test]
+    fn a_resumed_runs_rate_counts_only_this_run() {
+        assert_eq!(run_rate(500, Duration::from_secs(10)), "50.0/s");
+        assert_eq!(run_rate(0, Duration::from_millis(100)), "-/s");
+    }
+
+    /// Regression (issue 22): the export's ETA stood still between pages (it was recomputed
+    /// only when the position moved); it counts down now, and starts afresh at the next page.
+    #[test]
+    fn the_eta_counts_down_between_steps() {
+        let s = Duration::from_secs;
+        let mut c = Countdown::default();
+        let eta = |_at: Duration| s(20);
+        assert_eq!(c.left(100, s(1), eta), s(20));
+        assert_eq!(c.left(100, s(4), eta), s(17));
+        assert_eq!(c.left(100, s(30), eta), s(0));
+        assert_eq!(c.left(150, s(31), |_| s(12)), s(12));
+        assert_eq!(c.left(150, s(33), |_| s(12)), s(10));
     }
 }

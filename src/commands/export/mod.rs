@@ -89,7 +89,7 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
     let (budget, page_size) = (ctx.budget, u64::from(job.page_size));
     let bar = ctx
         .ui
-        .progress_with_eta(total, "users", move |done, len, elapsed| {
+        .progress_with_eta(total, start_users, "users", move |done, len, elapsed| {
             budget.eta(
                 len.saturating_sub(done),
                 page_size,
