@@ -1330,7 +1330,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__sandbox)
-            opts="-v -q -h --port --listen --users --organizations --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --strict --latency --jitter --per-user --capacity --misbehave --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-v -q -h --port --listen --users --organizations --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --strict --latency --jitter --per-user --capacity --misbehave --ready-file --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1418,6 +1418,10 @@ _clerk__rl() {
                     ;;
                 --misbehave)
                     COMPREPLY=($(compgen -W "ignore-order repeat-page jump-back shuffle-page cap-results" -- "${cur}"))
+                    return 0
+                    ;;
+                --ready-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --api-url)
@@ -1658,7 +1662,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__webhook__subcmd__serve)
-            opts="-v -q -h --listen --cache --prime --cache-ttl --tombstone-ttl --signing-secret-file --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-v -q -h --listen --cache --prime --cache-ttl --tombstone-ttl --signing-secret-file --log-format --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1682,6 +1686,10 @@ _clerk__rl() {
                     ;;
                 --signing-secret-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --api-url)

@@ -35,14 +35,16 @@ Exit codes:
   143  stopped by SIGTERM (as Ctrl-C)
 
 Examples:
-  clerk-rl --sandbox status                     try it with no Clerk account
+  clerk-rl --sandbox status                   # try it with no Clerk account
   clerk-rl --sandbox export-users > users.jsonl
-  export CLERK_SECRET_KEY=...   (or: --secret-key-file ~/.clerk-key)
-  clerk-rl status --json --min-remaining 20     a CI gate
+  read -rs CLERK_SECRET_KEY && export CLERK_SECRET_KEY   # paste the key, Enter
+  clerk-rl status --json --min-remaining 20   # a CI gate
   clerk-rl --plan prod export-users --output users.jsonl
   clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 > users.jsonl
-  clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'   any endpoint
-  clerk-rl webhook serve --cache redis://127.0.0.1:6379/0   keep that cache true (Clerk webhooks)";
+  # any endpoint:
+  clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'
+  # keep that cache true (Clerk's webhooks):
+  clerk-rl webhook serve --cache redis://127.0.0.1:6379/0";
 
 /// `--version`: what a bug report needs, as rg gives it (`-V` stays the one line). The commit,
 /// date and features come from build.rs.
@@ -199,7 +201,8 @@ pub enum Command {
 Examples:
   clerk-rl status
   clerk-rl status --json
-  clerk-rl status --min-remaining 20    exit 3 when under 20% of the limit remains (a CI gate)")]
+  # exit 3 when under 20% of the limit remains (a CI gate):
+  clerk-rl status --min-remaining 20")]
     Status(StatusArgs),
 
     /// Measure the limit, burst and window the server really enforces for this key
@@ -210,11 +213,13 @@ Examples:
     #[command(after_help = "\
 Examples:
   clerk-rl export-users > users.jsonl
-  clerk-rl export-users --output users.jsonl            atomic, resumable
-  clerk-rl export-users --output users.jsonl --resume   after a crash or Ctrl-C
-  clerk-rl export-users --filter banned=false --filter created_at_after=1700000000000
-  clerk-rl --plan prod export-users --dry-run           how long would it take?
-  until clerk-rl export-users -o users.jsonl --resume; do sleep 30; done   a retry loop
+  clerk-rl export-users --output users.jsonl            # atomic, resumable
+  clerk-rl export-users --output users.jsonl --resume   # after a crash
+  clerk-rl export-users --filter banned=false \\
+      --filter created_at_after=1700000000000
+  clerk-rl --plan prod export-users --dry-run           # how long?
+  # a retry loop:
+  until clerk-rl export-users -o users.jsonl --resume; do sleep 30; done
 
 Users are written exactly as the server sent them, oldest first, one per line. Users who sign
 up during the export are included; none is written twice. Exit 0 means every user exactly once,
@@ -248,16 +253,16 @@ the checkpoint as Ctrl-C does (exit 143, 129).")]
 
     /// Print a shell completion script to stdout
     #[command(
-        after_help = "Examples:\n  clerk-rl completions bash > ~/.local/share/bash-completion/completions/clerk-rl\n  clerk-rl completions zsh > ~/.zfunc/_clerk-rl"
+        after_help = "Examples:\n  clerk-rl completions bash \\\n      > ~/.local/share/bash-completion/completions/clerk-rl\n  clerk-rl completions zsh > ~/.zfunc/_clerk-rl\n  clerk-rl completions fish > ~/.config/fish/completions/clerk-rl.fish"
     )]
     Completions(CompletionsArgs),
 
     /// Print a man page to stdout, or write them all into a folder with --dir
     #[command(after_help = "\
 Examples:
-  clerk-rl man | man -l -                      read the clerk-rl page now
+  clerk-rl man | man -l -                      # read the clerk-rl page now
   clerk-rl man export-users | man -l -
-  clerk-rl man --dir ~/.local/share/man/man1   install every page")]
+  clerk-rl man --dir ~/.local/share/man/man1   # install every page")]
     Man(ManArgs),
 }
 
@@ -280,7 +285,7 @@ profile's secret_key_file). The key is shown masked, never whole.
 Examples:
   clerk-rl --profile prod config show
   CLERK_RL_PROFILE=staging clerk-rl export-users --output users.jsonl
-  clerk-rl --profile prod --plan free status      the flag wins over the profile's plan";
+  clerk-rl --profile prod --plan free status   # the flag beats the profile";
 
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
@@ -384,8 +389,10 @@ Examples:
   clerk-rl api organizations --paginate > orgs.jsonl
   clerk-rl api -X POST organizations -f name=Acme -f slug=acme
   clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'
-  clerk-rl api -X POST invitations -f email_address=a@example.com -H 'Idempotency-Key: inv-a'
-  cut -d, -f1 ids.csv | xargs -I{} clerk-rl api -X PATCH users/{} -F banned=false";
+  clerk-rl api -X POST invitations -f email_address=a@example.com \\
+      -H 'Idempotency-Key: inv-a'
+  cut -d, -f1 ids.csv |
+      xargs -I{} clerk-rl api -X PATCH users/{} -F banned=false";
 
 const BATCH_GET_AFTER_HELP: &str = "\
 Ids come one per line from FILE, or from stdin when FILE is absent or '-', or as the 'id' of
@@ -405,10 +412,11 @@ lists, 129/130/143 SIGHUP/Ctrl-C/SIGTERM (the partial file removed).
 
 Examples:
   clerk-rl batch-get ids.txt > users.jsonl
-  cut -d, -f1 users.csv | clerk-rl batch-get --allow-missing --output users.jsonl
+  cut -d, -f1 users.csv |
+      clerk-rl batch-get --allow-missing --output users.jsonl
   clerk-rl batch-get ids.txt --cache redis://127.0.0.1:6379/0 --cache-ttl 10m
   CLERK_RL_CACHE=redis://cache:6379/2 clerk-rl batch-get ids.txt --refresh
-  clerk-rl batch-get ids.txt --strategy get      one GET /v1/users/{id} per id";
+  clerk-rl batch-get ids.txt --strategy get   # one GET /v1/users/{id} per id";
 
 #[derive(Debug, Args)]
 pub struct ApiArgs {
@@ -544,7 +552,7 @@ older or deleted user. --guards deletes them too (for a sandbox restarted with t
 whose deleted ids exist again).
 
 Examples:
-  clerk-rl cache purge --cache redis://127.0.0.1:6379/0 user_2abc... user_2def...
+  clerk-rl cache purge --cache redis://127.0.0.1:6379/0 user_2abc user_2def
   CLERK_RL_CACHE=redis://127.0.0.1:6379/0 clerk-rl cache purge --all")]
     Purge(PurgeArgs),
 }
@@ -800,7 +808,9 @@ Exit codes: 2 bad flags or a malformed secret, 1 Redis unavailable at start or t
 Examples:
   export CLERK_WEBHOOK_SIGNING_SECRET=whsec_...
   clerk-rl webhook serve --cache redis://127.0.0.1:6379/0
-  clerk-rl webhook serve --listen 0.0.0.0:8787 --prime --cache-ttl 10m --signing-secret-file /run/secrets/whsec";
+  clerk-rl webhook serve --cache redis://127.0.0.1:6379/0 --log-format json
+  clerk-rl webhook serve --listen 0.0.0.0:8787 --prime --cache-ttl 10m \\
+      --signing-secret-file /run/secrets/whsec";
 
 #[derive(Debug, Args)]
 pub struct WebhookServeArgs {
@@ -827,6 +837,11 @@ pub struct WebhookServeArgs {
     /// Read the signing secret (whsec_...) from this file instead of CLERK_WEBHOOK_SIGNING_SECRET
     #[arg(long, value_name = "PATH")]
     pub signing_secret_file: Option<PathBuf>,
+
+    /// The log on stderr: text lines that start with the time (RFC 3339, UTC), or one JSON
+    /// object per line (time, level, message, delivery, event, user, status) for log collectors
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub log_format: crate::commands::webhook::log::LogFormat,
 }
 
 /// clap value parser for an `IP:PORT` to listen on.
@@ -849,21 +864,24 @@ Ids are Clerk-shaped (user_ + 27 characters); created_at spans 2023-01-01..2026-
 users share a millisecond, as real instances do.
 
 Examples:
-  clerk-rl sandbox                                   1000 users, free plan (20/10s), any free port
-  clerk-rl --rate 5/1s sandbox --algorithm fixed --rate-limit-headers x-ratelimit
-  clerk-rl --plan pro --burst 50 sandbox --algorithm bucket --rate-limit-headers ietf
+  clerk-rl sandbox      # 1000 users, free plan (20/10s), any free port
+  clerk-rl --rate 5/1s sandbox --algorithm fixed
+  clerk-rl --plan pro sandbox --algorithm bucket --rate-limit-headers ietf
+  clerk-rl sandbox --rate-limit-headers x-ratelimit
   clerk-rl sandbox --users 1000000 --seed 7 --port 8787
-  clerk-rl sandbox --listen 0.0.0.0:8787             reachable from other hosts (e.g. containers)
+  clerk-rl sandbox --listen 0.0.0.0:8787   # reachable from containers
   clerk-rl sandbox --block 30s --retry-after http-date
-  clerk-rl sandbox --faults 500:0.05,503:0.02,reset:0.01,truncate:0.01,slow=2s:0.01
+  clerk-rl sandbox --faults 500:0.05,reset:0.01,truncate:0.01,slow=2s:0.01
   clerk-rl sandbox --faults reset:0.5 --fault-seed 3 --faults-max 10
   clerk-rl sandbox --request-log requests.jsonl --reject-cursor
-  clerk-rl sandbox --accept-key sk_test_ci --over-quota-key sk_test_full --forbidden-key sk_test_ro
+  clerk-rl sandbox --accept-key sk_test_ci --over-quota-key sk_test_full
+  clerk-rl sandbox --forbidden-key sk_test_ro
+  clerk-rl sandbox --ready-file /tmp/sandbox.url > sandbox.env &
 
-Scripted use:
-  clerk-rl sandbox --port 0 > sandbox.env &
-  until [ \"$(wc -l < sandbox.env)\" -ge 2 ]; do sleep 0.1; done
-  set -a; . ./sandbox.env; set +a     CLERK_API_URL and CLERK_SECRET_KEY are now exported";
+Scripted use (--ready-file appears once both lines are written; docs/ci.md for CI):
+  clerk-rl sandbox --port 0 --ready-file sandbox.url > sandbox.env &
+  until [ -s sandbox.url ]; do sleep 0.1; done
+  set -a; . ./sandbox.env; set +a   # exports CLERK_API_URL and CLERK_SECRET_KEY";
 
 /// Options of `clerk-rl sandbox`; the budget comes from the global --plan/--rate/--burst.
 #[derive(Debug, Clone, Args)]
@@ -967,6 +985,12 @@ pub struct SandboxArgs {
     /// what export-users and batch-get do then (repeatable)
     #[arg(long, value_name = "HOW", value_enum)]
     pub misbehave: Vec<crate::sandbox::Misbehave>,
+
+    /// Once the server listens, write its URL and a newline to this file (whole, by a rename),
+    /// for a CI step to wait on; removed first if it exists, and again when the sandbox stops,
+    /// e.g. --ready-file /tmp/sandbox.url
+    #[arg(long, value_name = "PATH")]
+    pub ready_file: Option<PathBuf>,
 }
 
 /// clap value parser for a share: `20%` or `0.2`, from 0 to 100%.
@@ -1019,6 +1043,14 @@ where
     Ok((cli, matches))
 }
 
+/// The CLI as it parses and prints `--help`: every command's help shaped by [`crate::help`]
+/// (its own options first, the global ones summarised, its exit codes).
 pub fn command() -> clap::Command {
+    crate::help::shaped(command_unshaped())
+}
+
+/// The CLI with the global options listed in full below every command (for the completion
+/// scripts, which offer them after any command).
+pub fn command_unshaped() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }

@@ -12,6 +12,7 @@ pub mod context;
 pub mod endpoint_budget;
 pub mod error;
 pub mod exit;
+pub mod help;
 pub mod http;
 pub mod local_budget;
 pub mod lock;

@@ -290,39 +290,82 @@ enum Policy {
     },
 }
 
-/// One member of a structured-field list: its bare item and its parameters.
-struct Member<'a> {
-    item: &'a str,
-    params: Vec<(&'a str, &'a str)>,
+/// One member of a structured-field list: its bare item and its parameters, as text (a string
+/// item or parameter keeps its quotes, `"default"`, so it is told apart from a token).
+struct Member {
+    item: String,
+    params: Vec<(String, String)>,
 }
 
-/// A tolerant reader of RFC 8941 lists as rate-limit fields use them: members split on commas
-/// outside quotes, parameters on semicolons.
-fn sf_list(s: &str) -> Vec<Member<'_>> {
-    let mut members = Vec::new();
-    let mut start = 0;
-    let mut quoted = false;
-    let bytes = s.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'"' => quoted = !quoted,
-            b',' if !quoted => {
-                members.push(&s[start..i]);
+/// The members of a list field: parsed as an RFC 9651 structured field (the `sfv` crate), so a
+/// quoted name may hold `;` or `,`; a value that is not a valid structured field (the older
+/// drafts' `limit=100, remaining=50`, spaces around `=`) is read by the lenient reader instead.
+fn sf_list(s: &str) -> Vec<Member> {
+    sf_list_strict(s).unwrap_or_else(|| sf_list_lenient(s))
+}
+
+/// The members of a valid RFC 9651 list, or None when `s` is not one. Inner lists are skipped
+/// (no rate-limit field uses them).
+fn sf_list_strict(s: &str) -> Option<Vec<Member>> {
+    let list: sfv::List = sfv::Parser::new(s).parse().ok()?;
+    let members = list
+        .iter()
+        .filter_map(|entry| match entry {
+            sfv::ListEntry::Item(item) => Some(Member {
+                item: bare_text(&item.bare_item),
+                params: item
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_string(), bare_text(v)))
+                    .collect(),
+            }),
+            sfv::ListEntry::InnerList(_) => None,
+        })
+        .collect();
+    Some(members)
+}
+
+/// A bare item as the lenient reader would have seen it: a string quoted, a token, a number or
+/// a boolean as written; other types as text no number parser accepts.
+fn bare_text(b: &sfv::BareItem) -> String {
+    match b {
+        sfv::BareItem::String(v) => format!("\"{}\"", v.as_str()),
+        sfv::BareItem::Token(v) => v.as_str().to_string(),
+        sfv::BareItem::Integer(v) => v.to_string(),
+        sfv::BareItem::Decimal(v) => v.to_string(),
+        sfv::BareItem::Boolean(v) => if *v { "?1" } else { "?0" }.to_string(),
+        _ => "?".to_string(),
+    }
+}
+
+/// A tolerant reader of lists as rate-limit fields use them: members split on commas outside
+/// quotes, parameters on semicolons (outside quotes, too).
+fn sf_list_lenient(s: &str) -> Vec<Member> {
+    let split_outside_quotes = |s: &str, sep: u8| -> Vec<String> {
+        let mut parts = Vec::new();
+        let mut start = 0;
+        let mut quoted = false;
+        for (i, &b) in s.as_bytes().iter().enumerate() {
+            if b == b'"' {
+                quoted = !quoted;
+            } else if b == sep && !quoted {
+                parts.push(s[start..i].to_string());
                 start = i + 1;
             }
-            _ => {}
         }
-    }
-    members.push(&s[start..]);
-    members
+        parts.push(s[start..].to_string());
+        parts
+    };
+    split_outside_quotes(s, b',')
         .into_iter()
         .map(|m| {
-            let mut parts = m.split(';');
-            let item = parts.next().unwrap_or("").trim();
+            let parts = split_outside_quotes(&m, b';');
+            let mut parts = parts.iter();
+            let item = parts.next().map(|i| i.trim()).unwrap_or("").to_string();
             let params = parts
                 .map(|p| {
                     let (k, v) = p.split_once('=').unwrap_or((p, "?1"));
-                    (k.trim(), v.trim())
+                    (k.trim().to_string(), v.trim().to_string())
                 })
                 .collect();
             Member { item, params }
@@ -331,8 +374,11 @@ fn sf_list(s: &str) -> Vec<Member<'_>> {
         .collect()
 }
 
-fn param<'a>(m: &Member<'a>, key: &str) -> Option<&'a str> {
-    m.params.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+fn param<'a>(m: &'a Member, key: &str) -> Option<&'a str> {
+    m.params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 fn unquote(s: &str) -> Option<&str> {
@@ -348,8 +394,8 @@ fn parse_policy(s: &str) -> Option<Policy> {
             let w = param(&m, "w").and_then(parse_nonneg_f64).map(secs);
             Policy::Legacy { q, w }
         } else {
-            let name = unquote(m.item).unwrap_or(m.item);
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_graphic()) {
+            let name = unquote(&m.item).unwrap_or(&m.item);
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
                 continue;
             }
             let Some(q) = param(&m, "q").and_then(|q| q.parse::<u64>().ok()) else {
@@ -411,7 +457,7 @@ fn parse_ratelimit(s: &str, policy: Option<&str>) -> Option<RateLimitField> {
     // Prefer the member named like the policy; else the lowest remaining binds.
     let mut best: Option<(Option<u64>, Option<f64>)> = None;
     for m in &members {
-        let name = unquote(m.item).unwrap_or(m.item);
+        let name = unquote(&m.item).unwrap_or(&m.item);
         let r = match param(m, "r") {
             Some(r) => Some(r.parse::<u64>().ok()?),
             None => None,
@@ -500,6 +546,58 @@ mod tests {
         assert_eq!(v.limit, Some(100));
         assert_eq!(v.remaining, Some(3));
         assert_eq!(v.reset, Some(Duration::from_secs(2)));
+    }
+
+    /// A quoted policy name may hold `;` and `,` (RFC 9651 strings): the structured-field
+    /// parser reads it whole, where splitting on `;` took `b"` for a parameter and lost q.
+    #[test]
+    fn policy_name_with_a_semicolon_inside_quotes() {
+        let v = view(&[
+            ("RateLimit-Policy", "\"per;key, burst\";q=100;w=10"),
+            ("RateLimit", "\"per;key, burst\";r=7;t=3"),
+        ]);
+        assert_eq!(v.limit, Some(100));
+        assert_eq!(v.window, Some(Duration::from_secs(10)));
+        assert_eq!(v.remaining, Some(7));
+        assert_eq!(v.reset, Some(Duration::from_secs(3)));
+        assert_eq!(v.conventions, vec!["ietf"]);
+        assert!(v.malformed.is_empty(), "{:?}", v.malformed);
+        let members = sf_list_strict("\"a;b\";q=5, tok;w=1.5, (1 2)").unwrap();
+        assert_eq!(members.len(), 2, "the inner list is skipped");
+        assert_eq!(members[0].item, "\"a;b\"");
+        assert_eq!(members[0].params, [("q".to_string(), "5".to_string())]);
+        assert_eq!(members[1].item, "tok");
+        assert_eq!(
+            param(&members[1], "w").and_then(parse_nonneg_f64),
+            Some(1.5)
+        );
+    }
+
+    /// What is not a valid structured field still reads through the lenient path: spaces
+    /// around `=` and before `;`, and the older drafts' `limit=100, remaining=50`.
+    #[test]
+    fn invalid_structured_fields_fall_back_to_the_lenient_reader() {
+        let loose = "\"default\" ; q = 100 ; w = 10";
+        assert!(sf_list_strict(loose).is_none());
+        let v = view(&[
+            ("RateLimit-Policy", loose),
+            ("RateLimit", "\"default\" ; r = 4 ; t = 2"),
+        ]);
+        assert_eq!(
+            (v.limit, v.window, v.remaining, v.reset),
+            (
+                Some(100),
+                Some(Duration::from_secs(10)),
+                Some(4),
+                Some(Duration::from_secs(2))
+            )
+        );
+        assert!(sf_list_strict("limit=100, remaining=50").is_none());
+        // The lenient reader, too, keeps a quoted `;` inside the name.
+        let members = sf_list_lenient("\"a;b\" ; q = 5");
+        assert_eq!(members.len(), 1);
+        assert_eq!(members[0].item, "\"a;b\"");
+        assert_eq!(param(&members[0], "q"), Some("5"));
     }
 
     #[test]

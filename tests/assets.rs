@@ -156,23 +156,11 @@ printf '%s\n' "${COMPREPLY[@]}"
         .collect()
 }
 
-fn have_bash() -> bool {
-    std::process::Command::new("bash")
-        .arg("--version")
-        .stdout(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// clap_complete's script never matched a subcommand with a hyphenated bin name
 /// (clap-rs/clap#6421), so only the top level completed. Both the script printed by
 /// `completions bash` and the committed copy must complete a subcommand's options and values.
 #[test]
 fn bash_completion_completes_subcommand_options() {
-    if !have_bash() {
-        eprintln!("skipped: no bash on this machine");
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let mut c = common::cmd();
     c.args(["completions", "bash"]);
@@ -220,4 +208,175 @@ fn bash_completion_has_a_case_for_every_command() {
         }
     }
     assert!(commands > 10, "{commands}");
+}
+
+/// The script `completions SHELL` prints, written to a file named as that shell looks it up
+/// (`_clerk-rl` for zsh's fpath), in `dir`.
+fn printed_script(shell: &str, dir: &Path) -> std::path::PathBuf {
+    let mut c = common::cmd();
+    c.args(["completions", shell]);
+    let r = common::bounded_sync(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let name = match shell {
+        "zsh" => "_clerk-rl".to_string(),
+        other => format!("clerk-rl.{other}"),
+    };
+    let path = dir.join(name);
+    std::fs::write(&path, &r.stdout).unwrap();
+    path
+}
+
+/// What fish offers for a command line, asked as fish asks it: `complete -C LINE` after
+/// sourcing the script. Each answer is `word<TAB>description`; the words are returned.
+fn fish_completes(script: &Path, line: &str) -> Vec<String> {
+    let mut c = std::process::Command::new("fish");
+    c.args(["--no-config", "-c", "source $argv[1]; complete -C $argv[2]"])
+        .arg(script)
+        .arg(line)
+        .stdin(std::process::Stdio::null());
+    let r = common::bounded_sync(c);
+    assert_eq!(r.code, 0, "fish: {}", r.stderr);
+    r.stdout
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect()
+}
+
+/// fish is installed by scripts/test (like redis-server): a missing fish fails here, it is
+/// never a skip. The printed and the committed script both complete a subcommand's options,
+/// a value of an option below a subcommand, and a command two levels down.
+#[test]
+fn fish_completion_completes_subcommand_options() {
+    let tmp = tempfile::tempdir().unwrap();
+    let printed = printed_script("fish", tmp.path());
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/clerk-rl.fish");
+    for script in [printed.as_path(), committed.as_path()] {
+        let got = fish_completes(script, "clerk-rl export-users --fi");
+        assert_eq!(got, ["--filter"], "{}", script.display());
+        let got = fish_completes(script, "clerk-rl export-users --plan p");
+        assert_eq!(got, ["pro", "prod"], "{}", script.display());
+        let got = fish_completes(script, "clerk-rl webhook serve --he");
+        assert_eq!(got, ["--help"], "{}", script.display());
+        let got = fish_completes(script, "clerk-rl export-");
+        assert_eq!(got, ["export-users"], "{}", script.display());
+    }
+}
+
+/// Set up in the interactive zsh of [`zsh_completes`]: compinit, a `compadd` that prints every
+/// match it adds (calls that only compute matches, -O/-A/-D, pass through), and a hook after
+/// each completion that prints an end marker. The markers are spelt in two quoted halves so the
+/// terminal's echo of this text never matches them.
+const ZSH_INIT: &str = r#"
+PS1='' PS2='' RPS1=''
+autoload -Uz compinit; compinit -u -D
+compadd() {
+  if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then
+    builtin compadd "$@"; return $?
+  fi
+  local -a hits
+  builtin compadd -A hits "$@"
+  local x
+  for x in $hits; do builtin print -r -- "HI""T:$x"; done
+  builtin compadd "$@"
+}
+finish() { builtin print -r -- 'END-OF''-COMPLETIONS'; zle send-break }
+zstyle ':completion:*' list-prompt ''
+comppostfuncs=(finish)
+"#;
+
+/// Types the line and a Tab into an interactive zsh in a pseudo-terminal (zsh/zpty), and reads
+/// until the end marker: zsh's own completion system runs the script's `_clerk-rl`.
+const ZSH_DRIVER: &str = r#"
+dir=$1 init=$2; shift 2
+zmodload zsh/zpty || exit 3
+zpty z zsh -f -i
+zpty -w z "fpath=(${(q)dir} \$fpath); source ${(q)init}"
+zpty -w -n z "$*"$'\t'
+out=
+zpty -r z out '*END-OF-COMPLETIONS*'
+zpty -d z
+print -r -- "${out//$'\r'/}" | sed -n 's/.*HIT://p' | sort -u
+"#;
+
+/// What zsh offers for a command line typed up to the cursor, with the script `_clerk-rl` in
+/// `dir` on its fpath.
+fn zsh_completes(dir: &Path, words: &[&str]) -> Vec<String> {
+    let init = dir.join("init.zsh");
+    std::fs::write(&init, ZSH_INIT).unwrap();
+    let mut c = std::process::Command::new("zsh");
+    c.args(["-f", "-c", ZSH_DRIVER, "zsh"])
+        .arg(dir)
+        .arg(&init)
+        .args(words)
+        .env("TERM", "dumb")
+        .stdin(std::process::Stdio::null());
+    let r = common::bounded_sync(c);
+    assert_eq!(r.code, 0, "zsh: {}", r.stderr);
+    r.stdout
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// zsh (installed by scripts/test, never skipped) completes with the generated `_clerk-rl`,
+/// printed and committed: a subcommand's option, a value below a subcommand, two levels down.
+#[test]
+fn zsh_completion_completes_subcommand_options() {
+    let printed = tempfile::tempdir().unwrap();
+    printed_script("zsh", printed.path());
+    let committed = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/_clerk-rl"),
+        committed.path().join("_clerk-rl"),
+    )
+    .unwrap();
+    for dir in [printed.path(), committed.path()] {
+        let got = zsh_completes(dir, &["clerk-rl", "export-users", "--fi"]);
+        assert_eq!(got, ["--filter"], "{}", dir.display());
+        let got = zsh_completes(dir, &["clerk-rl", "export-users", "--plan", "p"]);
+        assert_eq!(got, ["pro", "prod"], "{}", dir.display());
+        let got = zsh_completes(dir, &["clerk-rl", "webhook", "serve", "--he"]);
+        assert_eq!(got, ["--help"], "{}", dir.display());
+        let got = zsh_completes(dir, &["clerk-rl", "export-"]);
+        assert_eq!(got, ["export-users"], "{}", dir.display());
+    }
+}
+
+/// `man clerk-rl-webhook-serve` named only the global variables: not the signing secret it
+/// needs, nor where the config file of --profile is looked for.
+#[test]
+fn man_webhook_serve_environment_lists_every_variable_it_reads() {
+    let r = common::run_sync_bounded(&["man", "webhook serve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let env = r
+        .stdout
+        .split(".SH \"ENVIRONMENT\"")
+        .nth(1)
+        .and_then(|s| s.split(".SH ").next())
+        .expect("an ENVIRONMENT section")
+        .to_string();
+    for var in [
+        "CLERK_SECRET_KEY",
+        "CLERK_WEBHOOK_SIGNING_SECRET",
+        "CLERK_RL_CACHE",
+        "CLERK_RL_PROFILE",
+        "XDG_CONFIG_HOME",
+        "HOME",
+    ] {
+        assert!(
+            env.contains(&format!("\\fB{var}\\fR")),
+            "{var} missing:\n{env}"
+        );
+    }
+    // A page lists what its command reads: the state folder is for commands that send requests.
+    assert!(!env.contains("CLERK_RL_STATE_DIR"), "{env}");
+    let r = common::run_sync_bounded(&["man", "export-users"]);
+    assert!(
+        r.stdout.contains(r"\fBCLERK_RL_STATE_DIR\fR"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("CLERK_WEBHOOK_SIGNING_SECRET"));
 }

@@ -213,3 +213,39 @@ async fn cache_purge_json_matches_its_schema() {
     assert!(!j.to_string().contains(KEY));
     assert_valid("cache-purge", &j);
 }
+
+/// The hand-made validator these tests used ignored anyOf, pattern and format, so a schema
+/// using them passed anything. The maintained validator checks each; OpenAPI's nullable is
+/// honoured (null, or the schema).
+#[test]
+fn the_validator_checks_any_of_pattern_format_and_nullable() {
+    let s = Schema::load(
+        r#"{
+          "type": "object",
+          "properties": {
+            "id": {"type": "string", "pattern": "^user_[A-Za-z0-9]{27}$"},
+            "at": {"type": "string", "format": "date-time"},
+            "n": {"anyOf": [{"type": "integer", "minimum": 0}, {"enum": ["unknown"]}]},
+            "o": {"type": "object", "nullable": true, "required": ["a"]}
+          }
+        }"#,
+    );
+    let good = serde_json::json!({"id": "user_2abcdefghijklmnopqrstuvwxyz", "at": "2026-12-06T03:01:55Z", "n": "unknown", "o": null});
+    assert!(s.validate(&good).is_empty(), "{:?}", s.validate(&good));
+    assert!(
+        s.validate(&serde_json::json!({"o": {"a": 1}, "n": 3}))
+            .is_empty()
+    );
+    for bad in [
+        serde_json::json!({"id": "usr_1"}),
+        serde_json::json!({"at": "yesterday"}),
+        serde_json::json!({"n": -1}),
+        serde_json::json!({"n": "many"}),
+        serde_json::json!({"o": {}}),
+        serde_json::json!({"o": 3}),
+    ] {
+        let errs = s.validate(&bad);
+        assert_eq!(errs.len(), 1, "{bad}: {errs:?}");
+    }
+    assert!(s.validate(&serde_json::json!({"at": "yesterday"}))[0].starts_with("$/at: "));
+}

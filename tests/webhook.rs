@@ -395,7 +395,15 @@ async fn signed_deliveries_invalidate_and_everything_else_is_refused() {
     let (code, log) = rx.terminate();
     assert_eq!(code, 0, "{log}");
     // One line per delivery: 4 accepted, 11 refused with 400, 1 with 413 (plus start and stop).
-    let deliveries = log.lines().filter(|l| l.starts_with("webhook ")).count();
+    // Every line of the log starts with its time (RFC 3339, UTC): they had none.
+    for line in log.lines().filter(|l| !l.starts_with("clerk-rl: warning:")) {
+        assert!(stamped(line).is_some(), "no timestamp: {line:?}");
+    }
+    let deliveries = log
+        .lines()
+        .filter_map(stamped)
+        .filter(|l| l.starts_with("webhook "))
+        .count();
     assert_eq!(deliveries, 16, "{log}");
     assert!(log.contains("signing secret whsec_…"), "{log}");
 }
@@ -1085,4 +1093,59 @@ async fn created_updated_deleted_in_every_order_then_batch_get_answers_as_the_se
         let (code, log) = rx.terminate();
         assert_eq!(code, 0, "{log}");
     }
+}
+
+/// The line after its timestamp (`2026-12-06T03:01:55.123Z `), if it starts with one.
+fn stamped(line: &str) -> Option<&str> {
+    let (time, rest) = line.split_once(' ')?;
+    let ok = time.len() == 24
+        && time.ends_with('Z')
+        && time.as_bytes()[10] == b'T'
+        && humantime::parse_rfc3339(time).is_ok();
+    ok.then_some(rest)
+}
+
+/// `--log-format json`: every line on stderr is one JSON object a log collector can read, with
+/// the time, the delivery's id, its event and user once verified, and the status answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_format_json_gives_one_object_per_line_with_the_delivery_fields() {
+    let redis = RedisServer::start();
+    let rx = Receiver::start(&redis, &["--log-format", "json"]);
+    let d = Delivery::new(
+        "msg_json1",
+        &event(
+            "user.deleted",
+            serde_json::json!({"id": "user_j", "deleted": true}),
+        ),
+    );
+    assert_eq!(rx.deliver(&d).await, 204);
+    let forged = Delivery::new("msg_json2", &d.body).secret(OTHER_SECRET);
+    assert_eq!(rx.deliver(&forged).await, 400);
+    rx.wait_log("msg_json2", 1);
+    let (code, log) = rx.terminate();
+    assert_eq!(code, 0, "{log}");
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert_eq!(lines.len(), 4, "start, two deliveries, stop:\n{log}");
+    for v in &lines {
+        let time = v["time"].as_str().unwrap();
+        assert!(humantime::parse_rfc3339(time).is_ok(), "{v}");
+        assert_eq!(v["level"], "info", "{v}");
+        assert!(v["message"].is_string(), "{v}");
+    }
+    let done = &lines[1];
+    assert_eq!(done["delivery"], "msg_json1", "{done}");
+    assert_eq!(done["event"], "user.deleted", "{done}");
+    assert_eq!(done["user"], "user_j", "{done}");
+    assert_eq!(done["status"], 204, "{done}");
+    let refused = &lines[2];
+    assert_eq!(refused["delivery"], "msg_json2", "{refused}");
+    assert_eq!(refused["status"], 400, "{refused}");
+    assert!(
+        refused.get("event").is_none(),
+        "not verified, not read: {refused}"
+    );
+    assert!(lines[3]["message"].as_str().unwrap().contains("stopped"));
 }

@@ -21,7 +21,8 @@ pub const SHELLS: [Shell; 5] = [
 /// The completion script for one shell.
 pub fn completion(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cli::command(), BIN, &mut out);
+    // Unshaped: the scripts offer the global options after every command too.
+    clap_complete::generate(shell, &mut cli::command_unshaped(), BIN, &mut out);
     if shell == Shell::Bash {
         out = bash_labels_fixed(&out);
     }
@@ -210,8 +211,9 @@ fn synopsis(invocation: &str, cmd: &clap::Command) -> String {
     s
 }
 
-/// The variables a command reads: the secret key, every option's `env`, the global ones, and
-/// the terminal width.
+/// The variables a command reads: the secret key, every option's `env`, the global ones, the
+/// config file's location (read by every command, for --profile), what the command itself reads
+/// ([`COMMAND_ENV`]), and the terminal width.
 fn environment(root: &clap::Command, cmd: &clap::Command) -> Vec<(String, String)> {
     let mut out = vec![(
         crate::secret::ENV_KEY.to_string(),
@@ -235,12 +237,97 @@ fn environment(root: &clap::Command, cmd: &clap::Command) -> Vec<(String, String
             }
         }
     }
+    let page = cmd.get_name();
+    for (pages, var, what) in COMMAND_ENV {
+        let here = std::ptr::eq(root, cmd)
+            || pages
+                .iter()
+                .any(|p| page == format!("{BIN}-{}", p.replace(' ', "-")));
+        if here && !out.iter().any(|(v, _)| v == var) {
+            out.push((var.to_string(), what.to_string()));
+        }
+    }
     out.push((
         "COLUMNS".into(),
         "The width tables wrap to (else the terminal's, else 80).".into(),
     ));
     out
 }
+
+/// Variables read by some commands only (the main page lists them all): (the commands as
+/// typed after `clerk-rl`, the variable, what it does). Every command reads the config file
+/// (XDG_CONFIG_HOME, HOME) to apply --profile.
+const COMMAND_ENV: &[(&[&str], &str, &str)] = &[
+    (
+        &["webhook serve", "config show"],
+        crate::secret::ENV_SIGNING_SECRET,
+        "The webhook signing secret (whsec_...), unless --signing-secret-file is given; config show says only whether it is set.",
+    ),
+    (
+        &[
+            "status",
+            "probe",
+            "export-users",
+            "api",
+            "batch-get",
+            "config show",
+        ],
+        crate::local_budget::ENV_STATE_DIR,
+        "The folder of the state files (the endpoint budgets and the budget without --budget-store kept across processes; finished exports). Else $XDG_STATE_HOME/clerk-rl, else ~/.local/state/clerk-rl.",
+    ),
+    (
+        &[
+            "status",
+            "probe",
+            "export-users",
+            "api",
+            "batch-get",
+            "config show",
+        ],
+        "XDG_STATE_HOME",
+        "The state folder's parent when CLERK_RL_STATE_DIR is not set.",
+    ),
+    (
+        &[
+            "status",
+            "probe",
+            "export-users",
+            "api",
+            "batch-get",
+            "cache",
+            "cache purge",
+            "sandbox",
+            "webhook",
+            "webhook serve",
+            "config",
+            "config show",
+            "completions",
+            "man",
+        ],
+        "XDG_CONFIG_HOME",
+        "Where the config file of --profile is: $XDG_CONFIG_HOME/clerk-rl/config.toml (an absolute path), else ~/.config/clerk-rl/config.toml.",
+    ),
+    (
+        &[
+            "status",
+            "probe",
+            "export-users",
+            "api",
+            "batch-get",
+            "cache",
+            "cache purge",
+            "sandbox",
+            "webhook",
+            "webhook serve",
+            "config",
+            "config show",
+            "completions",
+            "man",
+        ],
+        "HOME",
+        "The base of ~/.config/clerk-rl/config.toml and ~/.local/state/clerk-rl, and of a profile's secret_key_file written ~/...",
+    ),
+];
 
 /// The `--help` text after the options, cut into what a man page shows apart.
 #[derive(Debug, Default)]
@@ -265,7 +352,10 @@ impl HelpParts {
             .map(str::trim_end)
             .filter(|p| !p.trim().is_empty())
         {
-            if let Some(rest) = para.strip_prefix("Examples:") {
+            if para.starts_with(crate::help::GLOBAL_SUMMARY_HEADING) {
+                // The man page's SEE ALSO points to clerk-rl(1) for the global options.
+                continue;
+            } else if let Some(rest) = para.strip_prefix("Examples:") {
                 parts.examples = Some(dedent(rest));
             } else if let Some(rest) = para.strip_prefix("Exit codes:") {
                 parts.exit_codes = Some(dedent(rest));

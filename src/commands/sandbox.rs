@@ -45,6 +45,10 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> anyhow::Result<()> 
     let cfg = config(global, args);
     let description = cfg.describe();
     let mut signals = StopSignals::install()?;
+    // A file left by an earlier run must not tell a waiting script that this one is ready.
+    if let Some(path) = &args.ready_file {
+        remove_ready_file(path)?;
+    }
     let sb = sandbox::start(cfg).await?;
     {
         // Scripts wait for these two lines: print them only once bound, and flush at once.
@@ -52,6 +56,10 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> anyhow::Result<()> 
         writeln!(out, "CLERK_API_URL={}", sb.url())?;
         writeln!(out, "CLERK_SECRET_KEY={}", sb.key())?;
         out.flush()?;
+    }
+    // Last, so a script that waits for it also finds both lines above written.
+    if let Some(path) = &args.ready_file {
+        write_ready_file(path, &sb.url())?;
     }
     if !global.quiet {
         eprintln!(
@@ -61,8 +69,50 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> anyhow::Result<()> 
     }
     let stopped = signals.wait().await;
     sb.shutdown().await;
+    if let Some(path) = &args.ready_file {
+        let _ = std::fs::remove_file(path);
+    }
     if global.verbose > 0 {
         eprintln!("clerk-rl sandbox: stopped");
     }
     stopped
+}
+
+fn ready_file_error(path: &std::path::Path, e: impl std::fmt::Display) -> anyhow::Error {
+    crate::error::fail(
+        crate::error::Exit::Usage,
+        format!("--ready-file {}: {e}", path.display()),
+    )
+}
+
+/// Removes a file left by an earlier run, and checks the file's folder is there, before the
+/// server is started: a bad path is exit 2 with nothing printed on stdout.
+fn remove_ready_file(path: &std::path::Path) -> anyhow::Result<()> {
+    if !ready_dir(path).is_dir() {
+        return Err(ready_file_error(path, "its folder does not exist"));
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(ready_file_error(path, e)),
+    }
+}
+
+/// The URL and a newline, written to a temporary file beside `path` and renamed onto it, so a
+/// script that sees the file never reads half of it.
+fn write_ready_file(path: &std::path::Path, url: &str) -> anyhow::Result<()> {
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(ready_dir(path)).map_err(|e| ready_file_error(path, e))?;
+    writeln!(tmp, "{url}").map_err(|e| ready_file_error(path, e))?;
+    tmp.flush().map_err(|e| ready_file_error(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| ready_file_error(path, e.error))?;
+    Ok(())
+}
+
+fn ready_dir(path: &std::path::Path) -> &std::path::Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    }
 }

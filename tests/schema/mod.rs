@@ -1,31 +1,27 @@
-//! A JSON Schema subset validator, enough for the User schema extracted from Clerk's spec
-//! (tests/data/user.schema.json) and the schemas of clerk-rl's own `--json` outputs
-//! (docs/schema/*.json): type (one or a list), nullable (OpenAPI 3.0), enum, required,
-//! properties, additionalProperties, items, minItems/maxItems, minimum, oneOf, allOf, and $ref
-//! to `#/definitions/` or `#/$defs/`. `pattern` and `format` are not checked.
+//! JSON Schema validation for the tests, by the maintained `jsonschema` crate (every keyword of
+//! drafts 4 to 2020-12: anyOf, oneOf, pattern, format, $ref, ...): the User schema extracted
+//! from Clerk's spec (tests/data/user.schema.json) and the schemas of clerk-rl's own `--json`
+//! outputs (docs/schema/*.json). Formats are checked (`date-time`, `uri`, ...; OpenAPI's
+//! `int64` is not a JSON Schema format and is left to `type`). OpenAPI 3.0's `nullable: true`,
+//! which JSON Schema does not know, is rewritten to `anyOf: [{type: null}, the schema]` first.
 
 use serde_json::Value;
 
 pub struct Schema {
     root: Value,
+    validator: jsonschema::Validator,
 }
 
 impl Schema {
-    #[allow(dead_code)]
-    /// A schema extracted by scripts/extract-user-schema.py (the text of the file).
+    /// A schema from its text (extracted by scripts/extract-user-schema.py, or our own).
     #[allow(dead_code)]
     pub fn load(text: &str) -> Self {
-        Schema {
-            root: serde_json::from_str(text).expect("the schema is JSON"),
-        }
+        Self::from_value(serde_json::from_str(text).expect("the schema is JSON"))
     }
 
     #[allow(dead_code)]
     pub fn user() -> Self {
-        let text = include_str!("../data/user.schema.json");
-        Schema {
-            root: serde_json::from_str(text).expect("user.schema.json is JSON"),
-        }
+        Self::load(include_str!("../data/user.schema.json"))
     }
 
     /// A schema of clerk-rl's own output, from docs/schema/NAME.json.
@@ -33,11 +29,20 @@ impl Schema {
     pub fn output(name: &str) -> Self {
         let path = format!("{}/docs/schema/{name}.json", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        Schema {
-            root: serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}")),
-        }
+        Self::from_value(serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}")))
     }
 
+    fn from_value(root: Value) -> Self {
+        let mut schema = root.clone();
+        nullable_to_any_of(&mut schema);
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("not a valid JSON Schema: {e}"));
+        Schema { root, validator }
+    }
+
+    /// The schema as written.
     #[allow(dead_code)]
     pub fn root(&self) -> &Value {
         &self.root
@@ -45,127 +50,30 @@ impl Schema {
 
     /// Every violation, as `path: problem`.
     pub fn validate(&self, v: &Value) -> Vec<String> {
-        let mut errs = Vec::new();
-        self.check(&self.root, v, "$", &mut errs);
-        errs
+        self.validator
+            .iter_errors(v)
+            .map(|e| format!("${}: {e}", e.instance_path()))
+            .collect()
     }
+}
 
-    fn resolve<'a>(&'a self, s: &'a Value) -> &'a Value {
-        match s.get("$ref").and_then(Value::as_str) {
-            Some(r) => {
-                let (section, name) = r
-                    .strip_prefix("#/definitions/")
-                    .map(|n| ("definitions", n))
-                    .or_else(|| r.strip_prefix("#/$defs/").map(|n| ("$defs", n)))
-                    .unwrap_or_else(|| panic!("unsupported $ref {r}"));
-                let target = &self.root[section][name];
-                assert!(!target.is_null(), "missing definition {name}");
-                self.resolve(target)
+/// OpenAPI 3.0's `nullable: true` as JSON Schema says it: null, or what the schema allows.
+fn nullable_to_any_of(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for child in m.values_mut() {
+                nullable_to_any_of(child);
             }
-            None => s,
-        }
-    }
-
-    fn check(&self, schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
-        let s = self.resolve(schema);
-        if v.is_null() && s.get("nullable").and_then(Value::as_bool) == Some(true) {
-            return;
-        }
-        if let Some(all) = s.get("allOf").and_then(Value::as_array) {
-            for sub in all {
-                self.check(sub, v, path, errs);
+            if m.get("nullable") == Some(&Value::Bool(true)) {
+                m.remove("nullable");
+                let rest = Value::Object(std::mem::take(m));
+                m.insert("anyOf".into(), serde_json::json!([{"type": "null"}, rest]));
+            } else {
+                m.remove("nullable");
             }
         }
-        if let Some(one) = s.get("oneOf").and_then(Value::as_array) {
-            let matching = one
-                .iter()
-                .filter(|sub| {
-                    let mut e = Vec::new();
-                    self.check(sub, v, path, &mut e);
-                    e.is_empty()
-                })
-                .count();
-            if matching != 1 {
-                errs.push(format!(
-                    "{path}: matches {matching} of the oneOf schemas, not 1"
-                ));
-            }
-        }
-        if let Some(t) = s.get("type") {
-            let types: Vec<&str> = match t {
-                Value::String(one) => vec![one.as_str()],
-                Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
-                other => panic!("unsupported type {other}"),
-            };
-            let ok = types.iter().any(|t| match *t {
-                "object" => v.is_object(),
-                "array" => v.is_array(),
-                "string" => v.is_string(),
-                "boolean" => v.is_boolean(),
-                "integer" => v.is_i64() || v.is_u64(),
-                "number" => v.is_number(),
-                "null" => v.is_null(),
-                other => panic!("unsupported type {other}"),
-            });
-            if !ok {
-                errs.push(format!("{path}: {v} is not of type {t}"));
-                return;
-            }
-        }
-        if let (Some(min), Some(n)) = (s.get("minimum").and_then(Value::as_f64), v.as_f64())
-            && n < min
-        {
-            errs.push(format!("{path}: {n} is under the minimum {min}"));
-        }
-        if let Some(arr) = v.as_array() {
-            let len = arr.len() as u64;
-            if s.get("minItems")
-                .and_then(Value::as_u64)
-                .is_some_and(|m| len < m)
-                || s.get("maxItems")
-                    .and_then(Value::as_u64)
-                    .is_some_and(|m| len > m)
-            {
-                errs.push(format!("{path}: {len} items, outside minItems/maxItems"));
-            }
-        }
-        if let Some(e) = s.get("enum").and_then(Value::as_array)
-            && !e.contains(v)
-        {
-            errs.push(format!("{path}: {v} is not one of {e:?}"));
-        }
-        if let Some(obj) = v.as_object() {
-            for r in s
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let r = r.as_str().unwrap();
-                if !obj.contains_key(r) {
-                    errs.push(format!("{path}: required field {r} is missing"));
-                }
-            }
-            let props = s.get("properties").and_then(Value::as_object);
-            for (k, val) in obj {
-                let p = format!("{path}.{k}");
-                match props.and_then(|p| p.get(k)) {
-                    Some(ps) => self.check(ps, val, &p, errs),
-                    None => match s.get("additionalProperties") {
-                        Some(Value::Bool(false)) => {
-                            errs.push(format!("{p}: not a property the schema allows"))
-                        }
-                        Some(extra @ Value::Object(_)) => self.check(extra, val, &p, errs),
-                        _ => {}
-                    },
-                }
-            }
-        }
-        if let (Some(items), Some(arr)) = (s.get("items"), v.as_array()) {
-            for (i, item) in arr.iter().enumerate() {
-                self.check(items, item, &format!("{path}[{i}]"), errs);
-            }
-        }
+        Value::Array(a) => a.iter_mut().for_each(nullable_to_any_of),
+        _ => {}
     }
 }
 

@@ -10,6 +10,7 @@
 //! request is ever sent to Clerk.
 
 pub mod event;
+pub mod log;
 pub mod server;
 pub mod verify;
 
@@ -138,6 +139,7 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
         prime: args.prime,
         ttl: args.cache_ttl,
         ui: Arc::clone(&ui),
+        log: log::Log::new(args.log_format, Arc::clone(&ui)),
     });
     {
         // Scripts and tests wait for this line: print it only once bound, and flush at once.
@@ -145,7 +147,7 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
         writeln!(out, "http://{addr}{}", server::PATH)?;
         out.flush()?;
     }
-    ui.line(&format!(
+    receiver.log.info(&format!(
         "clerk-rl webhook: POST {} and GET /healthz on http://{addr}; signing secret {}; cache {} for instance {fingerprint} ({}){}; tombstones and versions kept {}; until Ctrl-C or SIGTERM",
         server::PATH,
         receiver.secret.masked(),
@@ -179,9 +181,11 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
             .context("the server failed")?,
         Err(_) => {
             served.abort();
-            ui.warn("deliveries still in flight after 10s were dropped (Svix retries them)");
+            receiver
+                .log
+                .warn("deliveries still in flight after 10s were dropped (Svix retries them)");
         }
     }
-    ui.line("clerk-rl webhook: stopped");
+    receiver.log.info("clerk-rl webhook: stopped");
     Ok(Exit::Ok)
 }

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::event::{self, Action};
+use super::log::{Delivery, Log};
 use super::verify::{self, Headers, SigningSecret};
 use crate::ui::Ui;
 use crate::ui::clean;
@@ -32,6 +33,8 @@ pub struct Receiver {
     /// Expiry of the entries `--prime` writes.
     pub ttl: Duration,
     pub ui: Arc<Ui>,
+    /// Where each delivery's line goes (timestamped text or JSON).
+    pub log: Log,
 }
 
 pub fn router(receiver: Arc<Receiver>) -> Router {
@@ -73,16 +76,23 @@ async fn deliver(
         Ok(b) => b,
         Err(e) => {
             let status = e.status();
-            r.ui.line(&format!(
-                "webhook {}: rejected ({}): {}",
-                shown_id(&headers),
-                status.as_u16(),
-                if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    "body over 1 MB".to_string()
-                } else {
-                    clean(&e.body_text())
-                }
-            ));
+            let shown = shown_id(&headers);
+            r.log.delivery(
+                Delivery {
+                    id: &shown,
+                    status: status.as_u16(),
+                    ..Delivery::default()
+                },
+                &format!(
+                    "webhook {shown}: rejected ({}): {}",
+                    status.as_u16(),
+                    if status == StatusCode::PAYLOAD_TOO_LARGE {
+                        "body over 1 MB".to_string()
+                    } else {
+                        clean(&e.body_text())
+                    }
+                ),
+            );
             return status.into_response();
         }
     };
@@ -94,10 +104,15 @@ async fn deliver(
     let verified = match verify::verify(&r.secret, h, &body, now_unix()) {
         Ok(v) => v,
         Err(why) => {
-            r.ui.line(&format!(
-                "webhook {}: rejected (400): {why}",
-                shown_id(&headers)
-            ));
+            let shown = shown_id(&headers);
+            r.log.delivery(
+                Delivery {
+                    id: &shown,
+                    status: 400,
+                    ..Delivery::default()
+                },
+                &format!("webhook {shown}: rejected (400): {why}"),
+            );
             return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
         }
     };
@@ -105,7 +120,14 @@ async fn deliver(
     let ev = match event::parse(&body, r.prime) {
         Ok(e) => e,
         Err(why) => {
-            r.ui.line(&format!("webhook {id}: rejected (400): {why}"));
+            r.log.delivery(
+                Delivery {
+                    id: &id,
+                    status: 400,
+                    ..Delivery::default()
+                },
+                &format!("webhook {id}: rejected (400): {why}"),
+            );
             return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
         }
     };
@@ -117,9 +139,16 @@ async fn deliver(
         .as_deref()
         .map(|n| format!(" ({n})"))
         .unwrap_or_default();
+    let fields = |status: u16| Delivery {
+        id: &id,
+        event: Some(&ev.kind),
+        user: ev.user_id.as_deref(),
+        status,
+    };
     let change = match &ev.action {
         Action::Ignore => {
-            r.ui.line(&format!("{what}: ignored{note}"));
+            r.log
+                .delivery(fields(204), &format!("{what}: ignored{note}"));
             return StatusCode::NO_CONTENT.into_response();
         }
         Action::Delete => Change::Delete,
@@ -151,12 +180,16 @@ async fn deliver(
                 (Outcome::Tombstoned, _) => "nothing written (the user was deleted)",
                 (Outcome::Current, _) => "cache entry kept (it is this version)",
             };
-            r.ui.line(&format!("{what}: {done}{note}"));
+            r.log
+                .delivery(fields(204), &format!("{what}: {done}{note}"));
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => {
             // Acknowledging would leave the stale entry for its whole TTL: let Svix retry.
-            r.ui.line(&format!("{what}: answered 503 so Svix retries: {e}"));
+            r.log.delivery(
+                fields(503),
+                &format!("{what}: answered 503 so Svix retries: {e}"),
+            );
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the cache is unavailable; retry later\n",
