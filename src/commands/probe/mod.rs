@@ -262,8 +262,11 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         Mode::Ramp { rates, step } => plan.max_duration.min(*step * rates.len() as u32),
         Mode::Constant { duration, .. } => plan.max_duration.min(*duration),
     };
+    // Installed before the first request: SIGTERM (what `timeout` in CI sends) and SIGHUP stop
+    // the probe as Ctrl-C does, with the report of what it found, instead of killing it.
+    let mut signals = crate::signals::CommandSignals::install()?;
     ctx.ui.line(&format!(
-        "clerk-rl: probe ({} mode) will send at most {max_requests} requests (GET {}) within {}; Ctrl-C stops it and prints what it found",
+        "clerk-rl: probe ({} mode) will send at most {max_requests} requests (GET {}) within {}; Ctrl-C (or SIGTERM, SIGHUP) stops it and prints what it found",
         plan.mode.name(),
         plan.endpoint,
         humantime::format_duration(max_duration)
@@ -273,6 +276,10 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         max_duration,
         concurrency: plan.concurrency,
         target_per_s: expected.per_second(),
+        target_window: expected.window,
+        // Without --expect the limit to find is only the documented one: slow start finds a
+        // higher one (a key at 3x or 10x) instead of never reaching it.
+        grow: plan.expect.is_none(),
         honor_retry_after,
     };
     let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
@@ -291,12 +298,16 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         }
     };
     let live = live_line(ctx, &samples, &chosen, max_duration);
+    let mut stop = None;
     let (ended, error) = tokio::select! {
         r = driving => match r {
             Ok(e) => (Some(e), None),
             Err(e) => (Some(Ended::Done), Some(e)),
         },
-        _ = tokio::signal::ctrl_c() => (None, None),
+        s = signals.recv() => {
+            stop = Some(s);
+            (None, None)
+        }
         () = live => unreachable!("the live line ticks until the probe ends"),
     };
     ctx.ui.finish_progress();
@@ -325,11 +336,11 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         expected,
         in_flight,
     };
-    let r = report::build(ctx, plan, &samples, &limits, stopped_by);
+    let r = report::build(ctx, plan, &samples, &limits, stopped_by, stop);
     report::emit(ctx, plan, &r, &samples)?;
-    if ended.is_none() {
-        ctx.ui.line("clerk-rl: interrupted");
-        return Ok(Exit::Interrupted);
+    if let Some(s) = stop {
+        ctx.ui.always(&format!("clerk-rl: interrupted ({})", s.name()));
+        return Ok(s.exit());
     }
     Ok(if r.inference.verdict == infer::Verdict::LimitedFromFirst {
         Exit::RateLimited

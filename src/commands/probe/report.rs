@@ -77,6 +77,7 @@ pub fn build(
     samples: &[Sample],
     limits: &Limits,
     stopped_by: &'static str,
+    stop: Option<crate::signals::Stop>,
 ) -> Report {
     let mut inference = match &plan.mode {
         Mode::Burst => infer::infer(samples, samples.iter().find_map(|s| s.view.window)),
@@ -89,8 +90,8 @@ pub fn build(
         .map(|s| s.received.as_secs_f64())
         .fold(0.0, f64::max);
     let documented = ctx.instance.documented_rate();
-    let exit = if stopped_by == "interrupted" {
-        Exit::Interrupted
+    let exit = if let Some(s) = stop {
+        s.exit()
     } else if inference.verdict == Verdict::LimitedFromFirst {
         Exit::RateLimited
     } else {

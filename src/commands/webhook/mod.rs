@@ -146,7 +146,7 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
         out.flush()?;
     }
     ui.line(&format!(
-        "clerk-rl webhook: POST {} and GET /healthz on http://{addr}; signing secret {}; cache {} for instance {fingerprint} ({}){}; tombstones and versions kept {}; until Ctrl-C or SIGTERM",
+        "clerk-rl webhook: POST {} and GET /healthz on http://{addr}; signing secret {}; cache {} for instance {fingerprint} ({}){}; tombstones and versions kept {}; until Ctrl-C, SIGTERM or SIGHUP",
         server::PATH,
         receiver.secret.masked(),
         receiver.store.shown(),
