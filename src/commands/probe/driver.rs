@@ -435,17 +435,6 @@ impl<T: Transport> Driver<T> {
         let k1 = b1.accepted + u64::from(first.ok());
         if self.bounds.grow {
             self.growing = false;
-            let then = if b1.limited {
-                // The later bursts need only outrun k1 per window (as `--expect` would give):
-                // what slow start reached would spend its overshoot again on every burst.
-                let rate = k1 as f64 / self.bounds.target_window.as_secs_f64().max(1e-3);
-                let need =
-                    InFlight::choose(first.received.saturating_sub(first.sent), rate, self.bounds.concurrency);
-                need.chosen.min(self.grown_to)
-            } else {
-                self.in_flight
-            };
-            self.in_flight = then;
             let stopped = if b1.limited {
                 "the first 429"
             } else if self.sent >= self.bounds.max_requests {
@@ -466,7 +455,7 @@ impl<T: Transport> Driver<T> {
                 } else {
                     stopped
                 }),
-                then: Some(then),
+                then: None,
                 ..choice
             });
         }
@@ -477,6 +466,25 @@ impl<T: Transport> Driver<T> {
         let Some(r1) = self.until_accepted().await? else {
             return Ok(Ended::Bounds);
         };
+        if self.bounds.grow {
+            // The later bursts need only outrun k1 per window (as `--expect` would give): what
+            // slow start reached would spend its overshoot again on every burst. The window is
+            // the documented one, or the first recovery's time when that is clearly shorter (a
+            // 1 s window must not be chased with what 10 s need).
+            let doc = self.bounds.target_window.as_secs_f64().max(1e-3);
+            let seen = r1.stamp() - first_accept;
+            let window = if seen > 0.0 && seen < doc / 2.0 { seen } else { doc };
+            let need = InFlight::choose(
+                first.received.saturating_sub(first.sent),
+                k1 as f64 / window,
+                self.bounds.concurrency,
+            );
+            let then = need.chosen.min(self.grown_to);
+            self.in_flight = then;
+            if let Some(c) = self.chosen.lock().expect("chosen lock").as_mut() {
+                c.then = Some(then);
+            }
+        }
         // The second cycle goes out in two parts a gap apart: a fifth first, then the rest. A
         // fixed window returns all of it at once at its next boundary, a sliding log only the
         // first part (the rest ages out a gap later): asking for twice the first part then

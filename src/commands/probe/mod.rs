@@ -265,11 +265,16 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
     // Installed before the first request: SIGTERM (what `timeout` in CI sends) and SIGHUP stop
     // the probe as Ctrl-C does, with the report of what it found, instead of killing it.
     let mut signals = crate::signals::CommandSignals::install()?;
-    ctx.ui.line(&format!(
-        "clerk-rl: probe ({} mode) will send at most {max_requests} requests (GET {}) within {}; Ctrl-C (or SIGTERM, SIGHUP) stops it and prints what it found",
-        plan.mode.name(),
-        plan.endpoint,
-        humantime::format_duration(max_duration)
+    // Every line fits the terminal (issue 26: 134 columns in an 80-column terminal).
+    let columns = crate::ui::columns(crate::ui::Stream::Stderr) as usize;
+    ctx.ui.line(&report::wrap(
+        &format!(
+            "clerk-rl: probe ({} mode) will send at most {max_requests} requests (GET {}) within {}; Ctrl-C (or SIGTERM, SIGHUP) stops it and prints what it found",
+            plan.mode.name(),
+            plan.endpoint,
+            humantime::format_duration(max_duration)
+        ),
+        columns,
     ));
     let bounds = Bounds {
         max_requests,
@@ -365,10 +370,16 @@ async fn live_line(
         tick.tick().await;
         if !said && let Some(c) = *chosen.lock().expect("chosen lock") {
             said = true;
+            let columns = crate::ui::columns(crate::ui::Stream::Stderr) as usize;
             if c.short() && !c.hopeless() {
-                ctx.ui.warn(&format!("probe: {}", c.describe()));
+                // `clerk-rl: warning: ` is 19 columns.
+                ctx.ui
+                    .warn(&report::wrap(&format!("probe: {}", c.describe()), columns - 19));
             } else if !c.hopeless() {
-                ctx.ui.line(&format!("clerk-rl: probe: {}", c.describe()));
+                ctx.ui.line(&report::wrap(
+                    &format!("clerk-rl: probe: {}", c.describe()),
+                    columns,
+                ));
             }
         }
         let (sent, accepted, limited) = {
