@@ -817,7 +817,10 @@ async fn sigterm_and_sighup_stop_probe_with_its_report() {
         // Into the recovery wait: the burst of 5 and its first 429 are in the server's log.
         let t0 = Instant::now();
         while sb.log().len() < 7 {
-            assert!(child.try_wait().unwrap().is_none(), "ended before the signal");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "ended before the signal"
+            );
             assert!(t0.elapsed() < common::DEADLINE, "no requests");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

@@ -28,8 +28,16 @@ async fn sighup_drains_the_sandbox_with_a_request_in_flight() {
     let (mut url, mut key) = (String::new(), String::new());
     out.read_line(&mut url).unwrap();
     out.read_line(&mut key).unwrap();
-    let url = url.trim().strip_prefix("CLERK_API_URL=").unwrap().to_string();
-    let key = key.trim().strip_prefix("CLERK_SECRET_KEY=").unwrap().to_string();
+    let url = url
+        .trim()
+        .strip_prefix("CLERK_API_URL=")
+        .unwrap()
+        .to_string();
+    let key = key
+        .trim()
+        .strip_prefix("CLERK_SECRET_KEY=")
+        .unwrap()
+        .to_string();
     let asked = tokio::spawn(async move {
         let r = reqwest::Client::new()
             .get(format!("{url}/v1/users/count"))
@@ -41,9 +49,20 @@ async fn sighup_drains_the_sandbox_with_a_request_in_flight() {
     });
     // Logged after the first half of the latency: the request is in flight.
     let t0 = Instant::now();
-    while std::fs::read_to_string(&log).unwrap_or_default().lines().count() < 1 {
-        assert!(t0.elapsed() < common::DEADLINE, "the request was never logged");
-        assert!(child.try_wait().unwrap().is_none(), "the sandbox ended early");
+    while std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 1
+    {
+        assert!(
+            t0.elapsed() < common::DEADLINE,
+            "the request was never logged"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sandbox ended early"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let s = Command::new("kill")
@@ -70,5 +89,9 @@ async fn sighup_drains_the_sandbox_with_a_request_in_flight() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert_eq!(code, Some(0), "SIGHUP must stop the sandbox cleanly, not kill it");
+    assert_eq!(
+        code,
+        Some(0),
+        "SIGHUP must stop the sandbox cleanly, not kill it"
+    );
 }

@@ -1109,7 +1109,10 @@ async fn created_updated_deleted_in_every_order_then_batch_get_answers_as_the_se
 async fn sighup_drains_webhook_serve_as_sigterm_does() {
     let redis = RedisServer::start();
     let rx = Receiver::start(&redis, &[]);
-    let d = Delivery::new("msg_hup", &event("user.updated", user_json("user_h", "H", 2)));
+    let d = Delivery::new(
+        "msg_hup",
+        &event("user.updated", user_json("user_h", "H", 2)),
+    );
     redis.set(&entry("user_h"), b"{}");
     assert_eq!(rx.deliver(&d).await, 204);
     assert_eq!(redis.get(&entry("user_h")), None);

@@ -473,7 +473,11 @@ impl<T: Transport> Driver<T> {
             // 1 s window must not be chased with what 10 s need).
             let doc = self.bounds.target_window.as_secs_f64().max(1e-3);
             let seen = r1.stamp() - first_accept;
-            let window = if seen > 0.0 && seen < doc / 2.0 { seen } else { doc };
+            let window = if seen > 0.0 && seen < doc / 2.0 {
+                seen
+            } else {
+                doc
+            };
             let need = InFlight::choose(
                 first.received.saturating_sub(first.sent),
                 k1 as f64 / window,

@@ -344,7 +344,8 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
     let r = report::build(ctx, plan, &samples, &limits, stopped_by, stop);
     report::emit(ctx, plan, &r, &samples)?;
     if let Some(s) = stop {
-        ctx.ui.always(&format!("clerk-rl: interrupted ({})", s.name()));
+        ctx.ui
+            .always(&format!("clerk-rl: interrupted ({})", s.name()));
         return Ok(s.exit());
     }
     Ok(if r.inference.verdict == infer::Verdict::LimitedFromFirst {
@@ -373,8 +374,10 @@ async fn live_line(
             let columns = crate::ui::columns(crate::ui::Stream::Stderr) as usize;
             if c.short() && !c.hopeless() {
                 // `clerk-rl: warning: ` is 19 columns.
-                ctx.ui
-                    .warn(&report::wrap(&format!("probe: {}", c.describe()), columns - 19));
+                ctx.ui.warn(&report::wrap(
+                    &format!("probe: {}", c.describe()),
+                    columns - 19,
+                ));
             } else if !c.hopeless() {
                 ctx.ui.line(&report::wrap(
                     &format!("clerk-rl: probe: {}", c.describe()),

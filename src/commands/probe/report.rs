@@ -805,7 +805,11 @@ pub fn chart(c: &Chart) -> String {
 /// A round tick step for an axis from 0 to `max` (1, 2 or 5 times a power of ten, about five
 /// ticks), and the axis's end: the first tick at or above `max`.
 pub fn nice_axis(max: f64) -> (f64, f64) {
-    let max = if max.is_finite() && max > 0.0 { max } else { 1.0 };
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
     let raw = max / 5.0;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
@@ -1030,7 +1034,10 @@ mod tests {
         let w = wrap(text, 80);
         assert!(w.lines().count() >= 2, "{w}");
         assert!(w.lines().all(|l| l.chars().count() <= 80), "{w}");
-        assert_eq!(w.split_whitespace().collect::<Vec<_>>(), text.split_whitespace().collect::<Vec<_>>());
+        assert_eq!(
+            w.split_whitespace().collect::<Vec<_>>(),
+            text.split_whitespace().collect::<Vec<_>>()
+        );
         assert_eq!(wrap("short", 80), "short");
     }
 

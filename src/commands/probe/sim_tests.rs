@@ -484,7 +484,8 @@ async fn probe_without_expect_finds_a_limit_3x_and_10x_the_documented_one() {
                 let ok_n = inf.limit.is_some_and(|l| (l as f64 - n).abs() <= 0.02 * n);
                 let ok_w = inf.window_s.is_some_and(|x| (x - w).abs() <= 0.02 * w);
                 let ok_grew = c.grown_to.is_some_and(|g| g > c.chosen)
-                    && c.growth_stopped.is_some_and(|s| s.starts_with("the first 429"));
+                    && c.growth_stopped
+                        .is_some_and(|s| s.starts_with("the first 429"));
                 if !(ok_n && ok_w && ok_grew && ended == Ended::Done) {
                     failures.push(format!(
                         "{alg:?} {rate} offset {off}: {ended:?}, {} sent, N {:?} W {:?} verdict {:?}; {}",
