@@ -6,13 +6,17 @@ use anyhow::Context;
 
 use crate::exit::Exit;
 
-/// Ctrl-C and SIGTERM, listened for from creation on: a signal that arrives between the env lines
-/// and the first poll must still stop the server cleanly rather than kill the process.
+/// Ctrl-C, SIGTERM and SIGHUP, listened for from creation on: a signal that arrives between the
+/// env lines and the first poll must still stop the server cleanly rather than kill the process.
+/// SIGHUP (a closed terminal or session) drains like the others: by default it would kill the
+/// server with deliveries half-applied.
 pub struct StopSignals {
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
     #[cfg(unix)]
     int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
 }
 
 impl StopSignals {
@@ -23,6 +27,7 @@ impl StopSignals {
             Ok(StopSignals {
                 term: signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?,
                 int: signal(SignalKind::interrupt()).context("cannot watch for Ctrl-C")?,
+                hup: signal(SignalKind::hangup()).context("cannot watch for SIGHUP")?,
             })
         }
         #[cfg(not(unix))]
@@ -34,6 +39,7 @@ impl StopSignals {
         tokio::select! {
             _ = self.term.recv() => {}
             _ = self.int.recv() => {}
+            _ = self.hup.recv() => {}
         }
         #[cfg(not(unix))]
         tokio::signal::ctrl_c()

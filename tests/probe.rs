@@ -757,3 +757,133 @@ async fn probe_report_is_printed_when_writing_a_file_fails() {
     );
     assert_eq!(sb.log().len(), 10);
 }
+
+/// Issue 22: without `--expect`, the limit to find was the documented 100/10s, so probe kept 4
+/// in flight (80 requests/s over 50 ms), never outran a key at 200/2s (100/s), and reported
+/// `no_limit_reached` after `--max-requests`. Slow start grows what it keeps in flight until
+/// the first 429, and the later bursts keep what the window found needs: N and W found.
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_without_expect_finds_a_limit_above_what_it_keeps_in_flight() {
+    let sb = sandbox_with("200/2s", None, |c| {
+        c.algorithm = Algorithm::Sliding;
+        c.latency = Duration::from_millis(50);
+    })
+    .await;
+    let r = probe_bounded(&sb, &["--json", "--max-requests", "1000"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert!(
+        j["verdict"] == "inferred" || j["verdict"] == "tentative",
+        "{j:#}"
+    );
+    let n = j["limit"].as_f64().unwrap();
+    assert!(within(n, 200.0, 0.02), "N {n}: {j:#}");
+    let w = j["window_s"].as_f64().unwrap();
+    assert!(within(w, 2.0, 0.05), "W {w}: {j:#}");
+    let f = &j["in_flight"];
+    assert_eq!(f["grows"], true, "{f}");
+    let (chosen, grown) = (
+        f["chosen"].as_u64().unwrap(),
+        f["grown_to"].as_u64().unwrap(),
+    );
+    assert!(grown > chosen && (chosen as f64) / 0.05 < 100.0, "{f}");
+    assert!(
+        f["growth_stopped"]
+            .as_str()
+            .unwrap()
+            .starts_with("the first 429"),
+        "{f}"
+    );
+    // Within --max-requests, counted by the server.
+    assert!(sb.log().len() <= 1000, "{} requests", sb.log().len());
+}
+
+/// Issue 23 row 11: SIGTERM (what `timeout` in CI sends) and SIGHUP killed the probe and its
+/// report with it. They now stop it as Ctrl-C does: the report of what it found, exit 128 + the
+/// signal's number.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_and_sighup_stop_probe_with_its_report() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    for (sig, code, name) in [("TERM", 143, "SIGTERM"), ("HUP", 129, "SIGHUP")] {
+        let sb = sandbox_with("5/2s", None, |_| {}).await;
+        let dir = tempfile::tempdir().unwrap();
+        let (so, se) = (dir.path().join("out"), dir.path().join("err"));
+        let mut c = cmd();
+        c.env("CLERK_API_URL", sb.url())
+            .args(["probe", "--json"])
+            .stdout(std::fs::File::create(&so).unwrap())
+            .stderr(std::fs::File::create(&se).unwrap());
+        let mut child = c.spawn().unwrap();
+        // Into the recovery wait: the burst of 5 and its first 429 are in the server's log.
+        let t0 = Instant::now();
+        while sb.log().len() < 7 {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "ended before the signal"
+            );
+            assert!(t0.elapsed() < common::DEADLINE, "no requests");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let s = std::process::Command::new("kill")
+            .args([&format!("-{sig}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(s.success());
+        let t = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if t.elapsed() > common::DEADLINE {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("no exit after SIG{sig}: {}", common::read(&se));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let r = Run::from(std::process::Output {
+            status,
+            stdout: std::fs::read(&so).unwrap(),
+            stderr: std::fs::read(&se).unwrap(),
+        });
+        assert_eq!(r.code, code, "SIG{sig}: {}", r.stderr);
+        let j = r.json();
+        assert_eq!(j["stopped_by"], "interrupted");
+        assert_eq!(j["exit_code"], code);
+        assert_eq!(j["burst"], 5);
+        assert!(
+            r.stderr.contains(&format!("interrupted ({name})")),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+/// Issue 26: in an 80-column terminal the probe printed lines 134 columns wide (its stderr
+/// lines and the timeline). Every line of stdout and stderr now fits `COLUMNS`.
+#[tokio::test(flavor = "multi_thread")]
+async fn probe_lines_fit_an_80_column_terminal() {
+    let sb = sandbox_with("5/1s", None, |c| {
+        c.latency = Duration::from_millis(150);
+    })
+    .await;
+    for columns in ["80", "50"] {
+        let _turn = ONE_AT_A_TIME.lock().await;
+        let mut c = cmd();
+        c.env("CLERK_API_URL", sb.url())
+            .env("COLUMNS", columns)
+            .args(["probe", "--max-requests", "40"]);
+        let r = common::bounded(c).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let width: usize = columns.parse().unwrap();
+        for line in r.stdout.lines().chain(r.stderr.lines()) {
+            assert!(
+                line.chars().count() <= width,
+                "{} columns at COLUMNS={columns}: {line}",
+                line.chars().count()
+            );
+        }
+        assert!(r.stdout.contains("accepted │"), "{}", r.stdout);
+        assert!(r.stderr.contains("will send at most 40"), "{}", r.stderr);
+    }
+}

@@ -233,18 +233,34 @@ impl Receiver {
     }
 
     /// SIGTERM, then the exit code and everything the process wrote to stderr.
-    fn terminate(mut self) -> (i32, String) {
+    fn terminate(self) -> (i32, String) {
+        self.stop_with("TERM")
+    }
+
+    /// `sig` (TERM, HUP, INT), then the exit code and everything the process wrote to stderr.
+    fn stop_with(mut self, sig: &str) -> (i32, String) {
         let pid = self.child.id().to_string();
         assert!(
             Command::new("kill")
-                .args(["-TERM", &pid])
+                .args([&format!("-{sig}"), &pid])
                 .status()
                 .unwrap()
                 .success()
         );
         // The exit itself is the event waited for (nothing is in flight here, so the 10 s drain
         // never applies); a receiver that ignored SIGTERM would hang this test, visibly.
-        let status = self.child.wait().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no exit after SIG{sig}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
         // The process is gone, so its stderr is closed: the reader has every line once joined.
         if let Some(reader) = self.reader.take() {
             reader.join().unwrap();
@@ -1148,4 +1164,22 @@ async fn log_format_json_gives_one_object_per_line_with_the_delivery_fields() {
         "not verified, not read: {refused}"
     );
     assert!(lines[3]["message"].as_str().unwrap().contains("stopped"));
+}
+
+/// Issue 23 row 11: SIGHUP (a closed terminal or session) killed the receiver without draining
+/// (no exit code, no "stopped" line). It now stops as on Ctrl-C and SIGTERM: exit 0, drained.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_drains_webhook_serve_as_sigterm_does() {
+    let redis = RedisServer::start();
+    let rx = Receiver::start(&redis, &[]);
+    let d = Delivery::new(
+        "msg_hup",
+        &event("user.updated", user_json("user_h", "H", 2)),
+    );
+    redis.set(&entry("user_h"), b"{}");
+    assert_eq!(rx.deliver(&d).await, 204);
+    assert_eq!(redis.get(&entry("user_h")), None);
+    let (code, log) = rx.stop_with("HUP");
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("clerk-rl webhook: stopped"), "{log}");
 }

@@ -1,4 +1,4 @@
-//! `clerk-rl sandbox`: serve the Clerk-compatible sandbox until Ctrl-C or SIGTERM.
+//! `clerk-rl sandbox`: serve the Clerk-compatible sandbox until Ctrl-C, SIGTERM or SIGHUP.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -63,7 +63,7 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> anyhow::Result<()> 
     }
     if !global.quiet {
         eprintln!(
-            "clerk-rl sandbox: serving {description} on {} until Ctrl-C or SIGTERM",
+            "clerk-rl sandbox: serving {description} on {} until Ctrl-C, SIGTERM or SIGHUP",
             sb.url()
         );
     }

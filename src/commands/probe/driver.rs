@@ -14,6 +14,7 @@
 //! 4. If little came back (a token bucket refilling, or a sliding log after a spread-out burst),
 //!    keep taking what comes back until enough recoveries time the rate.
 
+use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,6 +49,13 @@ pub struct Bounds {
     pub concurrency: usize,
     /// The limit to find, in requests per second (the documented or `--expect`ed rate).
     pub target_per_s: f64,
+    /// The window of that limit: once slow start has found a burst of k, the later bursts keep
+    /// enough in flight for k per this window.
+    pub target_window: Duration,
+    /// Burst mode without `--expect`: the first burst grows what it keeps in flight like TCP
+    /// slow start (one more per accepted response, so it doubles each round trip) until the
+    /// first 429 or the bounds, so a limit far above the documented one is still reached.
+    pub grow: bool,
     /// Burst mode sends nothing before every Retry-After seen has run out. Off, the sparse
     /// recovery samples go out during the wait too (finer timing of short windows). Ramp and
     /// constant modes hold their rate either way: that is what they measure.
@@ -116,6 +124,14 @@ pub struct InFlight {
     pub target_per_s: f64,
     /// What `chosen` in flight can send over that round trip.
     pub reachable_per_s: f64,
+    /// Slow start: the first burst grew from `chosen` (no `--expect`: the limit is not known).
+    pub grows: bool,
+    /// The most in flight slow start reached.
+    pub grown_to: Option<usize>,
+    /// Why it grew no further: `a 429`, `--concurrency`, `--max-requests`, `--max-duration`.
+    pub growth_stopped: Option<&'static str>,
+    /// In flight for the bursts after the first, from the burst it found (`None`: `chosen`).
+    pub then: Option<usize>,
 }
 
 impl InFlight {
@@ -132,6 +148,10 @@ impl InFlight {
             round_trip_s: rtt,
             target_per_s,
             reachable_per_s: chosen as f64 / rtt,
+            grows: false,
+            grown_to: None,
+            growth_stopped: None,
+            then: None,
         }
     }
 
@@ -142,8 +162,9 @@ impl InFlight {
     }
 
     /// Reaches the limit, but not twice it: the first 429 comes late and the burst blurs.
+    /// (Slow start grows past it: not short.)
     pub fn short(&self) -> bool {
-        self.reachable_per_s < 2.0 * self.target_per_s
+        !self.grows && self.reachable_per_s < 2.0 * self.target_per_s
     }
 
     /// One line for the user: what was chosen and why, or why it cannot work.
@@ -156,6 +177,17 @@ impl InFlight {
             self.target_per_s
         );
         let need = (self.target_per_s * self.round_trip_s * 2.5).ceil() as usize + 1;
+        if let Some(g) = self.grown_to {
+            let mut s = format!(
+                "{base}; slow start grew it to {g} (up to {:.0} requests/s) and stopped at {}",
+                g as f64 / self.round_trip_s,
+                self.growth_stopped.unwrap_or("the end")
+            );
+            if let Some(t) = self.then.filter(|&t| t != g) {
+                let _ = write!(s, "; {t} in flight after that");
+            }
+            return s;
+        }
         if self.hopeless() {
             format!(
                 "{base}: this cannot outrun the limit, so no 429 would ever come; stopped before spending the budget. Allow more in flight (--concurrency {need})"
@@ -185,6 +217,11 @@ pub struct Driver<T: Transport> {
     in_flight: usize,
     /// What burst mode chose, for the report and the live line.
     pub chosen: Arc<Mutex<Option<InFlight>>>,
+    /// Slow start is on (the first burst of burst mode without `--expect`).
+    growing: bool,
+    /// The most in flight slow start reached, and whether `--concurrency` stopped it.
+    grown_to: usize,
+    capped: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -206,6 +243,9 @@ impl<T: Transport> Driver<T> {
             blocked_until: Duration::ZERO,
             in_flight: bounds.concurrency,
             chosen: Arc::default(),
+            growing: false,
+            grown_to: 0,
+            capped: false,
         }
     }
 
@@ -323,9 +363,19 @@ impl<T: Transport> Driver<T> {
             r?;
             if s.ok() && !b.limited {
                 b.accepted += 1;
+                if self.growing {
+                    // One more per accepted response: the count doubles each round trip.
+                    if self.in_flight >= self.bounds.concurrency {
+                        self.capped = true;
+                    } else {
+                        self.in_flight += 1;
+                    }
+                    self.grown_to = self.grown_to.max(self.in_flight);
+                }
             }
             if s.limited() {
                 b.limited = true;
+                self.growing = false;
             }
         }
     }
@@ -371,20 +421,74 @@ impl<T: Transport> Driver<T> {
             self.bounds.target_per_s,
             self.bounds.concurrency,
         );
-        *self.chosen.lock().expect("chosen lock") = Some(choice);
+        *self.chosen.lock().expect("chosen lock") = Some(InFlight {
+            grows: self.bounds.grow,
+            ..choice
+        });
         if choice.hopeless() {
             return Ok(Ended::Unreachable);
         }
         self.in_flight = choice.chosen;
+        self.growing = self.bounds.grow;
+        self.grown_to = choice.chosen;
         let b1 = self.burst(Phase::Burst, None).await?;
+        let k1 = b1.accepted + u64::from(first.ok());
+        if self.bounds.grow {
+            self.growing = false;
+            let stopped = if b1.limited {
+                "the first 429"
+            } else if self.sent >= self.bounds.max_requests {
+                "--max-requests"
+            } else {
+                "--max-duration"
+            };
+            *self.chosen.lock().expect("chosen lock") = Some(InFlight {
+                grows: true,
+                grown_to: Some(self.grown_to),
+                growth_stopped: Some(if self.capped && b1.limited {
+                    "the first 429 (after reaching --concurrency)"
+                } else if self.capped {
+                    match stopped {
+                        "--max-requests" => "--max-requests (after reaching --concurrency)",
+                        _ => "--max-duration (after reaching --concurrency)",
+                    }
+                } else {
+                    stopped
+                }),
+                then: None,
+                ..choice
+            });
+        }
         if !b1.limited {
             return Ok(Ended::Bounds);
         }
-        let k1 = b1.accepted + u64::from(first.ok());
         let first_accept = self.first_accept_stamp();
         let Some(r1) = self.until_accepted().await? else {
             return Ok(Ended::Bounds);
         };
+        if self.bounds.grow {
+            // The later bursts need only outrun k1 per window (as `--expect` would give): what
+            // slow start reached would spend its overshoot again on every burst. The window is
+            // the documented one, or the first recovery's time when that is clearly shorter (a
+            // 1 s window must not be chased with what 10 s need).
+            let doc = self.bounds.target_window.as_secs_f64().max(1e-3);
+            let seen = r1.stamp() - first_accept;
+            let window = if seen > 0.0 && seen < doc / 2.0 {
+                seen
+            } else {
+                doc
+            };
+            let need = InFlight::choose(
+                first.received.saturating_sub(first.sent),
+                k1 as f64 / window,
+                self.bounds.concurrency,
+            );
+            let then = need.chosen.min(self.grown_to);
+            self.in_flight = then;
+            if let Some(c) = self.chosen.lock().expect("chosen lock").as_mut() {
+                c.then = Some(then);
+            }
+        }
         // The second cycle goes out in two parts a gap apart: a fifth first, then the rest. A
         // fixed window returns all of it at once at its next boundary, a sliding log only the
         // first part (the rest ages out a gap later): asking for twice the first part then

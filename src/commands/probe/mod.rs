@@ -262,17 +262,29 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         Mode::Ramp { rates, step } => plan.max_duration.min(*step * rates.len() as u32),
         Mode::Constant { duration, .. } => plan.max_duration.min(*duration),
     };
-    ctx.ui.line(&format!(
-        "clerk-rl: probe ({} mode) will send at most {max_requests} requests (GET {}) within {}; Ctrl-C stops it and prints what it found",
-        plan.mode.name(),
-        plan.endpoint,
-        humantime::format_duration(max_duration)
+    // Installed before the first request: SIGTERM (what `timeout` in CI sends) and SIGHUP stop
+    // the probe as Ctrl-C does, with the report of what it found, instead of killing it.
+    let mut signals = crate::signals::CommandSignals::install()?;
+    // Every line fits the terminal (issue 26: 134 columns in an 80-column terminal).
+    let columns = crate::ui::columns(crate::ui::Stream::Stderr) as usize;
+    ctx.ui.line(&report::wrap(
+        &format!(
+            "clerk-rl: probe ({} mode) will send at most {max_requests} requests (GET {}) within {}; Ctrl-C (or SIGTERM, SIGHUP) stops it and prints what it found",
+            plan.mode.name(),
+            plan.endpoint,
+            humantime::format_duration(max_duration)
+        ),
+        columns,
     ));
     let bounds = Bounds {
         max_requests,
         max_duration,
         concurrency: plan.concurrency,
         target_per_s: expected.per_second(),
+        target_window: expected.window,
+        // Without --expect the limit to find is only the documented one: slow start finds a
+        // higher one (a key at 3x or 10x) instead of never reaching it.
+        grow: plan.expect.is_none(),
         honor_retry_after,
     };
     let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
@@ -291,12 +303,16 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         }
     };
     let live = live_line(ctx, &samples, &chosen, max_duration);
+    let mut stop = None;
     let (ended, error) = tokio::select! {
         r = driving => match r {
             Ok(e) => (Some(e), None),
             Err(e) => (Some(Ended::Done), Some(e)),
         },
-        _ = tokio::signal::ctrl_c() => (None, None),
+        s = signals.recv() => {
+            stop = Some(s);
+            (None, None)
+        }
         () = live => unreachable!("the live line ticks until the probe ends"),
     };
     ctx.ui.finish_progress();
@@ -325,11 +341,12 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         expected,
         in_flight,
     };
-    let r = report::build(ctx, plan, &samples, &limits, stopped_by);
+    let r = report::build(ctx, plan, &samples, &limits, stopped_by, stop);
     report::emit(ctx, plan, &r, &samples)?;
-    if ended.is_none() {
-        ctx.ui.line("clerk-rl: interrupted");
-        return Ok(Exit::Interrupted);
+    if let Some(s) = stop {
+        ctx.ui
+            .always(&format!("clerk-rl: interrupted ({})", s.name()));
+        return Ok(s.exit());
     }
     Ok(if r.inference.verdict == infer::Verdict::LimitedFromFirst {
         Exit::RateLimited
@@ -354,10 +371,18 @@ async fn live_line(
         tick.tick().await;
         if !said && let Some(c) = *chosen.lock().expect("chosen lock") {
             said = true;
+            let columns = crate::ui::columns(crate::ui::Stream::Stderr) as usize;
             if c.short() && !c.hopeless() {
-                ctx.ui.warn(&format!("probe: {}", c.describe()));
+                // `clerk-rl: warning: ` is 19 columns.
+                ctx.ui.warn(&report::wrap(
+                    &format!("probe: {}", c.describe()),
+                    columns - 19,
+                ));
             } else if !c.hopeless() {
-                ctx.ui.line(&format!("clerk-rl: probe: {}", c.describe()));
+                ctx.ui.line(&report::wrap(
+                    &format!("clerk-rl: probe: {}", c.describe()),
+                    columns,
+                ));
             }
         }
         let (sent, accepted, limited) = {

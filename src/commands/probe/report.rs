@@ -77,6 +77,7 @@ pub fn build(
     samples: &[Sample],
     limits: &Limits,
     stopped_by: &'static str,
+    stop: Option<crate::signals::Stop>,
 ) -> Report {
     let mut inference = match &plan.mode {
         Mode::Burst => infer::infer(samples, samples.iter().find_map(|s| s.view.window)),
@@ -89,8 +90,8 @@ pub fn build(
         .map(|s| s.received.as_secs_f64())
         .fold(0.0, f64::max);
     let documented = ctx.instance.documented_rate();
-    let exit = if stopped_by == "interrupted" {
-        Exit::Interrupted
+    let exit = if let Some(s) = stop {
+        s.exit()
     } else if inference.verdict == Verdict::LimitedFromFirst {
         Exit::RateLimited
     } else {
@@ -340,7 +341,8 @@ pub fn emit(ctx: &Context, plan: &Plan, r: &Report, samples: &[Sample]) -> anyho
         writeln!(out, "{}", serde_json::to_string(r)?)?;
     } else {
         writeln!(out, "{}", table(r))?;
-        write!(out, "{}", terminal_timeline(r))?;
+        let columns = crate::ui::columns(crate::ui::Stream::Stdout) as usize;
+        write!(out, "{}", terminal_timeline(r, columns))?;
     }
     out.flush()?;
     drop(out);
@@ -573,12 +575,26 @@ fn what_the_server_said(r: &Report, row: &mut dyn FnMut(&str, String)) {
 
 const LEVELS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// Two rows of bars, accepted over 429s, one column per interval.
-fn terminal_timeline(r: &Report) -> String {
-    let peak = r
+/// Two rows of bars, accepted over 429s, one column per interval: as many intervals merged
+/// into one column as it takes to fit `columns` (issue 26: the probe printed 134-column lines
+/// into an 80-column terminal).
+fn terminal_timeline(r: &Report, columns: usize) -> String {
+    const PREFIX: usize = 10; // "accepted │"
+    let room = columns.saturating_sub(PREFIX).max(1);
+    let per = r.timeline.len().div_ceil(room).max(1);
+    let merged: Vec<(usize, usize)> = r
         .timeline
+        .chunks(per)
+        .map(|c| {
+            (
+                c.iter().map(|i| i.accepted).sum(),
+                c.iter().map(|i| i.limited + i.other).sum(),
+            )
+        })
+        .collect();
+    let peak = merged
         .iter()
-        .map(|i| i.accepted.max(i.limited + i.other))
+        .map(|&(a, l)| a.max(l))
         .max()
         .unwrap_or(0)
         .max(1);
@@ -589,16 +605,36 @@ fn terminal_timeline(r: &Report) -> String {
             LEVELS[(n * 8).div_ceil(peak).clamp(1, 8)]
         }
     };
-    let ok: String = r.timeline.iter().map(|i| bar(i.accepted)).collect();
-    let no: String = r
-        .timeline
-        .iter()
-        .map(|i| bar(i.limited + i.other))
-        .collect();
-    format!(
-        "timeline: one column per {} s, 0 to {:.2} s, tallest bar {peak} requests\naccepted │{ok}\n429      │{no}\n",
-        r.interval_s, r.elapsed_s
-    )
+    let ok: String = merged.iter().map(|&(a, _)| bar(a)).collect();
+    let no: String = merged.iter().map(|&(_, l)| bar(l)).collect();
+    let head = format!(
+        "timeline: one column per {} s, 0 to {:.2} s, tallest bar {peak} requests",
+        round3(r.interval_s * per as f64),
+        r.elapsed_s
+    );
+    format!("{}\naccepted │{ok}\n429      │{no}\n", wrap(&head, columns))
+}
+
+/// `text` broken at spaces into lines of at most `width` characters (a word longer than that
+/// stays whole); continuation lines are indented by two spaces.
+pub fn wrap(text: &str, width: usize) -> String {
+    let width = width.max(20);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut fresh = true;
+    for word in text.split_whitespace() {
+        if !fresh && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, "  ".to_string()));
+            fresh = true;
+        }
+        if !fresh {
+            line.push(' ');
+        }
+        line.push_str(word);
+        fresh = false;
+    }
+    lines.push(line);
+    lines.join("\n")
 }
 
 /// What the SVG chart draws.
@@ -636,7 +672,7 @@ pub fn svg(r: &Report, samples: &[Sample]) -> String {
 }
 
 pub fn chart(c: &Chart) -> String {
-    let (w, h, left, right, bottom, top) = (800.0, 340.0, 60.0, 70.0, 70.0, 40.0);
+    let (w, h, left, right, bottom, top) = (800.0, 340.0, 60.0, 80.0, 70.0, 40.0);
     let plot_w = w - left - right;
     let plot_h = h - bottom - top;
     let axis_y = top + plot_h;
@@ -647,10 +683,13 @@ pub fn chart(c: &Chart) -> String {
         .max()
         .unwrap_or(0)
         .max(1) as f64;
+    // The bars' scale (left): round ticks, the axis ending on the first tick above the peak.
+    let (bar_step, bar_top) = nice_axis(peak);
     let n = c.timeline.len().max(1) as f64;
     let bw = plot_w / n;
     let end = (n * c.interval_s).max(c.elapsed_s).max(1e-3);
     let x_of = |t: f64| left + plot_w * (t / end).clamp(0.0, 1.0);
+    let bar_y = |v: f64| axis_y - plot_h * v / bar_top;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -662,6 +701,28 @@ pub fn chart(c: &Chart) -> String {
         s,
         r#"<text x="{left}" y="20" font-size="14">{title}</text>"#
     );
+    // Grid lines under everything: one per tick of the bars' scale and of the time axis.
+    for v in ticks(bar_step, bar_top) {
+        let y = bar_y(v);
+        let _ = writeln!(
+            s,
+            r##"<line class="grid" x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#e0e0e0"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
+            left + plot_w,
+            left - 5.0,
+            y + 4.0,
+            tick_label(v, bar_step)
+        );
+    }
+    let (t_step, _) = nice_axis(end);
+    for t in ticks(t_step, end) {
+        let x = x_of(t);
+        let _ = writeln!(
+            s,
+            r##"<line class="grid" x1="{x:.1}" y1="{top}" x2="{x:.1}" y2="{axis_y}" stroke="#e0e0e0"/><text x="{x:.1}" y="{}" text-anchor="middle">{}</text>"##,
+            axis_y + 16.0,
+            tick_label(t, t_step)
+        );
+    }
     for (k, iv) in c.timeline.iter().enumerate() {
         let x = left + k as f64 * bw;
         let mut y = axis_y;
@@ -673,7 +734,7 @@ pub fn chart(c: &Chart) -> String {
             if count == 0 {
                 continue;
             }
-            let bh = plot_h * count as f64 / peak;
+            let bh = plot_h * count as f64 / bar_top;
             y -= bh;
             let _ = writeln!(
                 s,
@@ -682,33 +743,17 @@ pub fn chart(c: &Chart) -> String {
             );
         }
     }
-    // Axes, ticks and their labels.
+    // Axes and their titles.
     let _ = writeln!(
         s,
         r#"<line x1="{left}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="black"/><line x1="{left}" y1="{top}" x2="{left}" y2="{axis_y}" stroke="black"/>"#,
         left + plot_w
     );
-    for k in 0..=4 {
-        let t = end * k as f64 / 4.0;
-        let _ = writeln!(
-            s,
-            r#"<text x="{:.1}" y="{}" text-anchor="middle">{t:.1}</text>"#,
-            x_of(t),
-            axis_y + 16.0
-        );
-    }
     let _ = writeln!(
         s,
         r#"<text x="{}" y="{}" text-anchor="middle">seconds since the probe started</text>"#,
         left + plot_w / 2.0,
         axis_y + 32.0
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="{}" text-anchor="end">{peak}</text><text x="{}" y="{axis_y}" text-anchor="end">0</text>"#,
-        left - 5.0,
-        top + 10.0,
-        left - 5.0
     );
     let _ = writeln!(
         s,
@@ -738,18 +783,18 @@ pub fn chart(c: &Chart) -> String {
     if c.limit.is_some() {
         let _ = writeln!(
             s,
-            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#1565c0" stroke-width="2"/><text x="{}" y="{}">accepted in the trailing window</text><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ef6c00" stroke-width="2" stroke-dasharray="6 4"/><text x="{}" y="{}">limit</text>"##,
+            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#1565c0" stroke-width="2"/><text x="{}" y="{}">accepted in the trailing window (right scale)</text><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ef6c00" stroke-width="2" stroke-dasharray="6 4"/><text x="{}" y="{}">limit (right scale)</text>"##,
             left + 150.0,
             ly + 5.0,
             left + 170.0,
             ly + 5.0,
             left + 175.0,
             ly + 9.0,
-            left + 380.0,
+            left + 450.0,
             ly + 5.0,
-            left + 400.0,
+            left + 470.0,
             ly + 5.0,
-            left + 405.0,
+            left + 475.0,
             ly + 9.0
         );
     }
@@ -757,8 +802,50 @@ pub fn chart(c: &Chart) -> String {
     s
 }
 
-/// The trailing-window count (accepted in the last W, at 400 points) on a right-hand axis, and
-/// the limit N per W as a dashed line on the same axis.
+/// A round tick step for an axis from 0 to `max` (1, 2 or 5 times a power of ten, about five
+/// ticks), and the axis's end: the first tick at or above `max`.
+pub fn nice_axis(max: f64) -> (f64, f64) {
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
+    let raw = max / 5.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|&x| x >= raw * (1.0 - 1e-9))
+        .unwrap_or(raw);
+    let top = (max / step - 1e-9).ceil().max(1.0) * step;
+    (step, top)
+}
+
+/// 0, step, 2 step, … up to `end` (inclusive, within rounding).
+fn ticks(step: f64, end: f64) -> impl Iterator<Item = f64> {
+    let n = (end / step + 1e-9).floor() as usize;
+    (0..=n).map(move |k| k as f64 * step)
+}
+
+/// A tick's number with as many decimals as its step needs: 0, 2, 4; 0.5, 1, 1.5; 0.02.
+fn tick_label(v: f64, step: f64) -> String {
+    let decimals = (0..6)
+        .find(|&d| {
+            let x = step * 10f64.powi(d);
+            (x - x.round()).abs() < 1e-6
+        })
+        .unwrap_or(6) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// The trailing-window count (accepted in the last W, at 400 points) on its own scale on the
+/// right, in its colour, with round ticks; the limit N per W is a dashed line on that scale,
+/// with N marked on the right axis.
 fn trailing_window(
     s: &mut String,
     c: &Chart,
@@ -776,13 +863,14 @@ fn trailing_window(
         .map(|k| end * k as f64 / 400.0)
         .map(|t| (t, count_at(t)))
         .collect();
-    let top_count = points
+    let most = points
         .iter()
         .map(|p| p.1)
         .max()
         .unwrap_or(0)
         .max(limit as usize) as f64
         * 1.1;
+    let (step, top_count) = nice_axis(most);
     let y_of = |n: f64| top + plot_h - plot_h * n / top_count;
     let path: Vec<String> = points
         .iter()
@@ -797,25 +885,37 @@ fn trailing_window(
     let xr = left + plot_w;
     let _ = writeln!(
         s,
-        r##"<line class="limit" x1="{left}" y1="{ly:.1}" x2="{xr}" y2="{ly:.1}" stroke="#ef6c00" stroke-width="2" stroke-dasharray="6 4"/><text x="{}" y="{:.1}" fill="#ef6c00" text-anchor="end">limit {limit} per {}</text>"##,
+        r##"<line class="limit" x1="{left}" y1="{ly:.1}" x2="{xr}" y2="{ly:.1}" stroke="#ef6c00" stroke-width="2" stroke-dasharray="6 4"/><text x="{}" y="{:.1}" fill="#ef6c00" text-anchor="end">limit {limit} per {} (right scale)</text>"##,
         xr - 4.0,
         ly - 4.0,
         xml_escape(&fmt_window(window))
     );
     let _ = writeln!(
         s,
-        r#"<line x1="{xr}" y1="{top}" x2="{xr}" y2="{}" stroke="black"/><text x="{}" y="{}">{:.0}</text><text x="{}" y="{}">0</text>"#,
-        top + plot_h,
-        xr + 4.0,
-        top + 10.0,
-        top_count,
-        xr + 4.0,
+        r##"<line x1="{xr}" y1="{top}" x2="{xr}" y2="{}" stroke="#1565c0"/>"##,
         top + plot_h
+    );
+    for v in ticks(step, top_count) {
+        let y = y_of(v);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{xr}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#1565c0"/><text x="{}" y="{:.1}" fill="#1565c0">{}</text>"##,
+            xr + 4.0,
+            xr + 6.0,
+            y + 4.0,
+            tick_label(v, step)
+        );
+    }
+    // N on the right axis, where the dashed line meets it.
+    let _ = writeln!(
+        s,
+        r##"<line x1="{xr}" y1="{ly:.1}" x2="{}" y2="{ly:.1}" stroke="#ef6c00" stroke-width="2"/>"##,
+        xr + 6.0
     );
     let _ = writeln!(
         s,
-        r#"<text transform="translate({} {}) rotate(90)" text-anchor="middle">accepted in the trailing {} (line)</text>"#,
-        xr + 40.0,
+        r##"<text transform="translate({} {}) rotate(90)" text-anchor="middle" fill="#1565c0">accepted in the trailing {} (line)</text>"##,
+        xr + 50.0,
         top + plot_h / 2.0,
         xml_escape(&fmt_window(window))
     );
@@ -889,6 +989,56 @@ mod tests {
         let svg = chart(&c);
         assert!(!svg.contains("class=\"limit\"") && !svg.contains("trailing"));
         assert!(svg.contains("seconds since the probe started"));
+    }
+
+    /// Issue 26: the SVG's ticks read 0.0/1.0/2.1/3.1 (a quarter of the run each).
+    #[test]
+    fn svg_ticks_are_round_numbers_not_quarters_of_the_run() {
+        assert_eq!(nice_axis(3.1), (1.0, 4.0));
+        assert_eq!(nice_axis(10.0), (2.0, 10.0));
+        assert_eq!(nice_axis(23.0), (5.0, 25.0));
+        assert_eq!(nice_axis(0.7), (0.2, 0.8));
+        let labels: Vec<String> = ticks(0.2, 0.8).map(|v| tick_label(v, 0.2)).collect();
+        assert_eq!(labels, ["0", "0.2", "0.4", "0.6", "0.8"]);
+        let labels: Vec<String> = ticks(0.05, 0.15).map(|v| tick_label(v, 0.05)).collect();
+        assert_eq!(labels, ["0", "0.05", "0.1", "0.15"]);
+        let timeline: Vec<Interval> = (0..31)
+            .map(|k| Interval {
+                start_s: k as f64 * 0.1,
+                accepted: 3,
+                limited: k % 4,
+                other: 0,
+            })
+            .collect();
+        let svg = chart(&Chart {
+            title: "t",
+            timeline: &timeline,
+            interval_s: 0.1,
+            elapsed_s: 3.1,
+            limit: Some((10, 1.0)),
+            accepted: (0..93).map(|k| k as f64 / 30.0).collect(),
+        });
+        for bad in [">2.1<", ">3.1<", ">0.0<", ">1.0<"] {
+            assert!(!svg.contains(bad), "{bad} in {svg}");
+        }
+        for good in [">1<", ">2<", ">3<"] {
+            assert!(svg.contains(good), "{good} missing");
+        }
+        assert!(svg.matches(r#"class="grid""#).count() >= 6, "{svg}");
+        assert!(svg.contains("(right scale)"));
+    }
+
+    #[test]
+    fn probe_lines_wrap_to_the_terminal_width() {
+        let text = "clerk-rl: probe (burst mode) will send at most 300 requests (GET /v1/users?limit=1) within 1m; Ctrl-C (or SIGTERM, SIGHUP) stops it and prints what it found";
+        let w = wrap(text, 80);
+        assert!(w.lines().count() >= 2, "{w}");
+        assert!(w.lines().all(|l| l.chars().count() <= 80), "{w}");
+        assert_eq!(
+            w.split_whitespace().collect::<Vec<_>>(),
+            text.split_whitespace().collect::<Vec<_>>()
+        );
+        assert_eq!(wrap("short", 80), "short");
     }
 
     #[test]

@@ -83,6 +83,8 @@ async fn probe_with(
         max_duration: Duration::from_secs(600),
         concurrency: 128,
         target_per_s: rate.per_second(),
+        target_window: rate.window,
+        grow: false,
         honor_retry_after,
     };
     let mut d = Driver::new(sim, bounds, Arc::clone(&samples));
@@ -269,6 +271,8 @@ async fn probe_honouring(
         max_duration: Duration::from_secs(60),
         concurrency: 128,
         target_per_s: r.per_second(),
+        target_window: r.window,
+        grow: false,
         honor_retry_after,
     };
     let mut d = Driver::new(sim, bounds, Arc::clone(&samples));
@@ -356,6 +360,8 @@ async fn a_burst_that_cannot_outrun_the_limit_stops_after_one_request() {
             max_duration: Duration::from_secs(60),
             concurrency: cap,
             target_per_s: rate.per_second(),
+            target_window: rate.window,
+            grow: false,
             honor_retry_after: false,
         };
         let mut d = Driver::new(sim, bounds, Arc::clone(&samples));
@@ -425,4 +431,84 @@ async fn a_production_probe_honouring_retry_after_stays_right_and_safe() {
         let cap = (alg == sandbox::Algorithm::Bucket).then_some(1000);
         assert_eq!(unsafe_advice(&inf, "1000/10s", cap), None, "{ctx}");
     }
+}
+
+/// Issue 22: a key at 3x or 10x the documented 100/10s, 150 ms away, probed without
+/// `--expect`. The documented limit gives 5 in flight (27 requests/s): below 30/s it never
+/// reached a 429 and reported `no_limit_reached`. Slow start (one more in flight per accepted
+/// response) reaches the limit and the usual protocol measures it: N within 2%, W within 2%.
+async fn slow_start_probe(
+    alg: sandbox::Algorithm,
+    rate: &str,
+    grow: bool,
+    offset_ms: u64,
+) -> (infer::Inference, Vec<Sample>, InFlight, Ended) {
+    let r: Rate = rate.parse().unwrap();
+    let documented: Rate = "100/10s".parse().unwrap();
+    let burst = (alg == sandbox::Algorithm::Bucket).then_some(r.limit);
+    let budget = Budget::new(Plan::Free, Some(r), burst);
+    let sim = Sim {
+        limiter: Mutex::new(Limiter::new(&budget, alg, None)),
+        offset: Duration::from_millis(offset_ms),
+        start: tokio::time::Instant::now(),
+        latency: Duration::from_millis(150),
+        style: HeaderStyle::None,
+    };
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let bounds = Bounds {
+        max_requests: 3 * r.limit as u64,
+        max_duration: Duration::from_secs(60),
+        concurrency: 128,
+        target_per_s: documented.per_second(),
+        target_window: documented.window,
+        grow,
+        honor_retry_after: false,
+    };
+    let mut d = Driver::new(sim, bounds, Arc::clone(&samples));
+    let chosen = Arc::clone(&d.chosen);
+    let ended = d.burst_mode().await.unwrap();
+    let samples = samples.lock().unwrap().clone();
+    let c = chosen.lock().unwrap().unwrap();
+    (infer::infer(&samples, None), samples, c, ended)
+}
+
+#[tokio::test(start_paused = true)]
+async fn probe_without_expect_finds_a_limit_3x_and_10x_the_documented_one() {
+    let mut failures = Vec::new();
+    for rate in ["300/10s", "3000/10s"] {
+        let r: Rate = rate.parse().unwrap();
+        let (n, w) = (r.limit as f64, r.window.as_secs_f64());
+        for alg in [sandbox::Algorithm::Fixed, sandbox::Algorithm::Sliding] {
+            for off in [3300, 9900] {
+                let (inf, samples, c, ended) = slow_start_probe(alg, rate, true, off).await;
+                let ok_n = inf.limit.is_some_and(|l| (l as f64 - n).abs() <= 0.02 * n);
+                let ok_w = inf.window_s.is_some_and(|x| (x - w).abs() <= 0.02 * w);
+                let ok_grew = c.grown_to.is_some_and(|g| g > c.chosen)
+                    && c.growth_stopped
+                        .is_some_and(|s| s.starts_with("the first 429"));
+                if !(ok_n && ok_w && ok_grew && ended == Ended::Done) {
+                    failures.push(format!(
+                        "{alg:?} {rate} offset {off}: {ended:?}, {} sent, N {:?} W {:?} verdict {:?}; {}",
+                        samples.len(),
+                        inf.limit,
+                        inf.window_s,
+                        inf.verdict,
+                        c.describe()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A 10x key without slow start is never limited (5 in flight over 150 ms send 33/s, under
+/// 100/s): what the test above guards against.
+#[tokio::test(start_paused = true)]
+async fn without_slow_start_a_10x_key_is_never_limited() {
+    let (inf, _, c, ended) =
+        slow_start_probe(sandbox::Algorithm::Sliding, "1000/10s", false, 0).await;
+    assert_eq!(ended, Ended::Bounds, "{c:?}");
+    assert_eq!(inf.verdict, Verdict::NoLimitReached);
+    assert!(c.grown_to.is_none(), "{c:?}");
 }

@@ -148,7 +148,7 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
         out.flush()?;
     }
     receiver.log.info(&format!(
-        "clerk-rl webhook: POST {} and GET /healthz on http://{addr}; signing secret {}; cache {} for instance {fingerprint} ({}){}; tombstones and versions kept {}; until Ctrl-C or SIGTERM",
+        "clerk-rl webhook: POST {} and GET /healthz on http://{addr}; signing secret {}; cache {} for instance {fingerprint} ({}){}; tombstones and versions kept {}; until Ctrl-C, SIGTERM or SIGHUP",
         server::PATH,
         receiver.secret.masked(),
         receiver.store.shown(),
