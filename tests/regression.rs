@@ -543,3 +543,90 @@ async fn a_short_first_page_that_is_the_end_costs_one_request_more_and_exits_0()
     assert_eq!(r.stdout.lines().count(), 30);
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+// ---- row 3: offset paging dropped live users when more than a tenth of a page was deleted ----
+
+/// A sandbox of 1,000 users that refuses the cursor and deletes its 50 oldest users (already
+/// written by then) once it has served 3 pages: the next offset page shifts by 50 rows, more
+/// than the overlap of 10 re-reads.
+async fn deleting_sandbox() -> (clerk_rl::sandbox::Sandbox, Vec<String>) {
+    let sb = common::sandbox_with(1000, "2000/1s", |c| {
+        c.reject_cursor = true;
+        c.delete_after_pages = Some((3, 50));
+    })
+    .await;
+    // The generated users are a function of the seed: a twin sandbox lists them untouched.
+    let twin = common::sandbox_with(1000, "2000/1s", |_| {}).await;
+    let want = common::all_ids(&twin)
+        .await
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    (sb, want)
+}
+
+fn assert_every_user_once(stdout: &str, want: &[String]) {
+    let got: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let set: std::collections::HashSet<&String> = got.iter().collect();
+    assert_eq!(set.len(), got.len(), "an item written twice");
+    let missing = want.iter().filter(|id| !set.contains(id)).count();
+    assert_eq!(
+        missing,
+        0,
+        "{missing} existing users missing of {}",
+        want.len()
+    );
+    assert_eq!(got.len(), want.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offset_export_no_longer_drops_live_users_when_more_than_a_tenth_of_a_page_is_deleted() {
+    let (sb, want) = deleting_sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let r = bounded(export_cmd(&sb, dir.path(), &["--concurrency", "1", "-v"])).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("paging by offset instead"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("asking it again from offset"),
+        "{}",
+        r.stderr
+    );
+    // The 50 deleted users were written before their deletion; no live user is missing.
+    assert_every_user_once(&r.stdout, &want);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offset_paginate_no_longer_drops_live_users_when_more_than_a_tenth_of_a_page_is_deleted() {
+    let (sb, want) = deleting_sandbox().await;
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", sb.url()).args([
+        "--rate",
+        "2000/1s",
+        "api",
+        "--paginate",
+        "users",
+        "--page-size",
+        "100",
+    ]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("paging by offset instead"),
+        "{}",
+        r.stderr
+    );
+    assert_every_user_once(&r.stdout, &want);
+}
