@@ -208,6 +208,15 @@ pub struct Walk {
     back: u64,
     /// Pages asked again from further back because items were deleted between two pages.
     pub gaps: u64,
+    /// The server listed newest first although oldest first was asked, and the walk turned
+    /// to newest first over the cursor (as export-users does).
+    pub turned: bool,
+}
+
+/// Created_at times that run newest first throughout (ties allowed), at least two and not all
+/// equal: what a server that ignores `order_by` sends. Shared by every walk over users.
+pub fn newest_first(times: &[i64]) -> bool {
+    times.len() >= 2 && times.windows(2).all(|w| w[1] <= w[0]) && times[0] > times[times.len() - 1]
 }
 
 /// Rows each offset page re-reads from the previous one: a tenth of a page, at least one (none
@@ -241,6 +250,7 @@ impl Walk {
             probe: None,
             back: 0,
             gaps: 0,
+            turned: false,
         }
     }
 
@@ -317,6 +327,20 @@ impl Walk {
                 .saturating_mul(2);
             self.gaps += 1;
             return Ok(Vec::new());
+        }
+        if self.order == Some(Order::CreatedAsc)
+            && self.paging == Paging::Cursor
+            && self.pages == 0
+            && self.cursor.is_none()
+        {
+            let times: Option<Vec<i64>> = page.items.iter().map(|i| i.created_at).collect();
+            if times.is_some_and(|t| newest_first(&t)) {
+                // Oldest first was asked and the first page is newest first throughout: the
+                // server ignores order_by. Walk it newest first over the cursor instead; the
+                // count check at the end proves it complete.
+                self.order = Some(Order::CreatedDesc);
+                self.turned = true;
+            }
         }
         let rereading = self.back > 0;
         let number = self.pages + 1;
