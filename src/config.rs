@@ -217,6 +217,14 @@ pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
     let src = pick(src, profile.budget_store.clone(), &from_profile, |v| {
         g.budget_store = Some(v)
     });
+    if src == Source::Flag("--budget-store") {
+        warn_password_in_argv(
+            g.budget_store.as_deref(),
+            "--budget-store",
+            ENV_BUDGET_STORE,
+            g.quiet,
+        );
+    }
     r.sources.push(("budget_store", unset_if_default(src)));
     if g.budget_store_optional && g.budget_store.is_none() {
         return Err(fail(
@@ -229,6 +237,9 @@ pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
         Some(cache) => {
             let sub = deepest(matches);
             let src = given(sub, "url", "--cache", Some("CLERK_RL_CACHE"));
+            if src == Source::Flag("--cache") {
+                warn_password_in_argv(cache.url.as_deref(), "--cache", "CLERK_RL_CACHE", g.quiet);
+            }
             unset_if_default(pick(src, profile.cache.clone(), &from_profile, |v| {
                 cache.url = Some(v)
             }))
@@ -254,6 +265,21 @@ pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
 impl Resolved {
     fn label(&self) -> &str {
         self.profile.as_ref().map(|(n, _)| n.as_str()).unwrap_or("")
+    }
+}
+
+const ENV_BUDGET_STORE: &str = "CLERK_RL_BUDGET_STORE";
+
+/// A Redis URL with a password given as a flag: every user of the machine sees it in `ps` and
+/// the shell keeps it in its history. Said once, with where to give it instead.
+fn warn_password_in_argv(url: Option<&str>, flag: &str, env: &str, quiet: bool) {
+    let has_password = url
+        .and_then(|u| url::Url::parse(u.trim()).ok())
+        .is_some_and(|u| u.password().is_some());
+    if has_password {
+        crate::ui::Ui::new(0, true).quiet(quiet).warn(&format!(
+            "the Redis password in {flag} is visible to every user of this machine (ps, /proc) and kept in the shell's history; give the URL in {env} or a profile's setting instead"
+        ));
     }
 }
 

@@ -77,9 +77,9 @@ fn share_through_state_file(
     ) {
         Ok(file) => client.share_budget_through(file),
         Err(e) => ui.warn(&format!(
-            "cannot share the budget through {} ({e}); pacing this process alone (set {} or use --budget-store)",
+            "cannot share the budget through {} ({e}); pacing this process alone ({})",
             dir.display(),
-            crate::local_budget::ENV_STATE_DIR
+            crate::local_budget::state_dir_hint()
         )),
     }
 }

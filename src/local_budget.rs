@@ -37,6 +37,18 @@ pub fn state_dir() -> Option<PathBuf> {
         .or_else(|| env("HOME").map(|h| h.join(".local/state/clerk-rl")))
 }
 
+/// What to do when the state folder cannot be used. Setting `CLERK_RL_STATE_DIR` is the hint
+/// only when it is not set already: then the folder it names is the one to fix.
+pub fn state_dir_hint() -> String {
+    if std::env::var_os(ENV_STATE_DIR).is_some_and(|v| !v.is_empty()) {
+        format!(
+            "make the folder {ENV_STATE_DIR} names writable, point it at another, or use --budget-store"
+        )
+    } else {
+        format!("set {ENV_STATE_DIR} or use --budget-store")
+    }
+}
+
 /// The requests that count: in flight (id, lease expiry) and done (when each stops counting),
 /// both in Unix milliseconds.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]

@@ -543,3 +543,350 @@ async fn a_short_first_page_that_is_the_end_costs_one_request_more_and_exits_0()
     assert_eq!(r.stdout.lines().count(), 30);
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+// ---- row 3: offset paging dropped live users when more than a tenth of a page was deleted ----
+
+/// A sandbox of 1,000 users that refuses the cursor and deletes its 50 oldest users (already
+/// written by then) once it has served 3 pages: the next offset page shifts by 50 rows, more
+/// than the overlap of 10 re-reads.
+async fn deleting_sandbox() -> (clerk_rl::sandbox::Sandbox, Vec<String>) {
+    let sb = common::sandbox_with(1000, "2000/1s", |c| {
+        c.reject_cursor = true;
+        c.delete_after_pages = Some((3, 50));
+    })
+    .await;
+    // The generated users are a function of the seed: a twin sandbox lists them untouched.
+    let twin = common::sandbox_with(1000, "2000/1s", |_| {}).await;
+    let want = common::all_ids(&twin)
+        .await
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    (sb, want)
+}
+
+fn assert_every_user_once(stdout: &str, want: &[String]) {
+    let got: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let set: std::collections::HashSet<&String> = got.iter().collect();
+    assert_eq!(set.len(), got.len(), "an item written twice");
+    let missing = want.iter().filter(|id| !set.contains(id)).count();
+    assert_eq!(
+        missing,
+        0,
+        "{missing} existing users missing of {}",
+        want.len()
+    );
+    assert_eq!(got.len(), want.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offset_export_no_longer_drops_live_users_when_more_than_a_tenth_of_a_page_is_deleted() {
+    let (sb, want) = deleting_sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let r = bounded(export_cmd(&sb, dir.path(), &["--concurrency", "1", "-v"])).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("paging by offset instead"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("asking it again from offset"),
+        "{}",
+        r.stderr
+    );
+    // The 50 deleted users were written before their deletion; no live user is missing.
+    assert_every_user_once(&r.stdout, &want);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offset_paginate_no_longer_drops_live_users_when_more_than_a_tenth_of_a_page_is_deleted() {
+    let (sb, want) = deleting_sandbox().await;
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", sb.url()).args([
+        "--rate",
+        "2000/1s",
+        "api",
+        "--paginate",
+        "users",
+        "--page-size",
+        "100",
+    ]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("paging by offset instead"),
+        "{}",
+        r.stderr
+    );
+    assert_every_user_once(&r.stdout, &want);
+}
+
+// ---- row 1, generalised: batch-get and api --paginate behind a reader that leaves ----
+
+fn user_pages(sb: &clerk_rl::sandbox::Sandbox) -> usize {
+    sb.log().iter().filter(|e| e.path == "/v1/users").count()
+}
+
+/// Spawn `c` with stdout piped, read `lines` lines, drop the reader and return the requests the
+/// sandbox had logged then, the exit code and stderr. The child must end within 20 s.
+async fn read_then_leave(
+    mut c: Command,
+    lines: usize,
+    sb: std::sync::Arc<clerk_rl::sandbox::Sandbox>,
+) -> (usize, Option<i32>, String) {
+    use std::io::{BufRead, BufReader, Read};
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    tokio::task::spawn_blocking(move || {
+        let mut child = Killed(c.spawn().unwrap());
+        let mut out = BufReader::new(child.0.stdout.take().unwrap());
+        let mut line = String::new();
+        for _ in 0..lines {
+            line.clear();
+            out.read_line(&mut line).unwrap();
+            assert!(line.starts_with('{'), "{line:?}");
+        }
+        let at_leaving = user_pages(&sb);
+        drop(out);
+        let t0 = Instant::now();
+        let status = loop {
+            if let Some(s) = child.0.try_wait().unwrap() {
+                break s;
+            }
+            if t0.elapsed() > Duration::from_secs(20) {
+                let _ = child.0.kill();
+                let mut err = String::new();
+                let _ = child.0.stderr.take().unwrap().read_to_string(&mut err);
+                panic!("it kept going after its reader left: {err}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        let _ = child.0.stderr.take().unwrap().read_to_string(&mut err);
+        (at_leaving, status.code(), err)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_get_no_longer_fetches_a_whole_window_after_its_reader_left() {
+    // 50 ms a request, one at a time: a window of 1,000 ids is 10 requests, half a second.
+    let sb = std::sync::Arc::new(
+        common::sandbox_with(5000, "1000/1s", |c| c.latency = Duration::from_millis(50)).await,
+    );
+    let ids: Vec<String> = common::all_ids(&sb)
+        .await
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ids.txt");
+    std::fs::write(&file, ids.join("\n") + "\n").unwrap();
+    let mut c = cmd_in(dir.path());
+    c.env("CLERK_API_URL", sb.url()).args([
+        "--rate",
+        "1000/1s",
+        "batch-get",
+        "--concurrency",
+        "1",
+        file.to_str().unwrap(),
+    ]);
+    let before = user_pages(&sb);
+    // The whole first window read: the reader leaves while the second one is fetched.
+    let (at_leaving, code, stderr) = read_then_leave(c, 1000, std::sync::Arc::clone(&sb)).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    // Requests sent just before the exit are logged after the sandbox's latency.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = user_pages(&sb) - before;
+    let at_leaving = at_leaving - before;
+    assert!(
+        after <= at_leaving + 2,
+        "{} requests after the reader left (the rest of the window)",
+        after - at_leaving
+    );
+    assert!(after < 20, "{after} requests of 50");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paginate_no_longer_sends_the_next_page_after_its_reader_left() {
+    let sb = std::sync::Arc::new(common::sandbox_with(5000, "1000/1s", |_| {}).await);
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    // 1 a second (the count, then a page a second): the third page waits for the budget when
+    // the reader leaves after two.
+    c.env("CLERK_API_URL", sb.url()).args([
+        "--rate",
+        "1/1s",
+        "api",
+        "--paginate",
+        "users",
+        "--page-size",
+        "100",
+    ]);
+    let (at_leaving, code, stderr) = read_then_leave(c, 200, std::sync::Arc::clone(&sb)).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        user_pages(&sb),
+        at_leaving,
+        "a page asked for after the reader left: {stderr}"
+    );
+}
+
+// ---- smaller ones ----
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_web_page_answered_200_to_api_no_longer_exits_0() {
+    let app = axum::Router::new().route(
+        "/v1/users",
+        axum::routing::get(|| async {
+            (
+                [("content-type", "text/html; charset=utf-8")],
+                "<!doctype html><html><body>Sign in</body></html>",
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", &url).args(["api", "users"]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "no page as the answer: {}", r.stdout);
+    assert!(
+        r.stderr.contains("a web page") && r.stderr.contains("Content-Type: text/html"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_state_dir_hint_no_longer_says_to_set_it_when_it_is_set() {
+    let sb = common::sandbox_with(10, "1000/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the folder should be: the state file cannot be made there.
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let mut c = cmd_in(&not_a_dir);
+    c.env("CLERK_API_URL", sb.url())
+        .args(["api", "users/count"]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot share the budget"), "{}", r.stderr);
+    assert!(!r.stderr.contains("set CLERK_RL_STATE_DIR"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("make the folder CLERK_RL_STATE_DIR names writable"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_redis_password_in_argv_is_no_longer_taken_without_a_warning() {
+    let url = "redis://:hunter2@127.0.0.1:9/0";
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(dir.path());
+    c.env("XDG_CONFIG_HOME", dir.path())
+        .args(["--budget-store", url, "config", "show"]);
+    let r = common::bounded_sync(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("warning: the Redis password in --budget-store is visible")
+            && r.stderr.contains("CLERK_RL_BUDGET_STORE"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("hunter2") && !r.stdout.contains("hunter2"));
+    // From the environment: out of ps, no warning.
+    let mut c = cmd_in(dir.path());
+    c.env("XDG_CONFIG_HOME", dir.path())
+        .env("CLERK_RL_BUDGET_STORE", url)
+        .args(["config", "show"]);
+    let r = common::bounded_sync(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paginate_on_a_newest_first_list_no_longer_exits_6_where_export_walks_it() {
+    let sb = common::sandbox_with(1200, "2000/1s", |c| {
+        c.misbehave.push(clerk_rl::sandbox::Misbehave::IgnoreOrder)
+    })
+    .await;
+    let twin = common::sandbox_with(1200, "2000/1s", |_| {}).await;
+    let want: Vec<String> = common::all_ids(&twin)
+        .await
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    let state = tempfile::tempdir().unwrap();
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", sb.url()).args([
+        "--rate",
+        "2000/1s",
+        "api",
+        "--paginate",
+        "users",
+        "--page-size",
+        "100",
+    ]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stderr.matches("newest first whatever order_by").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+    assert_every_user_once(&r.stdout, &want);
+}
+
+#[test]
+fn config_show_no_longer_exits_0_for_a_profile_every_command_refuses() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("clerk-rl")).unwrap();
+    std::fs::write(
+        home.path().join("clerk-rl/config.toml"),
+        "[profiles.bad]\napi_url = \"http://api.example.com\"\nsecret_key_file = \"/nonexistent/clerk.key\"\n",
+    )
+    .unwrap();
+    let mut c = cmd_in(home.path());
+    c.env("XDG_CONFIG_HOME", home.path())
+        .env_remove("CLERK_SECRET_KEY")
+        .args(["--profile", "bad", "config", "show"]);
+    let r = common::bounded_sync(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("profile bad"),
+        "still shown: {}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("profile bad: every command would refuse it")
+            && r.stderr.contains("/nonexistent/clerk.key")
+            && r.stderr.contains("plain http"),
+        "{}",
+        r.stderr
+    );
+    // Every command does refuse it.
+    let mut c = cmd_in(home.path());
+    c.env("XDG_CONFIG_HOME", home.path())
+        .env_remove("CLERK_SECRET_KEY")
+        .args(["--profile", "bad", "status"]);
+    assert_eq!(common::bounded_sync(c).code, 2);
+}

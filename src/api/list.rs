@@ -8,8 +8,10 @@
 //! seen, so deletions during the walk are no false alarm). A defect is a [`Defect`]: the caller
 //! stops and says what the server did, never a plausible short output.
 //!
-//! Offset pages overlap the previous one by a tenth of a page, and items are de-duplicated by id,
-//! so an item deleted during the walk cannot shift another past us.
+//! Offset pages overlap the previous one by a tenth of a page, and items are de-duplicated by id.
+//! A page that does not start with an item already written (more items deleted between two pages
+//! than the overlap re-reads) is not taken: it is asked again from further back, so no deletion
+//! during the walk can shift an item past us.
 
 use std::collections::HashSet;
 
@@ -202,11 +204,29 @@ pub struct Walk {
     pub has_count: bool,
     /// The offset of the one request that checks a short first page really was the end.
     probe: Option<u64>,
+    /// Rows the next offset page steps back besides the overlap (grown after a gap).
+    back: u64,
+    /// Pages asked again from further back because items were deleted between two pages.
+    pub gaps: u64,
+    /// The server listed newest first although oldest first was asked, and the walk turned
+    /// to newest first over the cursor (as export-users does).
+    pub turned: bool,
 }
 
-/// Rows each offset page re-reads from the previous one.
+/// Created_at times that run newest first throughout (ties allowed), at least two and not all
+/// equal: what a server that ignores `order_by` sends. Shared by every walk over users.
+pub fn newest_first(times: &[i64]) -> bool {
+    times.len() >= 2 && times.windows(2).all(|w| w[1] <= w[0]) && times[0] > times[times.len() - 1]
+}
+
+/// Rows each offset page re-reads from the previous one: a tenth of a page, at least one (none
+/// for pages of one item, which cannot overlap and advance).
 pub fn overlap(page_size: u32) -> u64 {
-    (page_size / 10) as u64
+    if page_size < 2 {
+        0
+    } else {
+        (page_size as u64 / 10).max(1)
+    }
 }
 
 impl Walk {
@@ -228,7 +248,16 @@ impl Walk {
             done: false,
             has_count: false,
             probe: None,
+            back: 0,
+            gaps: 0,
+            turned: false,
         }
+    }
+
+    /// The offset of the next page in offset paging.
+    fn offset(&self) -> u64 {
+        self.rows
+            .saturating_sub(overlap(self.page_size).saturating_add(self.back))
     }
 
     /// The paging parameters of the next page (`limit`, and `starting_after` or `offset`).
@@ -244,7 +273,7 @@ impl Walk {
                 q.push(("offset".into(), self.probe.unwrap_or(0).to_string()));
             }
             Paging::Offset => {
-                let offset = self.rows.saturating_sub(overlap(self.page_size));
+                let offset = self.offset();
                 if offset > 0 {
                     q.push(("offset".into(), offset.to_string()));
                 }
@@ -280,6 +309,40 @@ impl Walk {
             self.done = true;
             return Ok(Vec::new());
         }
+        if self.paging == Paging::Offset
+            && overlap(self.page_size) > 0
+            && self.offset() > 0
+            && page
+                .items
+                .first()
+                .is_none_or(|i| !self.seen.contains(&i.id))
+        {
+            // The page does not join what was written: more items were deleted since the
+            // last page than the overlap re-reads, and the ones between would be skipped.
+            // Not taken; asked again from twice as far back (down to offset 0).
+            self.back = self
+                .back
+                .max(overlap(self.page_size))
+                .max(1)
+                .saturating_mul(2);
+            self.gaps += 1;
+            return Ok(Vec::new());
+        }
+        if self.order == Some(Order::CreatedAsc)
+            && self.paging == Paging::Cursor
+            && self.pages == 0
+            && self.cursor.is_none()
+        {
+            let times: Option<Vec<i64>> = page.items.iter().map(|i| i.created_at).collect();
+            if times.is_some_and(|t| newest_first(&t)) {
+                // Oldest first was asked and the first page is newest first throughout: the
+                // server ignores order_by. Walk it newest first over the cursor instead; the
+                // count check at the end proves it complete.
+                self.order = Some(Order::CreatedDesc);
+                self.turned = true;
+            }
+        }
+        let rereading = self.back > 0;
         let number = self.pages + 1;
         let mut kept = Vec::new();
         let mut fresh: HashSet<&str> = HashSet::new();
@@ -305,7 +368,7 @@ impl Walk {
             kept.push(i);
         }
         let full = page.items.len() as u64 >= self.page_size as u64;
-        if full && kept.is_empty() {
+        if full && kept.is_empty() && !rereading {
             return Err(Defect::NoProgress { page: number });
         }
         for &i in &kept {
@@ -328,8 +391,8 @@ impl Walk {
                 self.rows += page.items.len() as u64;
             }
             Paging::Offset => {
-                self.rows =
-                    self.rows.saturating_sub(overlap(self.page_size)) + page.items.len() as u64;
+                self.rows = self.offset() + page.items.len() as u64;
+                self.back = 0;
             }
         }
         // The first page shorter than the limit is the last (Clerk's documented rule). With no

@@ -119,7 +119,7 @@ pub fn show(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
     };
     if global.json {
         println!("{}", serde_json::to_string(&out)?);
-        return Ok(Exit::Ok);
+        return refused(global, resolved);
     }
     let mut t = ui::table(Stream::Stdout);
     t.set_header(vec!["setting", "value", "from"]);
@@ -145,7 +145,51 @@ pub fn show(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
         ]);
     }
     println!("{t}");
-    Ok(Exit::Ok)
+    refused(global, resolved)
+}
+
+/// A profile that every command would refuse is no success for `config show` either: the
+/// settings are shown, then exit 2 with one line naming each problem (a key file that cannot be
+/// read, an api_url the key may not be sent to, a budget store or cache that is no Redis URL).
+fn refused(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
+    let Some((name, _)) = &resolved.profile else {
+        return Ok(Exit::Ok);
+    };
+    let quiet_ui = Ui::new(0, true).quiet(true);
+    let mut problems = Vec::new();
+    if !global.sandbox {
+        if let Err(e) = context::resolve_key(global, &quiet_ui) {
+            problems.push(format!("secret key: {e}"));
+        }
+        if let Err(e) = secret::api_base(&global.api_url) {
+            problems.push(format!("api_url: {e}"));
+        }
+    }
+    if let Some(Err(e)) = global
+        .budget_store
+        .as_deref()
+        .map(|u| redis_store::parse_url(u, "budget_store"))
+    {
+        problems.push(e.to_string());
+    }
+    if let Some(Err(e)) = resolved
+        .profile_cache
+        .as_deref()
+        .map(|u| redis_store::parse_url(u, "cache"))
+    {
+        problems.push(e.to_string());
+    }
+    if problems.is_empty() {
+        return Ok(Exit::Ok);
+    }
+    Err(crate::error::fail(
+        Exit::Usage,
+        format!(
+            "profile {}: every command would refuse it: {}",
+            ui::clean(name),
+            problems.join("; ")
+        ),
+    ))
 }
 
 /// A Redis URL with its password masked (`redis://:…@host:6379/0`): the reader sees a password

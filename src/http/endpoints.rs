@@ -119,10 +119,10 @@ impl EndpointGates {
 
     fn memory_after(&self, dir: &std::path::Path, e: &std::io::Error, scope: &Scope) -> Gate {
         self.ui.warn(&format!(
-            "cannot keep endpoint budgets in {} ({e}); {} is paced within this process only (set {} or use --budget-store)",
+            "cannot keep endpoint budgets in {} ({e}); {} is paced within this process only ({})",
             dir.display(),
             scope,
-            crate::local_budget::ENV_STATE_DIR
+            crate::local_budget::state_dir_hint()
         ));
         *self.store.lock().expect("store lock") = Store::Memory;
         Gate::Memory(Pacer::new(&budget_of(scope)))

@@ -109,6 +109,9 @@ pub struct SandboxConfig {
     pub organizations: u64,
     /// Misbehaviours of `GET /v1/users` (see `misbehave`), for rehearsing broken servers.
     pub misbehave: Vec<Misbehave>,
+    /// Rehearse deletions during a walk: once this many pages of `GET /v1/users` were served,
+    /// delete this many of the oldest users (once), as an admin would between two pages.
+    pub delete_after_pages: Option<(u64, u64)>,
 }
 
 impl SandboxConfig {
@@ -138,6 +141,7 @@ impl SandboxConfig {
             endpoint_limits: Default::default(),
             organizations: 120,
             misbehave: Vec::new(),
+            delete_after_pages: None,
         }
     }
 
@@ -308,6 +312,8 @@ pub async fn start(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
         )),
         orgs: Mutex::new(org_store::OrgStore::new(cfg.seed, cfg.organizations)),
         misbehave: cfg.misbehave.clone(),
+        delete_after_pages: cfg.delete_after_pages,
+        pages_served: std::sync::atomic::AtomicU64::new(0),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

@@ -257,6 +257,15 @@ async fn list_users(
         misbehave::rewrite_page(&app.misbehave, &query, &mut page);
         page.iter().map(|u| u.to_json()).collect()
     };
+    if let Some((after, n)) = app.delete_after_pages {
+        let served = app
+            .pages_served
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if served == after {
+            write(&app).delete_oldest(n);
+        }
+    }
     // The server's own work grows with the page (held within the capacity slot).
     let work = app.model.page_time(users.len());
     if !work.is_zero() {

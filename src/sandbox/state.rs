@@ -38,6 +38,10 @@ pub struct AppState {
     /// Organizations and invitations.
     pub orgs: Mutex<OrgStore>,
     pub misbehave: Vec<Misbehave>,
+    /// After this many users pages, delete this many of the oldest users (once).
+    pub delete_after_pages: Option<(u64, u64)>,
+    /// Pages of `GET /v1/users` served so far.
+    pub pages_served: std::sync::atomic::AtomicU64,
 }
 
 pub type Shared = Arc<AppState>;

@@ -484,6 +484,21 @@ impl Store {
         Ok(u)
     }
 
+    /// Delete the `n` oldest users that exist (fewer when fewer exist); their ids.
+    pub fn delete_oldest(&mut self, n: u64) -> Vec<String> {
+        let mut gone = Vec::new();
+        let mut i = 0;
+        while (gone.len() as u64) < n && i < self.end() {
+            if !self.deleted.contains(&i) {
+                self.deleted.insert(i);
+                self.patched.remove(&i);
+                gone.push(self.id_at(i));
+            }
+            i += 1;
+        }
+        gone
+    }
+
     pub fn delete(&mut self, id: &str) -> Result<String, WriteError> {
         let i = self.index_of_id(id).ok_or(WriteError::NotFound)?;
         if !self.deleted.insert(i) {

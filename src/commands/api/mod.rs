@@ -245,6 +245,25 @@ pub async fn run(ctx: &Context, args: &ApiArgs, prepared: Prepared) -> anyhow::R
     if args.include {
         print_head(&resp);
     }
+    if resp.status.is_success()
+        && let Some(page) = web_page(&resp)
+    {
+        // The Backend API answers JSON: a web page with a 2xx is a proxy's or a login page,
+        // never the answer asked for. No plausible output, exit 6 (as for every command).
+        summary(Some(resp.status.as_u16()));
+        return Err(fail(
+            Exit::Server,
+            crate::http::diagnose::unusable_body(
+                &resp.headers,
+                format!(
+                    "{} {} answered {} with {page}",
+                    req.method,
+                    prepared.path,
+                    resp.status.as_u16()
+                ),
+            ),
+        ));
+    }
     let shown = shown_body(&resp.body, io::stdout().is_terminal());
     let mut out = io::stdout().lock();
     let written = out.write_all(&shown).and_then(|()| out.flush());
@@ -272,6 +291,30 @@ pub async fn run(ctx: &Context, args: &ApiArgs, prepared: Prepared) -> anyhow::R
         return Err(fail(Exit::Server, line));
     }
     Err(fail(e.exit(), line))
+}
+
+/// "a web page" when a 2xx answer is HTML (by its Content-Type, or a body that starts as HTML
+/// when none is given): nothing the Backend API sends.
+fn web_page(resp: &Response) -> Option<&'static str> {
+    let ct = resp
+        .headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.to_ascii_lowercase());
+    let html = match ct {
+        Some(ct) => ct.contains("html"),
+        None => {
+            let start: Vec<u8> = resp
+                .body
+                .iter()
+                .skip_while(|b| b.is_ascii_whitespace())
+                .take(15)
+                .map(|b| b.to_ascii_lowercase())
+                .collect();
+            start.starts_with(b"<!doctype html") || start.starts_with(b"<html")
+        }
+    };
+    html.then_some("a web page")
 }
 
 #[cfg(test)]

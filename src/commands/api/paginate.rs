@@ -153,7 +153,13 @@ async fn walk_pages(
                 None => Err(why),
             },
         };
-        let (resp, page) = match ctx.client.get_with(&url, parse).await {
+        // The reader of stdout may leave while a page is paced or fetched: nobody would read
+        // it, so the walk stops at once instead of sending it (issue 23 row 1).
+        let fetched = tokio::select! {
+            r = ctx.client.get_with(&url, parse) => r,
+            () = crate::output::stdout_reader_gone() => return Ok(true),
+        };
+        let (resp, page) = match fetched {
             Ok((resp, Ok(page))) => (resp, page),
             Ok((_, Err(not_list))) => {
                 return Err(fail(
@@ -174,7 +180,15 @@ async fn walk_pages(
         if args.include {
             print_head(&resp);
         }
+        let turned = walk.turned;
         let kept = match walk.accept(&page) {
+            Ok(k) if walk.turned && !turned => {
+                ctx.ui.warn(&format!(
+                    "{} lists newest first whatever order_by asks; walking it from the newest to the oldest over starting_after instead. Items added meanwhile are not in the output, and the count check at the end proves it complete",
+                    p.path
+                ));
+                k
+            }
             Ok(k) => k,
             Err(Defect::NoProgress { .. }) if walk.paging == Paging::Cursor => {
                 offset_instead(ctx, walk, "it ignored the cursor");

@@ -177,7 +177,22 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
         if window.is_empty() {
             continue;
         }
-        match run.window(window, &mut out).await {
+        let to_stdout = matches!(out, output::Output::Stdout(_));
+        let step = run.window(window, &mut out);
+        let stepped = if to_stdout {
+            // The reader of stdout may leave while a window is being fetched: the window's
+            // results would be written nowhere, so its requests stop at once (issue 23 row 1).
+            tokio::select! {
+                r = step => r,
+                () = crate::output::stdout_reader_gone() => {
+                    ctx.ui.finish_progress();
+                    return Ok(Exit::Ok);
+                }
+            }
+        } else {
+            step.await
+        };
+        match stepped {
             Ok(()) => {}
             // `| head`: the reader has what it wanted. Stop quietly, spend nothing more.
             Err(e) if is_broken_pipe(&e) => {

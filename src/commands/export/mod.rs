@@ -788,6 +788,16 @@ async fn next_page(
                 verify::disorder(&name, prev, next, paging),
             ));
         }
+        if state.gap(&users, job.page_size, paging) {
+            // More users were deleted since the last page than the overlap re-reads: ask
+            // again from further back instead of skipping the users between.
+            state.widen(job.page_size);
+            client.ui().info(&format!(
+                "{name} does not join the users written (users deleted meanwhile shifted it); asking it again from offset {}",
+                state.offset(job.page_size)
+            ));
+            continue;
+        }
         let acc = state.accept(&users, job.page_size, paging);
         let prev_cursor = before.cursor.as_deref();
         match verify::progress(
@@ -800,6 +810,8 @@ async fn next_page(
             prev_cursor,
         ) {
             Progress::Fine => {}
+            // A page asked again from further back after a gap may hold only users written.
+            Progress::Broken(_) if paging == Paging::Offset && before.back > 0 => {}
             Progress::RepeatsFirstPage if paging == Paging::Cursor => {
                 // The same users again: the server ignored starting_after.
                 *state = before;

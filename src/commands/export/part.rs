@@ -47,6 +47,14 @@ pub struct PartState {
     pub tie_ids: Vec<String>,
     pub users: u64,
     pub done: bool,
+    /// Offset paging: rows the next page steps back besides the overlap, grown when a page
+    /// showed that more users were deleted between two pages than the overlap re-reads.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub back: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What one page did to a part.
@@ -113,13 +121,54 @@ impl PartState {
                 }
             }
             Paging::Offset => {
-                let offset = self.rows.saturating_sub(overlap(page_size));
+                let offset = self.offset(page_size);
                 if offset > 0 {
                     push("offset", offset.to_string());
                 }
             }
         }
         q
+    }
+
+    /// The offset of this part's next page in offset paging.
+    pub fn offset(&self, page_size: u32) -> u64 {
+        self.rows
+            .saturating_sub(overlap(page_size).saturating_add(self.back))
+    }
+
+    /// Whether this user was written already (it is behind the walk, or a tie written).
+    fn written(&self, u: &PageUser, paging: Paging) -> bool {
+        match self.last_created_at {
+            Some(last) if u.created_at == last => self.tie_ids.contains(&u.id),
+            Some(last) if paging.descending() => u.created_at > last,
+            Some(last) => u.created_at < last,
+            None => false,
+        }
+    }
+
+    /// Offset paging: whether a page asked at a non-zero offset fails to start with a user
+    /// already written. Each deletion between two pages shifts the next one forward by a row;
+    /// once more users are deleted than the overlap re-reads, the page starts past users never
+    /// seen (1,000 users, 50 deleted, 40 skipped). Such a page is not taken: the caller steps
+    /// back further ([`PartState::widen`]) until the page joins what was written, so the walk
+    /// is contiguous whatever was deleted, and the count check at the end stays a check.
+    pub fn gap(&self, page: &[PageUser], page_size: u32, paging: Paging) -> bool {
+        if paging != Paging::Offset || overlap(page_size) == 0 || self.offset(page_size) == 0 {
+            return false;
+        }
+        let first = page.iter().find(|u| {
+            !(self.lo.is_some_and(|lo| u.created_at < lo)
+                || self.hi.is_some_and(|hi| u.created_at >= hi))
+        });
+        match first {
+            Some(u) => !self.written(u, paging),
+            None => true,
+        }
+    }
+
+    /// Step the next offset page back further (twice as far each time, down to offset 0).
+    pub fn widen(&mut self, page_size: u32) {
+        self.back = self.back.max(overlap(page_size)).max(1).saturating_mul(2);
     }
 
     /// Take a page: keep the users this part has not written, in order, and advance.
@@ -169,8 +218,9 @@ impl PartState {
                 self.rows += page.len() as u64;
             }
             Paging::Offset => {
-                // The page started `overlap` rows before what we had consumed.
-                self.rows = self.rows.saturating_sub(overlap(page_size)) + page.len() as u64;
+                // The page started where `offset` says: the rows up to its end are consumed.
+                self.rows = self.offset(page_size) + page.len() as u64;
+                self.back = 0;
             }
         }
         // The first page shorter than the limit is the last (Clerk's documented rule).
@@ -184,10 +234,15 @@ impl PartState {
     }
 }
 
-/// Rows each offset page re-reads from the previous one: as many deletions per page as this can
-/// happen during the export without a user being skipped.
+/// Rows each offset page re-reads from the previous one: a tenth of a page, at least one (none
+/// for pages of one user, which cannot overlap and advance). More deletions between two pages
+/// than this are found by [`PartState::gap`], and the page asked again from further back.
 pub fn overlap(page_size: u32) -> u64 {
-    (page_size / 10) as u64
+    if page_size < 2 {
+        0
+    } else {
+        (page_size as u64 / 10).max(1)
+    }
 }
 
 /// The lines of the kept users of a page, in order, as one buffer. Takes the page so each user's

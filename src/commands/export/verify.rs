@@ -60,9 +60,8 @@ pub fn out_of_order(users: &[PageUser], descending: bool) -> Option<(&PageUser, 
 
 /// A page that is newest first throughout: what a server that ignores `order_by` sends.
 pub fn newest_first(users: &[PageUser]) -> bool {
-    users.len() >= 2
-        && out_of_order(users, true).is_none()
-        && users[0].created_at > users[users.len() - 1].created_at
+    let times: Vec<i64> = users.iter().map(|u| u.created_at).collect();
+    crate::api::list::newest_first(&times)
 }
 
 /// Nothing of this part has been read yet (so a newest-first server can still be walked).
