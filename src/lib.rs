@@ -141,8 +141,7 @@ async fn dispatch(cli: Cli, argv: Vec<String>, resolved: config::Resolved) -> an
             }
             let ctx = Context::connect(&cli.global, "import-users").await?;
             // Stopping at any instant is safe: the journal is written before each step.
-            let result =
-                interruptible(&ctx, commands::import_users::run(&ctx, a, prepared)).await;
+            let result = interruptible(&ctx, commands::import_users::run(&ctx, a, prepared)).await;
             ctx.close().await;
             result
         }

@@ -197,7 +197,10 @@ mod tests {
         let s: FaultSpec = "reset-after:0.03,503:0.02".parse().unwrap();
         assert_eq!(
             s.faults,
-            [(FaultKind::ResetAfter, 0.03), (FaultKind::Status(503), 0.02)]
+            [
+                (FaultKind::ResetAfter, 0.03),
+                (FaultKind::Status(503), 0.02)
+            ]
         );
         assert_eq!(s.to_string(), "reset-after:0.03,503:0.02");
     }

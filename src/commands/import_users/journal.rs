@@ -151,8 +151,14 @@ mod tests {
         {
             let j = Journal::open(&p).unwrap();
             j.sent(&[(1, "a"), (2, "b"), (3, "c")]).unwrap();
-            j.outcome(1, "a", &Outcome::Created { id: "user_1".into() })
-                .unwrap();
+            j.outcome(
+                1,
+                "a",
+                &Outcome::Created {
+                    id: "user_1".into(),
+                },
+            )
+            .unwrap();
             j.outcome(
                 3,
                 "c",
@@ -170,7 +176,9 @@ mod tests {
         let j = Journal::open(&p).unwrap();
         assert_eq!(
             j.known(1).unwrap().outcome,
-            Some(Outcome::Created { id: "user_1".into() })
+            Some(Outcome::Created {
+                id: "user_1".into()
+            })
         );
         assert_eq!(j.known(2).unwrap().outcome, None);
         assert_eq!(j.known(2).unwrap().identity, "b");
@@ -179,13 +187,21 @@ mod tests {
             Some(Outcome::Rejected { .. })
         ));
         assert!(j.known(4).is_none());
-        j.outcome(2, "b", &Outcome::Exists { id: "user_2".into() })
-            .unwrap();
+        j.outcome(
+            2,
+            "b",
+            &Outcome::Exists {
+                id: "user_2".into(),
+            },
+        )
+        .unwrap();
         drop(j);
         let j = Journal::open(&p).unwrap();
         assert_eq!(
             j.known(2).unwrap().outcome,
-            Some(Outcome::Exists { id: "user_2".into() })
+            Some(Outcome::Exists {
+                id: "user_2".into()
+            })
         );
     }
 }

@@ -183,7 +183,12 @@ fn from_user(o: &Map<String, Value>) -> Result<Map<String, Value>, String> {
     if !emails.is_empty() {
         b.insert("email_address".into(), Value::Array(emails));
     }
-    let phones = contacts(o, "phone_numbers", "phone_number", "primary_phone_number_id");
+    let phones = contacts(
+        o,
+        "phone_numbers",
+        "phone_number",
+        "primary_phone_number_id",
+    );
     if !phones.is_empty() {
         b.insert("phone_number".into(), Value::Array(phones));
     }
@@ -277,7 +282,10 @@ mod tests {
     #[test]
     fn a_body_passes_through_and_is_known_by_its_first_email() {
         let got = p(json!({"email_address": ["b@x.io"], "password": "long enough pw"})).unwrap();
-        assert_eq!((got.identity.as_str(), got.field), ("b@x.io", IdField::Email));
+        assert_eq!(
+            (got.identity.as_str(), got.field),
+            ("b@x.io", IdField::Email)
+        );
         assert!(!got.body.contains_key("skip_password_requirement"));
     }
 
@@ -298,7 +306,10 @@ mod tests {
             (b"", "empty line"),
             (b"[1]", "not a JSON object"),
             (b"{\"first_name\":\"x\"}", "no identifier"),
-            (b"{\"email_address\":[\"a@x.io\"],\"nickname\":\"x\"}", "unknown field"),
+            (
+                b"{\"email_address\":[\"a@x.io\"],\"nickname\":\"x\"}",
+                "unknown field",
+            ),
             (b"\xff\xfe", "not UTF-8"),
             (b"{\"id\":\"u\",\"password_digest\":\"x\"}", "go together"),
         ] {

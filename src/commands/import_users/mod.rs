@@ -77,9 +77,8 @@ pub fn prepare(global: &GlobalArgs, args: &ImportUsersArgs) -> anyhow::Result<Pr
     };
     let total = match &input {
         Some(f) => {
-            let file = File::open(f).map_err(|e| {
-                fail(Exit::Usage, format!("cannot read {}: {e}", f.display()))
-            })?;
+            let file = File::open(f)
+                .map_err(|e| fail(Exit::Usage, format!("cannot read {}: {e}", f.display())))?;
             let mut n = 0u64;
             let mut r = BufReader::new(file);
             let mut buf = Vec::new();
@@ -415,7 +414,10 @@ async fn window(
     while !uncertain.is_empty() || !to_send.is_empty() {
         rounds += 1;
         if rounds > MAX_ROUNDS {
-            let lines: Vec<String> = uncertain.iter().map(|&i| items[i].line.to_string()).collect();
+            let lines: Vec<String> = uncertain
+                .iter()
+                .map(|&i| items[i].line.to_string())
+                .collect();
             return Err(fail(
                 Exit::Server,
                 format!(
