@@ -973,7 +973,8 @@ pub struct SandboxArgs {
     pub retry_after: crate::sandbox::RetryAfterStyle,
 
     /// Inject failures into a seeded share of requests, e.g. --faults 500:0.05,reset:0.01,truncate:0.01,slow=2s:0.01
-    /// (a status 400..599, reset = drop the connection, truncate = half the body, slow=DURATION)
+    /// (a status 400..599, reset = drop the connection, reset-after = drop it after the handler
+    /// ran (a create committed, its answer lost), truncate = half the body, slow=DURATION)
     #[arg(long, value_parser = crate::sandbox::faults::faults_arg, value_name = "SPEC")]
     pub faults: Option<crate::sandbox::FaultSpec>,
 
