@@ -51,6 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('export-users', 'export-users', [CompletionResultType]::ParameterValue, 'Dump every user as JSON Lines, paced to the budget, resumable')
             [CompletionResult]::new('api', 'api', [CompletionResultType]::ParameterValue, 'Call any Backend API endpoint through the paced, retried core (like `gh api`)')
             [CompletionResult]::new('batch-get', 'batch-get', [CompletionResultType]::ParameterValue, 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache')
+            [CompletionResult]::new('import-users', 'import-users', [CompletionResultType]::ParameterValue, 'Create users from JSON Lines (export-users'' output or POST /v1/users bodies), exactly once')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Manage the Redis cache batch-get keeps (no request to Clerk)')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Run a local Clerk-compatible Backend API server')
             [CompletionResult]::new('webhook', 'webhook', [CompletionResultType]::ParameterValue, 'Receive Clerk''s webhooks and keep the batch-get cache true')
@@ -242,6 +243,37 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'clerk-rl;import-users' {
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The journal of outcomes (default: FILE.import-journal beside the input)')
+            [CompletionResult]::new('--results', '--results', [CompletionResultType]::ParameterName, 'Write the per-line results to PATH instead of stdout')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Creates in flight at once; 0 (the default) keeps as many as the budget needs at the measured round trip (rate x round trip, up to 64). The budget paces them all either way')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
+            [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Budget preset. Clerk''s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool''s cautious presets, not Clerk figures: free 20/10s, pro 100/10s')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m')
+            [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Pace as a token bucket of this capacity (bursts above the strict window)')
+            [CompletionResult]::new('--endpoint-rate', '--endpoint-rate', [CompletionResultType]::ParameterName, 'Override one of Clerk''s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries per request for 429s and transient failures')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of one request, e.g. 30s')
+            [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Give up (exit 3) when the server asks us to wait longer than this')
+            [CompletionResult]::new('--budget-store', '--budget-store', [CompletionResultType]::ParameterName, 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)')
+            [CompletionResult]::new('--sandbox-users', '--sandbox-users', [CompletionResultType]::ParameterName, 'With --sandbox: how many users the sandbox holds')
+            [CompletionResult]::new('--sandbox-seed', '--sandbox-seed', [CompletionResultType]::ParameterName, 'With --sandbox: the seed its users are generated from')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables')
+            [CompletionResult]::new('--require-password', '--require-password', [CompletionResultType]::ParameterName, 'A line without password or password_digest is invalid (instead of being created with skip_password_requirement)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check every line offline and print the bodies that would be sent; send nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress bars (they are hidden anyway when stderr is not a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v: retries and waits, -vv: every request)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)')
+            [CompletionResult]::new('--budget-store-optional', '--budget-store-optional', [CompletionResultType]::ParameterName, 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1')
+            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Run against an in-process sandbox instead of Clerk (no account or key needed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'clerk-rl;cache' {
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)')
             [CompletionResult]::new('--secret-key-file', '--secret-key-file', [CompletionResultType]::ParameterName, 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY')
@@ -323,7 +355,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--block', '--block', [CompletionResultType]::ParameterName, 'After a 429, refuse every request of that key for this long, e.g. --block 30s')
             [CompletionResult]::new('--rate-limit-headers', '--rate-limit-headers', [CompletionResultType]::ParameterName, 'Rate-limit headers on every limited response, e.g. --rate-limit-headers x-ratelimit')
             [CompletionResult]::new('--retry-after', '--retry-after', [CompletionResultType]::ParameterName, 'The Retry-After header of a 429, e.g. --retry-after http-date')
-            [CompletionResult]::new('--faults', '--faults', [CompletionResultType]::ParameterName, 'Inject failures into a seeded share of requests, e.g. --faults 500:0.05,reset:0.01,truncate:0.01,slow=2s:0.01 (a status 400..599, reset = drop the connection, truncate = half the body, slow=DURATION)')
+            [CompletionResult]::new('--faults', '--faults', [CompletionResultType]::ParameterName, 'Inject failures into a seeded share of requests, e.g. --faults 500:0.05,reset:0.01,truncate:0.01,slow=2s:0.01 (a status 400..599, reset = drop the connection, reset-after = drop it after the handler ran (a create committed, its answer lost), truncate = half the body, slow=DURATION)')
             [CompletionResult]::new('--fault-seed', '--fault-seed', [CompletionResultType]::ParameterName, 'Seed of the fault draws (default: --seed), e.g. --fault-seed 3')
             [CompletionResult]::new('--faults-max', '--faults-max', [CompletionResultType]::ParameterName, 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5')
             [CompletionResult]::new('--request-log', '--request-log', [CompletionResultType]::ParameterName, 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl')
@@ -557,6 +589,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('export-users', 'export-users', [CompletionResultType]::ParameterValue, 'Dump every user as JSON Lines, paced to the budget, resumable')
             [CompletionResult]::new('api', 'api', [CompletionResultType]::ParameterValue, 'Call any Backend API endpoint through the paced, retried core (like `gh api`)')
             [CompletionResult]::new('batch-get', 'batch-get', [CompletionResultType]::ParameterValue, 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache')
+            [CompletionResult]::new('import-users', 'import-users', [CompletionResultType]::ParameterValue, 'Create users from JSON Lines (export-users'' output or POST /v1/users bodies), exactly once')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Manage the Redis cache batch-get keeps (no request to Clerk)')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Run a local Clerk-compatible Backend API server')
             [CompletionResult]::new('webhook', 'webhook', [CompletionResultType]::ParameterValue, 'Receive Clerk''s webhooks and keep the batch-get cache true')
@@ -579,6 +612,9 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             break
         }
         'clerk-rl;help;batch-get' {
+            break
+        }
+        'clerk-rl;help;import-users' {
             break
         }
         'clerk-rl;help;cache' {

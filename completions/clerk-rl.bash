@@ -37,6 +37,9 @@ _clerk__rl() {
             clerk__rl,help)
                 cmd="clerk__rl__subcmd__help"
                 ;;
+            clerk__rl,import-users)
+                cmd="clerk__rl__subcmd__import__subcmd__users"
+                ;;
             clerk__rl,man)
                 cmd="clerk__rl__subcmd__man"
                 ;;
@@ -97,6 +100,9 @@ _clerk__rl() {
             clerk__rl__subcmd__help,help)
                 cmd="clerk__rl__subcmd__help__subcmd__help"
                 ;;
+            clerk__rl__subcmd__help,import-users)
+                cmd="clerk__rl__subcmd__help__subcmd__import__subcmd__users"
+                ;;
             clerk__rl__subcmd__help,man)
                 cmd="clerk__rl__subcmd__help__subcmd__man"
                 ;;
@@ -140,7 +146,7 @@ _clerk__rl() {
 
     case "${cmd}" in
         clerk__rl)
-            opts="-v -q -h -V --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help --version status probe export-users api batch-get cache sandbox webhook config completions man help"
+            opts="-v -q -h -V --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help --version status probe export-users api batch-get import-users cache sandbox webhook config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -914,7 +920,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__help)
-            opts="status probe export-users api batch-get cache sandbox webhook config completions man help"
+            opts="status probe export-users api batch-get import-users cache sandbox webhook config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1053,6 +1059,20 @@ _clerk__rl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        clerk__rl__subcmd__help__subcmd__import__subcmd__users)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         clerk__rl__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1130,6 +1150,84 @@ _clerk__rl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        clerk__rl__subcmd__import__subcmd__users)
+            opts="-v -q -h --state --results --require-password --dry-run --concurrency --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --sandbox --sandbox-users --sandbox-seed --profile --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --results)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan)
+                    COMPREPLY=($(compgen -W "free pro dev prod" -- "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --budget-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox-users)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox-seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

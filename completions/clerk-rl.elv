@@ -48,6 +48,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand export-users 'Dump every user as JSON Lines, paced to the budget, resumable'
             cand api 'Call any Backend API endpoint through the paced, retried core (like `gh api`)'
             cand batch-get 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
+            cand import-users 'Create users from JSON Lines (export-users'' output or POST /v1/users bodies), exactly once'
             cand cache 'Manage the Redis cache batch-get keeps (no request to Clerk)'
             cand sandbox 'Run a local Clerk-compatible Backend API server'
             cand webhook 'Receive Clerk''s webhooks and keep the batch-get cache true'
@@ -233,6 +234,36 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'clerk-rl;import-users'= {
+            cand --state 'The journal of outcomes (default: FILE.import-journal beside the input)'
+            cand --results 'Write the per-line results to PATH instead of stdout'
+            cand --concurrency 'Creates in flight at once; 0 (the default) keeps as many as the budget needs at the measured round trip (rate x round trip, up to 64). The budget paces them all either way'
+            cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
+            cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
+            cand --plan 'Budget preset. Clerk''s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool''s cautious presets, not Clerk figures: free 20/10s, pro 100/10s'
+            cand --rate 'Custom budget overriding the plan''s rate, e.g. 100/10s, 5/1s, 300/1m'
+            cand --burst 'Pace as a token bucket of this capacity (bursts above the strict window)'
+            cand --endpoint-rate 'Override one of Clerk''s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)'
+            cand --max-retries 'Retries per request for 429s and transient failures'
+            cand --timeout 'Timeout of one request, e.g. 30s'
+            cand --max-wait 'Give up (exit 3) when the server asks us to wait longer than this'
+            cand --budget-store 'Share the key''s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)'
+            cand --sandbox-users 'With --sandbox: how many users the sandbox holds'
+            cand --sandbox-seed 'With --sandbox: the seed its users are generated from'
+            cand --profile 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables'
+            cand --require-password 'A line without password or password_digest is invalid (instead of being created with skip_password_requirement)'
+            cand --dry-run 'Check every line offline and print the bodies that would be sent; send nothing'
+            cand --json 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+            cand --no-progress 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand --verbose 'More detail on stderr (-v: retries and waits, -vv: every request)'
+            cand -q 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
+            cand --quiet 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
+            cand --budget-store-optional 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+            cand --sandbox 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'clerk-rl;cache'= {
             cand --api-url 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)'
             cand --secret-key-file 'Read the secret key from this file (''-'' reads stdin) instead of CLERK_SECRET_KEY'
@@ -309,7 +340,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --block 'After a 429, refuse every request of that key for this long, e.g. --block 30s'
             cand --rate-limit-headers 'Rate-limit headers on every limited response, e.g. --rate-limit-headers x-ratelimit'
             cand --retry-after 'The Retry-After header of a 429, e.g. --retry-after http-date'
-            cand --faults 'Inject failures into a seeded share of requests, e.g. --faults 500:0.05,reset:0.01,truncate:0.01,slow=2s:0.01 (a status 400..599, reset = drop the connection, truncate = half the body, slow=DURATION)'
+            cand --faults 'Inject failures into a seeded share of requests, e.g. --faults 500:0.05,reset:0.01,truncate:0.01,slow=2s:0.01 (a status 400..599, reset = drop the connection, reset-after = drop it after the handler ran (a create committed, its answer lost), truncate = half the body, slow=DURATION)'
             cand --fault-seed 'Seed of the fault draws (default: --seed), e.g. --fault-seed 3'
             cand --faults-max 'Inject at most N faults in all, then serve normally, e.g. --faults-max 5'
             cand --request-log 'Append one JSON line per request (time, method, path, query, status, fault), e.g. --request-log requests.jsonl'
@@ -530,6 +561,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand export-users 'Dump every user as JSON Lines, paced to the budget, resumable'
             cand api 'Call any Backend API endpoint through the paced, retried core (like `gh api`)'
             cand batch-get 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
+            cand import-users 'Create users from JSON Lines (export-users'' output or POST /v1/users bodies), exactly once'
             cand cache 'Manage the Redis cache batch-get keeps (no request to Clerk)'
             cand sandbox 'Run a local Clerk-compatible Backend API server'
             cand webhook 'Receive Clerk''s webhooks and keep the batch-get cache true'
@@ -547,6 +579,8 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
         &'clerk-rl;help;api'= {
         }
         &'clerk-rl;help;batch-get'= {
+        }
+        &'clerk-rl;help;import-users'= {
         }
         &'clerk-rl;help;cache'= {
             cand purge 'Delete cached users of this instance (the key''s), by id or all of them'

@@ -238,6 +238,10 @@ the checkpoint as Ctrl-C does (exit 143, 129).")]
     #[command(after_help = BATCH_GET_AFTER_HELP)]
     BatchGet(BatchGetArgs),
 
+    /// Create users from JSON Lines (export-users' output or POST /v1/users bodies), exactly once
+    #[command(after_help = IMPORT_USERS_AFTER_HELP)]
+    ImportUsers(ImportUsersArgs),
+
     /// Manage the Redis cache batch-get keeps (no request to Clerk)
     Cache(CacheArgs),
 
@@ -518,6 +522,57 @@ pub struct BatchGetArgs {
     /// Exit 1 when Redis is unavailable, instead of warning once and working uncached
     #[arg(long)]
     pub cache_required: bool,
+}
+
+const IMPORT_USERS_AFTER_HELP: &str = "\
+Each line is a Clerk User object (as export-users writes it: emails and phones primary first,
+names, username, the three metadata, external_id; the source id becomes external_id when there
+is none) or a POST /v1/users body. Its identity is its external_id, else the source id, else its
+primary email. Lines without password_digest are created with skip_password_requirement
+(--require-password makes them invalid instead); Clerk's exports never contain passwords.
+
+A journal (FILE.import-journal, or --state PATH) records every line's outcome, fsynced: a rerun
+after a crash, SIGKILL or Ctrl-C goes on where it stopped and never creates a user twice; a
+create whose answer was lost is looked up by its identity before it is sent again.
+
+Results: one JSON line per input line, in input order (stdout or --results PATH): line,
+identity, status created | exists | rejected | invalid, the Clerk id or the error.
+
+Exit status: 0 every line created or already there; 7 some rejected or invalid; otherwise the
+usual codes (3 rate limited past --max-wait, 4 key refused, 6 answers lost over and over).
+
+Examples:
+  clerk-rl import-users users.jsonl > results.jsonl
+  clerk-rl import-users --dry-run users.jsonl
+  cat users.jsonl | clerk-rl import-users --state import.journal --results results.jsonl -";
+
+#[derive(Debug, Args)]
+pub struct ImportUsersArgs {
+    /// JSON Lines of users or POST /v1/users bodies ('-' or absent: stdin, which needs --state)
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// The journal of outcomes (default: FILE.import-journal beside the input)
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+
+    /// Write the per-line results to PATH instead of stdout
+    #[arg(long, value_name = "PATH")]
+    pub results: Option<PathBuf>,
+
+    /// A line without password or password_digest is invalid (instead of being created with
+    /// skip_password_requirement)
+    #[arg(long)]
+    pub require_password: bool,
+
+    /// Check every line offline and print the bodies that would be sent; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Creates in flight at once; 0 (the default) keeps as many as the budget needs at the
+    /// measured round trip (rate x round trip, up to 64). The budget paces them all either way
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub concurrency: u32,
 }
 
 /// `--cache URL`, shared by batch-get and cache purge.
@@ -936,7 +991,8 @@ pub struct SandboxArgs {
     pub retry_after: crate::sandbox::RetryAfterStyle,
 
     /// Inject failures into a seeded share of requests, e.g. --faults 500:0.05,reset:0.01,truncate:0.01,slow=2s:0.01
-    /// (a status 400..599, reset = drop the connection, truncate = half the body, slow=DURATION)
+    /// (a status 400..599, reset = drop the connection, reset-after = drop it after the handler
+    /// ran (a create committed, its answer lost), truncate = half the body, slow=DURATION)
     #[arg(long, value_parser = crate::sandbox::faults::faults_arg, value_name = "SPEC")]
     pub faults: Option<crate::sandbox::FaultSpec>,
 

@@ -134,6 +134,18 @@ async fn dispatch(cli: Cli, argv: Vec<String>, resolved: config::Resolved) -> an
             ctx.close().await;
             result
         }
+        Command::ImportUsers(a) => {
+            // The input and the journal's place are checked before the key is even looked at.
+            let prepared = commands::import_users::prepare(&cli.global, a)?;
+            if a.dry_run {
+                return commands::import_users::dry_run(&cli.global, a, prepared);
+            }
+            let ctx = Context::connect(&cli.global, "import-users").await?;
+            // Stopping at any instant is safe: the journal is written before each step.
+            let result = interruptible(&ctx, commands::import_users::run(&ctx, a, prepared)).await;
+            ctx.close().await;
+            result
+        }
         Command::Api(a) => {
             // The request is built and checked before the key is even looked at.
             let prepared = commands::api::prepare(a)?;

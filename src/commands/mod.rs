@@ -6,6 +6,7 @@ pub mod batch_get;
 pub mod cache;
 pub mod config;
 pub mod export;
+pub mod import_users;
 pub mod probe;
 pub mod sandbox;
 pub mod status;

@@ -15,6 +15,9 @@ pub enum FaultKind {
     Status(u16),
     /// Close the connection without any response.
     Reset,
+    /// Let the handler act (a create commits), then close the connection without its answer:
+    /// the client cannot know whether the write happened.
+    ResetAfter,
     /// Declare the full Content-Length, send half the body, then close.
     Truncate,
     /// Answer normally after this delay.
@@ -26,6 +29,7 @@ impl fmt::Display for FaultKind {
         match self {
             FaultKind::Status(s) => write!(f, "{s}"),
             FaultKind::Reset => f.write_str("reset"),
+            FaultKind::ResetAfter => f.write_str("reset-after"),
             FaultKind::Truncate => f.write_str("truncate"),
             FaultKind::Slow(d) => write!(f, "slow={}", humantime::format_duration(*d)),
         }
@@ -80,6 +84,8 @@ impl FromStr for FaultSpec {
             let kind = kind.trim();
             let kind = if kind == "reset" {
                 FaultKind::Reset
+            } else if kind == "reset-after" {
+                FaultKind::ResetAfter
             } else if kind == "truncate" {
                 FaultKind::Truncate
             } else if let Some(d) = kind.strip_prefix("slow=") {
@@ -98,7 +104,7 @@ impl FromStr for FaultSpec {
                     }
                     Err(_) => {
                         return Err(format!(
-                            "fault {part:?}: unknown kind {kind:?} (a status such as 500, reset, truncate or slow=DURATION)"
+                            "fault {part:?}: unknown kind {kind:?} (a status such as 500, reset, reset-after, truncate or slow=DURATION)"
                         ));
                     }
                 }
@@ -184,6 +190,19 @@ mod tests {
             "500:0.05,503:0.02,reset:0.01,truncate:0.01,slow=2s:0.01,429:0"
         );
         assert!("".parse::<FaultSpec>().unwrap().is_empty());
+    }
+
+    #[test]
+    fn reset_after_parses_and_prints() {
+        let s: FaultSpec = "reset-after:0.03,503:0.02".parse().unwrap();
+        assert_eq!(
+            s.faults,
+            [
+                (FaultKind::ResetAfter, 0.03),
+                (FaultKind::Status(503), 0.02)
+            ]
+        );
+        assert_eq!(s.to_string(), "reset-after:0.03,503:0.02");
     }
 
     #[test]

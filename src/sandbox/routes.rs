@@ -118,7 +118,7 @@ async fn gate(State(app): State<Shared>, req: Request, next: Next) -> Response {
         None => unreachable!("set above"),
     };
     if let Some(entry) = pending.entry.as_mut()
-        && entry.fault.as_deref() != Some("reset")
+        && !matches!(entry.fault.as_deref(), Some("reset" | "reset-after"))
     {
         entry.status = response.status().as_u16();
     }
@@ -220,6 +220,12 @@ async fn respond(
     let mut r = match fault {
         Some(FaultKind::Status(code)) => ApiError::injected(code).into_response(),
         Some(FaultKind::Reset) => return Response::new(reset_body()),
+        Some(FaultKind::ResetAfter) => {
+            // The handler runs to its end (a create is committed), only the answer is lost.
+            let done = next.run(req).await;
+            entry.status = done.status().as_u16();
+            return Response::new(reset_body());
+        }
         Some(FaultKind::Slow(d)) => {
             tokio::time::sleep(d).await;
             next.run(req).await
@@ -368,11 +374,68 @@ fn user_fields(m: &Map<String, Value>, creating: bool) -> Result<UserFields, Api
     Ok(f)
 }
 
+/// The properties of the spec's `CreateUser` body (`additionalProperties: false`).
+const CREATE_USER_FIELDS: &[&str] = &[
+    "external_id",
+    "first_name",
+    "last_name",
+    "locale",
+    "email_address",
+    "email_address_identification_status",
+    "phone_number",
+    "phone_number_identification_status",
+    "web3_wallet",
+    "username",
+    "password",
+    "password_digest",
+    "password_hasher",
+    "skip_password_checks",
+    "skip_password_requirement",
+    "totp_secret",
+    "backup_codes",
+    "public_metadata",
+    "private_metadata",
+    "unsafe_metadata",
+    "delete_self_enabled",
+    "legal_accepted_at",
+    "skip_legal_checks",
+    "skip_user_requirement",
+    "create_organization_enabled",
+    "create_organizations_limit",
+    "created_at",
+    "bypass_client_trust",
+    "banned",
+    "locked",
+];
+
+/// What `POST /v1/users` checks beyond the fields it stores: no unknown field (Clerk's body
+/// schema allows none) and a password hash comes with its hasher. Whether an instance requires
+/// a password depends on its settings; the sandbox's does not.
+fn check_create_body(m: &Map<String, Value>) -> Result<(), ApiError> {
+    if let Some(k) = m.keys().find(|k| !CREATE_USER_FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::unknown_param(k));
+    }
+    let digest = opt_string(m, "password_digest")?.flatten();
+    let hasher = opt_string(m, "password_hasher")?.flatten();
+    if digest.is_some() != hasher.is_some() {
+        return Err(ApiError::value_invalid(
+            "password_hasher",
+            "password_digest and password_hasher go together.".into(),
+        ));
+    }
+    Ok(())
+}
+
 async fn create_user(
     State(app): State<Shared>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let fields = user_fields(&body_object(body)?, true)?;
+    let body = body_object(body)?;
+    check_create_body(&body)?;
+    let mut fields = user_fields(&body, true)?;
+    if opt_string(&body, "password_digest")?.flatten().is_some() {
+        fields.password = true;
+    }
     let user = write(&app).create(fields, now_ms()).map_err(write_error)?;
     Ok(json_ok(user.to_json()))
 }
