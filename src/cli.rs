@@ -413,8 +413,8 @@ Examples:
 #[derive(Debug, Args)]
 pub struct ApiArgs {
     /// The endpoint, under /v1/ (the prefix is optional), with an optional ?query
-    #[arg(value_name = "PATH")]
-    pub path: String,
+    #[arg(value_name = "PATH", required_unless_present = "batch")]
+    pub path: Option<String>,
 
     /// The HTTP method: GET, POST, PATCH, PUT, DELETE or HEAD
     #[arg(short = 'X', long, default_value = "GET", value_name = "METHOD", value_parser = method_arg)]
@@ -448,6 +448,24 @@ pub struct ApiArgs {
     /// Print the response's status line and headers on stderr
     #[arg(short = 'i', long)]
     pub include: bool,
+
+    /// Send every request of FILE ('-' for stdin), one JSON object a line:
+    /// {"method","path","body","headers","idempotency_key","id"}; results as JSON Lines
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["path", "paginate", "input", "include", "raw_fields", "fields", "headers"])]
+    pub batch: Option<PathBuf>,
+
+    /// With --batch: write the results to PATH instead of stdout
+    #[arg(long, value_name = "PATH", requires = "batch")]
+    pub results: Option<PathBuf>,
+
+    /// With --batch: the journal of finished lines (default: FILE.batch-journal beside FILE)
+    #[arg(long, value_name = "PATH", requires = "batch")]
+    pub state: Option<PathBuf>,
+
+    /// With --batch: check every line and print the plan and the time the budgets need; send
+    /// nothing
+    #[arg(long, requires = "batch")]
+    pub dry_run: bool,
 }
 
 fn method_arg(s: &str) -> Result<String, String> {
