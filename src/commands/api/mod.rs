@@ -81,6 +81,11 @@ fn header_of(s: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
 /// Check and build the request from the command line (no request sent).
 pub fn prepare(args: &ApiArgs) -> anyhow::Result<Prepared> {
     let usage = |m: String| fail(Exit::Usage, m);
+    if args.dry_run || args.results.is_some() || args.state.is_some() {
+        return Err(usage(
+            "--dry-run, --results and --state go with --batch FILE".into(),
+        ));
+    }
     let method = Method::from_bytes(args.method.as_bytes())
         .map_err(|_| usage(format!("-X {}: not an HTTP method", args.method)))?;
     let (path, mut query) = split_path(args.path.as_deref().unwrap_or_default())?;
