@@ -37,8 +37,10 @@ use crate::pacing::{InFlight, InFlightCore};
 use journal::{Journal, Prior};
 use line::Line;
 
-/// The most requests in flight when the round trip asks for more (as batch-get).
-const MAX_IN_FLIGHT: usize = 64;
+/// The most requests in flight when the round trip asks for more.
+const MAX_IN_FLIGHT: usize = 128;
+/// The in-flight count is rate x round trip at this many times the budget's average rate.
+const BURST_FACTOR: f64 = 3.0;
 /// The most chains (resources) under way at once; the rest start as these end.
 const MAX_CHAINS: usize = 4096;
 
@@ -655,8 +657,12 @@ pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<E
             l.request.as_ref().err().map_or("", String::as_str)
         ));
     }
+    // Sized to send a window's budget in its first third, not at the window's average rate:
+    // a batch a few windows long is otherwise held back by its own count (the first 1000 of
+    // 2,000 updates at 1000/10s take 3 s at 100 in flight, 7.7 s at 39), while the pacer still
+    // holds the rate and the count still shrinks to a server that queues.
     let inflight = Arc::new(InFlight::new(InFlightCore::auto(
-        ctx.budget.rate.per_second(),
+        BURST_FACTOR * ctx.budget.rate.per_second(),
         MAX_IN_FLIGHT,
     )));
     let env = Env {
