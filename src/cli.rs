@@ -378,6 +378,13 @@ processes gets no 429 either.
 (starting_after) on /v1/users and by overlapping offset pages elsewhere, checks order, progress
 and the count, and writes one item per line (JSON Lines). A server that breaks them exits 6.
 
+--batch FILE ('-' stdin) sends one request per line, a JSON object with method, path and
+optionally body, headers, idempotency_key, id: lines on one user, organization or membership in file order (a failure
+holds the later ones: skipped), others side by side; one result per line in input order (ok,
+failed, skipped, unknown, invalid); exit 0 all ok, 7 otherwise. A journal (FILE.batch-journal or
+--state) lets a rerun send only what is unfinished; a PATCH/POST whose answer was lost is unknown,
+never sent twice without an idempotency_key. --dry-run checks every line and prints the plan.
+
 Examples:
   clerk-rl api users/count
   clerk-rl api '/v1/users?limit=5&order_by=-created_at'
@@ -385,6 +392,7 @@ Examples:
   clerk-rl api -X POST organizations -f name=Acme -f slug=acme
   clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'
   clerk-rl api -X POST invitations -f email_address=a@example.com -H 'Idempotency-Key: inv-a'
+  clerk-rl api --batch updates.jsonl --results results.jsonl    a file of requests, resumable
   cut -d, -f1 ids.csv | xargs -I{} clerk-rl api -X PATCH users/{} -F banned=false";
 
 const BATCH_GET_AFTER_HELP: &str = "\
