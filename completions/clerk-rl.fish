@@ -166,6 +166,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s F -l field -d 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s H -l header -d 'An extra request header, e.g. -H \'Idempotency-Key: 3f1c…\' (repeatable)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l input -d 'Send this file (\'-\' for stdin) as the request body, as is' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l page-size -d 'With --paginate: items per page (the limit sent), 1..500' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l batch -d 'Send every request of FILE (\'-\' for stdin), one JSON object a line: {"method","path","body","headers","idempotency_key","id"}; results as JSON Lines' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l results -d 'With --batch: write the results to PATH instead of stdout' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l state -d 'With --batch: the journal of finished lines (default: FILE.batch-journal beside FILE)' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
@@ -184,6 +187,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l sandbox-seed -
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l paginate -d 'Walk every page of a list endpoint and write its items as JSON Lines'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s i -l include -d 'Print the response\'s status line and headers on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l dry-run -d 'With --batch: check every line and print the plan and the time the budgets need; send nothing'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'

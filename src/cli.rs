@@ -387,6 +387,13 @@ processes gets no 429 either.
 (starting_after) on /v1/users and by overlapping offset pages elsewhere, checks order, progress
 and the count, and writes one item per line (JSON Lines). A server that breaks them exits 6.
 
+--batch FILE ('-' stdin) sends one request per line, a JSON object with method, path and
+optionally body, headers, idempotency_key, id: lines on one user, organization or membership in file order (a failure
+holds the later ones: skipped), others side by side; one result per line in input order (ok,
+failed, skipped, unknown, invalid); exit 0 all ok, 7 otherwise. A journal (FILE.batch-journal or
+--state) lets a rerun send only what is unfinished; a PATCH/POST whose answer was lost is unknown,
+never sent twice without an idempotency_key. --dry-run checks every line and prints the plan.
+
 Examples:
   clerk-rl api users/count
   clerk-rl api '/v1/users?limit=5&order_by=-created_at'
@@ -395,6 +402,7 @@ Examples:
   clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'
   clerk-rl api -X POST invitations -f email_address=a@example.com \\
       -H 'Idempotency-Key: inv-a'
+  clerk-rl api --batch updates.jsonl --results results.jsonl
   cut -d, -f1 ids.csv |
       xargs -I{} clerk-rl api -X PATCH users/{} -F banned=false";
 
@@ -425,8 +433,8 @@ Examples:
 #[derive(Debug, Args)]
 pub struct ApiArgs {
     /// The endpoint, under /v1/ (the prefix is optional), with an optional ?query
-    #[arg(value_name = "PATH")]
-    pub path: String,
+    #[arg(value_name = "PATH", required_unless_present = "batch")]
+    pub path: Option<String>,
 
     /// The HTTP method: GET, POST, PATCH, PUT, DELETE or HEAD
     #[arg(short = 'X', long, default_value = "GET", value_name = "METHOD", value_parser = method_arg)]
@@ -460,6 +468,24 @@ pub struct ApiArgs {
     /// Print the response's status line and headers on stderr
     #[arg(short = 'i', long)]
     pub include: bool,
+
+    /// Send every request of FILE ('-' for stdin), one JSON object a line:
+    /// {"method","path","body","headers","idempotency_key","id"}; results as JSON Lines
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["path", "paginate", "input", "include", "raw_fields", "fields", "headers"])]
+    pub batch: Option<PathBuf>,
+
+    /// With --batch: write the results to PATH instead of stdout
+    #[arg(long, value_name = "PATH", requires = "batch")]
+    pub results: Option<PathBuf>,
+
+    /// With --batch: the journal of finished lines (default: FILE.batch-journal beside FILE)
+    #[arg(long, value_name = "PATH", requires = "batch")]
+    pub state: Option<PathBuf>,
+
+    /// With --batch: check every line and print the plan and the time the budgets need; send
+    /// nothing
+    #[arg(long, requires = "batch")]
+    pub dry_run: bool,
 }
 
 fn method_arg(s: &str) -> Result<String, String> {

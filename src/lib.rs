@@ -146,6 +146,17 @@ async fn dispatch(cli: Cli, argv: Vec<String>, resolved: config::Resolved) -> an
             ctx.close().await;
             result
         }
+        Command::Api(a) if a.batch.is_some() => {
+            // The file is read and checked before the key is even looked at.
+            let prepared = commands::api::batch::prepare(a)?;
+            if a.dry_run {
+                return commands::api::batch::dry_run(&cli.global, &prepared);
+            }
+            let ctx = Context::connect(&cli.global, "api").await?;
+            let result = interruptible(&ctx, commands::api::batch::run(&ctx, a, prepared)).await;
+            ctx.close().await;
+            result
+        }
         Command::Api(a) => {
             // The request is built and checked before the key is even looked at.
             let prepared = commands::api::prepare(a)?;

@@ -3,6 +3,7 @@
 //! one, to the endpoint's; 429s wait as the server says; only requests safe to repeat are
 //! retried after a failure; the body comes out as sent and the exit code says how it went.
 
+pub mod batch;
 mod fields;
 mod paginate;
 
@@ -80,9 +81,14 @@ fn header_of(s: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
 /// Check and build the request from the command line (no request sent).
 pub fn prepare(args: &ApiArgs) -> anyhow::Result<Prepared> {
     let usage = |m: String| fail(Exit::Usage, m);
+    if args.dry_run || args.results.is_some() || args.state.is_some() {
+        return Err(usage(
+            "--dry-run, --results and --state go with --batch FILE".into(),
+        ));
+    }
     let method = Method::from_bytes(args.method.as_bytes())
         .map_err(|_| usage(format!("-X {}: not an HTTP method", args.method)))?;
-    let (path, mut query) = split_path(&args.path)?;
+    let (path, mut query) = split_path(args.path.as_deref().unwrap_or_default())?;
     // Stdin can be read once: the second reader would get nothing and send it as if meant.
     let stdin_readers: Vec<String> = args
         .input
@@ -360,7 +366,7 @@ mod tests {
 
     fn args(method: &str, path: &str) -> ApiArgs {
         ApiArgs {
-            path: path.into(),
+            path: Some(path.into()),
             method: method.into(),
             raw_fields: vec![],
             fields: vec![],
@@ -369,6 +375,10 @@ mod tests {
             paginate: false,
             page_size: 500,
             include: false,
+            batch: None,
+            results: None,
+            state: None,
+            dry_run: false,
         }
     }
 
