@@ -542,6 +542,57 @@ mod tests {
     }
 
     #[test]
+    fn a_page_past_more_deletions_than_the_overlap_is_not_taken_and_asked_from_further_back() {
+        let ids: Vec<(String, i64)> = (0..30).map(|i| (format!("o{i:02}"), i)).collect();
+        let items = |r: std::ops::Range<usize>, live: &[(String, i64)]| {
+            let v: Vec<(&str, i64)> = live[r].iter().map(|(a, b)| (a.as_str(), *b)).collect();
+            page(Shape::Envelope, &v, None)
+        };
+        let mut w = Walk::new(10, Paging::Offset, Some(Order::CreatedAsc));
+        w.has_count = true;
+        assert_eq!(w.accept(&items(0..10, &ids)).unwrap().len(), 10);
+        // 4 of the first page deleted: offset 9 now starts at o13.
+        let live = ids[4..].to_vec();
+        assert_eq!(w.accept(&items(9..19, &live)), Ok(vec![]));
+        assert_eq!((w.written, w.gaps, w.done), (10, 1, false));
+        assert!(w.query().contains(&("offset".into(), "7".into())));
+        assert_eq!(w.accept(&items(7..17, &live)), Ok(vec![]));
+        assert!(w.query().contains(&("offset".into(), "5".into())));
+        // o09 first: it joins; o10..o18 new, none skipped.
+        assert_eq!(w.accept(&items(5..15, &live)).unwrap().len(), 9);
+        assert_eq!((w.written, w.gaps), (19, 2));
+        // Back to the plain overlap: offset 14 of the live list.
+        assert!(w.query().contains(&("offset".into(), "14".into())));
+        assert_eq!(w.accept(&items(14..24, &live)).unwrap().len(), 9);
+        assert_eq!(w.accept(&items(23..26, &live)).unwrap().len(), 2);
+        assert!(w.done);
+        assert_eq!(w.written, 30);
+        assert_eq!(w.finish(&[30, 26]), Ok(Some(26)));
+    }
+
+    #[test]
+    fn a_newest_first_first_page_turns_an_oldest_first_walk() {
+        let mut w = Walk::new(2, Paging::Cursor, Some(Order::CreatedAsc));
+        assert!(
+            w.accept(&page(Shape::Array, &[("c", 3), ("b", 2)], None))
+                .is_ok()
+        );
+        assert!(w.turned);
+        assert_eq!(w.order, Some(Order::CreatedDesc));
+        assert!(w.accept(&page(Shape::Array, &[("a", 1)], None)).is_ok());
+        assert_eq!(w.written, 3);
+        // Later pages never turn it: out of order stays a defect.
+        let mut w = Walk::new(2, Paging::Cursor, Some(Order::CreatedAsc));
+        w.accept(&page(Shape::Array, &[("a", 1), ("b", 2)], None))
+            .unwrap();
+        assert!(
+            w.accept(&page(Shape::Array, &[("d", 4), ("c", 3)], None))
+                .is_err()
+        );
+        assert!(newest_first(&[3, 3, 1]) && !newest_first(&[3, 3]) && !newest_first(&[1]));
+    }
+
+    #[test]
     fn a_repeated_page_and_an_order_violation_are_defects() {
         let mut w = Walk::new(2, Paging::Cursor, Some(Order::CreatedAsc));
         let p = page(Shape::Array, &[("a", 1), ("b", 2)], None);

@@ -340,6 +340,33 @@ mod tests {
     }
 
     #[test]
+    fn a_page_past_more_deletions_than_the_overlap_is_asked_again_from_further_back() {
+        // 30 users u0..u29, pages of 10 (overlap 1); 4 of the first page deleted after it.
+        let mut p = PartState::default();
+        let ps = 10;
+        let all: Vec<PageUser> = (0..30).map(|i| u(&format!("u{i}"), i)).collect();
+        p.accept(&all[..10], ps, Paging::Offset);
+        let live: Vec<PageUser> = all[4..].to_vec();
+        // Offset 9 of the live list starts at u13: u10..u12 would be skipped.
+        assert_eq!(p.offset(ps), 9);
+        assert!(p.gap(&live[9..19], ps, Paging::Offset));
+        p.widen(ps);
+        // 2 back besides the overlap: offset 7, u11 first, still a gap; then 4 back: offset 5.
+        assert_eq!(p.offset(ps), 7);
+        assert!(p.gap(&live[7..17], ps, Paging::Offset));
+        p.widen(ps);
+        assert_eq!(p.offset(ps), 5);
+        let page = &live[5..15];
+        assert!(!p.gap(page, ps, Paging::Offset));
+        let a = p.accept(page, ps, Paging::Offset);
+        assert_eq!(a.kept.len(), 9, "u10..u18, none skipped");
+        assert_eq!((p.rows, p.back), (15, 0));
+        // Cursor paging and offset 0 never look for a gap.
+        assert!(!PartState::default().gap(&live[9..19], ps, Paging::Offset));
+        assert!(!p.gap(&live[14..], ps, Paging::Cursor));
+    }
+
+    #[test]
     fn bounds_are_enforced_client_side_and_merged_with_user_filters() {
         let mut p = PartState::bounded(Some(100), Some(200));
         let q = p.query(&[], Some(150), Some(500), 5, Paging::Cursor);
