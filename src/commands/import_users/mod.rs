@@ -266,7 +266,7 @@ pub async fn run(ctx: &Context, args: &ImportUsersArgs, p: Prepared) -> anyhow::
     let rate = ctx.budget.rate.per_second();
     let bar = ctx
         .ui
-        .progress_with_eta(p.total, "lines", move |done, total, _elapsed| {
+        .progress_with_eta(p.total, 0, "lines", move |done, total, _elapsed| {
             Duration::from_secs_f64(total.saturating_sub(done) as f64 / rate)
         });
     let inflight = Arc::new(InFlight::new(match args.concurrency {
