@@ -145,49 +145,6 @@ impl Ui {
         bar
     }
 
-    /// [`progress_with_eta`](Self::progress_with_eta) for work resumed with `start` items done:
-    /// the bar starts there, and the rate it shows counts only this run's items (the jump to
-    /// `start` is not a speed: a resume once showed "7,276,845.5/s").
-    pub fn progress_resumed(
-        &self,
-        len: Option<u64>,
-        unit: &str,
-        start: u64,
-        eta: impl Fn(u64, u64, Duration) -> Duration + Send + Sync + Clone + 'static,
-    ) -> ProgressBar {
-        let bar = self.progress_with_eta(len, unit, eta.clone());
-        let template = match len {
-            Some(_) => format!(
-                "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{human_pos}}/{{human_len}} {unit} ({{run_rate}}, ETA {{budget_eta}}) {{msg}}"
-            ),
-            None => format!(
-                "{{spinner}} [{{elapsed_precise}}] {{human_pos}} {unit} ({{run_rate}}) {{msg}}"
-            ),
-        };
-        let style = ProgressStyle::with_template(&template)
-            .expect("progress template")
-            .with_key(
-                "run_rate",
-                move |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{}", run_rate(s.pos(), start, s.elapsed()));
-                },
-            )
-            .with_key(
-                "budget_eta",
-                move |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let left = eta(s.pos(), s.len().unwrap_or(0), s.elapsed());
-                    let _ = write!(
-                        w,
-                        "{}",
-                        humantime::format_duration(Duration::from_secs(left.as_secs()))
-                    );
-                },
-            );
-        bar.set_style(style);
-        bar.set_position(start);
-        bar
-    }
-
     /// Remove the bar (before the summary is printed).
     pub fn finish_progress(&self) {
         if let Some(b) = self.bar.lock().expect("ui lock").take() {
@@ -265,31 +222,9 @@ pub fn clean(s: &str) -> String {
     out.trim().to_string()
 }
 
-/// This run's rate: the items past `start` over the time since the bar began.
-pub fn run_rate(pos: u64, start: u64, elapsed: Duration) -> String {
-    let secs = elapsed.as_secs_f64();
-    let rate = if secs > 0.0 {
-        pos.saturating_sub(start) as f64 / secs
-    } else {
-        0.0
-    };
-    format!("{rate:.1}/s")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_resumed_progress_rate_no_longer_counts_the_items_of_earlier_runs() {
-        // 500,000 users done before the resume, 200 more in 2 s of this run.
-        assert_eq!(
-            run_rate(500_200, 500_000, Duration::from_secs(2)),
-            "100.0/s"
-        );
-        assert_eq!(run_rate(500_000, 500_000, Duration::ZERO), "0.0/s");
-        assert_eq!(run_rate(10, 0, Duration::from_millis(500)), "20.0/s");
-    }
 
     #[test]
     fn the_width_is_columns_else_the_terminal_else_80() {

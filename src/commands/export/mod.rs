@@ -89,7 +89,7 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
     let (budget, page_size) = (ctx.budget, u64::from(job.page_size));
     let bar = ctx
         .ui
-        .progress_resumed(total, "users", start_users, move |done, len, elapsed| {
+        .progress_with_eta(total, "users", move |done, len, elapsed| {
             budget.eta(
                 len.saturating_sub(done),
                 page_size,
@@ -97,6 +97,7 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
                 elapsed,
             )
         });
+    bar.set_position(cp.users);
     let parts: Vec<PartState> = cp.parts.iter().map(|p| p.state.clone()).collect();
     let head = cp.head;
 
