@@ -164,36 +164,52 @@ impl State {
         }
     }
 
-    fn prune(&mut self, now: u64) {
+    /// Forget leases run out and responses no count can ask about any more: a response is
+    /// kept a window past when it stops counting, for [`complete`](Self::complete)'s count of
+    /// what the server's window may hold, which reaches back from a request's send.
+    fn prune(&mut self, now: u64, window_ms: u64) {
         self.inflight.retain(|(_, until)| *until > now);
-        self.done.retain(|until| *until > now);
+        self.done.retain(|until| until + window_ms > now);
     }
 
     /// Take a slot for request `id` at `now`: at once when fewer than N count, else the slot
     /// that frees first (removed from `done`, so no one else takes it), else (every slot is a
     /// request in flight) ask again later.
     pub fn admit(&mut self, rate: Rate, lease_ms: u64, id: &str, now: u64) -> Admit {
-        self.prune(now);
+        self.prune(now, ms(rate.window));
         let hold = self.blocked_until.max(self.unknown_until);
         if hold > now {
             return Admit::Retry(hold - now);
         }
-        let counted = self.inflight.len() + self.done.len();
+        self.done.sort_unstable();
+        // Responses that still count start here.
+        let from = self.done.partition_point(|&until| until <= now);
+        let live = &self.done[from..];
+        // A slot reserved for later took the response that frees first, which still counts
+        // until the reservation starts: the first `reserved` responses are taken, and counted
+        // once, as responses.
+        let reserved = self
+            .inflight
+            .iter()
+            .filter(|(_, until)| until.saturating_sub(lease_ms) > now)
+            .count()
+            .min(live.len());
+        let counted = live.len() + self.inflight.len() - reserved;
         let limit = rate.limit.max(1) as usize;
         if counted < limit {
             self.inflight.push((id.to_string(), now + lease_ms));
             return Admit::At(0);
         }
-        // Full: take the slots that free first (one, unless another process's limit is higher),
-        // at the instant the last of them does.
+        // Full: the slot that frees first and is not taken, reserved from the instant it frees.
         let over = counted - limit + 1;
-        if self.done.len() < over {
+        let Some(&at) = live.get(reserved + over - 1) else {
             // Every other slot is a request in flight: none frees sooner than a window from now.
             return Admit::Retry(ms(rate.window));
+        };
+        if over > 1 {
+            // Another process's limit is higher than ours: wait for enough to free.
+            return Admit::Retry(at - now);
         }
-        self.done.sort_unstable();
-        let at = self.done[over - 1];
-        self.done.drain(..over);
         self.inflight.push((id.to_string(), at + lease_ms));
         Admit::At(at - now)
     }
@@ -217,13 +233,29 @@ impl State {
 
     /// The response to `id` arrived at `now`: it counts until a window later (plus a millisecond,
     /// so never a fraction less than a full window).
-    /// Returns how many requests (every process's) the server can be counting now: what the
-    /// core weighs a Remaining header against.
-    pub fn complete(&mut self, rate: Rate, id: &str, now: u64) -> u32 {
+    /// Returns how many requests (every process's) the server can be counting as of this
+    /// response, as the pacer counts them: this one, the others sent and not answered (a slot
+    /// reserved for later is not sent), and every response after this one's send minus W (the
+    /// server stamped this one no earlier than its send). What the core weighs a Remaining
+    /// header against.
+    pub fn complete(&mut self, rate: Rate, lease_ms: u64, id: &str, now: u64) -> u32 {
+        let window = ms(rate.window);
+        let sent = self
+            .inflight
+            .iter()
+            .find(|(i, _)| i == id)
+            .map_or(now, |(_, until)| until.saturating_sub(lease_ms));
         self.inflight.retain(|(i, _)| i != id);
-        self.done.push(now + ms(rate.window) + 1);
-        self.prune(now);
-        (self.inflight.len() + self.done.len()) as u32
+        let flying = self
+            .inflight
+            .iter()
+            .filter(|(_, until)| until.saturating_sub(lease_ms) <= now)
+            .count();
+        // A response stops counting W + 1 after it arrived: after `sent - W` means past `sent + 1`.
+        let earlier = self.done.iter().filter(|&&until| until > sent + 1).count();
+        self.done.push(now + window + 1);
+        self.prune(now, window);
+        (1 + flying + earlier) as u32
     }
 
     /// Hold everyone until `until` (never shortens a longer hold).
@@ -431,7 +463,7 @@ impl LocalBudget {
     /// The response to the request holding slot `id` arrived. Returns the requests counted now,
     /// every process's.
     pub async fn complete(&self, id: String) -> io::Result<u32> {
-        self.blocking(move |me| me.with_state(|s, now| s.complete(me.rate, &id, now)))
+        self.blocking(move |me| me.with_state(|s, now| s.complete(me.rate, me.lease_ms, &id, now)))
             .await
     }
 
@@ -530,11 +562,12 @@ mod tests {
         assert_eq!(s.admit(r, 5000, "b", 10), Admit::At(0));
         // Both in flight: a slot frees no sooner than a window from now; ask again then.
         assert_eq!(s.admit(r, 5000, "c", 20), Admit::Retry(1000));
-        assert_eq!(s.complete(r, "a", 100), 2);
+        assert_eq!(s.complete(r, 5000, "a", 100), 2);
         // a counts until 100 + 1000 + 1: c gets that slot, reserved, and d cannot take it.
         assert_eq!(s.admit(r, 5000, "c", 200), Admit::At(901));
         assert_eq!(s.admit(r, 5000, "d", 300), Admit::Retry(1000));
-        assert_eq!(s.complete(r, "b", 400), 2);
+        // b counts itself and a (answered after b's send); c's slot, reserved, is not sent yet.
+        assert_eq!(s.complete(r, 5000, "b", 400), 2);
         assert_eq!(s.admit(r, 5000, "d", 500), Admit::At(901));
     }
 
@@ -596,7 +629,7 @@ mod tests {
             let id = format!("p{i}");
             assert_eq!(take(lb, &id), Admit::At(0), "request {i}");
             clock.advance(5);
-            lb.with_state(|s, now| s.complete(lb.rate, &id, now))
+            lb.with_state(|s, now| s.complete(lb.rate, lb.lease_ms, &id, now))
                 .unwrap();
         }
     }
