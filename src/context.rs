@@ -52,8 +52,11 @@ pub fn sandbox_config(global: &GlobalArgs) -> SandboxConfig {
     cfg
 }
 
-/// `api` is run once per call by scripts (`xargs -n1 clerk-rl api …`): without a budget store,
-/// its processes share the instance budget through a state file, so the loop stays within it.
+/// Every command that sends shares the instance budget with this machine's other clerk-rl
+/// processes through a state file when there is no budget store: `status` then `export-users`,
+/// Ctrl-C then `--resume`, a loop of `batch-get` or `api` calls each know what the others sent
+/// (issue 22). `probe` is the exception: it measures the server, 429s included. The file is
+/// the key's at one server (scheme, host and port): a sandbox on another port is another budget.
 /// A token-bucket budget (`--burst`) is paced per process: the file keeps windows only.
 fn share_through_state_file(
     client: &mut Client,
@@ -62,6 +65,7 @@ fn share_through_state_file(
     global: &GlobalArgs,
     ui: &Ui,
 ) {
+    let scope = format!("instance@{}", client.base().origin().ascii_serialization());
     if budget.burst.is_some() {
         return;
     }
@@ -71,7 +75,7 @@ fn share_through_state_file(
     match crate::local_budget::LocalBudget::open(
         &dir,
         &key.fingerprint(),
-        "instance",
+        &scope,
         budget.rate,
         global.timeout,
     ) {
@@ -176,7 +180,7 @@ impl Context {
                 }
             }
         }
-        if shared.is_none() && command == "api" {
+        if shared.is_none() && command != "probe" {
             share_through_state_file(&mut client, &key, &budget, global, &ui);
         }
         Ok(Context {
@@ -215,6 +219,11 @@ impl Context {
 
     /// Tear down the in-process sandbox, if any.
     pub async fn close(self) {
+        if let Some((n, us)) = self.client.state_file_cost() {
+            self.ui.debug(&format!(
+                "the budget's state file: {n} locked reads and writes, {us} µs each on average"
+            ));
+        }
         if let Some(sb) = &self.shared {
             sb.leave().await;
         }

@@ -92,6 +92,22 @@ redis.call('PEXPIRE', KEYS[2], window + tonumber(ARGV[4]))
 return {counted, redis.call('PTTL', KEYS[3])}
 "#;
 
+/// Renew a slot in flight whose request still waits to be sent: its lease runs `lease_ms` from
+/// now (never shortened). KEYS: inflight. ARGV: slot id, lease_ms, window_ms. Returns 1, or 0
+/// when the slot is gone.
+const RENEW: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local until = now + tonumber(ARGV[2])
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+if tonumber(score) < until then redis.call('ZADD', KEYS[1], until, ARGV[1]) end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) + tonumber(ARGV[3]) then
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]))
+end
+return 1
+"#;
+
 /// Block everyone for at least `ms` (never shortens a longer block). KEYS: blocked. ARGV: ms.
 const BLOCK: &str = r#"
 local ms = tonumber(ARGV[1])
@@ -338,6 +354,32 @@ impl SharedBudget {
                 }
             }
         }
+    }
+
+    /// How long a slot in flight is leased (`--timeout` + W).
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    /// The request holding `slot` still waits to be sent: its lease runs a full term from now.
+    /// True when renewed (or held locally, where no lease runs out).
+    pub async fn renew(&self, slot: &Slot) -> Result<bool, RedisDown> {
+        let Slot::Shared(id, _) = slot else {
+            return Ok(true);
+        };
+        let r: i64 = self
+            .redis
+            .eval(
+                RENEW,
+                &[&self.keys.inflight],
+                &[
+                    id.clone(),
+                    ms(self.lease).to_string(),
+                    ms(self.rate.window).to_string(),
+                ],
+            )
+            .await?;
+        Ok(r == 1)
     }
 
     /// Judge a response's headers against every process's count; a lower Limit takes effect at

@@ -890,3 +890,143 @@ fn config_show_no_longer_exits_0_for_a_profile_every_command_refuses() {
         .args(["--profile", "bad", "status"]);
     assert_eq!(common::bounded_sync(c).code, 2);
 }
+
+// ---- issue 22: one memory of what the key spent, for every command (the state file) ----
+
+/// The sandbox's answers with status 429.
+fn count_429(sb: &clerk_rl::sandbox::Sandbox) -> usize {
+    sb.log().iter().filter(|e| e.status == 429).count()
+}
+
+/// The most requests in any window of `w` seconds, on the sandbox's clock.
+fn fullest_window(sb: &clerk_rl::sandbox::Sandbox, w: f64) -> usize {
+    let mut t: Vec<f64> = sb.log().iter().map(|e| e.t).collect();
+    t.sort_by(f64::total_cmp);
+    (0..t.len())
+        .map(|i| t[i..].iter().take_while(|&&x| x < t[i] + w).count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// Only `api` used the state file: `status` then `export-users` at once each spent the whole
+/// budget and the export met a 429.
+#[tokio::test(flavor = "multi_thread")]
+async fn status_then_export_at_once_no_longer_gets_a_429() {
+    let sb = common::sandbox_with(6, "3/1s", |_| {}).await;
+    let state = tempfile::tempdir().unwrap();
+    let out = state.path().join("users.jsonl");
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", sb.url())
+        .args(["--rate", "3/1s", "--max-retries", "0", "status"]);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut c = cmd_in(state.path());
+    c.env("CLERK_API_URL", sb.url())
+        .args(["--rate", "3/1s", "--max-retries", "0", "--no-progress"])
+        .args(["export-users", "--page-size", "2", "-o"])
+        .arg(&out);
+    let r = bounded(c).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(common::read(&out).lines().count(), 6);
+    assert_eq!(count_429(&sb), 0, "{:?}", sb.log());
+    assert!(fullest_window(&sb, 1.0) <= 3, "{:?}", sb.log());
+}
+
+/// A loop of `batch-get` calls, one process each: every call alone was within the budget, the
+/// loop was not.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_loop_of_batch_get_calls_no_longer_gets_a_429() {
+    let sb = common::sandbox_with(10, "3/1s", |_| {}).await;
+    let ids = common::all_ids(&sb).await;
+    let state = tempfile::tempdir().unwrap();
+    for (i, (_, id)) in ids.iter().take(7).enumerate() {
+        let input = state.path().join(format!("ids{i}"));
+        std::fs::write(&input, format!("{id}\n")).unwrap();
+        let mut c = cmd_in(state.path());
+        c.env("CLERK_API_URL", sb.url())
+            .args(["--rate", "3/1s", "--max-retries", "0", "-q", "batch-get"])
+            .arg(&input);
+        let r = bounded(c).await;
+        assert_eq!(r.code, 0, "call {i}: {}", r.stderr);
+        assert!(r.stdout.contains(id.as_str()), "call {i}: {}", r.stdout);
+    }
+    assert_eq!(count_429(&sb), 0, "{:?}", sb.log());
+    assert!(fullest_window(&sb, 1.0) <= 3, "{:?}", sb.log());
+}
+
+// ---- issue 23 row 8: an endpoint slot's lease ran out while its request waited ----
+
+/// A server that answers the first request 429 with `Retry-After: 4` and the rest 200 `{}`,
+/// logging when each PATCH arrived (seconds since it started).
+async fn first_request_blocks_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<f64>>>) {
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::<f64>::new()));
+    let seen = std::sync::Arc::clone(&arrivals);
+    let t0 = Instant::now();
+    let app = axum::Router::new().fallback(move |method: axum::http::Method| {
+        let seen = std::sync::Arc::clone(&seen);
+        async move {
+            let first = {
+                let mut s = seen.lock().unwrap();
+                if method == axum::http::Method::PATCH {
+                    s.push(t0.elapsed().as_secs_f64());
+                }
+                s.len() == 1
+            };
+            if first {
+                (
+                    axum::http::StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", "4"), ("content-type", "application/json")],
+                    r#"{"errors":[{"message":"Too many requests","code":"too_many_requests"}]}"#,
+                )
+            } else {
+                (
+                    axum::http::StatusCode::OK,
+                    [
+                        ("cache-control", "no-store"),
+                        ("content-type", "application/json"),
+                    ],
+                    "{}",
+                )
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, arrivals)
+}
+
+/// The per-user slot was leased for --timeout + W from when it was taken; a server block
+/// outlasted the lease while its holder waited for the instance, other processes took the
+/// "free" slots, and all of them sent at the block's end (16 PATCHes for one user in 30 ms).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endpoint_lease_no_longer_runs_out_while_its_request_waits_out_a_block() {
+    let (url, arrivals) = first_request_blocks_server().await;
+    let state = tempfile::tempdir().unwrap();
+    // Lease: --timeout 1s + W 1s = 2 s; the block lasts 4 s.
+    let runs: Vec<_> = (0..6)
+        .map(|_| {
+            let mut c = cmd_in(state.path());
+            c.env("CLERK_API_URL", &url)
+                .args(["--rate", "100/1s", "--timeout", "1s", "-q"])
+                .args(["--endpoint-rate", "user-update=2/1s"])
+                .args(["api", "-X", "PATCH", "users/user_1", "-f", "first_name=a"]);
+            tokio::spawn(bounded(c))
+        })
+        .collect();
+    for r in runs {
+        let r = r.await.unwrap();
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let mut t = arrivals.lock().unwrap().clone();
+    t.sort_by(f64::total_cmp);
+    assert_eq!(t.len(), 7, "six PATCHes and one retry: {t:?}");
+    let fullest = (0..t.len())
+        .map(|i| t[i..].iter().take_while(|&&x| x < t[i] + 1.0).count())
+        .max()
+        .unwrap();
+    assert!(
+        fullest <= 2,
+        "{fullest} PATCHes for one user within 1 s: {t:?}"
+    );
+}

@@ -124,13 +124,33 @@ impl Gate {
                 let (slot, waited) = s.acquire().await;
                 (Held::Shared(slot), waited)
             }
-            Gate::File(f, fallback) => match f.acquire().await {
-                Ok((id, waited)) => (Held::File(id), waited),
-                Err(_) => {
-                    let (permit, waited) = fallback.acquire().await;
-                    (Held::Local(permit), waited)
+            Gate::File(f, fallback) => {
+                let started = Instant::now();
+                loop {
+                    let slot = match f.take().await {
+                        Ok(slot) => slot,
+                        Err(_) => {
+                            let (permit, _) = fallback.acquire().await;
+                            return (Held::Local(permit), started.elapsed());
+                        }
+                    };
+                    if slot.wait.is_zero() {
+                        return (Held::File(slot.id), started.elapsed());
+                    }
+                    tokio::time::sleep(slot.wait).await;
+                    // A block another process recorded meanwhile holds this request too: the
+                    // slot goes back rather than wait out the block on a lease.
+                    let here = fallback.blocked_until().map_or(Duration::ZERO, |u| {
+                        u.saturating_duration_since(Instant::now())
+                    });
+                    let blocked = here.max(f.blocked_for().await.unwrap_or(Duration::ZERO));
+                    if blocked.is_zero() {
+                        return (Held::File(slot.id), started.elapsed());
+                    }
+                    let _ = f.abandon(slot.id).await;
+                    tokio::time::sleep(blocked).await;
                 }
-            },
+            }
         }
     }
 
@@ -161,7 +181,14 @@ impl Gate {
         max_wait: Duration,
     ) -> pacer::Verdict {
         let mut verdict = match self {
-            Gate::Local(p) | Gate::File(_, p) => p.react(view, own),
+            Gate::Local(p) => p.react(view, own),
+            Gate::File(f, p) => {
+                let v = p.react(view, own);
+                if let Some(l) = v.lower_limit_to {
+                    f.lower_limit(l);
+                }
+                v
+            }
             Gate::Shared(s) => s.react(view, own),
         };
         if let Some(wait) = verdict.pause {
@@ -258,10 +285,19 @@ impl Client {
     }
 
     /// Share the budget with this machine's other clerk-rl processes through a state file
-    /// (`api` without `--budget-store`: a loop of one process per call).
+    /// (every command but probe, without `--budget-store`).
     pub fn share_budget_through(&mut self, file: LocalBudget) {
         if let Gate::Local(p) = &self.gate {
             self.gate = Gate::File(file, Arc::clone(p));
+        }
+    }
+
+    /// The state file's locked reads and writes so far and their mean cost in µs, when the
+    /// budget is shared through one.
+    pub fn state_file_cost(&self) -> Option<(u64, u64)> {
+        match &self.gate {
+            Gate::File(f, _) => Some(f.cost().get()),
+            _ => None,
         }
     }
 
@@ -483,7 +519,10 @@ impl Client {
             }
             endpoint_slot = Some(held);
         }
-        let (held, waited) = self.gate.acquire().await;
+        let (held, waited) = match &endpoint_slot {
+            Some(slot) => self.acquire_keeping(slot).await,
+            None => self.gate.acquire().await,
+        };
         self.monitor.paced(waited);
         let exchanged = self.exchange(req, attempt).await;
         // The response has arrived (or the try is over): from now the server has surely counted
@@ -505,6 +544,28 @@ impl Client {
             self.monitor.server_wait(wait);
         }
         Tried::Answer(Box::new(resp))
+    }
+
+    /// The instance slot, while the endpoint slot already taken is kept: its lease is renewed
+    /// while the instance slot is waited for (a server block of 20 s outlasts a lease), and once
+    /// more when it comes, so it runs a full term from the send (issue 23 row 8).
+    async fn acquire_keeping(&self, endpoint: &super::endpoints::Held) -> (Held, Duration) {
+        let Some(every) = self.endpoints.renew_every(endpoint) else {
+            return self.gate.acquire().await;
+        };
+        let acquire = self.gate.acquire();
+        tokio::pin!(acquire);
+        let got = loop {
+            tokio::select! {
+                got = &mut acquire => break got,
+                _ = tokio::time::sleep(every) => self.endpoints.renew(endpoint).await,
+            }
+        };
+        // A short wait still leaves the lease its W beyond --timeout.
+        if got.1 >= Duration::from_millis(50) {
+            self.endpoints.renew(endpoint).await;
+        }
+        got
     }
 
     /// What every request shares, paced or not: send within `--timeout`, read the body within

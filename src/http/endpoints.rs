@@ -156,6 +156,43 @@ impl EndpointGates {
         }
     }
 
+    /// How often a slot held while its request waits (for the instance slot) must be renewed:
+    /// a third of its lease; `None` when it has no lease (in-process).
+    pub fn renew_every(&self, held: &Held) -> Option<Duration> {
+        match held {
+            Held::Memory(_) => None,
+            Held::File(gate, _) => match &**gate {
+                Gate::File(lb) => Some(lb.lease() / 3),
+                _ => None,
+            },
+            Held::Shared(sb, _) => Some(sb.lease() / 3),
+        }
+    }
+
+    /// The request holding `held` is still waiting to be sent: its lease runs a full term from
+    /// now, so no other process takes the slot meanwhile.
+    pub async fn renew(&self, held: &Held) {
+        let renewed = match held {
+            Held::Memory(_) => return,
+            Held::File(gate, id) => match &**gate {
+                Gate::File(lb) => lb.renew(id.clone()).await.map_err(|e| e.to_string()),
+                _ => return,
+            },
+            Held::Shared(sb, slot) => sb.renew(slot).await.map_err(|e| e.to_string()),
+        };
+        match renewed {
+            Ok(true) => {}
+            // Only a dead store or a clock far off can lose it; the request then counts on
+            // the instance budget alone, and says so.
+            Ok(false) => self
+                .ui
+                .warn("an endpoint slot's lease ran out while its request waited"),
+            Err(e) => self
+                .ui
+                .info(&format!("could not renew an endpoint slot: {e}")),
+        }
+    }
+
     /// The response to the request holding `held` arrived.
     pub async fn release(&self, held: Held) {
         match held {
