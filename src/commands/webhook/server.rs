@@ -122,7 +122,7 @@ async fn deliver(
         Err(why) => {
             r.log.delivery(
                 Delivery {
-                    id: &id,
+                    id,
                     status: 400,
                     ..Delivery::default()
                 },
@@ -140,7 +140,7 @@ async fn deliver(
         .map(|n| format!(" ({n})"))
         .unwrap_or_default();
     let fields = |status: u16| Delivery {
-        id: &id,
+        id,
         event: Some(&ev.kind),
         user: ev.user_id.as_deref(),
         status,

@@ -612,9 +612,10 @@ fn outcome(
     }
 }
 
-fn open_results(
-    args: &ApiArgs,
-) -> anyhow::Result<(Box<dyn Write + Send>, Option<(PathBuf, PathBuf)>)> {
+/// Where results go, and for a `--results` file its partial path and its final one.
+type ResultsTarget = (Box<dyn Write + Send>, Option<(PathBuf, PathBuf)>);
+
+fn open_results(args: &ApiArgs) -> anyhow::Result<ResultsTarget> {
     match &args.results {
         None => Ok((Box::new(io::stdout()), None)),
         Some(path) => {
