@@ -273,7 +273,10 @@ const ENV_BUDGET_STORE: &str = "CLERK_RL_BUDGET_STORE";
 /// A Redis URL with a password given as a flag: every user of the machine sees it in `ps` and
 /// the shell keeps it in its history. Said once, with where to give it instead.
 fn warn_password_in_argv(url: Option<&str>, flag: &str, env: &str, quiet: bool) {
+    // A URL that is refused anyway gets its one error line and nothing more (a bad command
+    // line is one line and exit 2).
     let has_password = url
+        .filter(|u| crate::redis_store::parse_url(u, flag).is_ok())
         .and_then(|u| url::Url::parse(u.trim()).ok())
         .is_some_and(|u| u.password().is_some());
     if has_password {
