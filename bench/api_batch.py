@@ -112,8 +112,9 @@ def run(label, how):
 
 
 def body():
-    rows = [run("api --batch FILE (one process)", "batch"),
-            run("xargs -P8 clerk-rl api (a process per line)", "xargs")]
+    rows = [run("api --batch FILE (one process)", "batch")]
+    if os.environ.get("CLERK_RL_BENCH_BATCH_ONLY") != "1":
+        rows.append(run("xargs -P8 clerk-rl api (a process per line)", "xargs"))
     print(f"#### 2,000 metadata updates over 100 users (20 each, interleaved); server: {MODEL}")
     print()
     print("| client | exit | PATCHes | 429s | users not at the file's last update | first to last | ceiling (binding limit) | efficiency vs ceiling | budget alone (10 s) used | wall |")

@@ -152,7 +152,11 @@ async fn dispatch(cli: Cli, argv: Vec<String>, resolved: config::Resolved) -> an
             if a.dry_run {
                 return commands::api::batch::dry_run(&cli.global, &prepared);
             }
-            let ctx = Context::connect(&cli.global, "api").await?;
+            // One long process: the instance budget is paced in-process (or through
+            // --budget-store), as export-users and batch-get do, not through the state file
+            // one-call `api` loops share (read and rewritten twice per request). Endpoint
+            // budgets (per user) still go through their state files.
+            let ctx = Context::connect(&cli.global, "api --batch").await?;
             let result = interruptible(&ctx, commands::api::batch::run(&ctx, a, prepared)).await;
             ctx.close().await;
             result
