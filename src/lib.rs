@@ -152,10 +152,9 @@ async fn dispatch(cli: Cli, argv: Vec<String>, resolved: config::Resolved) -> an
             if a.dry_run {
                 return commands::api::batch::dry_run(&cli.global, &prepared);
             }
-            // One long process: the instance budget is paced in-process (or through
-            // --budget-store), as export-users and batch-get do, not through the state file
-            // one-call `api` loops share (read and rewritten twice per request). Endpoint
-            // budgets (per user) still go through their state files.
+            // Like every command but probe, the instance budget is shared with this machine's
+            // other clerk-rl processes through the key's state file (or --budget-store), and
+            // so are the endpoint budgets (per user).
             let ctx = Context::connect(&cli.global, "api --batch").await?;
             let result = interruptible(&ctx, commands::api::batch::run(&ctx, a, prepared)).await;
             ctx.close().await;
