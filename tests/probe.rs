@@ -867,11 +867,13 @@ async fn sigterm_and_sighup_stop_probe_with_its_report() {
 /// lines and the timeline). Every line of stdout and stderr now fits `COLUMNS`.
 #[tokio::test(flavor = "multi_thread")]
 async fn probe_lines_fit_an_80_column_terminal() {
-    let sb = sandbox_with("5/1s", None, |c| {
-        c.latency = Duration::from_millis(150);
-    })
-    .await;
     for columns in ["80", "50"] {
+        // A sandbox each: a second probe on the first one's server could start inside the
+        // window the first filled, and be limited from its first request (exit 3).
+        let sb = sandbox_with("5/1s", None, |c| {
+            c.latency = Duration::from_millis(150);
+        })
+        .await;
         let _turn = ONE_AT_A_TIME.lock().await;
         let mut c = cmd();
         c.env("CLERK_API_URL", sb.url())

@@ -20,6 +20,18 @@ pub fn bin() -> &'static str {
 }
 
 /// The binary with no inherited clerk-rl settings and the test key in the environment.
+/// This test process's state folder (see [`cmd`]).
+pub fn test_state_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("clerk-rl-test-state-")
+            .tempdir()
+            .expect("a state folder for the tests")
+    })
+    .path()
+}
+
 pub fn cmd() -> Command {
     let mut c = Command::new(bin());
     for (k, _) in std::env::vars() {
@@ -28,6 +40,11 @@ pub fn cmd() -> Command {
         }
     }
     c.env("CLERK_SECRET_KEY", KEY);
+    // Every command keeps the key's budget in a state file (issue 22): a test process gets a
+    // folder of its own, so that a block a test provoked (a 429 with a long Retry-After) never
+    // reaches another run's server on a reused port through the user's own state folder. Tests
+    // that share a budget between commands name their folder themselves.
+    c.env("CLERK_RL_STATE_DIR", test_state_dir());
     // Tables wrap to COLUMNS (else 80): tests read whole lines, so give them room. Wrapping
     // itself is tested in tests/cli_conventions.rs.
     c.env("COLUMNS", "1000");
