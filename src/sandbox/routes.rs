@@ -451,3 +451,17 @@ async fn update_user(
         .map_err(write_error)?;
     Ok(json_ok(user.to_json()))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The sandbox and import-users each keep the spec's `CreateUser` fields, on purpose (the
+    /// server shares no code with the client's path, so each checks the other); this proves
+    /// the two lists agree.
+    #[test]
+    fn the_sandbox_and_import_users_agree_on_the_create_user_fields() {
+        assert_eq!(
+            super::CREATE_USER_FIELDS,
+            crate::commands::import_users::line::CREATE_USER_FIELDS
+        );
+    }
+}

@@ -32,6 +32,15 @@ pub fn test_state_dir() -> &'static Path {
     .path()
 }
 
+/// A new, empty state folder inside [`test_state_dir`].
+pub fn fresh_state_dir() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = test_state_dir().join(format!("run-{n}"));
+    std::fs::create_dir_all(&dir).expect("a state folder for one run");
+    dir
+}
+
 pub fn cmd() -> Command {
     let mut c = Command::new(bin());
     for (k, _) in std::env::vars() {
@@ -40,11 +49,12 @@ pub fn cmd() -> Command {
         }
     }
     c.env("CLERK_SECRET_KEY", KEY);
-    // Every command keeps the key's budget in a state file (issue 22): a test process gets a
-    // folder of its own, so that a block a test provoked (a 429 with a long Retry-After) never
-    // reaches another run's server on a reused port through the user's own state folder. Tests
-    // that share a budget between commands name their folder themselves.
-    c.env("CLERK_RL_STATE_DIR", test_state_dir());
+    // Every command keeps the key's budget in a state file (issue 22), per key and server. A
+    // run gets a folder of its own: a block one test provoked (a 429 with a long Retry-After)
+    // must never reach another test whose server has the same address (wiremock hands out
+    // pooled servers, ports are reused) through a shared folder. Tests that share a budget
+    // between commands name their folder themselves (a later `env` wins).
+    c.env("CLERK_RL_STATE_DIR", fresh_state_dir());
     // Tables wrap to COLUMNS (else 80): tests read whole lines, so give them room. Wrapping
     // itself is tested in tests/cli_conventions.rs.
     c.env("COLUMNS", "1000");
