@@ -240,6 +240,7 @@ fn environment(root: &clap::Command, cmd: &clap::Command) -> Vec<(String, String
     let page = cmd.get_name();
     for (pages, var, what) in COMMAND_ENV {
         let here = std::ptr::eq(root, cmd)
+            || pages.is_empty()
             || pages
                 .iter()
                 .any(|p| page == format!("{BIN}-{}", p.replace(' ', "-")));
@@ -254,9 +255,13 @@ fn environment(root: &clap::Command, cmd: &clap::Command) -> Vec<(String, String
     out
 }
 
+/// The commands of a variable every command reads (the config file's place, for --profile):
+/// no list to keep in step with the commands.
+const EVERY_COMMAND: &[&str] = &[];
+
 /// Variables read by some commands only (the main page lists them all): (the commands as
-/// typed after `clerk-rl`, the variable, what it does). Every command reads the config file
-/// (XDG_CONFIG_HOME, HOME) to apply --profile.
+/// typed after `clerk-rl`, or [`EVERY_COMMAND`], the variable, what it does). Every command
+/// reads the config file (XDG_CONFIG_HOME, HOME) to apply --profile.
 const COMMAND_ENV: &[(&[&str], &str, &str)] = &[
     (
         &["webhook serve", "config show"],
@@ -270,6 +275,7 @@ const COMMAND_ENV: &[(&[&str], &str, &str)] = &[
             "export-users",
             "api",
             "batch-get",
+            "import-users",
             "config show",
         ],
         crate::local_budget::ENV_STATE_DIR,
@@ -282,48 +288,19 @@ const COMMAND_ENV: &[(&[&str], &str, &str)] = &[
             "export-users",
             "api",
             "batch-get",
+            "import-users",
             "config show",
         ],
         "XDG_STATE_HOME",
         "The state folder's parent when CLERK_RL_STATE_DIR is not set.",
     ),
     (
-        &[
-            "status",
-            "probe",
-            "export-users",
-            "api",
-            "batch-get",
-            "cache",
-            "cache purge",
-            "sandbox",
-            "webhook",
-            "webhook serve",
-            "config",
-            "config show",
-            "completions",
-            "man",
-        ],
+        EVERY_COMMAND,
         "XDG_CONFIG_HOME",
         "Where the config file of --profile is: $XDG_CONFIG_HOME/clerk-rl/config.toml (an absolute path), else ~/.config/clerk-rl/config.toml.",
     ),
     (
-        &[
-            "status",
-            "probe",
-            "export-users",
-            "api",
-            "batch-get",
-            "cache",
-            "cache purge",
-            "sandbox",
-            "webhook",
-            "webhook serve",
-            "config",
-            "config show",
-            "completions",
-            "man",
-        ],
+        EVERY_COMMAND,
         "HOME",
         "The base of ~/.config/clerk-rl/config.toml and ~/.local/state/clerk-rl, and of a profile's secret_key_file written ~/...",
     ),
