@@ -1,9 +1,29 @@
 //! Result files and streams: what every command that writes a result shares.
 //!
-//! Today it holds the watch on stdout's reader; the target checks, the one-writer lock and the
-//! partial-file-then-rename move here with issue 21.
+//! Today it holds the watch on stdout's reader and the names and fsync of files written beside
+//! a result; the target checks, the one-writer lock and the partial-file-then-rename move here
+//! with issue 21.
 
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// `path` with `suffix` appended to its file name: `u.jsonl` -> `u.jsonl.partial`, the files a
+/// command keeps beside its input or output (partial file, checkpoint, journal).
+pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// fsync the folder holding `path`, so a rename in it is durable.
+pub fn sync_dir(path: &Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
 
 /// How often a pipe is asked whether its reader is still there.
 const POLL_EVERY: Duration = Duration::from_millis(50);

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::part::{Paging, PartState};
 use crate::error::{Exit, fail};
+pub use crate::output::{sibling, sync_dir};
 
 pub const VERSION: u32 = 1;
 
@@ -184,22 +185,6 @@ pub fn resolved(path: &Path) -> PathBuf {
 /// Whether two spellings name the same file.
 pub fn same_path(a: &Path, b: &Path) -> bool {
     a == b || resolved(a) == resolved(b)
-}
-
-/// `path` with `suffix` appended to its file name.
-pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(suffix);
-    path.with_file_name(name)
-}
-
-/// fsync the folder holding `path`, so a rename in it is durable.
-pub fn sync_dir(path: &Path) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

@@ -62,11 +62,7 @@ pub fn prepare(global: &GlobalArgs, args: &ImportUsersArgs) -> anyhow::Result<Pr
     }
     let journal = match (&args.state, &input) {
         (Some(s), _) => Some(s.clone()),
-        (None, Some(f)) => {
-            let mut s = f.clone().into_os_string();
-            s.push(".import-journal");
-            Some(PathBuf::from(s))
-        }
+        (None, Some(f)) => Some(crate::output::sibling(f, ".import-journal")),
         (None, None) if args.dry_run => None,
         (None, None) => {
             return Err(fail(

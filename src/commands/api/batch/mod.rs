@@ -59,9 +59,7 @@ fn journal_path(args: &ApiArgs, file: &Path) -> Option<PathBuf> {
     if file.as_os_str() == "-" {
         return None;
     }
-    let mut p = file.as_os_str().to_owned();
-    p.push(".batch-journal");
-    Some(PathBuf::from(p))
+    Some(crate::output::sibling(file, ".batch-journal"))
 }
 
 /// Read FILE and the journal; nothing is sent and no key is read.
@@ -619,9 +617,7 @@ fn open_results(args: &ApiArgs) -> anyhow::Result<ResultsTarget> {
     match &args.results {
         None => Ok((Box::new(io::stdout()), None)),
         Some(path) => {
-            let mut partial = path.as_os_str().to_owned();
-            partial.push(".partial");
-            let partial = PathBuf::from(partial);
+            let partial = crate::output::sibling(path, ".partial");
             let f = File::create(&partial)
                 .map_err(|e| fail(Exit::Usage, format!("--results {}: {e}", path.display())))?;
             Ok((Box::new(f), Some((partial, path.clone()))))
