@@ -2,29 +2,18 @@
 //!
 //! `run` is the whole program; `main` only calls it, so tests can run it in-process.
 
-pub mod algorithm;
 pub mod api;
-pub mod budget;
 pub mod cli;
 pub mod commands;
-pub mod config;
-pub mod context;
-pub mod endpoint_budget;
 pub mod error;
 pub mod exit;
-pub mod help;
 pub mod http;
-pub mod local_budget;
-pub mod lock;
-pub mod monitor;
 pub mod output;
-pub mod pacer;
 pub mod pacing;
-pub mod ratelimit;
 pub mod redis_store;
 pub mod sandbox;
 pub mod secret;
-pub mod shared_budget;
+pub mod settings;
 pub mod signals;
 pub mod ui;
 pub mod user_cache;
@@ -32,7 +21,7 @@ pub mod user_cache;
 use std::ffi::OsString;
 
 use cli::{Cli, Command};
-use context::Context;
+use settings::context::Context;
 use error::{Exit, exit_of, one_line};
 
 /// Parse `args`, run the command, and return the process exit code.
@@ -63,7 +52,7 @@ where
             return Exit::Usage.code();
         }
     };
-    let resolved = match config::apply(&matches, &mut cli) {
+    let resolved = match settings::profile::apply(&matches, &mut cli) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("clerk-rl: error: {}", one_line(&e));
@@ -96,7 +85,7 @@ where
     }
 }
 
-async fn dispatch(cli: Cli, argv: Vec<String>, resolved: config::Resolved) -> anyhow::Result<Exit> {
+async fn dispatch(cli: Cli, argv: Vec<String>, resolved: settings::profile::Resolved) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Config(_) => commands::config::show(&cli.global, &resolved),
         Command::Completions(a) => {

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use clerk_rl::budget::Rate;
-use clerk_rl::endpoint_budget::EndpointLimits;
+use clerk_rl::pacing::budget::Rate;
+use clerk_rl::pacing::endpoint_limits::EndpointLimits;
 use clerk_rl::sandbox::{FaultSpec, LogEntry, Sandbox, SandboxConfig};
 use common::{Run, all_ids, bounded, cmd, sandbox_with};
 use serde_json::{Value, json};

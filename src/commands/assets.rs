@@ -278,7 +278,7 @@ const COMMAND_ENV: &[(&[&str], &str, &str)] = &[
             "import-users",
             "config show",
         ],
-        crate::local_budget::ENV_STATE_DIR,
+        crate::pacing::state_file::ENV_STATE_DIR,
         "The folder of the state files (the endpoint budgets and the budget without --budget-store kept across processes; finished exports). Else $XDG_STATE_HOME/clerk-rl, else ~/.local/state/clerk-rl.",
     ),
     (
@@ -329,7 +329,7 @@ impl HelpParts {
             .map(str::trim_end)
             .filter(|p| !p.trim().is_empty())
         {
-            if para.starts_with(crate::help::GLOBAL_SUMMARY_HEADING) {
+            if para.starts_with(crate::cli::help::GLOBAL_SUMMARY_HEADING) {
                 // The man page's SEE ALSO points to clerk-rl(1) for the global options.
                 continue;
             } else if let Some(rest) = para.strip_prefix("Examples:") {

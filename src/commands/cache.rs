@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::api::check_id;
 use crate::cli::{CacheArgs, CacheCommand, GlobalArgs, PurgeArgs};
-use crate::context;
+use crate::settings::context;
 use crate::error::{Exit, fail};
 use crate::redis_store;
 use crate::ui::Ui;

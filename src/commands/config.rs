@@ -4,11 +4,11 @@
 use serde::Serialize;
 
 use crate::cli::GlobalArgs;
-use crate::config::{Resolved, Source, config_path};
-use crate::context;
+use crate::settings::profile::{Resolved, Source, config_path};
+use crate::settings::context;
 use crate::error::Exit;
 use crate::ui::{self, Stream, Ui};
-use crate::{local_budget, redis_store, secret};
+use crate::{pacing::state_file, redis_store, secret};
 
 #[derive(Debug, Serialize)]
 struct Shown {
@@ -223,15 +223,15 @@ fn shown_url(raw: &str) -> String {
 /// from: CLERK_RL_STATE_DIR, else XDG_STATE_HOME, else the home folder.
 fn state_folder() -> (Option<String>, Source) {
     let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
-    let src = if set(local_budget::ENV_STATE_DIR) {
-        Source::Env(local_budget::ENV_STATE_DIR)
+    let src = if set(state_file::ENV_STATE_DIR) {
+        Source::Env(state_file::ENV_STATE_DIR)
     } else if set("XDG_STATE_HOME") {
         Source::Env("XDG_STATE_HOME")
     } else {
         Source::Default
     };
     (
-        local_budget::state_dir().map(|p| p.display().to_string()),
+        state_file::state_dir().map(|p| p.display().to_string()),
         src,
     )
 }

@@ -13,15 +13,15 @@ use tokio::time::Instant;
 use super::diagnose::{self, Diagnosis};
 use super::endpoints::EndpointGates;
 use super::error::{ClerkError, HttpError};
-use super::ratelimit::RateLimitView;
+use crate::pacing::headers::RateLimitView;
 use super::retry::{GiveUp, Outcome, Policy, Verdict, decide};
-use crate::budget::Budget;
-use crate::endpoint_budget::EndpointLimits;
-use crate::local_budget::LocalBudget;
-use crate::monitor::Monitor;
-use crate::pacer::{self, Pacer, Permit};
+use crate::pacing::budget::Budget;
+use crate::pacing::endpoint_limits::EndpointLimits;
+use crate::pacing::state_file::LocalBudget;
+use crate::pacing::monitor::Monitor;
+use crate::pacing::pacer::{self, Pacer, Permit};
 use crate::secret::SecretKey;
-use crate::shared_budget::{SharedBudget, Slot};
+use crate::pacing::shared::{SharedBudget, Slot};
 use crate::ui::Ui;
 
 /// The Backend API version clerk-rl speaks (the newest, as Clerk's SDKs send it).
@@ -172,7 +172,7 @@ impl Gate {
         }
     }
 
-    /// Act on a response's rate-limit headers (see [`crate::pacer::judge`]): a Limit below the
+    /// Act on a response's rate-limit headers (see [`crate::pacing::pacer::judge`]): a Limit below the
     /// budget lowers it; a window others filled holds everyone until the server's Reset.
     async fn react(
         &self,

@@ -1,10 +1,10 @@
 //! The endpoint budgets' gates: a request to an endpoint with a documented limit of its own
-//! (`crate::endpoint_budget`) takes a slot there before it takes one in the instance budget, and
+//! (`crate::pacing::endpoint_limits`) takes a slot there before it takes one in the instance budget, and
 //! gives both back when its response arrives.
 //!
 //! Where the count lives decides who shares it: with `--budget-store`, Redis (every process on
 //! every machine using the store); without, a state file per budget (every process of this user on
-//! this machine, `crate::local_budget`); when the state folder is unusable, this process alone,
+//! this machine, `crate::pacing::state_file`); when the state folder is unusable, this process alone,
 //! with a warning.
 
 use std::collections::HashMap;
@@ -14,12 +14,12 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::budget::{Budget, Plan};
-use crate::endpoint_budget::Scope;
-use crate::local_budget::LocalBudget;
-use crate::pacer::{Pacer, Permit};
+use crate::pacing::budget::{Budget, Plan};
+use crate::pacing::endpoint_limits::Scope;
+use crate::pacing::state_file::LocalBudget;
+use crate::pacing::pacer::{Pacer, Permit};
 use crate::redis_store::Redis;
-use crate::shared_budget::{SharedBudget, Slot};
+use crate::pacing::shared::{SharedBudget, Slot};
 use crate::ui::Ui;
 
 /// Where new endpoint budgets keep their count.
@@ -59,7 +59,7 @@ fn budget_of(scope: &Scope) -> Budget {
 
 impl EndpointGates {
     pub fn new(fingerprint: String, timeout: Duration, ui: Arc<Ui>) -> Self {
-        let store = match crate::local_budget::state_dir() {
+        let store = match crate::pacing::state_file::state_dir() {
             Some(dir) => Store::Files(dir),
             None => Store::Memory,
         };
@@ -122,7 +122,7 @@ impl EndpointGates {
             "cannot keep endpoint budgets in {} ({e}); {} is paced within this process only ({})",
             dir.display(),
             scope,
-            crate::local_budget::state_dir_hint()
+            crate::pacing::state_file::state_dir_hint()
         ));
         *self.store.lock().expect("store lock") = Store::Memory;
         Gate::Memory(Pacer::new(&budget_of(scope)))

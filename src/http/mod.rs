@@ -4,9 +4,8 @@ pub mod client;
 pub mod diagnose;
 pub mod endpoints;
 pub mod error;
-pub use crate::ratelimit;
 pub mod retry;
 
 pub use client::{Client, ClientConfig, Request, Response};
 pub use error::{ClerkError, HttpError};
-pub use ratelimit::RateLimitView;
+pub use crate::pacing::headers::RateLimitView;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::ratelimit::RateLimitView;
+use crate::pacing::headers::RateLimitView;
 
 /// How the core treats a response status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,8 @@
 //! a result; the target checks, the one-writer lock and the partial-file-then-rename move here
 //! with issue 21.
 
+pub mod lock;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

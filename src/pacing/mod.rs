@@ -5,6 +5,14 @@
 //! the header judge (`pacer.rs`, `shared_budget.rs`, `local_budget.rs`, `endpoint_budget.rs`,
 //! `ratelimit.rs` at the root) move here with issue 21.
 
+pub mod algorithm;
+pub mod budget;
+pub mod endpoint_limits;
+pub mod headers;
 pub mod inflight;
+pub mod monitor;
+pub mod pacer;
+pub mod shared;
+pub mod state_file;
 
 pub use inflight::{InFlight, InFlightCore};

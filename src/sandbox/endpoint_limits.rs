@@ -1,4 +1,4 @@
-//! The endpoint limits Clerk documents below the instance limit (`crate::endpoint_budget`),
+//! The endpoint limits Clerk documents below the instance limit (`crate::pacing::endpoint_limits`),
 //! enforced per key and per scope (per user for the user updates), with the instance's algorithm.
 
 use std::collections::HashMap;
@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::Algorithm;
 use super::limiter::{Decision, Limiter};
-use crate::budget::{Budget, Plan};
-use crate::endpoint_budget::EndpointLimits;
+use crate::pacing::budget::{Budget, Plan};
+use crate::pacing::endpoint_limits::EndpointLimits;
 
 #[derive(Debug)]
 pub struct EndpointLimiter {
@@ -48,7 +48,7 @@ impl EndpointLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::Rate;
+    use crate::pacing::budget::Rate;
 
     #[test]
     fn user_updates_are_limited_per_user_and_key() {

@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{Algorithm, HeaderStyle, RetryAfterStyle};
-use crate::budget::Budget;
+use crate::pacing::budget::Budget;
 
 /// What the limiter says about one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +216,7 @@ pub fn retry_after_header(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::{Plan, Rate};
+    use crate::pacing::budget::{Plan, Rate};
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

@@ -34,8 +34,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use crate::algorithm::Algorithm;
-use crate::budget::Budget;
+pub use crate::pacing::algorithm::Algorithm;
+use crate::pacing::budget::Budget;
 pub use faults::{FaultKind, FaultSpec};
 pub use log::LogEntry;
 pub use misbehave::Misbehave;
@@ -104,7 +104,7 @@ pub struct SandboxConfig {
     /// Requests served at once at most (the rest queue before they are stamped).
     pub capacity: Option<usize>,
     /// The endpoint limits enforced besides the budget (Clerk's documented ones by default).
-    pub endpoint_limits: crate::endpoint_budget::EndpointLimits,
+    pub endpoint_limits: crate::pacing::endpoint_limits::EndpointLimits,
     /// How many generated organizations it holds.
     pub organizations: u64,
     /// Misbehaviours of `GET /v1/users` (see `misbehave`), for rehearsing broken servers.

@@ -3,7 +3,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use clerk_rl::http::RateLimitView;
-use clerk_rl::http::ratelimit::NAMES;
+use clerk_rl::pacing::headers::NAMES;
 use libfuzzer_sys::fuzz_target;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 

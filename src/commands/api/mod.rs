@@ -15,7 +15,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::json;
 
 use crate::cli::ApiArgs;
-use crate::context::Context;
+use crate::settings::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::{ClerkError, Request, Response};
 use fields::Field;

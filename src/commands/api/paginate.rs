@@ -9,7 +9,7 @@ use super::{Prepared, print_head};
 use crate::api::list::{Defect, Order, Paging, Walk, not_a_list, parse_list_page};
 use crate::api::parse_count;
 use crate::cli::ApiArgs;
-use crate::context::Context;
+use crate::settings::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::HttpError;
 

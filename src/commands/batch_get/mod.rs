@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api::{parse_page, single_user, updated_at};
 use crate::cli::{BatchGetArgs, GlobalArgs, Strategy};
-use crate::context::Context;
+use crate::settings::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::{Client, HttpError};
 use crate::pacing::{InFlight, InFlightCore};

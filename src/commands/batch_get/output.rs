@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Exit, fail};
-use crate::lock::OutputLock;
+use crate::output::lock::OutputLock;
 
 /// The output's checks, done before any request.
 pub enum Target {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::checkpoint::{Checkpoint, resolved};
-use crate::local_budget::state_dir;
+use crate::pacing::state_file::state_dir;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Record {

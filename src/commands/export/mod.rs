@@ -24,10 +24,10 @@ use tokio::sync::mpsc;
 
 use crate::api::{parse_count, parse_page};
 use crate::cli::ExportArgs;
-use crate::context::Context;
+use crate::settings::context::Context;
 use crate::error::{Exit, exit_of, fail, one_line};
 use crate::http::{Client, HttpError};
-use crate::lock::{OutputLock, lock_path};
+use crate::output::lock::{OutputLock, lock_path};
 use crate::pacing::{InFlight, InFlightCore};
 use crate::signals::CommandSignals;
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, same_path, sibling};

@@ -25,7 +25,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::cli::{GlobalArgs, ImportUsersArgs};
-use crate::context::Context;
+use crate::settings::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::{ClerkError, Client, HttpError, Request};
 use crate::pacing::{InFlight, InFlightCore};
@@ -197,7 +197,7 @@ fn result_line(item: &Item) -> Value {
 
 /// `--dry-run`: every line checked offline, the bodies printed, the budget's time estimated.
 pub fn dry_run(global: &GlobalArgs, args: &ImportUsersArgs, p: Prepared) -> anyhow::Result<Exit> {
-    let budget = crate::context::budget(global);
+    let budget = crate::settings::context::budget(global);
     let mut input = open_input(&p)?;
     let mut out = open_results(args.results.as_deref())?;
     let journal = match &p.journal {

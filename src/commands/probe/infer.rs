@@ -54,7 +54,7 @@ impl Sample {
 }
 
 /// The algorithms a server may limit by: the sandbox's own, so a probe names what it serves.
-pub use crate::algorithm::Algorithm;
+pub use crate::pacing::algorithm::Algorithm;
 
 /// A limiter model to replay over the responses.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -1074,7 +1074,7 @@ mod tests {
         assert_eq!(inf2.alternative, None);
         // Advice safe under both: no model not ruled out allows less.
         let rec = crate::commands::probe::report::recommend(&inf).unwrap();
-        let r: crate::budget::Rate = rec.rate.parse().unwrap();
+        let r: crate::pacing::budget::Rate = rec.rate.parse().unwrap();
         for s in [
             inf.scores
                 .iter()

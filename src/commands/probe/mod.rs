@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::budget::Instance;
+use crate::pacing::budget::Instance;
 use crate::cli::{ProbeArgs, ProbeMode};
-use crate::context::Context;
+use crate::settings::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::retry::{Class, classify};
 use crate::http::{ClerkError, Client, HttpError};
@@ -33,7 +33,7 @@ pub struct Plan {
     /// The most requests in flight (burst mode chooses up to this many).
     pub concurrency: usize,
     /// The limit to find, when the key's instance does not say it.
-    pub expect: Option<crate::budget::Rate>,
+    pub expect: Option<crate::pacing::budget::Rate>,
     pub allow_production: bool,
     /// Burst mode: send nothing until each Retry-After has run out. `None`: yes for a
     /// production key (its budget is the live application's), no otherwise.

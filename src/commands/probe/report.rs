@@ -12,8 +12,8 @@ use serde::Serialize;
 use super::driver::InFlight;
 use super::infer::{self, Algorithm, Inference, Sample, Verdict};
 use super::{Mode, Plan};
-use crate::budget::Rate;
-use crate::context::Context;
+use crate::pacing::budget::Rate;
+use crate::settings::context::Context;
 use crate::error::{Exit, fail};
 
 #[derive(Debug, Serialize)]

@@ -8,8 +8,8 @@ mod render;
 mod report;
 
 use crate::cli::StatusArgs;
-use crate::context::Context;
-use crate::endpoint_budget::EndpointLimits;
+use crate::settings::context::Context;
+use crate::pacing::endpoint_limits::EndpointLimits;
 use crate::error::Exit;
 
 pub async fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Exit> {

@@ -5,11 +5,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::fetch::{Observed, REQUEST};
-use crate::budget::{Budget, Instance, Rate};
-use crate::endpoint_budget::EndpointLimit;
+use crate::pacing::budget::{Budget, Instance, Rate};
+use crate::pacing::endpoint_limits::EndpointLimit;
 use crate::error::Exit;
 use crate::http::RateLimitView;
-use crate::shared_budget::ProcessInfo;
+use crate::pacing::shared::ProcessInfo;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -190,7 +190,7 @@ fn over_documented(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::Plan;
+    use crate::pacing::budget::Plan;
     use crate::commands::status::fetch::{Answer, Refusal, StoreSeen};
 
     fn settings(plan: Plan, min_remaining: Option<u8>) -> Settings {

@@ -22,7 +22,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::cli::{GlobalArgs, WebhookArgs, WebhookCommand, WebhookServeArgs};
-use crate::context;
+use crate::settings::context;
 use crate::error::{Exit, fail};
 use crate::redis_store;
 use crate::secret;

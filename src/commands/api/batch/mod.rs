@@ -26,13 +26,13 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::budget::{Budget, Plan};
+use crate::pacing::budget::{Budget, Plan};
 use crate::cli::{ApiArgs, GlobalArgs};
-use crate::context::Context;
-use crate::endpoint_budget::{EndpointLimits, Scope};
+use crate::settings::context::Context;
+use crate::pacing::endpoint_limits::{EndpointLimits, Scope};
 use crate::error::{Exit, exit_of, fail};
 use crate::http::{ClerkError, HttpError, Response};
-use crate::pacer::Pacer;
+use crate::pacing::pacer::Pacer;
 use crate::pacing::{InFlight, InFlightCore};
 use journal::{Journal, Prior};
 use line::Line;
@@ -187,7 +187,7 @@ fn chains(lines: &[Line]) -> Vec<Vec<usize>> {
 
 /// `--dry-run`: every line checked, the plan and the least time the budgets need.
 pub fn dry_run(global: &GlobalArgs, p: &Prepared) -> anyhow::Result<Exit> {
-    let budget = crate::context::budget(global);
+    let budget = crate::settings::context::budget(global);
     let limits = EndpointLimits::new(&global.endpoint_rate);
     let st = starts(p);
     let to_send: Vec<&Line> = p
@@ -627,7 +627,7 @@ fn open_results(args: &ApiArgs) -> anyhow::Result<ResultsTarget> {
 
 pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<Exit> {
     let _lock = match &p.journal {
-        Some(j) => Some(crate::lock::OutputLock::acquire(j)?),
+        Some(j) => Some(crate::output::lock::OutputLock::acquire(j)?),
         None => {
             ctx.ui.warn(
                 "reading requests from stdin without --state: no journal is kept, so a rerun cannot tell what was done",

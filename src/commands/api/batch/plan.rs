@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::budget::Rate;
-use crate::endpoint_budget::EndpointLimits;
+use crate::pacing::budget::Rate;
+use crate::pacing::endpoint_limits::EndpointLimits;
 
 /// The least time `k` requests need under `rate`.
 pub fn least_time(k: u64, rate: &Rate) -> Duration {
@@ -48,7 +48,7 @@ impl Plan {
         limits: &EndpointLimits,
     ) -> Plan {
         let mut n = 0u64;
-        let mut per_key: HashMap<String, (u64, crate::endpoint_budget::EndpointLimit)> =
+        let mut per_key: HashMap<String, (u64, crate::pacing::endpoint_limits::EndpointLimit)> =
             HashMap::new();
         for (method, path) in requests {
             n += 1;

@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::budget::Rate;
+use crate::pacing::budget::Rate;
 
 /// One documented endpoint limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -139,7 +139,7 @@ pub fn endpoint_rate_arg(s: &str) -> Result<(String, Rate), String> {
             names.join(", ")
         ));
     }
-    Ok((name.to_string(), crate::budget::rate_arg(rate.trim())?))
+    Ok((name.to_string(), crate::pacing::budget::rate_arg(rate.trim())?))
 }
 
 #[cfg(test)]

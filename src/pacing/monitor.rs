@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::budget::Budget;
-use crate::pacer::Verdict;
-use crate::ratelimit::RateLimitView;
+use crate::pacing::budget::Budget;
+use crate::pacing::pacer::Verdict;
+use crate::pacing::headers::RateLimitView;
 use crate::ui::Ui;
 
 #[derive(Debug)]
@@ -137,7 +137,7 @@ impl Monitor {
         }
     }
 
-    /// Count what a response's headers meant (see [`crate::pacer::judge`]); warn once when
+    /// Count what a response's headers meant (see [`crate::pacing::pacer::judge`]); warn once when
     /// someone else spends the key, and once when the server's Limit lowers the budget.
     /// Remaining running low by our own pacing is the plan, not news: no warning for it.
     pub fn verdict(&self, v: &Verdict, ui: &Ui) {

@@ -21,7 +21,7 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use serde::Deserialize;
 
-use crate::budget::{Plan, Rate, burst_arg, rate_arg};
+use crate::pacing::budget::{Plan, Rate, burst_arg, rate_arg};
 use crate::cli::{CacheUrlArg, Cli, Command};
 use crate::error::{Exit, fail};
 

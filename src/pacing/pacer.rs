@@ -21,8 +21,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::budget::Budget;
-use crate::ratelimit::RateLimitView;
+use crate::pacing::budget::Budget;
+use crate::pacing::headers::RateLimitView;
 
 /// What a caller must do before it may send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -364,7 +364,7 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::{Plan, Rate};
+    use crate::pacing::budget::{Plan, Rate};
 
     fn budget(limit: u32, window_ms: u64, burst: Option<u32>) -> Budget {
         Budget::new(
@@ -588,7 +588,7 @@ mod tests {
             Err(Wait::Until(at + Duration::from_secs(2)))
         );
         // The monitor counts it for the summary.
-        let m = crate::monitor::Monitor::default();
+        let m = crate::pacing::monitor::Monitor::default();
         m.verdict(&v, &crate::ui::Ui::new(0, true));
         let c = m.counters();
         assert_eq!((c.others_seen, c.others_most, c.others_waits), (1, 4, 1));
@@ -641,7 +641,7 @@ mod tests {
         );
         // A Limit above the budget never raises it.
         assert_eq!(judge(&view(50, 40, 1), Some(3), 3).lower_limit_to, None);
-        let m = crate::monitor::Monitor::default();
+        let m = crate::pacing::monitor::Monitor::default();
         let ui = crate::ui::Ui::new(0, true);
         m.verdict(&v, &ui);
         m.verdict(&v, &ui);

@@ -8,12 +8,14 @@
 //! - Output goes to stdout (tables, JSON, JSON Lines); everything else (progress, warnings, the
 //!   end-of-run summary) goes to stderr, so `clerk-rl export-users > users.jsonl` is clean.
 
+pub mod help;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::budget::{Plan, Rate, burst_arg, duration_arg, rate_arg};
+use crate::pacing::budget::{Plan, Rate, burst_arg, duration_arg, rate_arg};
 
 const AFTER_HELP: &str = "\
 The secret key comes from the environment variable CLERK_SECRET_KEY, or from a file with
@@ -121,7 +123,7 @@ pub struct GlobalArgs {
     /// Override one of Clerk's documented endpoint limits, paced besides the budget (repeatable):
     /// user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create
     /// (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)
-    #[arg(long, global = true, value_name = "NAME=N/DURATION", value_parser = crate::endpoint_budget::endpoint_rate_arg)]
+    #[arg(long, global = true, value_name = "NAME=N/DURATION", value_parser = crate::pacing::endpoint_limits::endpoint_rate_arg)]
     pub endpoint_rate: Vec<(String, Rate)>,
 
     /// Machine-readable output: JSON on stdout, the summary as one JSON line on stderr
@@ -1045,7 +1047,7 @@ pub struct SandboxArgs {
 
     /// Round-trip time added to every request, like a distant server (e.g. 150ms): half before
     /// the request is counted and logged, half before the response leaves
-    #[arg(long, value_name = "DURATION", value_parser = crate::budget::duration_or_zero_arg, default_value = "0s")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::pacing::budget::duration_or_zero_arg, default_value = "0s")]
     pub latency: std::time::Duration,
 
     /// Vary each half of --latency by up to this much, uniformly (e.g. 20%): Clerk from afar
@@ -1055,7 +1057,7 @@ pub struct SandboxArgs {
 
     /// The server's own time per user on a list page, e.g. 0.2ms (a 500-user page then takes
     /// 100 ms longer than a 1-user page), spent within a --capacity slot
-    #[arg(long, value_name = "DURATION", value_parser = crate::budget::duration_or_zero_arg, default_value = "0s")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::pacing::budget::duration_or_zero_arg, default_value = "0s")]
     pub per_user: std::time::Duration,
 
     /// Serve at most N requests at once; the rest queue (before they are counted), as a real
@@ -1125,10 +1127,10 @@ where
     Ok((cli, matches))
 }
 
-/// The CLI as it parses and prints `--help`: every command's help shaped by [`crate::help`]
+/// The CLI as it parses and prints `--help`: every command's help shaped by [`crate::cli::help`]
 /// (its own options first, the global ones summarised, its exit codes).
 pub fn command() -> clap::Command {
-    crate::help::shaped(command_unshaped())
+    crate::cli::help::shaped(command_unshaped())
 }
 
 /// The CLI with the global options listed in full below every command (for the completion

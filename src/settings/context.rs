@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
-use crate::budget::{Budget, Instance};
+use crate::pacing::budget::{Budget, Instance};
 use crate::cli::GlobalArgs;
-use crate::endpoint_budget::EndpointLimits;
+use crate::pacing::endpoint_limits::EndpointLimits;
 use crate::error::{Exit, fail};
 use crate::http::{Client, ClientConfig};
 use crate::redis_store;
 use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::secret::{self, SecretKey};
-use crate::shared_budget::SharedBudget;
+use crate::pacing::shared::SharedBudget;
 use crate::ui::Ui;
 
 /// The budget the global options describe: built here once, for the client, the shared budget
@@ -69,10 +69,10 @@ fn share_through_state_file(
     if budget.burst.is_some() {
         return;
     }
-    let Some(dir) = crate::local_budget::state_dir() else {
+    let Some(dir) = crate::pacing::state_file::state_dir() else {
         return;
     };
-    match crate::local_budget::LocalBudget::open(
+    match crate::pacing::state_file::LocalBudget::open(
         &dir,
         &key.fingerprint(),
         &scope,
@@ -83,7 +83,7 @@ fn share_through_state_file(
         Err(e) => ui.warn(&format!(
             "cannot share the budget through {} ({e}); pacing this process alone ({})",
             dir.display(),
-            crate::local_budget::state_dir_hint()
+            crate::pacing::state_file::state_dir_hint()
         )),
     }
 }

@@ -1,6 +1,6 @@
 //! The request budget: presets, `N/DURATION` rates, and the documented limit of a key's instance.
 //!
-//! A budget is what the user *configures*; the pacer (`crate::pacer`) enforces it. The documented
+//! A budget is what the user *configures*; the pacer (`crate::pacing::pacer`) enforces it. The documented
 //! instance limits are kept apart so `status` can say when a budget exceeds what Clerk documents.
 
 use std::fmt;

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::budget::Rate;
+use crate::pacing::budget::Rate;
 
 pub const ENV_STATE_DIR: &str = "CLERK_RL_STATE_DIR";
 

@@ -14,7 +14,7 @@
 //! release); a caller comes back without a slot only when every slot is a request in flight,
 //! and then a window later, the soonest one can free. The release answers how many requests of
 //! all the processes the server can be counting, for reading Remaining headers (see
-//! [`crate::pacer::judge`]), and whether a block is on, which the process then honors before
+//! [`crate::pacing::pacer::judge`]), and whether a block is on, which the process then honors before
 //! sending what it already holds.
 //!
 //! The keys share the hash tag `{<instance hash>}`, so on Redis Cluster they live in one slot
@@ -32,9 +32,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use crate::budget::{Budget, Rate};
-use crate::pacer::{Pacer, Verdict, judge};
-use crate::ratelimit::RateLimitView;
+use crate::pacing::budget::{Budget, Rate};
+use crate::pacing::pacer::{Pacer, Verdict, judge};
+use crate::pacing::headers::RateLimitView;
 use crate::redis_store::{Redis, RedisDown};
 use crate::ui::Ui;
 
@@ -198,7 +198,7 @@ pub enum Slot {
     /// The slot's id and its start on the Redis clock (ms).
     Shared(String, i64),
     /// Redis was lost: the slot is held by the local fallback pacer.
-    Local(crate::pacer::Permit),
+    Local(crate::pacing::pacer::Permit),
 }
 
 impl SharedBudget {
@@ -541,7 +541,7 @@ impl SharedBudget {
         }
         let k = (*self.last_seen_processes.lock().expect("lock")).max(1) as u32;
         let share = Rate::new((self.limit.load(Relaxed) / k).max(1), self.rate.window);
-        let budget = Budget::new(crate::budget::Plan::Free, Some(share), None);
+        let budget = Budget::new(crate::pacing::budget::Plan::Free, Some(share), None);
         let local = Pacer::new(&budget);
         // The others' requests of the last window are unknown: wait the window out first.
         local.pause_until(Instant::now() + self.rate.window);
