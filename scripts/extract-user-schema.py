@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Extract components.schemas.User (and everything it references) from Clerk's Backend API spec
-into tests/data/user.schema.json, a self-contained JSON Schema the sandbox tests validate against.
+into tests/it/data/user.schema.json, a self-contained JSON Schema the sandbox tests validate against.
 
 The tests read only the extracted file, never the spec: run this by hand when the spec changes.
-Usage: scripts/extract-user-schema.py PATH/TO/bapi-YYYY-MM-DD.yml [SCHEMA] > tests/data/NAME.schema.json
+Usage: scripts/extract-user-schema.py PATH/TO/bapi-YYYY-MM-DD.yml [SCHEMA] > tests/it/data/NAME.schema.json
 SCHEMA defaults to User (also used: Organizations, Organization, Invitation for `clerk-rl api`'s
 sandbox routes).
 """

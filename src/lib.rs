@@ -21,8 +21,8 @@ pub mod user_cache;
 use std::ffi::OsString;
 
 use cli::{Cli, Command};
-use settings::context::Context;
 use error::{Exit, exit_of, one_line};
+use settings::context::Context;
 
 /// Parse `args`, run the command, and return the process exit code.
 pub fn run<I, T>(args: I) -> i32
@@ -85,7 +85,11 @@ where
     }
 }
 
-async fn dispatch(cli: Cli, argv: Vec<String>, resolved: settings::profile::Resolved) -> anyhow::Result<Exit> {
+async fn dispatch(
+    cli: Cli,
+    argv: Vec<String>,
+    resolved: settings::profile::Resolved,
+) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Config(_) => commands::config::show(&cli.global, &resolved),
         Command::Completions(a) => {

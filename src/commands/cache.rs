@@ -9,9 +9,9 @@ use serde_json::json;
 
 use crate::api::check_id;
 use crate::cli::{CacheArgs, CacheCommand, GlobalArgs, PurgeArgs};
-use crate::settings::context;
 use crate::error::{Exit, fail};
 use crate::redis_store;
+use crate::settings::context;
 use crate::ui::Ui;
 use crate::user_cache::{
     guard_patterns, instance_prefix, tombstone_key, user_key, user_pattern, version_key,

@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use crate::cli::GlobalArgs;
-use crate::settings::profile::{Resolved, Source, config_path};
-use crate::settings::context;
 use crate::error::Exit;
+use crate::settings::context;
+use crate::settings::profile::{Resolved, Source, config_path};
 use crate::ui::{self, Stream, Ui};
 use crate::{pacing::state_file, redis_store, secret};
 

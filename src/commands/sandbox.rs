@@ -4,8 +4,8 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 use crate::cli::{GlobalArgs, SandboxArgs};
-use crate::settings::context;
 use crate::sandbox::{self, SandboxConfig};
+use crate::settings::context;
 use crate::signals::StopSignals;
 
 /// The configuration of `clerk-rl sandbox` with these options.
@@ -36,7 +36,8 @@ pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
     cfg.jitter = args.jitter;
     cfg.per_user = args.per_user;
     cfg.capacity = args.capacity.map(|k| k as usize);
-    cfg.endpoint_limits = crate::pacing::endpoint_limits::EndpointLimits::new(&global.endpoint_rate);
+    cfg.endpoint_limits =
+        crate::pacing::endpoint_limits::EndpointLimits::new(&global.endpoint_rate);
     cfg.misbehave = args.misbehave.clone();
     cfg
 }

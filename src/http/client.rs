@@ -13,15 +13,15 @@ use tokio::time::Instant;
 use super::diagnose::{self, Diagnosis};
 use super::endpoints::EndpointGates;
 use super::error::{ClerkError, HttpError};
-use crate::pacing::headers::RateLimitView;
 use super::retry::{GiveUp, Outcome, Policy, Verdict, decide};
 use crate::pacing::budget::Budget;
 use crate::pacing::endpoint_limits::EndpointLimits;
-use crate::pacing::state_file::LocalBudget;
+use crate::pacing::headers::RateLimitView;
 use crate::pacing::monitor::Monitor;
 use crate::pacing::pacer::{self, Pacer, Permit};
-use crate::secret::SecretKey;
 use crate::pacing::shared::{SharedBudget, Slot};
+use crate::pacing::state_file::LocalBudget;
+use crate::secret::SecretKey;
 use crate::ui::Ui;
 
 /// The Backend API version clerk-rl speaks (the newest, as Clerk's SDKs send it).

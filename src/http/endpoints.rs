@@ -16,10 +16,10 @@ use sha2::{Digest, Sha256};
 
 use crate::pacing::budget::{Budget, Plan};
 use crate::pacing::endpoint_limits::Scope;
-use crate::pacing::state_file::LocalBudget;
 use crate::pacing::pacer::{Pacer, Permit};
-use crate::redis_store::Redis;
 use crate::pacing::shared::{SharedBudget, Slot};
+use crate::pacing::state_file::LocalBudget;
+use crate::redis_store::Redis;
 use crate::ui::Ui;
 
 /// Where new endpoint budgets keep their count.

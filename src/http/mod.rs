@@ -6,6 +6,6 @@ pub mod endpoints;
 pub mod error;
 pub mod retry;
 
+pub use crate::pacing::headers::RateLimitView;
 pub use client::{Client, ClientConfig, Request, Response};
 pub use error::{ClerkError, HttpError};
-pub use crate::pacing::headers::RateLimitView;

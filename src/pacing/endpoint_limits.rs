@@ -139,7 +139,10 @@ pub fn endpoint_rate_arg(s: &str) -> Result<(String, Rate), String> {
             names.join(", ")
         ));
     }
-    Ok((name.to_string(), crate::pacing::budget::rate_arg(rate.trim())?))
+    Ok((
+        name.to_string(),
+        crate::pacing::budget::rate_arg(rate.trim())?,
+    ))
 }
 
 #[cfg(test)]

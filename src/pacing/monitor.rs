@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::pacing::budget::Budget;
-use crate::pacing::pacer::Verdict;
 use crate::pacing::headers::RateLimitView;
+use crate::pacing::pacer::Verdict;
 use crate::ui::Ui;
 
 #[derive(Debug)]

@@ -33,8 +33,8 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::pacing::budget::{Budget, Rate};
-use crate::pacing::pacer::{Pacer, Verdict, judge};
 use crate::pacing::headers::RateLimitView;
+use crate::pacing::pacer::{Pacer, Verdict, judge};
 use crate::redis_store::{Redis, RedisDown};
 use crate::ui::Ui;
 

@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
-use crate::pacing::budget::{Budget, Instance};
 use crate::cli::GlobalArgs;
-use crate::pacing::endpoint_limits::EndpointLimits;
 use crate::error::{Exit, fail};
 use crate::http::{Client, ClientConfig};
+use crate::pacing::budget::{Budget, Instance};
+use crate::pacing::endpoint_limits::EndpointLimits;
+use crate::pacing::shared::SharedBudget;
 use crate::redis_store;
 use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::secret::{self, SecretKey};
-use crate::pacing::shared::SharedBudget;
 use crate::ui::Ui;
 
 /// The budget the global options describe: built here once, for the client, the shared budget

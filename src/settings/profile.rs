@@ -21,9 +21,9 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use serde::Deserialize;
 
-use crate::pacing::budget::{Plan, Rate, burst_arg, rate_arg};
 use crate::cli::{CacheUrlArg, Cli, Command};
 use crate::error::{Exit, fail};
+use crate::pacing::budget::{Plan, Rate, burst_arg, rate_arg};
 
 /// The environment variable naming the profile (as `--profile`).
 pub const ENV_PROFILE: &str = "CLERK_RL_PROFILE";

@@ -15,9 +15,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::json;
 
 use crate::cli::ApiArgs;
-use crate::settings::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::{ClerkError, Request, Response};
+use crate::settings::context::Context;
 use fields::Field;
 
 /// Everything the command line says, checked before any key is read or request sent.

@@ -9,9 +9,9 @@ use super::{Prepared, print_head};
 use crate::api::list::{Defect, Order, Paging, Walk, not_a_list, parse_list_page};
 use crate::api::parse_count;
 use crate::cli::ApiArgs;
-use crate::settings::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::HttpError;
+use crate::settings::context::Context;
 
 /// Endpoints that page by `starting_after` (the rest page by offset).
 const CURSOR_ENDPOINTS: &[&str] = &["/v1/users"];

@@ -24,11 +24,11 @@ use sha2::{Digest, Sha256};
 
 use crate::api::{parse_page, single_user, updated_at};
 use crate::cli::{BatchGetArgs, GlobalArgs, Strategy};
-use crate::settings::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::{Client, HttpError};
 use crate::pacing::{InFlight, InFlightCore};
 use crate::redis_store::{self, RedisTarget};
+use crate::settings::context::Context;
 use crate::ui::clean;
 use crate::user_cache::UserCache;
 

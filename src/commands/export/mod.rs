@@ -24,11 +24,11 @@ use tokio::sync::mpsc;
 
 use crate::api::{parse_count, parse_page};
 use crate::cli::ExportArgs;
-use crate::settings::context::Context;
 use crate::error::{Exit, exit_of, fail, one_line};
 use crate::http::{Client, HttpError};
 use crate::output::lock::{OutputLock, lock_path};
 use crate::pacing::{InFlight, InFlightCore};
+use crate::settings::context::Context;
 use crate::signals::CommandSignals;
 use checkpoint::{Checkpoint, PartCheckpoint, VERSION, same_path, sibling};
 use part::{Paging, PartState, RESERVED, kept_lines, split};

@@ -25,10 +25,10 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::cli::{GlobalArgs, ImportUsersArgs};
-use crate::settings::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::{ClerkError, Client, HttpError, Request};
 use crate::pacing::{InFlight, InFlightCore};
+use crate::settings::context::Context;
 use crate::ui::clean;
 
 use journal::{Journal, Outcome};

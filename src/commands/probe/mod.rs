@@ -14,12 +14,12 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::pacing::budget::Instance;
 use crate::cli::{ProbeArgs, ProbeMode};
-use crate::settings::context::Context;
 use crate::error::{Exit, fail};
 use crate::http::retry::{Class, classify};
 use crate::http::{ClerkError, Client, HttpError};
+use crate::pacing::budget::Instance;
+use crate::settings::context::Context;
 use driver::{Bounds, Driver, Ended, Outcome, Transport};
 use infer::Sample;
 

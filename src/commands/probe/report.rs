@@ -12,9 +12,9 @@ use serde::Serialize;
 use super::driver::InFlight;
 use super::infer::{self, Algorithm, Inference, Sample, Verdict};
 use super::{Mode, Plan};
+use crate::error::{Exit, fail};
 use crate::pacing::budget::Rate;
 use crate::settings::context::Context;
-use crate::error::{Exit, fail};
 
 #[derive(Debug, Serialize)]
 pub struct Report {

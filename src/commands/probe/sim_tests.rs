@@ -10,8 +10,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use super::driver::{Bounds, Driver, Ended, InFlight, Outcome, Transport};
 use super::infer::{self, Algorithm, Sample, Verdict};
 use super::report::recommend;
-use crate::pacing::budget::{Budget, Plan, Rate};
 use crate::http::RateLimitView;
+use crate::pacing::budget::{Budget, Plan, Rate};
 use crate::sandbox::limiter::{Limiter, rate_limit_headers, retry_after_header};
 use crate::sandbox::{self, HeaderStyle, RetryAfterStyle};
 

@@ -1,9 +1,9 @@
 //! What `status` asks the world: one `GET /v1/users?limit=1`, and with `--budget-store` the
 //! processes sharing the budget. Nothing here decides or shows anything.
 
-use crate::settings::context::Context;
 use crate::http::{HttpError, RateLimitView};
 use crate::pacing::shared::ProcessInfo;
+use crate::settings::context::Context;
 
 /// The request status makes.
 pub const REQUEST: &str = "GET /v1/users?limit=1";

@@ -8,9 +8,9 @@ mod render;
 mod report;
 
 use crate::cli::StatusArgs;
-use crate::settings::context::Context;
-use crate::pacing::endpoint_limits::EndpointLimits;
 use crate::error::Exit;
+use crate::pacing::endpoint_limits::EndpointLimits;
+use crate::settings::context::Context;
 
 pub async fn run(ctx: &Context, args: &StatusArgs) -> anyhow::Result<Exit> {
     let observed = fetch::fetch(ctx).await;

@@ -5,10 +5,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::fetch::{Observed, REQUEST};
-use crate::pacing::budget::{Budget, Instance, Rate};
-use crate::pacing::endpoint_limits::EndpointLimit;
 use crate::error::Exit;
 use crate::http::RateLimitView;
+use crate::pacing::budget::{Budget, Instance, Rate};
+use crate::pacing::endpoint_limits::EndpointLimit;
 use crate::pacing::shared::ProcessInfo;
 
 #[derive(Debug, Serialize)]
@@ -190,8 +190,8 @@ fn over_documented(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pacing::budget::Plan;
     use crate::commands::status::fetch::{Answer, Refusal, StoreSeen};
+    use crate::pacing::budget::Plan;
 
     fn settings(plan: Plan, min_remaining: Option<u8>) -> Settings {
         Settings {

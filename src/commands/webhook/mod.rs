@@ -22,10 +22,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::cli::{GlobalArgs, WebhookArgs, WebhookCommand, WebhookServeArgs};
-use crate::settings::context;
 use crate::error::{Exit, fail};
 use crate::redis_store;
 use crate::secret;
+use crate::settings::context;
 use crate::signals::StopSignals;
 use crate::ui::Ui;
 use crate::user_cache::deliveries::Store;

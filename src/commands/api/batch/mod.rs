@@ -26,14 +26,14 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::pacing::budget::{Budget, Plan};
 use crate::cli::{ApiArgs, GlobalArgs};
-use crate::settings::context::Context;
-use crate::pacing::endpoint_limits::{EndpointLimits, Scope};
 use crate::error::{Exit, exit_of, fail};
 use crate::http::{ClerkError, HttpError, Response};
+use crate::pacing::budget::{Budget, Plan};
+use crate::pacing::endpoint_limits::{EndpointLimits, Scope};
 use crate::pacing::pacer::Pacer;
 use crate::pacing::{InFlight, InFlightCore};
+use crate::settings::context::Context;
 use journal::{Journal, Prior};
 use line::Line;
 

@@ -1,0 +1,587 @@
+//! `clerk-rl api` over HTTP against the sandbox: both list shapes paginated exactly once with no
+//! 429, endpoint budgets kept by separate processes, no repeat of a request that is not safe to
+//! repeat, and the exit codes of the README's table.
+
+use crate::common;
+use crate::schema;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Stdio;
+
+use clerk_rl::pacing::budget::Rate;
+use clerk_rl::pacing::endpoint_limits::EndpointLimits;
+use clerk_rl::sandbox::log::key_tag;
+use clerk_rl::sandbox::{LogEntry, Sandbox};
+use common::redis_server::RedisServer;
+use common::{KEY, Run, all_ids, assert_exact, cmd, parse_export, sandbox_with};
+use serde_json::Value;
+
+/// Run `clerk-rl` against `sb` with its own state folder for endpoint budgets.
+async fn api(sb: &Sandbox, state: &Path, args: &[&str]) -> Run {
+    let mut c = cmd();
+    c.args(args)
+        .env("CLERK_API_URL", sb.url())
+        .env("CLERK_RL_STATE_DIR", state);
+    tokio::task::spawn_blocking(move || Run::from(common::output(&mut c).expect("run clerk-rl")))
+        .await
+        .unwrap()
+}
+
+fn count_429(log: &[LogEntry]) -> usize {
+    log.iter().filter(|e| e.status == 429).count()
+}
+
+/// The most requests matching `f` in any window of length `w` (seconds), on the sandbox's clock.
+fn fullest_window(log: &[LogEntry], w: f64, f: impl Fn(&LogEntry) -> bool) -> usize {
+    let mut t: Vec<f64> = log.iter().filter(|e| f(e)).map(|e| e.t).collect();
+    t.sort_by(f64::total_cmp);
+    (0..t.len())
+        .map(|i| t[i..].iter().take_while(|&&x| x < t[i] + w).count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// Every organization, read independently of clerk-rl in one request.
+async fn all_orgs(sb: &Sandbox) -> Vec<String> {
+    let body: Value = reqwest::Client::new()
+        .get(format!("{}/v1/organizations?limit=500", sb.url()))
+        .bearer_auth(sb.key())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paginate_each_shape_exactly_once_at_a_small_budget_with_no_429() {
+    let state = tempfile::tempdir().unwrap();
+    let sb = sandbox_with(230, "5/1s", |c| c.organizations = 57).await;
+    // A plain array, by cursor: 230 users in pages of 40.
+    let r = api(
+        &sb,
+        state.path(),
+        &[
+            "--rate",
+            "5/1s",
+            "api",
+            "--paginate",
+            "users",
+            "--page-size",
+            "40",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_exact(&parse_export(&r.stdout), &all_ids(&sb).await);
+    let summary: Value = serde_json::from_str(r.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["items"], 230);
+    assert_eq!(summary["shape"], "array");
+    assert_eq!(summary["count_checked"], "230");
+
+    // {data, total_count}, by offset: 57 organizations in pages of 10 (newest first).
+    let r = api(
+        &sb,
+        state.path(),
+        &[
+            "--rate",
+            "5/1s",
+            "api",
+            "--paginate",
+            "/v1/organizations",
+            "-f",
+            "limit=10",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got: Vec<String> = r
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let want = all_orgs(&sb).await;
+    assert_eq!(got.len(), 57, "each organization once");
+    assert_eq!(got, want, "in the server's order, each once");
+    let summary: Value = serde_json::from_str(r.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["shape"], "{data, total_count}");
+    assert_eq!(summary["paging"], "offset");
+
+    // clerk-rl's requests (the test's own reads use the sandbox's key, limited apart).
+    let tag = key_tag(KEY);
+    let log: Vec<LogEntry> = sb
+        .log()
+        .into_iter()
+        .filter(|e| e.key.as_ref() == Some(&tag))
+        .collect();
+    assert!(log.len() >= 6 + 6, "both walks are in the log");
+    assert_eq!(count_429(&log), 0, "no 429 at a budget of 5/1s");
+    assert!(fullest_window(&log, 1.0, |_| true) <= 5);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patch_loop_of_separate_processes_on_one_user_keeps_the_endpoint_limit_with_no_429() {
+    let state = tempfile::tempdir().unwrap();
+    // The instance allows plenty; the user-update budget (5/1s per user) is what binds.
+    let sb = sandbox_with(20, "100/1s", |c| {
+        c.endpoint_limits =
+            EndpointLimits::new(&[("user-update".into(), "5/1s".parse::<Rate>().unwrap())]);
+    })
+    .await;
+    let id = all_ids(&sb).await[3].1.clone();
+    // What CI does: xargs, one process per call, four at a time; PATCH and /metadata mixed.
+    let script = format!(
+        "seq 16 | xargs -P4 -I{{}} sh -c 'if [ $(({{}} % 2)) = 0 ]; then \"$0\" --rate 100/1s --endpoint-rate user-update=5/1s api -X PATCH users/{id} -f first_name=n{{}}; else \"$0\" --rate 100/1s --endpoint-rate user-update=5/1s api -X PATCH users/{id}/metadata -F \"public_metadata[n]={{}}\"; fi > /dev/null' {bin}",
+        bin = common::bin()
+    );
+    let mut sh = std::process::Command::new("sh");
+    sh.args(["-c", &script])
+        .env("CLERK_API_URL", sb.url())
+        .env("CLERK_RL_STATE_DIR", state.path())
+        .env("CLERK_SECRET_KEY", KEY)
+        .stdin(Stdio::null());
+    let out = tokio::task::spawn_blocking(move || common::output(&mut sh).unwrap())
+        .await
+        .unwrap();
+    let r = Run::from(out);
+    assert_eq!(r.code, 0, "every call succeeds: {}", r.stderr);
+    let log = sb.log();
+    let patches: Vec<LogEntry> = log.into_iter().filter(|e| e.method == "PATCH").collect();
+    assert_eq!(patches.len(), 16, "each call once");
+    assert_eq!(count_429(&patches), 0, "no 429 from the endpoint limit");
+    assert!(fullest_window(&patches, 1.0, |_| true) <= 5);
+    // The merges all landed.
+    let user: Value = reqwest::Client::new()
+        .get(format!("{}/v1/users/{id}", sb.url()))
+        .bearer_auth(sb.key())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        user["public_metadata"]["n"].as_i64().map(|n| n % 2),
+        Some(1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_loop_of_separate_processes_shares_the_instance_budget_with_no_429() {
+    let state = tempfile::tempdir().unwrap();
+    let sb = sandbox_with(30, "4/1s", |_| {}).await;
+    let ids: Vec<String> = all_ids(&sb)
+        .await
+        .into_iter()
+        .map(|(_, id)| id)
+        .take(14)
+        .collect();
+    // xargs -n1, three at a time: each process one PATCH on its own user; only the instance
+    // budget (4/1s) binds, and the processes share it through the state file.
+    let script = format!(
+        "printf '%s\\n' {} | xargs -n1 -P3 sh -c '\"$0\" --rate 4/1s api -X PATCH users/$1 -F banned=false > /dev/null' {}",
+        ids.join(" "),
+        common::bin()
+    );
+    let mut sh = std::process::Command::new("sh");
+    sh.args(["-c", &script])
+        .env("CLERK_API_URL", sb.url())
+        .env("CLERK_RL_STATE_DIR", state.path())
+        .env("CLERK_SECRET_KEY", KEY)
+        .stdin(Stdio::null());
+    let r = Run::from(
+        tokio::task::spawn_blocking(move || common::output(&mut sh).unwrap())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let patches: Vec<LogEntry> = sb
+        .log()
+        .into_iter()
+        .filter(|e| e.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 14);
+    assert_eq!(count_429(&patches), 0);
+    assert!(fullest_window(&patches, 1.0, |_| true) <= 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_budget_store_the_endpoint_budget_is_shared_through_redis() {
+    let redis = RedisServer::start();
+    // A state "folder" that is a file: only Redis can be what the processes share.
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let sb = sandbox_with(20, "100/1s", |c| {
+        c.endpoint_limits =
+            EndpointLimits::new(&[("user-update".into(), "4/1s".parse::<Rate>().unwrap())]);
+    })
+    .await;
+    let id = all_ids(&sb).await[2].1.clone();
+    let script = format!(
+        "seq 12 | xargs -P4 -I{{}} \"$0\" --budget-store {url} --rate 100/1s --endpoint-rate user-update=4/1s api -X PATCH users/{id} -f last_name=n{{}} > /dev/null",
+        url = redis.url()
+    );
+    let mut sh = std::process::Command::new("sh");
+    sh.args(["-c", &script, common::bin()])
+        .env("CLERK_API_URL", sb.url())
+        .env("CLERK_RL_STATE_DIR", &not_a_dir)
+        .env("CLERK_SECRET_KEY", KEY)
+        .stdin(Stdio::null());
+    let r = Run::from(
+        tokio::task::spawn_blocking(move || common::output(&mut sh).unwrap())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let patches: Vec<LogEntry> = sb
+        .log()
+        .into_iter()
+        .filter(|e| e.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 12);
+    assert_eq!(count_429(&patches), 0);
+    assert!(fullest_window(&patches, 1.0, |_| true) <= 4);
+    let keys = redis.keys();
+    assert!(keys.iter().any(|k| k.contains(":endpoint:")), "{keys:?}");
+    assert!(
+        !keys.iter().any(|k| k.contains(&id)),
+        "no user id in Redis: {keys:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_enforces_the_user_update_limit_per_user() {
+    let sb = sandbox_with(5, "1000/1s", |c| {
+        c.endpoint_limits =
+            EndpointLimits::new(&[("user-update".into(), "3/10s".parse::<Rate>().unwrap())]);
+    })
+    .await;
+    let ids = all_ids(&sb).await;
+    let http = reqwest::Client::new();
+    let patch = |id: &str| {
+        http.patch(format!("{}/v1/users/{id}", sb.url()))
+            .bearer_auth(sb.key())
+            .json(&serde_json::json!({"first_name": "x"}))
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(patch(&ids[0].1).await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    let other = patch(&ids[1].1).await.unwrap();
+    assert_eq!(other.status(), 200, "another user has a budget of its own");
+    let refused = patch(&ids[0].1).await.unwrap();
+    assert!(refused.headers().contains_key("retry-after"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_is_never_retried_after_a_dropped_connection_without_an_idempotency_key() {
+    let state = tempfile::tempdir().unwrap();
+    let sb = sandbox_with(5, "1000/1s", |c| {
+        c.faults = "reset:1".parse().unwrap();
+        c.faults_max = Some(2);
+        c.organizations = 3;
+    })
+    .await;
+    let r = api(
+        &sb,
+        state.path(),
+        &["api", "-X", "POST", "organizations", "-f", "name=Once"],
+    )
+    .await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("not retried"), "{}", r.stderr);
+    assert!(r.stderr.contains("Idempotency-Key"), "{}", r.stderr);
+    let posts = |sb: &Sandbox| sb.log().into_iter().filter(|e| e.method == "POST").count();
+    assert_eq!(posts(&sb), 1, "sent once, never repeated");
+
+    // With an Idempotency-Key the same failure is retried, and the organization is made once.
+    let r = api(
+        &sb,
+        state.path(),
+        &[
+            "api",
+            "-X",
+            "POST",
+            "organizations",
+            "-f",
+            "name=Twice",
+            "-H",
+            "Idempotency-Key: k-1",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(posts(&sb), 3, "the dropped try, then the retry");
+    assert_eq!(
+        serde_json::from_str::<Value>(&r.stdout).unwrap()["name"],
+        "Twice"
+    );
+    assert_eq!(
+        all_orgs(&sb).await.len(),
+        3 + 1,
+        "Once never made, Twice made once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_error_to_a_post_is_final_and_a_429_is_always_retried() {
+    let state = tempfile::tempdir().unwrap();
+    let sb = sandbox_with(5, "1000/1s", |c| {
+        c.faults = "503:1".parse().unwrap();
+        c.faults_max = Some(1);
+    })
+    .await;
+    let r = api(
+        &sb,
+        state.path(),
+        &["api", "-X", "POST", "organizations", "-f", "name=X"],
+    )
+    .await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("service_unavailable"),
+        "the body as sent: {}",
+        r.stdout
+    );
+    assert_eq!(sb.log().iter().filter(|e| e.method == "POST").count(), 1);
+
+    // Four processes POST at once against a server allowing 1/1s, pacing to 10/1s: 429s, each
+    // retried, and each organization made exactly once.
+    let sb = sandbox_with(5, "1/1s", |c| c.organizations = 0).await;
+    let runs = futures::future::join_all((0..4).map(|i| {
+        let name = format!("name=Org{i}");
+        let (sb, state) = (&sb, state.path());
+        async move {
+            api(
+                sb,
+                state,
+                &[
+                    "--rate",
+                    "10/1s",
+                    "api",
+                    "-X",
+                    "POST",
+                    "organizations",
+                    "-f",
+                    &name,
+                ],
+            )
+            .await
+        }
+    }))
+    .await;
+    for r in &runs {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    assert!(count_429(&sb.log()) > 0, "the test must provoke 429s");
+    let names: HashSet<String> = reqwest::Client::new()
+        .get(format!("{}/v1/organizations?limit=100", sb.url()))
+        .bearer_auth(sb.key())
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_codes_for_401_404_422_and_a_429_past_max_wait() {
+    let state = tempfile::tempdir().unwrap();
+    let sb = sandbox_with(5, "1/10s", |_| {}).await;
+    let st = state.path();
+    // 404: the body as sent on stdout, one line on stderr, exit 1.
+    let r = api(&sb, st, &["api", "users/user_missing"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("resource_not_found"));
+    assert!(r.stderr.contains("HTTP 404"));
+    // 429 with Retry-After (about 10 s) above --max-wait 1s: exit 3.
+    let r = api(&sb, st, &["--max-wait", "1s", "api", "users/count"]).await;
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("--max-wait"), "{}", r.stderr);
+
+    let sb = sandbox_with(5, "1000/1s", |_| {}).await;
+    // 422: a missing required field, exit 2.
+    let r = api(&sb, st, &["api", "-X", "POST", "organizations"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.contains("form_param_missing"));
+    // 401: a key the server does not know, exit 4.
+    let mut c = cmd();
+    c.args(["api", "users/count"])
+        .env("CLERK_API_URL", sb.url())
+        .env("CLERK_RL_STATE_DIR", st)
+        .env(
+            "CLERK_SECRET_KEY",
+            "sk_test_unknown0key0000000000000000000000000000",
+        );
+    let r = tokio::task::spawn_blocking(move || Run::from(common::output(&mut c).unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    // Usage errors before any request: exit 2, nothing sent.
+    let sent = sb.log().len();
+    for bad in [
+        &["api", "https://elsewhere.example/v1/users"][..],
+        &["api", "-X", "POST", "organizations", "--paginate"],
+        &["api", "users", "-H", "Authorization: Bearer x"],
+        &["api", "-X", "BREW", "users"],
+    ] {
+        let r = api(&sb, st, bad).await;
+        assert_eq!(r.code, 2, "{bad:?}: {}", r.stderr);
+    }
+    assert_eq!(sb.log().len(), sent);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn include_prints_the_status_and_headers_on_stderr_and_the_body_is_untouched() {
+    let state = tempfile::tempdir().unwrap();
+    let sb = sandbox_with(5, "1000/1s", |_| {}).await;
+    let r = api(&sb, state.path(), &["api", "-i", "users/count"]).await;
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout, "{\"object\":\"total_count\",\"total_count\":5}\n");
+    assert!(r.stderr.starts_with("HTTP 200 OK\n"), "{}", r.stderr);
+    assert!(r.stderr.contains("content-type: application/json"));
+}
+
+/// The sandbox's new routes answer with the spec's shapes (schemas extracted from Clerk's spec
+/// by scripts/extract-user-schema.py), so what `clerk-rl api` is tested against is what Clerk sends.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_routes_answer_with_the_specs_shapes() {
+    let state = tempfile::tempdir().unwrap();
+    let sb = sandbox_with(5, "1000/1s", |_| {}).await;
+    let st = state.path();
+    let check = |name: &str, text: &str, v: &Value| {
+        let errs = schema::Schema::load(text).validate(v);
+        assert!(errs.is_empty(), "{name}: {errs:?}\n{v}");
+    };
+    let r = api(&sb, st, &["api", "organizations", "-f", "limit=3"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let list: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(list["data"].as_array().unwrap().len(), 3);
+    check(
+        "Organizations",
+        include_str!("data/organizations.schema.json"),
+        &list,
+    );
+    let r = api(
+        &sb,
+        st,
+        &[
+            "api",
+            "-X",
+            "POST",
+            "organizations",
+            "-f",
+            "name=Acme",
+            "-F",
+            "public_metadata[tier]=2",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let org: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(org["public_metadata"]["tier"], 2);
+    check(
+        "Organization",
+        include_str!("data/organization.schema.json"),
+        &org,
+    );
+    let r = api(
+        &sb,
+        st,
+        &[
+            "api",
+            "-X",
+            "POST",
+            "invitations",
+            "-f",
+            "email_address=new@example.com",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    check(
+        "Invitation",
+        include_str!("data/invitation.schema.json"),
+        &serde_json::from_str(&r.stdout).unwrap(),
+    );
+    // A second pending invitation for the same address is refused.
+    let r = api(
+        &sb,
+        st,
+        &[
+            "api",
+            "-X",
+            "POST",
+            "invitations",
+            "-f",
+            "email_address=new@example.com",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let id = all_ids(&sb).await[0].1.clone();
+    let path = format!("users/{id}/metadata");
+    let r = api(
+        &sb,
+        st,
+        &["api", "-X", "PATCH", &path, "-F", "public_metadata[a][b]=1"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let user: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(user["public_metadata"]["a"]["b"], 1);
+    let errs = schema::Schema::user().validate(&user);
+    assert!(errs.is_empty(), "User: {errs:?}");
+}
+
+/// `xargs -I{} clerk-rl api users/{}` printed `}{"id"…`: bodies had no newline, so a loop's output
+/// was not JSON Lines. Piped, every JSON body is now one compact line ending in a newline.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_bodies_end_with_a_newline_one_json_value_per_line() {
+    let sb = sandbox_with(3, "1000/1s", |_| {}).await;
+    let ids: Vec<String> = all_ids(&sb).await.into_iter().map(|(_, id)| id).collect();
+    let mut joined = String::new();
+    for id in &ids {
+        let path = format!("users/{id}");
+        let r = common::run(&["api", &path], &sb.url()).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.ends_with('\n'), "{:?}", r.stdout);
+        joined.push_str(&r.stdout);
+    }
+    // A 404's error body too: every body printed is a line.
+    let r = common::run(&["api", "users/user_nope"], &sb.url()).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    joined.push_str(&r.stdout);
+    let lines: Vec<&str> = joined.lines().collect();
+    assert_eq!(lines.len(), ids.len() + 1, "{joined}");
+    for (line, id) in lines.iter().zip(&ids) {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert_eq!(v["id"], id.as_str());
+    }
+    assert!(serde_json::from_str::<Value>(lines[ids.len()]).unwrap()["errors"].is_array());
+}
