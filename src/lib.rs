@@ -22,7 +22,7 @@ use std::ffi::OsString;
 
 use cli::{Cli, Command};
 use error::{Exit, exit_of, one_line};
-use settings::context::Context;
+use settings::context::{Context, Purpose};
 
 /// Parse `args`, run the command, and return the process exit code.
 pub fn run<I, T>(args: I) -> i32
@@ -112,7 +112,7 @@ async fn dispatch(
             .map(|()| Exit::Ok),
         Command::Webhook(a) => commands::webhook::run(&cli.global, a).await,
         Command::ExportUsers(a) => {
-            let mut ctx = Context::connect(&cli.global, "export-users").await?;
+            let mut ctx = Context::connect(&cli.global, Purpose::spend("export-users")).await?;
             ctx.argv = argv;
             // export-users handles Ctrl-C itself: it saves a checkpoint first.
             let result = commands::export::run(&ctx, a).await;
@@ -122,7 +122,7 @@ async fn dispatch(
         Command::BatchGet(a) => {
             // Input, output and the Redis URL are checked before the key is even looked at.
             let prepared = commands::batch_get::prepare(&cli.global, a)?;
-            let ctx = Context::connect(&cli.global, "batch-get").await?;
+            let ctx = Context::connect(&cli.global, Purpose::spend("batch-get")).await?;
             let result = interruptible(&ctx, commands::batch_get::run(&ctx, a, prepared)).await;
             ctx.close().await;
             result
@@ -133,7 +133,7 @@ async fn dispatch(
             if a.dry_run {
                 return commands::import_users::dry_run(&cli.global, a, prepared);
             }
-            let ctx = Context::connect(&cli.global, "import-users").await?;
+            let ctx = Context::connect(&cli.global, Purpose::spend("import-users")).await?;
             // Stopping at any instant is safe: the journal is written before each step.
             let result = interruptible(&ctx, commands::import_users::run(&ctx, a, prepared)).await;
             ctx.close().await;
@@ -148,7 +148,7 @@ async fn dispatch(
             // Like every command but probe, the instance budget is shared with this machine's
             // other clerk-rl processes through the key's state file (or --budget-store), and
             // so are the endpoint budgets (per user).
-            let ctx = Context::connect(&cli.global, "api --batch").await?;
+            let ctx = Context::connect(&cli.global, Purpose::spend("api --batch")).await?;
             let result = interruptible(&ctx, commands::api::batch::run(&ctx, a, prepared)).await;
             ctx.close().await;
             result
@@ -156,7 +156,7 @@ async fn dispatch(
         Command::Api(a) => {
             // The request is built and checked before the key is even looked at.
             let prepared = commands::api::prepare(a)?;
-            let ctx = Context::connect(&cli.global, "api").await?;
+            let ctx = Context::connect(&cli.global, Purpose::spend("api")).await?;
             let result = interruptible(&ctx, commands::api::run(&ctx, a, prepared)).await;
             ctx.close().await;
             result
@@ -164,14 +164,14 @@ async fn dispatch(
         Command::Cache(a) => commands::cache::run(&cli.global, a).await,
         Command::Probe(a) => {
             let a = commands::probe::validate(a)?;
-            let ctx = Context::connect(&cli.global, "probe").await?;
+            let ctx = Context::connect(&cli.global, Purpose::measure("probe")).await?;
             // probe handles Ctrl-C itself: it still prints the report so far.
             let result = commands::probe::run(&ctx, &a).await;
             ctx.close().await;
             result
         }
         Command::Status(a) => {
-            let ctx = Context::connect(&cli.global, "status").await?;
+            let ctx = Context::connect(&cli.global, Purpose::spend("status")).await?;
             let result = interruptible(&ctx, commands::status::run(&ctx, a)).await;
             ctx.close().await;
             result

@@ -11,16 +11,12 @@ use reqwest::{Method, StatusCode, Url};
 use tokio::time::Instant;
 
 use super::diagnose::{self, Diagnosis};
-use super::endpoints::EndpointGates;
 use super::error::{ClerkError, HttpError};
 use super::retry::{GiveUp, Outcome, Policy, Verdict, decide};
 use crate::pacing::budget::Budget;
-use crate::pacing::endpoint_limits::EndpointLimits;
 use crate::pacing::headers::RateLimitView;
+use crate::pacing::limiter::Limiter;
 use crate::pacing::monitor::Monitor;
-use crate::pacing::pacer::{self, Pacer, Permit};
-use crate::pacing::shared::{SharedBudget, Slot};
-use crate::pacing::state_file::LocalBudget;
 use crate::secret::SecretKey;
 use crate::ui::Ui;
 
@@ -39,8 +35,6 @@ pub struct ClientConfig {
     pub timeout: Duration,
     pub max_retries: u32,
     pub max_wait: Duration,
-    /// The endpoint budgets paced besides the instance's.
-    pub endpoints: EndpointLimits,
 }
 
 /// One response, read whole.
@@ -97,147 +91,12 @@ enum Tried {
     Blocked(Duration),
 }
 
-/// Where a request gets its slot: this process's pacer, a budget shared through Redis, or one
-/// shared by this machine's processes through a state file (with the local pacer to fall back
-/// on should the file fail).
-#[derive(Debug, Clone)]
-enum Gate {
-    Local(Arc<Pacer>),
-    Shared(Arc<SharedBudget>),
-    File(LocalBudget, Arc<Pacer>),
-}
-
-enum Held {
-    Local(Permit),
-    Shared(Slot),
-    File(String),
-}
-
-impl Gate {
-    async fn acquire(&self) -> (Held, Duration) {
-        match self {
-            Gate::Local(p) => {
-                let (permit, waited) = p.acquire().await;
-                (Held::Local(permit), waited)
-            }
-            Gate::Shared(s) => {
-                let (slot, waited) = s.acquire().await;
-                (Held::Shared(slot), waited)
-            }
-            Gate::File(f, fallback) => {
-                let started = Instant::now();
-                loop {
-                    let slot = match f.take().await {
-                        Ok(slot) => slot,
-                        Err(_) => {
-                            let (permit, _) = fallback.acquire().await;
-                            return (Held::Local(permit), started.elapsed());
-                        }
-                    };
-                    if slot.wait.is_zero() {
-                        return (Held::File(slot.id), started.elapsed());
-                    }
-                    tokio::time::sleep(slot.wait).await;
-                    // A block another process recorded meanwhile holds this request too: the
-                    // slot goes back rather than wait out the block on a lease.
-                    let here = fallback.blocked_until().map_or(Duration::ZERO, |u| {
-                        u.saturating_duration_since(Instant::now())
-                    });
-                    let blocked = here.max(f.blocked_for().await.unwrap_or(Duration::ZERO));
-                    if blocked.is_zero() {
-                        return (Held::File(slot.id), started.elapsed());
-                    }
-                    let _ = f.abandon(slot.id).await;
-                    tokio::time::sleep(blocked).await;
-                }
-            }
-        }
-    }
-
-    /// Returns how many of our requests (shared: every process's) the server can be counting
-    /// as of this response; `None` when unknown.
-    async fn release(&self, held: Held) -> Option<u32> {
-        match (self, held) {
-            (Gate::Local(_), Held::Local(permit)) => Some(permit.complete()),
-            // Redis was lost: this process's count says nothing of the others'.
-            (_, Held::Local(permit)) => {
-                permit.complete();
-                None
-            }
-            (Gate::Shared(s), Held::Shared(slot)) => s.complete(slot).await,
-            // Every process's requests, as the file counts them (lost: the slot's lease expires
-            // on its own, later than the truth: still safe, and the count unknown).
-            (Gate::File(f, _), Held::File(id)) => f.complete(id).await.ok(),
-            (Gate::Local(_) | Gate::File(..), Held::Shared(_)) | (_, Held::File(_)) => None,
-        }
-    }
-
-    /// Act on a response's rate-limit headers (see [`crate::pacing::pacer::judge`]): a Limit below the
-    /// budget lowers it; a window others filled holds everyone until the server's Reset.
-    async fn react(
-        &self,
-        view: &RateLimitView,
-        own: Option<u32>,
-        max_wait: Duration,
-    ) -> pacer::Verdict {
-        let mut verdict = match self {
-            Gate::Local(p) => p.react(view, own),
-            Gate::File(f, p) => {
-                let v = p.react(view, own);
-                if let Some(l) = v.lower_limit_to {
-                    f.lower_limit(l);
-                }
-                v
-            }
-            Gate::Shared(s) => s.react(view, own),
-        };
-        if let Some(wait) = verdict.pause {
-            if wait > max_wait {
-                verdict.pause = None;
-            } else {
-                self.pause(wait).await;
-            }
-        }
-        verdict
-    }
-
-    /// How long a recorded server block (a 429's Retry-After, this process's or, shared,
-    /// another's) still holds every request.
-    async fn blocked_for(&self) -> Duration {
-        match self {
-            Gate::Local(p) => p.blocked_until().map_or(Duration::ZERO, |u| {
-                u.saturating_duration_since(Instant::now())
-            }),
-            Gate::Shared(s) => s.blocked_for().await,
-            Gate::File(f, fallback) => {
-                let here = fallback.blocked_until().map_or(Duration::ZERO, |u| {
-                    u.saturating_duration_since(Instant::now())
-                });
-                here.max(f.blocked_for().await.unwrap_or(Duration::ZERO))
-            }
-        }
-    }
-
-    /// The server asked for a wait: every request of this process (and, shared, of every
-    /// process on the key) holds off.
-    async fn pause(&self, wait: Duration) {
-        match self {
-            Gate::Local(p) => p.pause_until(Instant::now() + wait),
-            Gate::Shared(s) => s.block_for(wait).await,
-            Gate::File(f, fallback) => {
-                fallback.pause_until(Instant::now() + wait);
-                let _ = f.block_for(wait).await;
-            }
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     cfg: Arc<ClientConfig>,
-    gate: Gate,
-    endpoints: Arc<EndpointGates>,
+    /// When a request may go: chosen once, before the client was built.
+    limiter: Arc<Limiter>,
     monitor: Arc<Monitor>,
     ui: Arc<Ui>,
     /// Some response has come from the server in this run (a refused connection is then a
@@ -246,7 +105,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(cfg: ClientConfig, ui: Arc<Ui>) -> anyhow::Result<Self> {
+    pub fn new(cfg: ClientConfig, limiter: Limiter, ui: Arc<Ui>) -> anyhow::Result<Self> {
         let mut headers = HeaderMap::new();
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", cfg.key.expose()))?;
         auth.set_sensitive(true);
@@ -262,12 +121,7 @@ impl Client {
             .build()?;
         Ok(Client {
             http,
-            gate: Gate::Local(Pacer::new(&cfg.budget)),
-            endpoints: Arc::new(EndpointGates::new(
-                cfg.key.fingerprint(),
-                cfg.timeout,
-                Arc::clone(&ui),
-            )),
+            limiter: Arc::new(limiter),
             cfg: Arc::new(cfg),
             monitor: Arc::new(Monitor::default()),
             ui,
@@ -279,31 +133,8 @@ impl Client {
         &self.monitor
     }
 
-    /// Draw every request from a budget shared with other processes instead of this one's.
-    pub fn share_budget(&mut self, shared: Arc<SharedBudget>) {
-        self.gate = Gate::Shared(shared);
-    }
-
-    /// Share the budget with this machine's other clerk-rl processes through a state file
-    /// (every command but probe, without `--budget-store`).
-    pub fn share_budget_through(&mut self, file: LocalBudget) {
-        if let Gate::Local(p) = &self.gate {
-            self.gate = Gate::File(file, Arc::clone(p));
-        }
-    }
-
-    /// The state file's locked reads and writes so far and their mean cost in µs, when the
-    /// budget is shared through one.
-    pub fn state_file_cost(&self) -> Option<(u64, u64)> {
-        match &self.gate {
-            Gate::File(f, _) => Some(f.cost().get()),
-            _ => None,
-        }
-    }
-
-    /// Keep the endpoint budgets in this Redis too (`--budget-store`).
-    pub fn share_endpoint_budgets(&self, redis: crate::redis_store::Redis) {
-        self.endpoints.share_through(redis);
+    pub fn limiter(&self) -> &Limiter {
+        &self.limiter
     }
 
     pub fn ui(&self) -> &Ui {
@@ -414,7 +245,7 @@ impl Client {
                     if let GiveUp::WaitTooLong(wait) = why_not
                         && outcome == Outcome::RateLimited
                     {
-                        self.gate.pause(wait).await;
+                        self.limiter.pause(wait).await;
                     }
                     return self.give_up(req, outcome, answer, why, attempt, why_not);
                 }
@@ -436,7 +267,7 @@ impl Client {
             }
             if let Verdict::PauseEveryone(_) = verdict {
                 // Everyone waits, not just this request: the limit is per key.
-                self.gate.pause(wait).await;
+                self.limiter.pause(wait).await;
                 self.monitor.server_wait(wait);
             } else {
                 tokio::time::sleep(wait).await;
@@ -497,40 +328,28 @@ impl Client {
     async fn try_once(&self, req: &Request, attempt: u32) -> Tried {
         // A block recorded past --max-wait (by a 429 another process gave up on): sending would
         // only meet the same 429, and waiting is more than allowed.
-        let blocked = self.gate.blocked_for().await;
+        let blocked = self.limiter.blocked_for().await;
         if blocked > self.cfg.max_wait {
             return Tried::Blocked(blocked);
         }
-        // An endpoint with a budget of its own: its slot first (it may wait long, and must not
-        // hold an instance slot meanwhile), then the instance's.
-        let scope = self
-            .cfg
-            .endpoints
-            .scope(req.method.as_str(), req.url.path());
-        let mut endpoint_slot = None;
-        if let Some(scope) = &scope {
-            let (held, waited) = self.endpoints.acquire(scope).await;
-            self.monitor.paced(waited);
-            if waited >= Duration::from_secs(1) {
+        let admission = self
+            .limiter
+            .admit(req.method.as_str(), req.url.path())
+            .await;
+        if let Some((scope, waited)) = &admission.endpoint_wait {
+            self.monitor.paced(*waited);
+            if *waited >= Duration::from_secs(1) {
                 self.ui.info(&format!(
                     "waited {} for the endpoint budget {scope}",
-                    fmt_ms(waited)
+                    fmt_ms(*waited)
                 ));
             }
-            endpoint_slot = Some(held);
         }
-        let (held, waited) = match &endpoint_slot {
-            Some(slot) => self.acquire_keeping(slot).await,
-            None => self.gate.acquire().await,
-        };
-        self.monitor.paced(waited);
+        self.monitor.paced(admission.instance_wait);
         let exchanged = self.exchange(req, attempt).await;
         // The response has arrived (or the try is over): from now the server has surely counted
         // this request, which is what the pacer's window is anchored on.
-        let own = self.gate.release(held).await;
-        if let Some(held) = endpoint_slot {
-            self.endpoints.release(held).await;
-        }
+        let own = self.limiter.release(admission).await;
         let resp = match exchanged {
             Ok(resp) => resp,
             Err(Exchange::Failed(why)) => return Tried::NoResponse(why),
@@ -538,34 +357,12 @@ impl Client {
             Err(Exchange::Hopeless(why)) => return Tried::Hopeless(why),
         };
         self.monitor.observe(&resp.view);
-        let verdict = self.gate.react(&resp.view, own, self.cfg.max_wait).await;
+        let verdict = self.limiter.react(&resp.view, own, self.cfg.max_wait).await;
         self.monitor.verdict(&verdict, &self.ui);
         if let Some(wait) = verdict.pause {
             self.monitor.server_wait(wait);
         }
         Tried::Answer(Box::new(resp))
-    }
-
-    /// The instance slot, while the endpoint slot already taken is kept: its lease is renewed
-    /// while the instance slot is waited for (a server block of 20 s outlasts a lease), and once
-    /// more when it comes, so it runs a full term from the send (issue 23 row 8).
-    async fn acquire_keeping(&self, endpoint: &super::endpoints::Held) -> (Held, Duration) {
-        let Some(every) = self.endpoints.renew_every(endpoint) else {
-            return self.gate.acquire().await;
-        };
-        let acquire = self.gate.acquire();
-        tokio::pin!(acquire);
-        let got = loop {
-            tokio::select! {
-                got = &mut acquire => break got,
-                _ = tokio::time::sleep(every) => self.endpoints.renew(endpoint).await,
-            }
-        };
-        // A short wait still leaves the lease its W beyond --timeout.
-        if got.1 >= Duration::from_millis(50) {
-            self.endpoints.renew(endpoint).await;
-        }
-        got
     }
 
     /// What every request shares, paced or not: send within `--timeout`, read the body within

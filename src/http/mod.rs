@@ -2,7 +2,6 @@
 
 pub mod client;
 pub mod diagnose;
-pub mod endpoints;
 pub mod error;
 pub mod retry;
 

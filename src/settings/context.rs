@@ -8,7 +8,7 @@ use crate::error::{Exit, fail};
 use crate::http::{Client, ClientConfig};
 use crate::pacing::budget::{Budget, Instance};
 use crate::pacing::endpoint_limits::EndpointLimits;
-use crate::pacing::shared::SharedBudget;
+use crate::pacing::limiter::{Choice, Limiter};
 use crate::redis_store;
 use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::secret::{self, SecretKey};
@@ -52,39 +52,30 @@ pub fn sandbox_config(global: &GlobalArgs) -> SandboxConfig {
     cfg
 }
 
-/// Every command that sends shares the instance budget with this machine's other clerk-rl
-/// processes through a state file when there is no budget store: `status` then `export-users`,
-/// Ctrl-C then `--resume`, a loop of `batch-get` or `api` calls each know what the others sent
-/// (issue 22). `probe` is the exception: it measures the server, 429s included. The file is
-/// the key's at one server (scheme, host and port): a sandbox on another port is another budget.
-/// A token-bucket budget (`--burst`) is paced per process: the file keeps windows only.
-fn share_through_state_file(
-    client: &mut Client,
-    key: &SecretKey,
-    budget: &Budget,
-    global: &GlobalArgs,
-    ui: &Ui,
-) {
-    let scope = format!("instance@{}", client.base().origin().ascii_serialization());
-    if budget.burst.is_some() {
-        return;
+/// What a command does with the key's budget, which decides how its requests are paced.
+#[derive(Debug, Clone, Copy)]
+pub struct Purpose {
+    /// The command, as the shared budget's heartbeat names it.
+    pub name: &'static str,
+    /// It spends the budget, sharing the count with this machine's other clerk-rl processes
+    /// through the key's state file when there is no `--budget-store` (every command that
+    /// sends); `false` for `probe`, which measures the server, 429s included.
+    pub share_locally: bool,
+}
+
+impl Purpose {
+    pub const fn spend(name: &'static str) -> Self {
+        Purpose {
+            name,
+            share_locally: true,
+        }
     }
-    let Some(dir) = crate::pacing::state_file::state_dir() else {
-        return;
-    };
-    match crate::pacing::state_file::LocalBudget::open(
-        &dir,
-        &key.fingerprint(),
-        &scope,
-        budget.rate,
-        global.timeout,
-    ) {
-        Ok(file) => client.share_budget_through(file),
-        Err(e) => ui.warn(&format!(
-            "cannot share the budget through {} ({e}); pacing this process alone ({})",
-            dir.display(),
-            crate::pacing::state_file::state_dir_hint()
-        )),
+
+    pub const fn measure(name: &'static str) -> Self {
+        Purpose {
+            name,
+            share_locally: false,
+        }
     }
 }
 
@@ -98,13 +89,10 @@ pub struct Context {
     /// The command line as given (for printing a resume command; it never holds the key).
     pub argv: Vec<String>,
     sandbox: Option<Sandbox>,
-    /// The budget shared through Redis, when `--budget-store` is given and reachable.
-    pub shared: Option<Arc<SharedBudget>>,
 }
 
 impl Context {
-    /// `command` names the subcommand in the shared budget's heartbeat.
-    pub async fn connect(global: &GlobalArgs, command: &str) -> anyhow::Result<Self> {
+    pub async fn connect(global: &GlobalArgs, purpose: Purpose) -> anyhow::Result<Self> {
         let budget = budget(global);
         let ui = Arc::new(Ui::new(global.verbose, global.no_progress).quiet(global.quiet));
         let (api_url, key, sandbox) = if global.sandbox {
@@ -131,7 +119,22 @@ impl Context {
             .as_deref()
             .map(|u| redis_store::parse_url(u, "--budget-store"))
             .transpose()?;
-        let mut client = Client::new(
+        let limiter = Limiter::choose(
+            Choice {
+                budget,
+                fingerprint: key.fingerprint(),
+                origin: base.origin().ascii_serialization(),
+                store,
+                store_optional: global.budget_store_optional,
+                share_locally: purpose.share_locally,
+                endpoints: EndpointLimits::new(&global.endpoint_rate),
+                timeout: global.timeout,
+                command: purpose.name,
+            },
+            &ui,
+        )
+        .await?;
+        let client = Client::new(
             ClientConfig {
                 base,
                 key: key.clone(),
@@ -139,52 +142,11 @@ impl Context {
                 timeout: global.timeout,
                 max_retries: global.max_retries,
                 max_wait: global.max_wait,
-                endpoints: EndpointLimits::new(&global.endpoint_rate),
             },
+            limiter,
             Arc::clone(&ui),
         )?;
-        let mut shared = None;
-        if let Some(target) = store {
-            match target.connect().await {
-                Ok(redis) => {
-                    client.share_endpoint_budgets(redis.clone());
-                    let sb = SharedBudget::join(
-                        redis,
-                        &key.fingerprint(),
-                        &budget,
-                        global.timeout,
-                        command,
-                        Arc::clone(&ui),
-                    )
-                    .await;
-                    ui.info(&format!(
-                        "sharing the budget {} through {}",
-                        budget.describe(),
-                        sb.shown()
-                    ));
-                    client.share_budget(Arc::clone(&sb));
-                    shared = Some(sb);
-                }
-                Err(e) if global.budget_store_optional => {
-                    ui.warn(&format!(
-                        "{e}; pacing this process alone (--budget-store-optional)"
-                    ));
-                }
-                Err(e) => {
-                    return Err(fail(
-                        Exit::Other,
-                        format!(
-                            "{e}; start it, fix --budget-store, or pass --budget-store-optional to pace locally"
-                        ),
-                    ));
-                }
-            }
-        }
-        if shared.is_none() && command != "probe" {
-            share_through_state_file(&mut client, &key, &budget, global, &ui);
-        }
         Ok(Context {
-            shared,
             global: global.clone(),
             budget,
             ui,
@@ -219,14 +181,12 @@ impl Context {
 
     /// Tear down the in-process sandbox, if any.
     pub async fn close(self) {
-        if let Some((n, us)) = self.client.state_file_cost() {
+        if let Some((n, us)) = self.client.limiter().state_file_cost() {
             self.ui.debug(&format!(
                 "the budget's state file: {n} locked reads and writes, {us} µs each on average"
             ));
         }
-        if let Some(sb) = &self.shared {
-            sb.leave().await;
-        }
+        self.client.limiter().leave().await;
         if let Some(sb) = self.sandbox {
             sb.shutdown().await;
         }

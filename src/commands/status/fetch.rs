@@ -59,7 +59,7 @@ pub async fn fetch(ctx: &Context) -> Observed {
         }),
         Err(e) => Err(refusal(&e)),
     };
-    let store = match &ctx.shared {
+    let store = match ctx.client.limiter().shared() {
         Some(sb) => Some(StoreSeen {
             url: sb.shown().to_string(),
             shared: !sb.is_local(),
