@@ -20,8 +20,9 @@ pub mod user_cache;
 
 use std::ffi::OsString;
 
-use cli::{Cli, Command};
+use cli::Command;
 use error::{Exit, exit_of, one_line};
+use settings::Settings;
 use settings::context::{Context, Purpose};
 
 /// Parse `args`, run the command, and return the process exit code.
@@ -52,7 +53,7 @@ where
             return Exit::Usage.code();
         }
     };
-    let resolved = match settings::profile::apply(&matches, &mut cli) {
+    let settings = match Settings::resolve(&matches, &mut cli) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("clerk-rl: error: {}", one_line(&e));
@@ -70,7 +71,7 @@ where
         }
     };
     let argv: Vec<String> = args_for_display;
-    let result = runtime.block_on(dispatch(cli, argv, resolved));
+    let result = runtime.block_on(dispatch(cli.command, argv, settings));
     // Do not wait for stray tasks (a request abandoned by Ctrl-C) to finish.
     runtime.shutdown_background();
     match result {
@@ -85,13 +86,9 @@ where
     }
 }
 
-async fn dispatch(
-    cli: Cli,
-    argv: Vec<String>,
-    resolved: settings::profile::Resolved,
-) -> anyhow::Result<Exit> {
-    match &cli.command {
-        Command::Config(_) => commands::config::show(&cli.global, &resolved),
+async fn dispatch(command: Command, argv: Vec<String>, s: Settings) -> anyhow::Result<Exit> {
+    match &command {
+        Command::Config(_) => commands::config::show(&s),
         Command::Completions(a) => {
             match (&a.shell, &a.dir) {
                 (_, Some(dir)) => commands::assets::write_completions(dir)?,
@@ -107,12 +104,12 @@ async fn dispatch(
             }
             Ok(Exit::Ok)
         }
-        Command::Sandbox(a) => commands::sandbox::run(&cli.global, a)
+        Command::Sandbox(a) => commands::sandbox::run(&s.global, a)
             .await
             .map(|()| Exit::Ok),
-        Command::Webhook(a) => commands::webhook::run(&cli.global, a).await,
+        Command::Webhook(a) => commands::webhook::run(&s, a).await,
         Command::ExportUsers(a) => {
-            let mut ctx = Context::connect(&cli.global, Purpose::spend("export-users")).await?;
+            let mut ctx = Context::connect(&s, Purpose::spend("export-users")).await?;
             ctx.argv = argv;
             // export-users handles Ctrl-C itself: it saves a checkpoint first.
             let result = commands::export::run(&ctx, a).await;
@@ -121,19 +118,19 @@ async fn dispatch(
         }
         Command::BatchGet(a) => {
             // Input, output and the Redis URL are checked before the key is even looked at.
-            let prepared = commands::batch_get::prepare(&cli.global, a)?;
-            let ctx = Context::connect(&cli.global, Purpose::spend("batch-get")).await?;
+            let prepared = commands::batch_get::prepare(&s.global, a)?;
+            let ctx = Context::connect(&s, Purpose::spend("batch-get")).await?;
             let result = interruptible(&ctx, commands::batch_get::run(&ctx, a, prepared)).await;
             ctx.close().await;
             result
         }
         Command::ImportUsers(a) => {
             // The input and the journal's place are checked before the key is even looked at.
-            let prepared = commands::import_users::prepare(&cli.global, a)?;
+            let prepared = commands::import_users::prepare(&s.global, a)?;
             if a.dry_run {
-                return commands::import_users::dry_run(&cli.global, a, prepared);
+                return commands::import_users::dry_run(&s.global, a, prepared);
             }
-            let ctx = Context::connect(&cli.global, Purpose::spend("import-users")).await?;
+            let ctx = Context::connect(&s, Purpose::spend("import-users")).await?;
             // Stopping at any instant is safe: the journal is written before each step.
             let result = interruptible(&ctx, commands::import_users::run(&ctx, a, prepared)).await;
             ctx.close().await;
@@ -143,12 +140,12 @@ async fn dispatch(
             // The file is read and checked before the key is even looked at.
             let prepared = commands::api::batch::prepare(a)?;
             if a.dry_run {
-                return commands::api::batch::dry_run(&cli.global, &prepared);
+                return commands::api::batch::dry_run(&s.global, &prepared);
             }
             // Like every command but probe, the instance budget is shared with this machine's
             // other clerk-rl processes through the key's state file (or --budget-store), and
             // so are the endpoint budgets (per user).
-            let ctx = Context::connect(&cli.global, Purpose::spend("api --batch")).await?;
+            let ctx = Context::connect(&s, Purpose::spend("api --batch")).await?;
             let result = interruptible(&ctx, commands::api::batch::run(&ctx, a, prepared)).await;
             ctx.close().await;
             result
@@ -156,22 +153,22 @@ async fn dispatch(
         Command::Api(a) => {
             // The request is built and checked before the key is even looked at.
             let prepared = commands::api::prepare(a)?;
-            let ctx = Context::connect(&cli.global, Purpose::spend("api")).await?;
+            let ctx = Context::connect(&s, Purpose::spend("api")).await?;
             let result = interruptible(&ctx, commands::api::run(&ctx, a, prepared)).await;
             ctx.close().await;
             result
         }
-        Command::Cache(a) => commands::cache::run(&cli.global, a).await,
+        Command::Cache(a) => commands::cache::run(&s, a).await,
         Command::Probe(a) => {
             let a = commands::probe::validate(a)?;
-            let ctx = Context::connect(&cli.global, Purpose::measure("probe")).await?;
+            let ctx = Context::connect(&s, Purpose::measure("probe")).await?;
             // probe handles Ctrl-C itself: it still prints the report so far.
             let result = commands::probe::run(&ctx, &a).await;
             ctx.close().await;
             result
         }
         Command::Status(a) => {
-            let ctx = Context::connect(&cli.global, Purpose::spend("status")).await?;
+            let ctx = Context::connect(&s, Purpose::spend("status")).await?;
             let result = interruptible(&ctx, commands::status::run(&ctx, a)).await;
             ctx.close().await;
             result

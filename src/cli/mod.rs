@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::pacing::budget::{Plan, Rate, burst_arg, duration_arg, rate_arg};
+use crate::pacing::budget::{Budget, Plan, Rate, burst_arg, duration_arg, rate_arg};
 
 const AFTER_HELP: &str = "\
 The secret key comes from the environment variable CLERK_SECRET_KEY, or from a file with
@@ -189,11 +189,13 @@ pub struct GlobalArgs {
     /// environment variables
     #[arg(long, global = true, env = "CLERK_RL_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
+}
 
-    /// The profile's secret_key_file: read only when neither --secret-key-file nor
-    /// CLERK_SECRET_KEY gives the key.
-    #[arg(skip)]
-    pub profile_key_file: Option<PathBuf>,
+impl GlobalArgs {
+    /// N per W, as `--plan`, `--rate` and `--burst` (or the profile) describe it.
+    pub fn budget(&self) -> Budget {
+        Budget::new(self.plan, self.rate, self.burst)
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,22 +8,23 @@
 use serde_json::json;
 
 use crate::api::check_id;
-use crate::cli::{CacheArgs, CacheCommand, GlobalArgs, PurgeArgs};
+use crate::cli::{CacheArgs, CacheCommand, PurgeArgs};
 use crate::error::{Exit, fail};
 use crate::redis_store;
-use crate::settings::context;
+use crate::settings::{Settings, context};
 use crate::ui::Ui;
 use crate::user_cache::{
     guard_patterns, instance_prefix, tombstone_key, user_key, user_pattern, version_key,
 };
 
-pub async fn run(global: &GlobalArgs, args: &CacheArgs) -> anyhow::Result<Exit> {
+pub async fn run(settings: &Settings, args: &CacheArgs) -> anyhow::Result<Exit> {
     match &args.command {
-        CacheCommand::Purge(p) => purge(global, p).await,
+        CacheCommand::Purge(p) => purge(settings, p).await,
     }
 }
 
-async fn purge(global: &GlobalArgs, args: &PurgeArgs) -> anyhow::Result<Exit> {
+async fn purge(settings: &Settings, args: &PurgeArgs) -> anyhow::Result<Exit> {
+    let global = &settings.global;
     let raw = args.cache.url.as_deref().ok_or_else(|| {
         fail(
             Exit::Usage,
@@ -34,7 +35,7 @@ async fn purge(global: &GlobalArgs, args: &PurgeArgs) -> anyhow::Result<Exit> {
     for id in &args.ids {
         check_id(id).map_err(|why| fail(Exit::Usage, why))?;
     }
-    let key = context::resolve_key(global, &Ui::new(global.verbose, true).quiet(global.quiet))?;
+    let key = context::resolve_key(settings, &Ui::new(global.verbose, true).quiet(global.quiet))?;
     let fingerprint = key.fingerprint();
     let prefix = instance_prefix(&fingerprint);
     let redis = target

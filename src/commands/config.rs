@@ -3,10 +3,9 @@
 
 use serde::Serialize;
 
-use crate::cli::GlobalArgs;
 use crate::error::Exit;
-use crate::settings::context;
-use crate::settings::profile::{Resolved, Source, config_path};
+use crate::settings::profile::{Source, config_path};
+use crate::settings::{Settings, context};
 use crate::ui::{self, Stream, Ui};
 use crate::{pacing::state_file, redis_store, secret};
 
@@ -24,7 +23,8 @@ struct Setting {
     source: String,
 }
 
-pub fn show(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
+pub fn show(run: &Settings) -> anyhow::Result<Exit> {
+    let (global, resolved) = (&run.global, &run.sources);
     let quiet_ui = Ui::new(0, true).quiet(true);
     let mut settings = Vec::new();
     let mut push = |name, value: Option<String>, source: Source| {
@@ -46,17 +46,17 @@ pub fn show(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
     );
     let (key, key_source) = if global.sandbox {
         (
-            context::resolve_key(global, &quiet_ui).ok(),
+            context::resolve_key(run, &quiet_ui).ok(),
             Source::Flag("--sandbox"),
         )
     } else {
         (
-            context::resolve_key(global, &quiet_ui).ok(),
+            context::resolve_key(run, &quiet_ui).ok(),
             resolved.source("secret_key"),
         )
     };
     push("secret_key", key.map(|k| k.masked()), key_source);
-    let budget = context::budget(global);
+    let budget = global.budget();
     push("budget", Some(budget.describe()), resolved.source("budget"));
     push(
         "burst",
@@ -119,7 +119,7 @@ pub fn show(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
     };
     if global.json {
         println!("{}", serde_json::to_string(&out)?);
-        return refused(global, resolved);
+        return refused(run);
     }
     let mut t = ui::table(Stream::Stdout);
     t.set_header(vec!["setting", "value", "from"]);
@@ -145,20 +145,21 @@ pub fn show(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
         ]);
     }
     println!("{t}");
-    refused(global, resolved)
+    refused(run)
 }
 
 /// A profile that every command would refuse is no success for `config show` either: the
 /// settings are shown, then exit 2 with one line naming each problem (a key file that cannot be
 /// read, an api_url the key may not be sent to, a budget store or cache that is no Redis URL).
-fn refused(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
+fn refused(run: &Settings) -> anyhow::Result<Exit> {
+    let (global, resolved) = (&run.global, &run.sources);
     let Some((name, _)) = &resolved.profile else {
         return Ok(Exit::Ok);
     };
     let quiet_ui = Ui::new(0, true).quiet(true);
     let mut problems = Vec::new();
     if !global.sandbox {
-        if let Err(e) = context::resolve_key(global, &quiet_ui) {
+        if let Err(e) = context::resolve_key(run, &quiet_ui) {
             problems.push(format!("secret key: {e}"));
         }
         if let Err(e) = secret::api_base(&global.api_url) {

@@ -5,12 +5,11 @@ use std::net::SocketAddr;
 
 use crate::cli::{GlobalArgs, SandboxArgs};
 use crate::sandbox::{self, SandboxConfig};
-use crate::settings::context;
 use crate::signals::StopSignals;
 
 /// The configuration of `clerk-rl sandbox` with these options.
 pub fn config(global: &GlobalArgs, args: &SandboxArgs) -> SandboxConfig {
-    let mut cfg = SandboxConfig::new(context::budget(global));
+    let mut cfg = SandboxConfig::new(global.budget());
     cfg.listen = match args.listen {
         Some(a) if a.port() == 0 => SocketAddr::new(a.ip(), args.port),
         Some(a) => a,

@@ -3,27 +3,21 @@
 
 use std::sync::Arc;
 
+use super::Settings;
 use crate::cli::GlobalArgs;
-use crate::error::{Exit, fail};
 use crate::http::{Client, ClientConfig};
 use crate::pacing::budget::{Budget, Instance};
 use crate::pacing::endpoint_limits::EndpointLimits;
 use crate::pacing::limiter::{Choice, Limiter};
-use crate::redis_store;
 use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::secret::{self, SecretKey};
 use crate::ui::Ui;
 
-/// The budget the global options describe: built here once, for the client, the shared budget
-/// and the in-process sandbox alike.
-pub fn budget(global: &GlobalArgs) -> Budget {
-    Budget::new(global.plan, global.rate, global.burst)
-}
-
 /// The secret key every command uses, found one way: with `--sandbox` the sandbox's (it depends
 /// only on the seed, so no sandbox needs to run), else `--secret-key-file` or `CLERK_SECRET_KEY`.
 /// Warnings about how it was found go through the UI.
-pub fn resolve_key(global: &GlobalArgs, ui: &Ui) -> anyhow::Result<SecretKey> {
+pub fn resolve_key(settings: &Settings, ui: &Ui) -> anyhow::Result<SecretKey> {
+    let global = &settings.global;
     if global.sandbox {
         return SecretKey::new(&sandbox::sandbox_key(global.sandbox_seed), "the sandbox");
     }
@@ -31,7 +25,7 @@ pub fn resolve_key(global: &GlobalArgs, ui: &Ui) -> anyhow::Result<SecretKey> {
     // A profile's key file counts only when neither the flag nor the variable gives a key.
     let file = match (&global.secret_key_file, &env) {
         (Some(f), _) => Some(f.as_path()),
-        (None, None) => global.profile_key_file.as_deref(),
+        (None, None) => settings.key_file(),
         (None, Some(_)) => None,
     };
     let (key, warnings) = secret::load(file, env)?;
@@ -45,7 +39,7 @@ pub fn resolve_key(global: &GlobalArgs, ui: &Ui) -> anyhow::Result<SecretKey> {
 /// commands against): users and seed from --sandbox-users/--sandbox-seed, budget from
 /// --plan/--rate/--burst, everything else at its default.
 pub fn sandbox_config(global: &GlobalArgs) -> SandboxConfig {
-    let mut cfg = SandboxConfig::new(budget(global));
+    let mut cfg = SandboxConfig::new(global.budget());
     cfg.users = global.sandbox_users;
     cfg.seed = global.sandbox_seed;
     cfg.endpoint_limits = EndpointLimits::new(&global.endpoint_rate);
@@ -92,8 +86,8 @@ pub struct Context {
 }
 
 impl Context {
-    pub async fn connect(global: &GlobalArgs, purpose: Purpose) -> anyhow::Result<Self> {
-        let budget = budget(global);
+    pub async fn connect(settings: &Settings, purpose: Purpose) -> anyhow::Result<Self> {
+        let (global, budget) = (&settings.global, settings.budget);
         let ui = Arc::new(Ui::new(global.verbose, global.no_progress).quiet(global.quiet));
         let (api_url, key, sandbox) = if global.sandbox {
             let sb = sandbox::start(sandbox_config(global)).await?;
@@ -107,24 +101,15 @@ impl Context {
             let key = SecretKey::new(sb.key(), "the sandbox")?;
             (sb.url(), key, Some(sb))
         } else {
-            (global.api_url.clone(), resolve_key(global, &ui)?, None)
+            (global.api_url.clone(), resolve_key(settings, &ui)?, None)
         };
         let base = secret::api_base(&api_url)?;
-        if global.max_wait.is_zero() {
-            return Err(fail(Exit::Usage, "--max-wait must be more than zero"));
-        }
-        // Checked before any connection: a typo in the URL is a usage error.
-        let store = global
-            .budget_store
-            .as_deref()
-            .map(|u| redis_store::parse_url(u, "--budget-store"))
-            .transpose()?;
         let limiter = Limiter::choose(
             Choice {
                 budget,
                 fingerprint: key.fingerprint(),
                 origin: base.origin().ascii_serialization(),
-                store,
+                store: settings.store.clone(),
                 store_optional: global.budget_store_optional,
                 share_locally: purpose.share_locally,
                 endpoints: EndpointLimits::new(&global.endpoint_rate),

@@ -21,7 +21,7 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use serde::Deserialize;
 
-use crate::cli::{CacheUrlArg, Cli, Command};
+use crate::cli::{CacheUrlArg, Cli, Command, GlobalArgs};
 use crate::error::{Exit, fail};
 use crate::pacing::budget::{Plan, Rate, burst_arg, rate_arg};
 
@@ -73,6 +73,9 @@ pub struct Resolved {
     pub sources: Vec<(&'static str, Source)>,
     /// The profile's cache URL (shown by `config show`, which takes no --cache itself).
     pub profile_cache: Option<String>,
+    /// The profile's secret_key_file: read only when neither --secret-key-file nor
+    /// CLERK_SECRET_KEY gives the key.
+    pub key_file: Option<PathBuf>,
 }
 
 impl Resolved {
@@ -103,44 +106,8 @@ pub fn config_path() -> Option<PathBuf> {
 /// Apply the chosen profile to what the command line and the environment left at their defaults,
 /// and say where each setting came from. No profile chosen: nothing is read.
 pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
-    let chosen = match (&cli.global.profile, matches.value_source("profile")) {
-        (Some(name), Some(ValueSource::EnvVariable)) => {
-            Some((name.clone(), Source::Env(ENV_PROFILE)))
-        }
-        (Some(name), _) => Some((name.clone(), Source::Flag("--profile"))),
-        (None, _) => None,
-    };
-    let profile_src = chosen
-        .as_ref()
-        .map(|(_, s)| s.clone())
-        .unwrap_or(Source::Unset);
-    let (profile, label, origin) = match chosen {
-        None => (Profile::default(), String::new(), None),
-        Some((name, _)) => {
-            let path = config_path().ok_or_else(|| {
-                fail(
-                    Exit::Usage,
-                    format!("--profile {name}: no config folder (set XDG_CONFIG_HOME or HOME)"),
-                )
-            })?;
-            let profile = load_profile(&path, &name)?;
-            (profile, name.clone(), Some((name, path)))
-        }
-    };
-    // `config show` is where a file is checked whole: every profile, strictly, so a typo in
-    // one not in use today is found before the day it is.
-    if matches!(cli.command, Command::Config(_))
-        && let Some(path) = config_path().filter(|p| p.is_file())
-    {
-        let text = read_config(&path, cli.global.profile.as_deref().unwrap_or(""))?;
-        parse_config(&text, &path, Which::All)?;
-    }
-    let mut r = Resolved {
-        profile: origin,
-        sources: vec![("profile", profile_src)],
-        profile_cache: profile.cache.clone(),
-    };
-    let from_profile = Source::Profile(label);
+    let (profile, mut r) = chosen_profile(matches, cli)?;
+    let from_profile = Source::Profile(r.label().to_string());
     let g = &mut cli.global;
 
     let src = given(matches, "api_url", "--api-url", Some("CLERK_API_URL"));
@@ -158,97 +125,21 @@ pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
     } else if std::env::var_os(crate::secret::ENV_KEY).is_some() {
         Source::Env(crate::secret::ENV_KEY)
     } else if let Some(p) = &profile.secret_key_file {
-        g.profile_key_file = Some(expand_home(p));
+        r.key_file = Some(expand_home(p));
         from_profile.clone()
     } else {
         Source::Unset
     };
     r.sources.push(("secret_key", src));
 
-    // plan and rate are one setting, the budget: a flag or variable for either wins over both
-    // of the profile's.
-    let plan_src = given(matches, "plan", "--plan", Some("CLERK_RL_PLAN"));
-    let rate_src = given(matches, "rate", "--rate", None);
-    let budget_src = match (&rate_src, &plan_src) {
-        (Source::Flag(_), _) => rate_src,
-        (_, Source::Flag(_) | Source::Env(_)) => plan_src,
-        _ if profile.plan.is_some() || profile.rate.is_some() => {
-            if let Some(p) = &profile.plan {
-                g.plan = <Plan as clap::ValueEnum>::from_str(p, true).map_err(|_| {
-                    fail(
-                        Exit::Usage,
-                        format!(
-                            "profile {}: plan {p:?} is not one of free, pro, dev, prod",
-                            r.label()
-                        ),
-                    )
-                })?;
-            }
-            if let Some(rate) = &profile.rate {
-                let rate: Rate = rate_arg(rate)
-                    .map_err(|e| fail(Exit::Usage, format!("profile {}: rate: {e}", r.label())))?;
-                g.rate = Some(rate);
-            }
-            from_profile.clone()
-        }
-        _ => Source::Default,
-    };
-    r.sources.push(("budget", budget_src));
-
-    let src = given(matches, "burst", "--burst", None);
-    let src = match (src, profile.burst) {
-        (Source::Default, Some(b)) => {
-            let b = burst_arg(&b.to_string())
-                .map_err(|e| fail(Exit::Usage, format!("profile {}: burst: {e}", r.label())))?;
-            g.burst = Some(b);
-            from_profile.clone()
-        }
-        (Source::Default, None) => Source::Unset,
-        (s, _) => s,
-    };
+    let src = apply_budget(matches, g, &profile, &from_profile)?;
+    r.sources.push(("budget", src));
+    let src = apply_burst(matches, g, &profile, &from_profile)?;
     r.sources.push(("burst", src));
-
-    let src = given(
-        matches,
-        "budget_store",
-        "--budget-store",
-        Some("CLERK_RL_BUDGET_STORE"),
-    );
-    let src = pick(src, profile.budget_store.clone(), &from_profile, |v| {
-        g.budget_store = Some(v)
-    });
-    if src == Source::Flag("--budget-store") {
-        warn_password_in_argv(
-            g.budget_store.as_deref(),
-            "--budget-store",
-            ENV_BUDGET_STORE,
-            g.quiet,
-        );
-    }
-    r.sources.push(("budget_store", unset_if_default(src)));
-    if g.budget_store_optional && g.budget_store.is_none() {
-        return Err(fail(
-            Exit::Usage,
-            "--budget-store-optional needs a budget store: give --budget-store URL, CLERK_RL_BUDGET_STORE or budget_store in the profile",
-        ));
-    }
-
-    let src = match cache_arg(&mut cli.command) {
-        Some(cache) => {
-            let sub = deepest(matches);
-            let src = given(sub, "url", "--cache", Some("CLERK_RL_CACHE"));
-            if src == Source::Flag("--cache") {
-                warn_password_in_argv(cache.url.as_deref(), "--cache", "CLERK_RL_CACHE", g.quiet);
-            }
-            unset_if_default(pick(src, profile.cache.clone(), &from_profile, |v| {
-                cache.url = Some(v)
-            }))
-        }
-        // Commands without --cache: what the profile would give (for `config show`).
-        None if profile.cache.is_some() => from_profile.clone(),
-        None if std::env::var_os("CLERK_RL_CACHE").is_some() => Source::Env("CLERK_RL_CACHE"),
-        None => Source::Unset,
-    };
+    let src = apply_budget_store(matches, g, &profile, &from_profile)?;
+    r.sources.push(("budget_store", src));
+    let quiet = g.quiet;
+    let src = apply_cache(matches, &mut cli.command, &profile, &from_profile, quiet);
     r.sources.push(("cache", src));
     // Settings no profile gives, so `config show` can say where each came from too.
     r.sources
@@ -260,6 +151,169 @@ pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
     r.sources
         .push(("max_wait", given(matches, "max_wait", "--max-wait", None)));
     Ok(r)
+}
+
+/// The profile `--profile` or `CLERK_RL_PROFILE` names, read from the config file (an empty one
+/// when none is chosen), and the start of the record of sources. `config show` checks the whole
+/// file, every profile strictly, so a typo in one not in use today is found before the day it is.
+fn chosen_profile(matches: &ArgMatches, cli: &Cli) -> anyhow::Result<(Profile, Resolved)> {
+    let chosen = match (&cli.global.profile, matches.value_source("profile")) {
+        (Some(name), Some(ValueSource::EnvVariable)) => {
+            Some((name.clone(), Source::Env(ENV_PROFILE)))
+        }
+        (Some(name), _) => Some((name.clone(), Source::Flag("--profile"))),
+        (None, _) => None,
+    };
+    let profile_src = chosen
+        .as_ref()
+        .map(|(_, s)| s.clone())
+        .unwrap_or(Source::Unset);
+    let (profile, origin) = match chosen {
+        None => (Profile::default(), None),
+        Some((name, _)) => {
+            let path = config_path().ok_or_else(|| {
+                fail(
+                    Exit::Usage,
+                    format!("--profile {name}: no config folder (set XDG_CONFIG_HOME or HOME)"),
+                )
+            })?;
+            (load_profile(&path, &name)?, Some((name, path)))
+        }
+    };
+    if matches!(cli.command, Command::Config(_))
+        && let Some(path) = config_path().filter(|p| p.is_file())
+    {
+        let text = read_config(&path, cli.global.profile.as_deref().unwrap_or(""))?;
+        parse_config(&text, &path, Which::All)?;
+    }
+    let r = Resolved {
+        profile: origin,
+        sources: vec![("profile", profile_src)],
+        profile_cache: profile.cache.clone(),
+        key_file: None,
+    };
+    Ok((profile, r))
+}
+
+/// plan and rate are one setting, the budget: a flag or variable for either wins over both of
+/// the profile's.
+fn apply_budget(
+    matches: &ArgMatches,
+    g: &mut GlobalArgs,
+    profile: &Profile,
+    from_profile: &Source,
+) -> anyhow::Result<Source> {
+    let plan_src = given(matches, "plan", "--plan", Some("CLERK_RL_PLAN"));
+    let rate_src = given(matches, "rate", "--rate", None);
+    let label = profile_label(from_profile);
+    Ok(match (&rate_src, &plan_src) {
+        (Source::Flag(_), _) => rate_src,
+        (_, Source::Flag(_) | Source::Env(_)) => plan_src,
+        _ if profile.plan.is_some() || profile.rate.is_some() => {
+            if let Some(p) = &profile.plan {
+                g.plan = <Plan as clap::ValueEnum>::from_str(p, true).map_err(|_| {
+                    fail(
+                        Exit::Usage,
+                        format!("profile {label}: plan {p:?} is not one of free, pro, dev, prod"),
+                    )
+                })?;
+            }
+            if let Some(rate) = &profile.rate {
+                let rate: Rate = rate_arg(rate)
+                    .map_err(|e| fail(Exit::Usage, format!("profile {label}: rate: {e}")))?;
+                g.rate = Some(rate);
+            }
+            from_profile.clone()
+        }
+        _ => Source::Default,
+    })
+}
+
+fn apply_burst(
+    matches: &ArgMatches,
+    g: &mut GlobalArgs,
+    profile: &Profile,
+    from_profile: &Source,
+) -> anyhow::Result<Source> {
+    let src = given(matches, "burst", "--burst", None);
+    Ok(match (src, profile.burst) {
+        (Source::Default, Some(b)) => {
+            let b = burst_arg(&b.to_string()).map_err(|e| {
+                let label = profile_label(from_profile);
+                fail(Exit::Usage, format!("profile {label}: burst: {e}"))
+            })?;
+            g.burst = Some(b);
+            from_profile.clone()
+        }
+        (Source::Default, None) => Source::Unset,
+        (s, _) => s,
+    })
+}
+
+fn apply_budget_store(
+    matches: &ArgMatches,
+    g: &mut GlobalArgs,
+    profile: &Profile,
+    from_profile: &Source,
+) -> anyhow::Result<Source> {
+    let src = given(
+        matches,
+        "budget_store",
+        "--budget-store",
+        Some("CLERK_RL_BUDGET_STORE"),
+    );
+    let src = pick(src, profile.budget_store.clone(), from_profile, |v| {
+        g.budget_store = Some(v)
+    });
+    if src == Source::Flag("--budget-store") {
+        warn_password_in_argv(
+            g.budget_store.as_deref(),
+            "--budget-store",
+            ENV_BUDGET_STORE,
+            g.quiet,
+        );
+    }
+    if g.budget_store_optional && g.budget_store.is_none() {
+        return Err(fail(
+            Exit::Usage,
+            "--budget-store-optional needs a budget store: give --budget-store URL, CLERK_RL_BUDGET_STORE or budget_store in the profile",
+        ));
+    }
+    Ok(unset_if_default(src))
+}
+
+/// The command's `--cache`, when it takes one; else what the profile or the environment would
+/// give (for `config show`).
+fn apply_cache(
+    matches: &ArgMatches,
+    command: &mut Command,
+    profile: &Profile,
+    from_profile: &Source,
+    quiet: bool,
+) -> Source {
+    match cache_arg(command) {
+        Some(cache) => {
+            let sub = deepest(matches);
+            let src = given(sub, "url", "--cache", Some("CLERK_RL_CACHE"));
+            if src == Source::Flag("--cache") {
+                warn_password_in_argv(cache.url.as_deref(), "--cache", "CLERK_RL_CACHE", quiet);
+            }
+            unset_if_default(pick(src, profile.cache.clone(), from_profile, |v| {
+                cache.url = Some(v)
+            }))
+        }
+        None if profile.cache.is_some() => from_profile.clone(),
+        None if std::env::var_os("CLERK_RL_CACHE").is_some() => Source::Env("CLERK_RL_CACHE"),
+        None => Source::Unset,
+    }
+}
+
+/// The profile's name in a `Source::Profile`, for messages.
+fn profile_label(from_profile: &Source) -> &str {
+    match from_profile {
+        Source::Profile(name) => name,
+        _ => "",
+    }
 }
 
 impl Resolved {

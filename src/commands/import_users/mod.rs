@@ -197,7 +197,7 @@ fn result_line(item: &Item) -> Value {
 
 /// `--dry-run`: every line checked offline, the bodies printed, the budget's time estimated.
 pub fn dry_run(global: &GlobalArgs, args: &ImportUsersArgs, p: Prepared) -> anyhow::Result<Exit> {
-    let budget = crate::settings::context::budget(global);
+    let budget = global.budget();
     let mut input = open_input(&p)?;
     let mut out = open_results(args.results.as_deref())?;
     let journal = match &p.journal {

@@ -21,11 +21,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::cli::{GlobalArgs, WebhookArgs, WebhookCommand, WebhookServeArgs};
+use crate::cli::{WebhookArgs, WebhookCommand, WebhookServeArgs};
 use crate::error::{Exit, fail};
 use crate::redis_store;
 use crate::secret;
-use crate::settings::context;
+use crate::settings::{Settings, context};
 use crate::signals::StopSignals;
 use crate::ui::Ui;
 use crate::user_cache::deliveries::Store;
@@ -37,9 +37,9 @@ pub use crate::secret::ENV_SIGNING_SECRET;
 /// In-flight deliveries get this long to finish after SIGTERM/Ctrl-C; Svix retries the rest.
 const DRAIN: Duration = Duration::from_secs(10);
 
-pub async fn run(global: &GlobalArgs, args: &WebhookArgs) -> anyhow::Result<Exit> {
+pub async fn run(settings: &Settings, args: &WebhookArgs) -> anyhow::Result<Exit> {
     match &args.command {
-        WebhookCommand::Serve(a) => serve(global, a).await,
+        WebhookCommand::Serve(a) => serve(settings, a).await,
     }
 }
 
@@ -73,7 +73,8 @@ pub fn load_signing_secret(
     Ok((secret, warnings))
 }
 
-async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<Exit> {
+async fn serve(settings: &Settings, args: &WebhookServeArgs) -> anyhow::Result<Exit> {
+    let global = &settings.global;
     let ui = Arc::new(Ui::new(global.verbose, true).quiet(global.quiet));
     // Everything a user can get wrong is checked before anything is bound or connected.
     let raw_url = args.cache.url.as_deref().ok_or_else(|| {
@@ -109,7 +110,7 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
     for w in warnings {
         ui.warn(&w);
     }
-    let key = context::resolve_key(global, &ui).context(
+    let key = context::resolve_key(settings, &ui).context(
         "webhook serve needs the Clerk secret key to find the instance's cache entries (it sends nothing to Clerk)",
     )?;
     let fingerprint = key.fingerprint();

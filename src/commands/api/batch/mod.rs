@@ -187,7 +187,7 @@ fn chains(lines: &[Line]) -> Vec<Vec<usize>> {
 
 /// `--dry-run`: every line checked, the plan and the least time the budgets need.
 pub fn dry_run(global: &GlobalArgs, p: &Prepared) -> anyhow::Result<Exit> {
-    let budget = crate::settings::context::budget(global);
+    let budget = global.budget();
     let limits = EndpointLimits::new(&global.endpoint_rate);
     let st = starts(p);
     let to_send: Vec<&Line> = p
