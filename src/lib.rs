@@ -15,6 +15,7 @@ pub mod sandbox;
 pub mod secret;
 pub mod settings;
 pub mod signals;
+pub mod spec;
 pub mod ui;
 pub mod user_cache;
 

@@ -7,31 +7,7 @@
 //! date (`2024-10-29`, midnight UTC) or date-time (`2024-10-29T12:00:00Z`, `…+02:00`), which are
 //! turned into milliseconds here so the server (and a checkpoint) only ever sees milliseconds.
 
-/// Every filter the spec defines for `GET /v1/users` (and `/v1/users/count`), in its order.
-pub const USER_LIST_FILTERS: &[&str] = &[
-    "email_address",
-    "phone_number",
-    "external_id",
-    "username",
-    "web3_wallet",
-    "user_id",
-    "organization_id",
-    "query",
-    "email_address_query",
-    "phone_number_query",
-    "username_query",
-    "name_query",
-    "banned",
-    "last_active_at_before",
-    "last_active_at_after",
-    "last_active_at_since",
-    "created_at_before",
-    "created_at_after",
-    "last_sign_in_at_before",
-    "last_sign_in_at_after",
-    "provider",
-    "provider_user_id",
-];
+pub use crate::spec::USER_LIST_FILTERS;
 
 /// The paging parameters the spec also defines for `GET /v1/users`: a command that pages sets
 /// them itself, so they are not filters.

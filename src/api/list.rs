@@ -297,26 +297,9 @@ impl Walk {
     /// On a defect the walk is unchanged.
     pub fn accept(&mut self, page: &ListPage) -> Result<Vec<usize>, Defect> {
         if let Some(got) = self.probe {
-            // The check after a short first page: anything new means it was not the end.
-            if page.items.iter().any(|i| !self.seen.contains(&i.id)) {
-                return Err(Defect::Capped {
-                    got,
-                    limit: self.page_size,
-                });
-            }
-            self.probe = None;
-            self.pages += 1;
-            self.done = true;
-            return Ok(Vec::new());
+            return self.accept_probe(page, got);
         }
-        if self.paging == Paging::Offset
-            && overlap(self.page_size) > 0
-            && self.offset() > 0
-            && page
-                .items
-                .first()
-                .is_none_or(|i| !self.seen.contains(&i.id))
-        {
+        if self.leaves_a_gap(page) {
             // The page does not join what was written: more items were deleted since the
             // last page than the overlap re-reads, and the ones between would be skipped.
             // Not taken; asked again from twice as far back (down to offset 0).
@@ -328,6 +311,74 @@ impl Walk {
             self.gaps += 1;
             return Ok(Vec::new());
         }
+        self.notice_ignored_order(page);
+        let rereading = self.back > 0;
+        let number = self.pages + 1;
+        let (kept, last) = self.new_items(page, number)?;
+        let full = page.items.len() as u64 >= self.page_size as u64;
+        if full && kept.is_empty() && !rereading {
+            return Err(Defect::NoProgress { page: number });
+        }
+        for &i in &kept {
+            self.seen.insert(page.items[i].id.clone());
+        }
+        self.last_created = last;
+        self.duplicates += (page.items.len() - kept.len()) as u64;
+        self.written += kept.len() as u64;
+        self.pages = number;
+        self.shape.get_or_insert(page.shape);
+        if let Some(t) = page.total_count {
+            self.first_total.get_or_insert(t);
+            self.last_total = Some(t);
+        }
+        self.advance(page);
+        // The first page shorter than the limit is the last (Clerk's documented rule). With no
+        // count to check the end against, a short first page is also what a server capping
+        // pages below the limit sends (100 of 1,000, exit 0): one request after it tells them
+        // apart. Later short pages end the walk: a cap would have shown on the first.
+        self.done = !full;
+        if !full
+            && number == 1
+            && !page.items.is_empty()
+            && page.total_count.is_none()
+            && !self.has_count
+        {
+            self.probe = Some(page.items.len() as u64);
+            self.done = false;
+        }
+        Ok(kept)
+    }
+
+    /// The page after a short first page with no count: anything new means the first page was
+    /// capped by the server, not the end.
+    fn accept_probe(&mut self, page: &ListPage, got: u64) -> Result<Vec<usize>, Defect> {
+        if page.items.iter().any(|i| !self.seen.contains(&i.id)) {
+            return Err(Defect::Capped {
+                got,
+                limit: self.page_size,
+            });
+        }
+        self.probe = None;
+        self.pages += 1;
+        self.done = true;
+        Ok(Vec::new())
+    }
+
+    /// An offset page that does not start among the items already written.
+    fn leaves_a_gap(&self, page: &ListPage) -> bool {
+        self.paging == Paging::Offset
+            && overlap(self.page_size) > 0
+            && self.offset() > 0
+            && page
+                .items
+                .first()
+                .is_none_or(|i| !self.seen.contains(&i.id))
+    }
+
+    /// Oldest first was asked and the first page is newest first throughout: the server ignores
+    /// order_by. Walk it newest first over the cursor instead; the count check at the end proves
+    /// it complete.
+    fn notice_ignored_order(&mut self, page: &ListPage) {
         if self.order == Some(Order::CreatedAsc)
             && self.paging == Paging::Cursor
             && self.pages == 0
@@ -335,15 +386,15 @@ impl Walk {
         {
             let times: Option<Vec<i64>> = page.items.iter().map(|i| i.created_at).collect();
             if times.is_some_and(|t| newest_first(&t)) {
-                // Oldest first was asked and the first page is newest first throughout: the
-                // server ignores order_by. Walk it newest first over the cursor instead; the
-                // count check at the end proves it complete.
                 self.order = Some(Order::CreatedDesc);
                 self.turned = true;
             }
         }
-        let rereading = self.back > 0;
-        let number = self.pages + 1;
+    }
+
+    /// The indexes of the page's items not seen before (a repeat within the page counts once),
+    /// checked against the walk's order, and the newest creation time among them.
+    fn new_items(&self, page: &ListPage, number: u64) -> Result<(Vec<usize>, Option<i64>), Defect> {
         let mut kept = Vec::new();
         let mut fresh: HashSet<&str> = HashSet::new();
         let mut last = self.last_created;
@@ -367,22 +418,11 @@ impl Walk {
             }
             kept.push(i);
         }
-        let full = page.items.len() as u64 >= self.page_size as u64;
-        if full && kept.is_empty() && !rereading {
-            return Err(Defect::NoProgress { page: number });
-        }
-        for &i in &kept {
-            self.seen.insert(page.items[i].id.clone());
-        }
-        self.last_created = last;
-        self.duplicates += (page.items.len() - kept.len()) as u64;
-        self.written += kept.len() as u64;
-        self.pages = number;
-        self.shape.get_or_insert(page.shape);
-        if let Some(t) = page.total_count {
-            self.first_total.get_or_insert(t);
-            self.last_total = Some(t);
-        }
+        Ok((kept, last))
+    }
+
+    /// Move the cursor or the offset past this page.
+    fn advance(&mut self, page: &ListPage) {
         match self.paging {
             Paging::Cursor => {
                 if let Some(l) = page.items.last() {
@@ -395,21 +435,6 @@ impl Walk {
                 self.back = 0;
             }
         }
-        // The first page shorter than the limit is the last (Clerk's documented rule). With no
-        // count to check the end against, a short first page is also what a server capping
-        // pages below the limit sends (100 of 1,000, exit 0): one request after it tells them
-        // apart. Later short pages end the walk: a cap would have shown on the first.
-        self.done = !full;
-        if !full
-            && number == 1
-            && !page.items.is_empty()
-            && page.total_count.is_none()
-            && !self.has_count
-        {
-            self.probe = Some(page.items.len() as u64);
-            self.done = false;
-        }
-        Ok(kept)
     }
 
     /// The count check at the end: `counts` are the counts taken outside the pages (e.g.

@@ -897,6 +897,16 @@ Examples:
   clerk-rl webhook serve --listen 0.0.0.0:8787 --prime --cache-ttl 10m \\
       --signing-secret-file /run/secrets/whsec";
 
+/// How `webhook serve` writes its log lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `2026-12-06T03:01:55.123Z webhook msg_…: user.updated user_…: cache entry deleted, …`
+    #[default]
+    Text,
+    /// `{"time":"…","level":"info","message":"…","delivery":"msg_…","event":"user.updated","user":"user_…","status":204}`
+    Json,
+}
+
 #[derive(Debug, Args)]
 pub struct WebhookServeArgs {
     /// Address and port to listen on (port 0 picks a free one), e.g. 0.0.0.0:8787
@@ -926,7 +936,7 @@ pub struct WebhookServeArgs {
     /// The log on stderr: text lines that start with the time (RFC 3339, UTC), or one JSON
     /// object per line (time, level, message, delivery, event, user, status) for log collectors
     #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
-    pub log_format: crate::commands::webhook::log::LogFormat,
+    pub log_format: LogFormat,
 }
 
 /// clap value parser for an `IP:PORT` to listen on.

@@ -88,71 +88,12 @@ impl RateLimitView {
             }
         }
 
-        // X-RateLimit-*
-        let mut x = (None, None, None);
-        if let Some(s) = get("x-ratelimit-limit") {
-            x.0 = v.number("x-ratelimit-limit", &s);
-        }
-        if let Some(s) = get("x-ratelimit-remaining") {
-            x.1 = v.number("x-ratelimit-remaining", &s);
-        }
-        if let Some(s) = get("x-ratelimit-reset") {
-            x.2 = v.reset_value("x-ratelimit-reset", &s, now);
-        }
-        if x.0.is_some() || x.1.is_some() || x.2.is_some() {
-            v.conventions.push("x-ratelimit");
-        }
-
-        // IETF draft-10 (structured fields), else the older drafts.
-        let mut ietf = Ietf::default();
-        let mut legacy = Ietf::default();
-        if let Some(s) = get("ratelimit-policy") {
-            match parse_policy(&s) {
-                Some(Policy::Named { name, q, w }) => {
-                    ietf.policy_name = Some(name);
-                    ietf.limit = Some(q);
-                    ietf.window = w;
-                }
-                Some(Policy::Legacy { q, w }) => {
-                    legacy.limit = Some(q);
-                    legacy.window = w;
-                }
-                None => v.note("ratelimit-policy", &s),
-            }
-        }
-        if let Some(s) = get("ratelimit") {
-            match parse_ratelimit(&s, ietf.policy_name.as_deref()) {
-                Some(RateLimitField::Named { r, t }) => {
-                    ietf.remaining = r;
-                    ietf.reset = t.map(secs);
-                }
-                Some(RateLimitField::Legacy {
-                    limit,
-                    remaining,
-                    reset,
-                }) => {
-                    legacy.limit = legacy.limit.or(limit);
-                    legacy.remaining = remaining;
-                    legacy.reset = reset.map(secs);
-                }
-                None => v.note("ratelimit", &s),
-            }
-        }
-        if let Some(s) = get("ratelimit-limit") {
-            legacy.limit = v.number("ratelimit-limit", &s).or(legacy.limit);
-        }
-        if let Some(s) = get("ratelimit-remaining") {
-            legacy.remaining = v.number("ratelimit-remaining", &s).or(legacy.remaining);
-        }
-        if let Some(s) = get("ratelimit-reset") {
-            legacy.reset = v.reset_value("ratelimit-reset", &s, now).or(legacy.reset);
-        }
-        let ietf_seen = ietf.any();
-        let legacy_seen = legacy.any();
-        if ietf_seen {
+        let x = v.read_x_ratelimit(&get, now);
+        let (ietf, legacy) = v.read_ietf(&get, now);
+        if ietf.any() {
             v.conventions.push("ietf");
         }
-        if legacy_seen {
+        if legacy.any() {
             v.conventions.push("ietf-legacy");
         }
 
@@ -172,6 +113,83 @@ impl RateLimitView {
             }
         }
         v
+    }
+
+    /// `X-RateLimit-Limit`, `-Remaining` and `-Reset`, as far as they are given.
+    fn read_x_ratelimit(
+        &mut self,
+        get: &impl Fn(&str) -> Option<String>,
+        now: SystemTime,
+    ) -> (Option<u64>, Option<u64>, Option<Duration>) {
+        let mut x = (None, None, None);
+        if let Some(s) = get("x-ratelimit-limit") {
+            x.0 = self.number("x-ratelimit-limit", &s);
+        }
+        if let Some(s) = get("x-ratelimit-remaining") {
+            x.1 = self.number("x-ratelimit-remaining", &s);
+        }
+        if let Some(s) = get("x-ratelimit-reset") {
+            x.2 = self.reset_value("x-ratelimit-reset", &s, now);
+        }
+        if x.0.is_some() || x.1.is_some() || x.2.is_some() {
+            self.conventions.push("x-ratelimit");
+        }
+        x
+    }
+
+    /// The IETF draft-10 fields (structured: `RateLimit-Policy` and `RateLimit` naming a policy),
+    /// and apart from them the older drafts' (`RateLimit-Limit`, `-Remaining`, `-Reset`).
+    fn read_ietf(
+        &mut self,
+        get: &impl Fn(&str) -> Option<String>,
+        now: SystemTime,
+    ) -> (Ietf, Ietf) {
+        let mut ietf = Ietf::default();
+        let mut legacy = Ietf::default();
+        if let Some(s) = get("ratelimit-policy") {
+            match parse_policy(&s) {
+                Some(Policy::Named { name, q, w }) => {
+                    ietf.policy_name = Some(name);
+                    ietf.limit = Some(q);
+                    ietf.window = w;
+                }
+                Some(Policy::Legacy { q, w }) => {
+                    legacy.limit = Some(q);
+                    legacy.window = w;
+                }
+                None => self.note("ratelimit-policy", &s),
+            }
+        }
+        if let Some(s) = get("ratelimit") {
+            match parse_ratelimit(&s, ietf.policy_name.as_deref()) {
+                Some(RateLimitField::Named { r, t }) => {
+                    ietf.remaining = r;
+                    ietf.reset = t.map(secs);
+                }
+                Some(RateLimitField::Legacy {
+                    limit,
+                    remaining,
+                    reset,
+                }) => {
+                    legacy.limit = legacy.limit.or(limit);
+                    legacy.remaining = remaining;
+                    legacy.reset = reset.map(secs);
+                }
+                None => self.note("ratelimit", &s),
+            }
+        }
+        if let Some(s) = get("ratelimit-limit") {
+            legacy.limit = self.number("ratelimit-limit", &s).or(legacy.limit);
+        }
+        if let Some(s) = get("ratelimit-remaining") {
+            legacy.remaining = self.number("ratelimit-remaining", &s).or(legacy.remaining);
+        }
+        if let Some(s) = get("ratelimit-reset") {
+            legacy.reset = self
+                .reset_value("ratelimit-reset", &s, now)
+                .or(legacy.reset);
+        }
+        (ietf, legacy)
     }
 
     /// True when the server said no request is left in this window.

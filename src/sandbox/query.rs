@@ -283,32 +283,9 @@ pub(super) fn sort_key(u: &User, field: SortField) -> Option<KeyVal> {
     }
 }
 
-/// The filters `GET /v1/users` and `/v1/users/count` both define (the API spec of 2026-05-12).
-/// Every one of them is parsed by [`parse_filter`].
-pub const COUNT_PARAMS: &[&str] = &[
-    "email_address",
-    "phone_number",
-    "external_id",
-    "username",
-    "web3_wallet",
-    "user_id",
-    "organization_id",
-    "query",
-    "email_address_query",
-    "phone_number_query",
-    "username_query",
-    "name_query",
-    "banned",
-    "last_active_at_before",
-    "last_active_at_after",
-    "last_active_at_since",
-    "created_at_before",
-    "created_at_after",
-    "last_sign_in_at_before",
-    "last_sign_in_at_after",
-    "provider",
-    "provider_user_id",
-];
+/// The filters `GET /v1/users` and `/v1/users/count` both define; every one of them is parsed by
+/// [`parse_filter`].
+pub use crate::spec::USER_LIST_FILTERS as COUNT_PARAMS;
 
 /// The list's own parameters besides the filters: the paging ones [`parse_list`] reads.
 pub const PAGING_PARAMS: &[&str] = &["limit", "offset", "starting_after", "order_by"];

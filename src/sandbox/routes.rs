@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
+use crate::spec::CREATE_USER_FIELDS;
+
 use super::body::{body_object, json_ok, opt_bool, opt_object, opt_string, write_error};
 use super::errors::ApiError;
 use super::faults::FaultKind;
@@ -374,40 +376,6 @@ fn user_fields(m: &Map<String, Value>, creating: bool) -> Result<UserFields, Api
     Ok(f)
 }
 
-/// The properties of the spec's `CreateUser` body (`additionalProperties: false`).
-const CREATE_USER_FIELDS: &[&str] = &[
-    "external_id",
-    "first_name",
-    "last_name",
-    "locale",
-    "email_address",
-    "email_address_identification_status",
-    "phone_number",
-    "phone_number_identification_status",
-    "web3_wallet",
-    "username",
-    "password",
-    "password_digest",
-    "password_hasher",
-    "skip_password_checks",
-    "skip_password_requirement",
-    "totp_secret",
-    "backup_codes",
-    "public_metadata",
-    "private_metadata",
-    "unsafe_metadata",
-    "delete_self_enabled",
-    "legal_accepted_at",
-    "skip_legal_checks",
-    "skip_user_requirement",
-    "create_organization_enabled",
-    "create_organizations_limit",
-    "created_at",
-    "bypass_client_trust",
-    "banned",
-    "locked",
-];
-
 /// What `POST /v1/users` checks beyond the fields it stores: no unknown field (Clerk's body
 /// schema allows none) and a password hash comes with its hasher. Whether an instance requires
 /// a password depends on its settings; the sandbox's does not.
@@ -450,18 +418,4 @@ async fn update_user(
         .update(&id, fields, now_ms())
         .map_err(write_error)?;
     Ok(json_ok(user.to_json()))
-}
-
-#[cfg(test)]
-mod tests {
-    /// The sandbox and import-users each keep the spec's `CreateUser` fields, on purpose (the
-    /// server shares no code with the client's path, so each checks the other); this proves
-    /// the two lists agree.
-    #[test]
-    fn the_sandbox_and_import_users_agree_on_the_create_user_fields() {
-        assert_eq!(
-            super::CREATE_USER_FIELDS,
-            crate::commands::import_users::line::CREATE_USER_FIELDS
-        );
-    }
 }

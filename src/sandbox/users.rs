@@ -368,10 +368,9 @@ impl User {
         self.phones.first().map(|c| c.value.as_str())
     }
 
-    /// Clerk's User object, fields in the order Clerk sends them.
-    pub fn to_json(&self) -> Value {
-        let emails: Vec<Value> = self
-            .emails
+    /// The user's email addresses as Clerk's EmailAddress objects.
+    fn emails_json(&self) -> Vec<Value> {
+        self.emails
             .iter()
             .map(|c| {
                 json!({
@@ -386,9 +385,12 @@ impl User {
                     "updated_at": c.updated_at,
                 })
             })
-            .collect();
-        let phones: Vec<Value> = self
-            .phones
+            .collect()
+    }
+
+    /// The user's phone numbers as Clerk's PhoneNumber objects.
+    fn phones_json(&self) -> Vec<Value> {
+        self.phones
             .iter()
             .map(|c| {
                 json!({
@@ -405,7 +407,12 @@ impl User {
                     "updated_at": c.updated_at,
                 })
             })
-            .collect();
+            .collect()
+    }
+
+    /// Clerk's User object, fields in the order Clerk sends them.
+    pub fn to_json(&self) -> Value {
+        let (emails, phones) = (self.emails_json(), self.phones_json());
         // Built field by field: json! of this size exceeds the macro recursion limit.
         let mut m = Map::new();
         let mut put = |k: &str, v: Value| {

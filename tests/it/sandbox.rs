@@ -753,7 +753,7 @@ async fn strict_mode_answers_unknown_parameters_with_form_param_unknown() {
     }
     // Every filter the client lets through --filter is one the strict sandbox knows, on both
     // endpoints (two lists kept apart on purpose: the client never imports the sandbox).
-    for name in clerk_rl::api::USER_LIST_FILTERS {
+    for name in clerk_rl::spec::USER_LIST_FILTERS {
         let value = if *name == "banned" { "false" } else { "1" };
         for endpoint in ["/v1/users?limit=1&", "/v1/users/count?"] {
             let r = get(&sb, &format!("{endpoint}{name}={value}")).await;

@@ -4,40 +4,7 @@
 
 use serde_json::{Map, Value};
 
-/// The properties of the spec's `CreateUser` body (`additionalProperties: false`: Clerk answers
-/// any other field with 422 `form_param_unknown`). Copied from the Backend API spec 2026-05-12.
-pub const CREATE_USER_FIELDS: &[&str] = &[
-    "external_id",
-    "first_name",
-    "last_name",
-    "locale",
-    "email_address",
-    "email_address_identification_status",
-    "phone_number",
-    "phone_number_identification_status",
-    "web3_wallet",
-    "username",
-    "password",
-    "password_digest",
-    "password_hasher",
-    "skip_password_checks",
-    "skip_password_requirement",
-    "totp_secret",
-    "backup_codes",
-    "public_metadata",
-    "private_metadata",
-    "unsafe_metadata",
-    "delete_self_enabled",
-    "legal_accepted_at",
-    "skip_legal_checks",
-    "skip_user_requirement",
-    "create_organization_enabled",
-    "create_organizations_limit",
-    "created_at",
-    "bypass_client_trust",
-    "banned",
-    "locked",
-];
+use crate::spec::CREATE_USER_FIELDS;
 
 /// Which field of a user the identity is, and the `GET /v1/users` filter that finds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,17 +8,8 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
+pub use crate::cli::LogFormat;
 use crate::ui::Ui;
-
-/// How `webhook serve` writes its log lines.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// `2026-12-06T03:01:55.123Z webhook msg_…: user.updated user_…: cache entry deleted, …`
-    #[default]
-    Text,
-    /// `{"time":"…","level":"info","message":"…","delivery":"msg_…","event":"user.updated","user":"user_…","status":204}`
-    Json,
-}
 
 /// What a log line says about one delivery, besides its message.
 #[derive(Debug, Default, Clone, Copy)]

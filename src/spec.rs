@@ -1,0 +1,65 @@
+//! Clerk's Backend API as its OpenAPI spec (2026-05-12) defines it, where both sides of the
+//! house need the same list: the client checks what it sends against it (`--filter`,
+//! import-users' lines) and the sandbox refuses what Clerk would refuse. One table, so the two
+//! cannot drift apart; it imports nothing.
+
+/// Every filter the spec defines for `GET /v1/users` and `/v1/users/count`, in its order.
+pub const USER_LIST_FILTERS: &[&str] = &[
+    "email_address",
+    "phone_number",
+    "external_id",
+    "username",
+    "web3_wallet",
+    "user_id",
+    "organization_id",
+    "query",
+    "email_address_query",
+    "phone_number_query",
+    "username_query",
+    "name_query",
+    "banned",
+    "last_active_at_before",
+    "last_active_at_after",
+    "last_active_at_since",
+    "created_at_before",
+    "created_at_after",
+    "last_sign_in_at_before",
+    "last_sign_in_at_after",
+    "provider",
+    "provider_user_id",
+];
+
+/// The properties of the spec's `CreateUser` body (`additionalProperties: false`: Clerk answers
+/// any other field with 422 `form_param_unknown`).
+pub const CREATE_USER_FIELDS: &[&str] = &[
+    "external_id",
+    "first_name",
+    "last_name",
+    "locale",
+    "email_address",
+    "email_address_identification_status",
+    "phone_number",
+    "phone_number_identification_status",
+    "web3_wallet",
+    "username",
+    "password",
+    "password_digest",
+    "password_hasher",
+    "skip_password_checks",
+    "skip_password_requirement",
+    "totp_secret",
+    "backup_codes",
+    "public_metadata",
+    "private_metadata",
+    "unsafe_metadata",
+    "delete_self_enabled",
+    "legal_accepted_at",
+    "skip_legal_checks",
+    "skip_user_requirement",
+    "create_organization_enabled",
+    "create_organizations_limit",
+    "created_at",
+    "bypass_client_trust",
+    "banned",
+    "locked",
+];
