@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """How fast `clerk-rl sandbox` starts with many users and pages through them by cursor: the
-figures tests/sandbox.rs's million-user test used to assert as wall-clock bounds (500 ms to
+figures tests/it/sandbox.rs's million-user test used to assert as wall-clock bounds (500 ms to
 start, 5 s for the paging), measured here instead, on a release build in its own process.
 
 Per size: time from spawn to the URL line (bound and ready), then the test's requests one after

@@ -1,23 +1,46 @@
 //! clerk-rl: inspect and exercise the rate limits of Clerk's Backend API.
 //!
 //! `run` is the whole program; `main` only calls it, so tests can run it in-process.
+//!
+//! The public face is small on purpose: `run`, the sandbox (a server the tests and benchmarks
+//! start in-process), the spec's lists, and the few types the integration tests and the fuzz
+//! targets drive directly (`face`). Everything else is the crate's own, so the compiler reports
+//! what nothing uses.
 
-pub mod api;
-pub mod cli;
-pub mod commands;
-pub mod error;
-pub mod exit;
-pub mod http;
-pub mod output;
-pub mod pacing;
-pub mod redis_store;
+pub(crate) mod api;
+pub(crate) mod cli;
+pub(crate) mod commands;
+pub(crate) mod error;
+pub(crate) mod exit;
+pub(crate) mod http;
+pub(crate) mod output;
+pub(crate) mod pacing;
+pub(crate) mod redis_store;
 pub mod sandbox;
-pub mod secret;
-pub mod settings;
-pub mod signals;
+pub(crate) mod secret;
+pub(crate) mod settings;
+pub(crate) mod signals;
 pub mod spec;
-pub mod ui;
-pub mod user_cache;
+pub(crate) mod ui;
+pub(crate) mod user_cache;
+
+/// What the integration tests and the fuzz targets drive directly, beside the binary.
+pub mod face {
+    pub use crate::api::{check_id, parse_page};
+    pub use crate::commands::assets::completion;
+    pub use crate::commands::batch_get::ids::{Line, Lines};
+    pub use crate::commands::export::checkpoint::Checkpoint;
+    pub use crate::http::{ClerkError, RateLimitView};
+    pub use crate::pacing::budget::{Budget, Plan, Rate, parse_duration};
+    pub use crate::pacing::endpoint_limits::EndpointLimits;
+    pub use crate::pacing::headers::NAMES as RATE_LIMIT_HEADERS;
+    pub use crate::pacing::shared::SharedBudget;
+    pub use crate::redis_store::{Redis, parse_url};
+    pub use crate::secret::SecretKey;
+    pub use crate::ui::Ui;
+    pub use crate::user_cache::write::{Expiry, Item, Mode, Outcome, write};
+    pub use crate::user_cache::{instance_prefix, tombstone_key, user_key, version_key};
+}
 
 use std::ffi::OsString;
 

@@ -6,6 +6,6 @@ pub mod list;
 pub mod page;
 pub mod user;
 
-pub use filters::{USER_LIST_FILTERS, USER_LIST_PAGING, check_filter, check_repeats};
+pub use filters::{check_filter, check_repeats};
 pub use page::{PageUser, parse_count, parse_page};
 pub use user::{check_id, single_user, updated_at};

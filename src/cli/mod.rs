@@ -1118,15 +1118,6 @@ fn listen_arg(s: &str) -> Result<std::net::SocketAddr, String> {
         })
 }
 
-/// Parse argv; a thin wrapper so tests and `run` share it.
-pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
-where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
-{
-    Cli::try_parse_from(args)
-}
-
 /// Parse argv and keep the matches, which know where each value came from (for profiles).
 pub fn parse_with_matches<I, T>(args: I) -> Result<(Cli, clap::ArgMatches), clap::Error>
 where

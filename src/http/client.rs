@@ -13,7 +13,6 @@ use tokio::time::Instant;
 use super::diagnose::{self, Diagnosis};
 use super::error::{ClerkError, HttpError};
 use super::retry::{GiveUp, Outcome, Policy, Verdict, decide};
-use crate::pacing::budget::Budget;
 use crate::pacing::headers::RateLimitView;
 use crate::pacing::limiter::Limiter;
 use crate::pacing::monitor::Monitor;
@@ -31,7 +30,6 @@ pub const MAX_BODY: usize = 64 * 1024 * 1024;
 pub struct ClientConfig {
     pub base: Url,
     pub key: SecretKey,
-    pub budget: Budget,
     pub timeout: Duration,
     pub max_retries: u32,
     pub max_wait: Duration,
@@ -139,10 +137,6 @@ impl Client {
 
     pub fn ui(&self) -> &Ui {
         &self.ui
-    }
-
-    pub fn budget(&self) -> &Budget {
-        &self.cfg.budget
     }
 
     pub fn base(&self) -> &Url {

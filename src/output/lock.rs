@@ -74,10 +74,6 @@ impl OutputLock {
             format!("cannot lock {}: it keeps being replaced", path.display()),
         ))
     }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 impl Drop for OutputLock {
@@ -150,7 +146,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("users.jsonl");
         let first = OutputLock::acquire(&out).unwrap();
-        assert_eq!(first.path(), lock_path(&out));
+        assert_eq!(first.path, lock_path(&out));
         let err = OutputLock::acquire(&out).unwrap_err();
         assert_eq!(crate::error::exit_of(&err), Exit::Other);
         let msg = err.to_string();

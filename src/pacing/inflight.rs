@@ -112,25 +112,13 @@ impl InFlightCore {
         self
     }
 
+    #[cfg(test)]
     pub fn peak(&self) -> usize {
         self.peak
     }
 
-    pub fn cap(&self) -> usize {
-        self.cap
-    }
-
-    /// The smoothed round trip, once measured.
-    pub fn round_trip(&self) -> Option<Duration> {
-        self.srtt.map(Duration::from_secs_f64)
-    }
-
-    /// The least round trip of the run.
-    pub fn least_round_trip(&self) -> Option<Duration> {
-        self.least().map(Duration::from_secs_f64)
-    }
-
     /// (least, smoothed) round trip when the server's capacity held the count.
+    #[cfg(test)]
     pub fn server_bound(&self) -> Option<(Duration, Duration)> {
         self.server_bound
             .map(|(a, b)| (Duration::from_secs_f64(a), Duration::from_secs_f64(b)))

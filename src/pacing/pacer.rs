@@ -240,6 +240,7 @@ impl PacerCore {
     }
 
     /// Apply a verdict on a response read at `now`.
+    #[cfg(test)]
     pub fn apply(&mut self, verdict: &Verdict, now: Instant) {
         if let Some(l) = verdict.lower_limit_to {
             self.lower_limit(l);
@@ -354,10 +355,6 @@ impl Pacer {
             core.lower_limit(l);
         }
         verdict
-    }
-
-    pub fn limit(&self) -> u32 {
-        self.core.lock().expect("pacer lock").limit()
     }
 }
 

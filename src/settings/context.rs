@@ -123,7 +123,6 @@ impl Context {
             ClientConfig {
                 base,
                 key: key.clone(),
-                budget,
                 timeout: global.timeout,
                 max_retries: global.max_retries,
                 max_wait: global.max_wait,

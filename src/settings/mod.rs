@@ -12,7 +12,7 @@ use crate::cli::{Cli, Command, GlobalArgs};
 use crate::pacing::budget::Budget;
 use crate::redis_store::{self, RedisTarget};
 
-pub use profile::{Resolved, Source};
+pub use profile::Resolved;
 
 /// Every global setting of the run, merged and checked.
 #[derive(Debug, Clone)]

@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::process::Stdio;
 
-use clerk_rl::pacing::budget::Rate;
-use clerk_rl::pacing::endpoint_limits::EndpointLimits;
+use clerk_rl::face::EndpointLimits;
+use clerk_rl::face::Rate;
 use clerk_rl::sandbox::log::key_tag;
 use clerk_rl::sandbox::{LogEntry, Sandbox};
 use common::redis_server::RedisServer;

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use clerk_rl::pacing::budget::Rate;
-use clerk_rl::pacing::endpoint_limits::EndpointLimits;
+use clerk_rl::face::EndpointLimits;
+use clerk_rl::face::Rate;
 use clerk_rl::sandbox::{FaultSpec, LogEntry, Sandbox, SandboxConfig};
 use common::{Run, all_ids, bounded, cmd, sandbox_with};
 use serde_json::{Value, json};

@@ -188,10 +188,7 @@ fn bash_completion_completes_subcommand_options() {
 /// without completions (the shape of clap-rs/clap#6421, checked without a shell).
 #[test]
 fn bash_completion_has_a_case_for_every_command() {
-    let script = String::from_utf8(clerk_rl::commands::assets::completion(
-        clap_complete::Shell::Bash,
-    ))
-    .unwrap();
+    let script = String::from_utf8(clerk_rl::face::completion(clap_complete::Shell::Bash)).unwrap();
     let labels: std::collections::HashSet<&str> = script
         .lines()
         .filter_map(|l| l.strip_prefix("        ")?.strip_suffix(')'))

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use clerk_rl::face::SecretKey;
 use clerk_rl::sandbox::Sandbox;
 use clerk_rl::sandbox::users::{Generator, user_id};
-use clerk_rl::secret::SecretKey;
 use common::redis_server::{RedisServer, free_port};
 use common::{KEY, Run, cmd};
 use serde_json::Value;

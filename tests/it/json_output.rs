@@ -6,7 +6,7 @@ use crate::schema;
 
 use std::path::Path;
 
-use clerk_rl::pacing::budget::{Budget, Plan};
+use clerk_rl::face::{Budget, Plan};
 use clerk_rl::sandbox::{self, Sandbox, SandboxConfig};
 use common::redis_server::RedisServer;
 use common::{KEY, Run, cmd, sandbox_with};

@@ -9,7 +9,7 @@ use crate::common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use clerk_rl::pacing::budget::{Budget, Plan};
+use clerk_rl::face::{Budget, Plan};
 use clerk_rl::sandbox::{self, Algorithm, HeaderStyle, Sandbox, SandboxConfig};
 use common::{KEY, Run, cmd};
 
@@ -58,7 +58,7 @@ async fn accuracy(alg: Algorithm, rate: &str, burst: Option<u32>, style: HeaderS
     );
     assert_eq!(r.code, 0, "{ctx}");
     let j = r.json();
-    let rate: clerk_rl::pacing::budget::Rate = rate.parse().unwrap();
+    let rate: clerk_rl::face::Rate = rate.parse().unwrap();
     let (n, w) = (rate.limit as f64, rate.window.as_secs_f64());
     let want = match alg {
         Algorithm::Fixed => "fixed",
@@ -236,8 +236,7 @@ async fn json_report_has_its_fields_and_the_outputs_match_the_requests() {
     // model when two are not ruled out), and gives up at most the 10% the probe's W allows
     // plus its rounding to the next 100 ms.
     let flags = j["recommended"]["flags"].as_str().unwrap();
-    let rate: clerk_rl::pacing::budget::Rate =
-        flags.strip_prefix("--rate ").unwrap().parse().unwrap();
+    let rate: clerk_rl::face::Rate = flags.strip_prefix("--rate ").unwrap().parse().unwrap();
     assert_eq!(rate.limit, 5, "{j}");
     let w = rate.window.as_secs_f64();
     assert!((1.0..=1.2).contains(&w), "{j}");

@@ -7,7 +7,7 @@ use crate::schema;
 use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
-use clerk_rl::pacing::budget::{Budget, Plan};
+use clerk_rl::face::{Budget, Plan};
 use clerk_rl::sandbox::{
     self, Algorithm, FaultSpec, HeaderStyle, LogEntry, RetryAfterStyle, Sandbox, SandboxConfig,
 };

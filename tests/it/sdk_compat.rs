@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use clerk_rl::pacing::budget::{Budget, Plan};
+use clerk_rl::face::{Budget, Plan};
 use clerk_rl::sandbox::{self, SandboxConfig};
 
 const USERS: u64 = 250;

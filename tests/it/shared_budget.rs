@@ -8,14 +8,13 @@ use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clerk_rl::pacing::budget::{Budget, Plan};
-use clerk_rl::pacing::shared::SharedBudget;
-use clerk_rl::redis_store;
+use clerk_rl::face::SecretKey;
+use clerk_rl::face::SharedBudget;
+use clerk_rl::face::Ui;
+use clerk_rl::face::{Budget, Plan};
 use clerk_rl::sandbox::Sandbox;
 use clerk_rl::sandbox::log::key_tag;
 use clerk_rl::sandbox::users::{Generator, user_id};
-use clerk_rl::secret::SecretKey;
-use clerk_rl::ui::Ui;
 use common::redis_server::{RedisServer, free_port};
 use common::{KEY, Run, all_ids, assert_exact, cmd, parse_export, sandbox_with};
 
@@ -333,7 +332,7 @@ async fn status_shows_the_processes_sharing_the_budget() {
 }
 
 async fn join(url: &str, rate: &str) -> Arc<SharedBudget> {
-    let redis = redis_store::parse_url(url, "--budget-store")
+    let redis = clerk_rl::face::parse_url(url, "--budget-store")
         .unwrap()
         .connect()
         .await

@@ -6,9 +6,9 @@ use crate::common;
 
 use std::time::Duration;
 
-use clerk_rl::redis_store::{Redis, parse_url};
-use clerk_rl::user_cache::write::{Expiry, Item, Mode, Outcome, write};
-use clerk_rl::user_cache::{instance_prefix, tombstone_key, user_key, version_key};
+use clerk_rl::face::{Expiry, Item, Mode, Outcome, write};
+use clerk_rl::face::{Redis, parse_url};
+use clerk_rl::face::{instance_prefix, tombstone_key, user_key, version_key};
 use common::redis_server::RedisServer;
 
 const PREFIX_FP: &str = "00cafe00cafe00ca";

@@ -13,8 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use clerk_rl::secret::SecretKey;
-use clerk_rl::user_cache::{instance_prefix, tombstone_key, user_key, version_key};
+use clerk_rl::face::SecretKey;
+use clerk_rl::face::{instance_prefix, tombstone_key, user_key, version_key};
 use common::redis_server::RedisServer;
 use common::{KEY, cmd};
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 #![no_main]
 //! Any text as --rate or a duration flag: parsed into something sane, or refused.
-use clerk_rl::pacing::budget::{Rate, parse_duration};
+use clerk_rl::face::{Rate, parse_duration};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

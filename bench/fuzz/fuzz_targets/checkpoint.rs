@@ -1,6 +1,6 @@
 #![no_main]
 //! Any bytes as an export checkpoint: loaded or refused with a reason.
-use clerk_rl::commands::export::checkpoint::Checkpoint;
+use clerk_rl::face::Checkpoint;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

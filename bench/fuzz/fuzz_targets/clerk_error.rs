@@ -1,6 +1,6 @@
 #![no_main]
 //! Any error body: one bounded, printable line.
-use clerk_rl::http::ClerkError;
+use clerk_rl::face::ClerkError;
 use libfuzzer_sys::fuzz_target;
 use reqwest::header::HeaderMap;
 

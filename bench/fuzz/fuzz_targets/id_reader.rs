@@ -1,7 +1,7 @@
 #![no_main]
 //! Any bytes as batch-get's id file: only valid ids come out, line numbers only go up.
-use clerk_rl::api::check_id;
-use clerk_rl::commands::batch_get::ids::{Line, Lines};
+use clerk_rl::face::check_id;
+use clerk_rl::face::{Line, Lines};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

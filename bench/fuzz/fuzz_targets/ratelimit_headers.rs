@@ -2,8 +2,8 @@
 //! Any bytes as any of the rate-limit headers: no panic, every wait bounded.
 use std::time::{Duration, UNIX_EPOCH};
 
-use clerk_rl::http::RateLimitView;
-use clerk_rl::pacing::headers::NAMES;
+use clerk_rl::face::RateLimitView;
+use clerk_rl::face::RATE_LIMIT_HEADERS as NAMES;
 use libfuzzer_sys::fuzz_target;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 

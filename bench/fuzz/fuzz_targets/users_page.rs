@@ -1,6 +1,6 @@
 #![no_main]
 //! Any body as a users page: a list of users whose lines are one-line JSON, or a refusal.
-use clerk_rl::api::parse_page;
+use clerk_rl::face::parse_page;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

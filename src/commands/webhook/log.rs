@@ -37,7 +37,8 @@ impl Log {
         }
     }
 
-    /// The clock the lines are stamped with (tests give a fixed one).
+    /// The clock the lines are stamped with (the tests give a fixed one).
+    #[cfg(test)]
     pub fn with_clock(mut self, clock: fn() -> SystemTime) -> Self {
         self.clock = clock;
         self

@@ -139,7 +139,6 @@ async fn serve(settings: &Settings, args: &WebhookServeArgs) -> anyhow::Result<E
         ),
         prime: args.prime,
         ttl: args.cache_ttl,
-        ui: Arc::clone(&ui),
         log: log::Log::new(args.log_format, Arc::clone(&ui)),
     });
     {

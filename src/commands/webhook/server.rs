@@ -15,7 +15,6 @@ use axum::routing::{get, post};
 use super::event::{self, Action};
 use super::log::{Delivery, Log};
 use super::verify::{self, Headers, SigningSecret};
-use crate::ui::Ui;
 use crate::ui::clean;
 use crate::user_cache::deliveries::{Change, Store};
 use crate::user_cache::write::Outcome;
@@ -32,7 +31,6 @@ pub struct Receiver {
     pub prime: bool,
     /// Expiry of the entries `--prime` writes.
     pub ttl: Duration,
-    pub ui: Arc<Ui>,
     /// Where each delivery's line goes (timestamped text or JSON).
     pub log: Log,
 }

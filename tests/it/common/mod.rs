@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use clerk_rl::pacing::budget::{Budget, Plan};
+use clerk_rl::face::{Budget, Plan};
 use clerk_rl::sandbox::{self, Sandbox, SandboxConfig};
 use serde_json::Value;
 
