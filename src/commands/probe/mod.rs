@@ -1,12 +1,14 @@
 //! `clerk-rl probe`: spend a bounded, announced number of requests to measure what the server
 //! really enforces for this key (limit, window, burst, algorithm), and say what budget to set.
 //!
-//! `driver` sends, `infer` reads the answers (pure), `report` shows them. Requests go through
-//! the HTTP core's `send_once`: the same client, key handling, timeout and header parsing as
-//! every other command, without the pacing and retries that would hide the 429s probe is after.
+//! `driver` sends, `infer` reads the answers (pure), `report` concludes (and advises), `render`
+//! shows it. Requests go through the HTTP core's `send_once`: the same client, key handling,
+//! timeout and header parsing as every other command, without the pacing and retries that would
+//! hide the 429s probe is after.
 
 pub mod driver;
 pub mod infer;
+pub mod render;
 pub mod report;
 
 use std::sync::{Arc, Mutex};
@@ -267,7 +269,7 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
     let mut signals = crate::signals::CommandSignals::install()?;
     // Every line fits the terminal (issue 26: 134 columns in an 80-column terminal).
     let columns = crate::ui::columns(crate::ui::Stream::Stderr) as usize;
-    ctx.ui.line(&report::wrap(
+    ctx.ui.line(&render::wrap(
         &format!(
             "clerk-rl: probe ({} mode) will send at most {max_requests} requests (GET {}) within {}; Ctrl-C (or SIGTERM, SIGHUP) stops it and prints what it found",
             plan.mode.name(),
@@ -342,7 +344,7 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         in_flight,
     };
     let r = report::build(ctx, plan, &samples, &limits, stopped_by, stop);
-    report::emit(ctx, plan, &r, &samples)?;
+    render::emit(ctx, plan, &r, &samples)?;
     if let Some(s) = stop {
         ctx.ui
             .always(&format!("clerk-rl: interrupted ({})", s.name()));
@@ -374,12 +376,12 @@ async fn live_line(
             let columns = crate::ui::columns(crate::ui::Stream::Stderr) as usize;
             if c.short() && !c.hopeless() {
                 // `clerk-rl: warning: ` is 19 columns.
-                ctx.ui.warn(&report::wrap(
+                ctx.ui.warn(&render::wrap(
                     &format!("probe: {}", c.describe()),
                     columns - 19,
                 ));
             } else if !c.hopeless() {
-                ctx.ui.line(&report::wrap(
+                ctx.ui.line(&render::wrap(
                     &format!("clerk-rl: probe: {}", c.describe()),
                     columns,
                 ));
