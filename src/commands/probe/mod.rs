@@ -244,105 +244,35 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
             "refusing to probe with a production key (sk_live_): it spends the real instance's limit and 429s its users; add --allow-production to do it anyway",
         ));
     }
-    let expected = plan
-        .expect
-        .or(ctx.instance.documented_rate())
-        .unwrap_or(ctx.budget.rate);
-    let max_requests = plan
-        .max_requests
-        .unwrap_or_else(|| 3 * expected.limit as u64);
-    let honor_retry_after = plan
-        .honor_retry_after
-        .unwrap_or(ctx.instance == Instance::Production);
+    let mut limits = limits_of(ctx, plan);
     let url = ctx
         .client
         .base()
         .join(plan.endpoint.trim_start_matches('/'))
         .map_err(|e| fail(Exit::Usage, format!("--endpoint {:?}: {e}", plan.endpoint)))?;
-    let max_duration = match &plan.mode {
-        Mode::Burst => plan.max_duration,
-        Mode::Ramp { rates, step } => plan.max_duration.min(*step * rates.len() as u32),
-        Mode::Constant { duration, .. } => plan.max_duration.min(*duration),
-    };
     // Installed before the first request: SIGTERM (what `timeout` in CI sends) and SIGHUP stop
     // the probe as Ctrl-C does, with the report of what it found, instead of killing it.
     let mut signals = crate::signals::CommandSignals::install()?;
-    // Every line fits the terminal (issue 26: 134 columns in an 80-column terminal).
-    let columns = crate::ui::columns(crate::ui::Stream::Stderr) as usize;
-    ctx.ui.line(&render::wrap(
-        &format!(
-            "clerk-rl: probe ({} mode) will send at most {max_requests} requests (GET {}) within {}; Ctrl-C (or SIGTERM, SIGHUP) stops it and prints what it found",
-            plan.mode.name(),
-            plan.endpoint,
-            humantime::format_duration(max_duration)
-        ),
-        columns,
-    ));
-    let bounds = Bounds {
-        max_requests,
-        max_duration,
-        concurrency: plan.concurrency,
-        target_per_s: expected.per_second(),
-        target_window: expected.window,
-        // Without --expect the limit to find is only the documented one: slow start finds a
-        // higher one (a key at 3x or 10x) instead of never reaching it.
-        grow: plan.expect.is_none(),
-        honor_retry_after,
-    };
-    let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
+    announce(ctx, plan, &limits);
     let transport = Http {
         client: ctx.client.clone(),
         url,
     };
-    let mut driver = Driver::new(transport, bounds, Arc::clone(&samples));
-    let chosen = Arc::clone(&driver.chosen);
-    let mode = plan.mode.clone();
-    let driving = async move {
-        match &mode {
-            Mode::Burst => driver.burst_mode().await,
-            Mode::Ramp { rates, step } => driver.ramp(rates, *step).await,
-            Mode::Constant { rate, duration } => driver.constant(*rate, *duration).await,
-        }
-    };
-    let live = live_line(ctx, &samples, &chosen, max_duration);
-    let mut stop = None;
-    let (ended, error) = tokio::select! {
-        r = driving => match r {
-            Ok(e) => (Some(e), None),
-            Err(e) => (Some(Ended::Done), Some(e)),
-        },
-        s = signals.recv() => {
-            stop = Some(s);
-            (None, None)
-        }
-        () = live => unreachable!("the live line ticks until the probe ends"),
-    };
+    let driven = drive(ctx, plan, transport, &limits, &mut signals).await;
     ctx.ui.finish_progress();
-    let in_flight = *chosen.lock().expect("chosen lock");
-    if ended == Some(Ended::Unreachable)
-        && let Some(c) = in_flight
+    limits.in_flight = driven.in_flight;
+    if driven.ended == Some(Ended::Unreachable)
+        && let Some(c) = driven.in_flight
     {
         return Err(fail(Exit::Usage, c.describe()));
     }
-    let samples = std::mem::take(&mut *samples.lock().expect("samples lock"));
-    if let Some(e) = error {
+    if let Some(e) = driven.error {
         // A 401 or a dead connection: what was measured is not worth a report.
         return Err(e);
     }
-    let stopped_by = match ended {
-        None => "interrupted",
-        Some(Ended::Done) => "done",
-        Some(Ended::Bounds) if samples.len() as u64 >= max_requests => "max-requests",
-        Some(Ended::Bounds) => "max-duration",
-        Some(Ended::Unreachable) => "unreachable",
-    };
-    let limits = report::Limits {
-        max_requests,
-        max_duration,
-        honor_retry_after,
-        expected,
-        in_flight,
-    };
+    let samples = driven.samples;
+    let stopped_by = stopped_by(driven.ended, samples.len() as u64, limits.max_requests);
+    let stop = driven.stop;
     let r = report::build(ctx, plan, &samples, &limits, stopped_by, stop);
     render::emit(ctx, plan, &r, &samples)?;
     if let Some(s) = stop {
@@ -355,6 +285,127 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
     } else {
         Exit::Ok
     })
+}
+
+/// What the run may spend and sets out to find: the limit expected (`--expect`, else the
+/// documented one, else the budget's), the most requests and time, whether to honor
+/// Retry-After. The in-flight count is chosen later, by the driver.
+fn limits_of(ctx: &Context, plan: &Plan) -> report::Limits {
+    let expected = plan
+        .expect
+        .or(ctx.instance.documented_rate())
+        .unwrap_or(ctx.budget.rate);
+    let max_requests = plan
+        .max_requests
+        .unwrap_or_else(|| 3 * expected.limit as u64);
+    let honor_retry_after = plan
+        .honor_retry_after
+        .unwrap_or(ctx.instance == Instance::Production);
+    let max_duration = match &plan.mode {
+        Mode::Burst => plan.max_duration,
+        Mode::Ramp { rates, step } => plan.max_duration.min(*step * rates.len() as u32),
+        Mode::Constant { duration, .. } => plan.max_duration.min(*duration),
+    };
+    report::Limits {
+        max_requests,
+        max_duration,
+        honor_retry_after,
+        expected,
+        in_flight: None,
+    }
+}
+
+/// Say what the probe will spend before it spends it.
+fn announce(ctx: &Context, plan: &Plan, limits: &report::Limits) {
+    // Every line fits the terminal (issue 26: 134 columns in an 80-column terminal).
+    let columns = crate::ui::columns(crate::ui::Stream::Stderr) as usize;
+    ctx.ui.line(&render::wrap(
+        &format!(
+            "clerk-rl: probe ({} mode) will send at most {} requests (GET {}) within {}; Ctrl-C (or SIGTERM, SIGHUP) stops it and prints what it found",
+            plan.mode.name(),
+            limits.max_requests,
+            plan.endpoint,
+            humantime::format_duration(limits.max_duration)
+        ),
+        columns,
+    ));
+}
+
+/// How a run ended: the samples it took, how many it kept in flight (burst mode), and why it
+/// stopped.
+struct Driven {
+    samples: Vec<Sample>,
+    in_flight: Option<driver::InFlight>,
+    /// `None`: a signal stopped it.
+    ended: Option<Ended>,
+    error: Option<anyhow::Error>,
+    stop: Option<crate::signals::Stop>,
+}
+
+/// Send as the mode says, with the live line ticking, until the mode ends, fails, or a signal
+/// stops it.
+async fn drive(
+    ctx: &Context,
+    plan: &Plan,
+    transport: Http,
+    limits: &report::Limits,
+    signals: &mut crate::signals::CommandSignals,
+) -> Driven {
+    let bounds = Bounds {
+        max_requests: limits.max_requests,
+        max_duration: limits.max_duration,
+        concurrency: plan.concurrency,
+        target_per_s: limits.expected.per_second(),
+        target_window: limits.expected.window,
+        // Without --expect the limit to find is only the documented one: slow start finds a
+        // higher one (a key at 3x or 10x) instead of never reaching it.
+        grow: plan.expect.is_none(),
+        honor_retry_after: limits.honor_retry_after,
+    };
+    let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
+    let mut driver = Driver::new(transport, bounds, Arc::clone(&samples));
+    let chosen = Arc::clone(&driver.chosen);
+    let mode = plan.mode.clone();
+    let driving = async move {
+        match &mode {
+            Mode::Burst => driver.burst_mode().await,
+            Mode::Ramp { rates, step } => driver.ramp(rates, *step).await,
+            Mode::Constant { rate, duration } => driver.constant(*rate, *duration).await,
+        }
+    };
+    let live = live_line(ctx, &samples, &chosen, limits.max_duration);
+    let mut stop = None;
+    let (ended, error) = tokio::select! {
+        r = driving => match r {
+            Ok(e) => (Some(e), None),
+            Err(e) => (Some(Ended::Done), Some(e)),
+        },
+        s = signals.recv() => {
+            stop = Some(s);
+            (None, None)
+        }
+        () = live => unreachable!("the live line ticks until the probe ends"),
+    };
+    let in_flight = *chosen.lock().expect("chosen lock");
+    let samples = std::mem::take(&mut *samples.lock().expect("samples lock"));
+    Driven {
+        samples,
+        in_flight,
+        ended,
+        error,
+        stop,
+    }
+}
+
+/// Why the probe stopped, as the report says it.
+fn stopped_by(ended: Option<Ended>, sent: u64, max_requests: u64) -> &'static str {
+    match ended {
+        None => "interrupted",
+        Some(Ended::Done) => "done",
+        Some(Ended::Bounds) if sent >= max_requests => "max-requests",
+        Some(Ended::Bounds) => "max-duration",
+        Some(Ended::Unreachable) => "unreachable",
+    }
 }
 
 /// While the probe runs: one line on stderr (sent, accepted, 429s, elapsed / most), and once
@@ -406,3 +457,17 @@ async fn live_line(
 
 #[cfg(test)]
 mod sim_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_says_which_bound_stopped_the_probe() {
+        assert_eq!(stopped_by(None, 10, 300), "interrupted");
+        assert_eq!(stopped_by(Some(Ended::Done), 10, 300), "done");
+        assert_eq!(stopped_by(Some(Ended::Bounds), 300, 300), "max-requests");
+        assert_eq!(stopped_by(Some(Ended::Bounds), 299, 300), "max-duration");
+        assert_eq!(stopped_by(Some(Ended::Unreachable), 1, 300), "unreachable");
+    }
+}
