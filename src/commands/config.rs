@@ -25,6 +25,27 @@ struct Setting {
 }
 
 pub fn show(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
+    let out = Shown {
+        profile: resolved.profile.as_ref().map(|(n, _)| n.clone()),
+        config_file: resolved
+            .profile
+            .as_ref()
+            .map(|(_, p)| p.clone())
+            .or_else(config_path)
+            .map(|p| p.display().to_string()),
+        settings: settings(global, resolved),
+    };
+    if global.json {
+        println!("{}", serde_json::to_string(&out)?);
+    } else {
+        println!("{}", table(&out, resolved));
+    }
+    refused(global, resolved)
+}
+
+/// Every setting: its value (the key masked, URLs without passwords, the signing secret only
+/// said to be set) and where it came from; `unset` for a default that has no value.
+fn settings(global: &GlobalArgs, resolved: &Resolved) -> Vec<Setting> {
     let quiet_ui = Ui::new(0, true).quiet(true);
     let mut settings = Vec::new();
     let mut push = |name, value: Option<String>, source: Source| {
@@ -107,20 +128,11 @@ pub fn show(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
             Source::Unset
         },
     );
-    let out = Shown {
-        profile: resolved.profile.as_ref().map(|(n, _)| n.clone()),
-        config_file: resolved
-            .profile
-            .as_ref()
-            .map(|(_, p)| p.clone())
-            .or_else(config_path)
-            .map(|p| p.display().to_string()),
-        settings,
-    };
-    if global.json {
-        println!("{}", serde_json::to_string(&out)?);
-        return refused(global, resolved);
-    }
+    settings
+}
+
+/// The settings for people: the profile and the config file first, then one row a setting.
+fn table(out: &Shown, resolved: &Resolved) -> comfy_table::Table {
     let mut t = ui::table(Stream::Stdout);
     t.set_header(vec!["setting", "value", "from"]);
     t.add_row(vec![
@@ -144,8 +156,7 @@ pub fn show(global: &GlobalArgs, resolved: &Resolved) -> anyhow::Result<Exit> {
             s.source.clone(),
         ]);
     }
-    println!("{t}");
-    refused(global, resolved)
+    t
 }
 
 /// A profile that every command would refuse is no success for `config show` either: the
