@@ -274,28 +274,28 @@ fn start_fresh(
     paths: Paths,
     lock: OutputLock,
 ) -> anyhow::Result<Prepared> {
-    let Paths {
-        output,
-        partial,
-        spill_dir,
-        checkpoint: checkpoint_path,
-    } = paths;
-    let _ = fs::remove_file(&checkpoint_path);
-    let _ = fs::remove_dir_all(&spill_dir);
-    let file = fs::File::create(&partial).map_err(|e| {
+    let _ = fs::remove_file(&paths.checkpoint);
+    let _ = fs::remove_dir_all(&paths.spill_dir);
+    let file = fs::File::create(&paths.partial).map_err(|e| {
         usage(format!(
             "cannot write {} (beside --output): {e}",
-            partial.display()
+            paths.partial.display()
         ))
     })?;
-    let cp = fresh_checkpoint(ctx, job, partial, output);
-    cp.save(&checkpoint_path).map_err(|e| {
+    let cp = fresh_checkpoint(ctx, job, paths.partial, paths.output);
+    cp.save(&paths.checkpoint).map_err(|e| {
         usage(format!(
             "cannot write the checkpoint {}: {e}",
-            checkpoint_path.display()
+            paths.checkpoint.display()
         ))
     })?;
-    Ok(Prepared::file(lock, file, spill_dir, cp, checkpoint_path))
+    Ok(Prepared::file(
+        lock,
+        file,
+        paths.spill_dir,
+        cp,
+        paths.checkpoint,
+    ))
 }
 
 pub(super) fn spill_dir_of(output: &Path) -> PathBuf {
