@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::error::Exit;
 use crate::settings::profile::{Source, config_path};
-use crate::settings::{Settings, context};
+use crate::settings::{Resolved, Settings, context};
 use crate::ui::{self, Stream, Ui};
 use crate::{pacing::state_file, redis_store, secret};
 
@@ -24,6 +24,28 @@ struct Setting {
 }
 
 pub fn show(run: &Settings) -> anyhow::Result<Exit> {
+    let (global, resolved) = (&run.global, &run.sources);
+    let out = Shown {
+        profile: resolved.profile.as_ref().map(|(n, _)| n.clone()),
+        config_file: resolved
+            .profile
+            .as_ref()
+            .map(|(_, p)| p.clone())
+            .or_else(config_path)
+            .map(|p| p.display().to_string()),
+        settings: settings(run),
+    };
+    if global.json {
+        println!("{}", serde_json::to_string(&out)?);
+    } else {
+        println!("{}", table(&out, resolved));
+    }
+    refused(run)
+}
+
+/// Every setting: its value (the key masked, URLs without passwords, the signing secret only
+/// said to be set) and where it came from; `unset` for a default that has no value.
+fn settings(run: &Settings) -> Vec<Setting> {
     let (global, resolved) = (&run.global, &run.sources);
     let quiet_ui = Ui::new(0, true).quiet(true);
     let mut settings = Vec::new();
@@ -107,20 +129,11 @@ pub fn show(run: &Settings) -> anyhow::Result<Exit> {
             Source::Unset
         },
     );
-    let out = Shown {
-        profile: resolved.profile.as_ref().map(|(n, _)| n.clone()),
-        config_file: resolved
-            .profile
-            .as_ref()
-            .map(|(_, p)| p.clone())
-            .or_else(config_path)
-            .map(|p| p.display().to_string()),
-        settings,
-    };
-    if global.json {
-        println!("{}", serde_json::to_string(&out)?);
-        return refused(run);
-    }
+    settings
+}
+
+/// The settings for people: the profile and the config file first, then one row a setting.
+fn table(out: &Shown, resolved: &Resolved) -> comfy_table::Table {
     let mut t = ui::table(Stream::Stdout);
     t.set_header(vec!["setting", "value", "from"]);
     t.add_row(vec![
@@ -144,8 +157,7 @@ pub fn show(run: &Settings) -> anyhow::Result<Exit> {
             s.source.clone(),
         ]);
     }
-    println!("{t}");
-    refused(run)
+    t
 }
 
 /// A profile that every command would refuse is no success for `config show` either: the

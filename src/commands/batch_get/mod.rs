@@ -114,21 +114,14 @@ struct Run<'a> {
 }
 
 pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Result<Exit> {
-    let cache = match &p.redis {
-        Some(t) => {
-            UserCache::open(
-                t,
-                &ctx.key.fingerprint(),
-                args.cache_ttl,
-                args.cache_required,
-                Arc::clone(&ctx.ui),
-            )
-            .await?
-        }
-        None => UserCache::none(Arc::clone(&ctx.ui)),
-    };
+    let cache = open_cache(ctx, args, &p).await?;
     let mut out = p.target.open()?;
-    let (mut rx, reader) = ids::spawn_reader(&p.input, Arc::clone(&ctx.ui));
+    let (rx, reader) = ids::spawn_reader(&p.input, Arc::clone(&ctx.ui));
+    let mut incoming = Incoming {
+        rx,
+        pending: Vec::new().into_iter(),
+        ended: false,
+    };
     let mut run = Run {
         ctx,
         args,
@@ -142,67 +135,18 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
             n => InFlightCore::fixed(n as usize),
         })),
     };
-    let mut pending = Vec::<String>::new().into_iter();
-    let mut ended = false;
-    while !ended {
-        // A window holds exactly `window_size` ids not met before (a multiple of 100), so that
-        // without cache hits every request but the very last carries 100 ids.
-        // As many ids as the requests now in flight serve in a few round trips each (a window
-        // drains before the next is read, so larger windows waste less of the budget).
-        // Memory: about 400 users a request in flight (40 at production's 300 ms: ~40 MB).
-        let window_size = match args.concurrency {
-            0 => run.inflight.limit().max(4) * AUTO_WINDOW_PER_REQUEST,
-            n => n as usize * WINDOW_PER_STREAM,
-        };
-        let mut window: Vec<String> = Vec::with_capacity(window_size);
-        while window.len() < window_size {
-            if let Some(id) = pending.next() {
-                if run.seen.insert(digest(&id)) {
-                    window.push(id);
-                } else {
-                    run.stats.duplicates += 1;
-                    run.bar.inc(1);
-                }
-                continue;
-            }
-            match rx.recv().await {
-                Some(Ok(chunk)) => pending = chunk.into_iter(),
-                Some(Err(e)) => return Err(fail(Exit::Other, e)),
-                None => {
-                    ended = true;
-                    break;
-                }
-            }
-        }
+    while !incoming.ended {
+        let window = run.next_window(&mut incoming).await?;
         if window.is_empty() {
             continue;
         }
-        let to_stdout = matches!(out, output::Output::Stdout(_));
-        let step = run.window(window, &mut out);
-        let stepped = if to_stdout {
-            // The reader of stdout may leave while a window is being fetched: the window's
-            // results would be written nowhere, so its requests stop at once (issue 23 row 1).
-            tokio::select! {
-                r = step => r,
-                () = crate::output::stdout_reader_gone() => {
-                    ctx.ui.finish_progress();
-                    return Ok(Exit::Ok);
-                }
-            }
-        } else {
-            step.await
-        };
-        match stepped {
-            Ok(()) => {}
+        if !run.step(window, &mut out).await? {
             // `| head`: the reader has what it wanted. Stop quietly, spend nothing more.
-            Err(e) if is_broken_pipe(&e) => {
-                ctx.ui.finish_progress();
-                return Ok(Exit::Ok);
-            }
-            Err(e) => return Err(e),
+            ctx.ui.finish_progress();
+            return Ok(Exit::Ok);
         }
     }
-    drop(rx);
+    drop(incoming);
     // The channel is closed, so the reader thread has returned: this does not block.
     let read = reader.join().unwrap_or_default();
     if let Err(e) = out.finish() {
@@ -218,7 +162,6 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
     ctx.ui.finish_progress();
     let stats = &run.stats;
     let inflight = run.inflight.snapshot();
-    let run_requests = stats.id_requests;
     if read.invalid > ids::MAX_REPORTED {
         ctx.ui.warn(&format!(
             "{} lines of {} were not user ids and were skipped ({} shown above)",
@@ -227,43 +170,8 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
             ids::MAX_REPORTED
         ));
     }
-    let exit = if stats.ids == 0 && read.invalid > 0 {
-        // Lines were there but none held an id (a binary file, the wrong file): saying "nothing
-        // fetched" with exit 0 would let a script believe it got every user.
-        return Err(fail(
-            Exit::Usage,
-            format!(
-                "none of the {} lines of {} holds a user id (one id per line, or JSON Lines of users with an \"id\" field, as export-users writes); nothing fetched",
-                read.invalid, p.input.name
-            ),
-        ));
-    } else if stats.ids == 0 {
-        ctx.ui.line(&format!(
-            "clerk-rl: no user ids in {}; nothing fetched",
-            p.input.name
-        ));
-        Exit::Ok
-    } else if stats.missing > 0 {
-        ctx.ui.always(&format!(
-            "clerk-rl: {} of {} ids not found{}{}",
-            stats.missing,
-            stats.ids,
-            missing_where(stats, ctx.global.quiet),
-            if args.allow_missing {
-                ""
-            } else {
-                "; exit 7 (--allow-missing makes it 0)"
-            }
-        ));
-        if args.allow_missing {
-            Exit::Ok
-        } else {
-            Exit::Partial
-        }
-    } else {
-        Exit::Ok
-    };
-    if run_requests > 0 {
+    let exit = verdict(ctx, args, stats, &read, &p.input.name)?;
+    if stats.id_requests > 0 {
         ctx.ui.info(&inflight.describe());
     }
     let rows = summary_rows(
@@ -276,6 +184,78 @@ pub async fn run(ctx: &Context, args: &BatchGetArgs, p: Prepared) -> anyhow::Res
     );
     ctx.summary(&rows);
     Ok(exit)
+}
+
+/// The Redis user cache `--redis` names, or none.
+async fn open_cache(ctx: &Context, args: &BatchGetArgs, p: &Prepared) -> anyhow::Result<UserCache> {
+    Ok(match &p.redis {
+        Some(t) => {
+            UserCache::open(
+                t,
+                &ctx.key.fingerprint(),
+                args.cache_ttl,
+                args.cache_required,
+                Arc::clone(&ctx.ui),
+            )
+            .await?
+        }
+        None => UserCache::none(Arc::clone(&ctx.ui)),
+    })
+}
+
+/// The ids as the reader thread sends them: chunks in input order, the one being taken apart,
+/// and whether the input has ended.
+struct Incoming {
+    rx: tokio::sync::mpsc::Receiver<ids::Chunk>,
+    pending: std::vec::IntoIter<String>,
+    ended: bool,
+}
+
+/// The run's exit: no ids in a file of lines is a usage error, missing users exit 7 unless
+/// `--allow-missing`.
+fn verdict(
+    ctx: &Context,
+    args: &BatchGetArgs,
+    stats: &Stats,
+    read: &ids::ReadStats,
+    input: &str,
+) -> anyhow::Result<Exit> {
+    if stats.ids == 0 && read.invalid > 0 {
+        // Lines were there but none held an id (a binary file, the wrong file): saying "nothing
+        // fetched" with exit 0 would let a script believe it got every user.
+        return Err(fail(
+            Exit::Usage,
+            format!(
+                "none of the {} lines of {input} holds a user id (one id per line, or JSON Lines of users with an \"id\" field, as export-users writes); nothing fetched",
+                read.invalid
+            ),
+        ));
+    }
+    if stats.ids == 0 {
+        ctx.ui.line(&format!(
+            "clerk-rl: no user ids in {input}; nothing fetched"
+        ));
+        return Ok(Exit::Ok);
+    }
+    if stats.missing == 0 {
+        return Ok(Exit::Ok);
+    }
+    ctx.ui.always(&format!(
+        "clerk-rl: {} of {} ids not found{}{}",
+        stats.missing,
+        stats.ids,
+        missing_where(stats, ctx.global.quiet),
+        if args.allow_missing {
+            ""
+        } else {
+            "; exit 7 (--allow-missing makes it 0)"
+        }
+    ));
+    Ok(if args.allow_missing {
+        Exit::Ok
+    } else {
+        Exit::Partial
+    })
 }
 
 /// Where the missing ids are to be read: each got a "not found" line above, except with -q, which
@@ -314,6 +294,67 @@ fn digest(id: &str) -> u128 {
 }
 
 impl Run<'_> {
+    /// The next window of ids not met before; empty (with `incoming.ended`) once the input ends.
+    async fn next_window(&mut self, incoming: &mut Incoming) -> anyhow::Result<Vec<String>> {
+        // A window holds exactly `window_size` ids not met before (a multiple of 100), so that
+        // without cache hits every request but the very last carries 100 ids.
+        // As many ids as the requests now in flight serve in a few round trips each (a window
+        // drains before the next is read, so larger windows waste less of the budget).
+        // Memory: about 400 users a request in flight (40 at production's 300 ms: ~40 MB).
+        let window_size = match self.args.concurrency {
+            0 => self.inflight.limit().max(4) * AUTO_WINDOW_PER_REQUEST,
+            n => n as usize * WINDOW_PER_STREAM,
+        };
+        let mut window: Vec<String> = Vec::with_capacity(window_size);
+        while window.len() < window_size {
+            if let Some(id) = incoming.pending.next() {
+                if self.seen.insert(digest(&id)) {
+                    window.push(id);
+                } else {
+                    self.stats.duplicates += 1;
+                    self.bar.inc(1);
+                }
+                continue;
+            }
+            match incoming.rx.recv().await {
+                Some(Ok(chunk)) => incoming.pending = chunk.into_iter(),
+                Some(Err(e)) => return Err(fail(Exit::Other, e)),
+                None => {
+                    incoming.ended = true;
+                    break;
+                }
+            }
+        }
+        Ok(window)
+    }
+
+    /// Fetch and write one window. `false`: the reader of stdout left (or closed the pipe), so
+    /// the run stops quietly.
+    async fn step(
+        &mut self,
+        window: Vec<String>,
+        out: &mut output::Output,
+    ) -> anyhow::Result<bool> {
+        let to_stdout = matches!(out, output::Output::Stdout(_));
+        let step = self.window(window, out);
+        let stepped = if to_stdout {
+            // The reader of stdout may leave while a window is being fetched: the window's
+            // results would be written nowhere, so its requests stop at once (issue 23 row 1).
+            tokio::select! {
+                r = step => r,
+                () = crate::output::stdout_reader_gone() => return Ok(false),
+            }
+        } else {
+            step.await
+        };
+        match stepped {
+            Ok(()) => Ok(true),
+            // `| head`: the reader has what it wanted. Stop quietly, spend nothing more.
+            Err(e) if is_broken_pipe(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Resolve one window of ids (input order, each new to this run) and write its users.
     async fn window(
         &mut self,

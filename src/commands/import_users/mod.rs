@@ -374,6 +374,54 @@ async fn window(
     items: &mut [Item],
     stats: &mut Stats,
 ) -> anyhow::Result<()> {
+    let (mut uncertain, mut to_send) = triage(journal, items, stats)?;
+    let sent: Vec<(u64, &str)> = to_send
+        .iter()
+        .map(|&i| (items[i].line, identity(&items[i])))
+        .collect();
+    journal.sent(&sent)?;
+    let mut rounds = 0;
+    while !uncertain.is_empty() || !to_send.is_empty() {
+        rounds += 1;
+        if rounds > MAX_ROUNDS {
+            return Err(lost_too_often(items, &uncertain));
+        }
+        // The lines whose create may have happened: found ones are done, the rest go again.
+        if !uncertain.is_empty() {
+            let again = find_lost(ctx, journal, inflight, items, &uncertain, stats).await?;
+            uncertain.clear();
+            to_send.extend(again);
+        }
+        if to_send.is_empty() {
+            continue;
+        }
+        let to_send = std::mem::take(&mut to_send);
+        let taken = send(
+            ctx,
+            journal,
+            inflight,
+            items,
+            to_send,
+            stats,
+            &mut uncertain,
+        )
+        .await?;
+        // The identity was there before: its Clerk id, found by the same look-up.
+        if !taken.is_empty() {
+            find_taken(ctx, journal, inflight, items, taken, stats).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Sort the window's valid lines by what the journal knows of them: done (their outcome taken
+/// from it), sent without a known answer (uncertain), or never sent. A line the journal holds
+/// for another identity means it was written for another input.
+fn triage(
+    journal: &Journal,
+    items: &mut [Item],
+    stats: &mut Stats,
+) -> anyhow::Result<(Vec<usize>, Vec<usize>)> {
     let mut uncertain: Vec<usize> = Vec::new();
     let mut to_send: Vec<usize> = Vec::new();
     for (i, item) in items.iter_mut().enumerate() {
@@ -401,87 +449,113 @@ async fn window(
             None => to_send.push(i),
         }
     }
-    let sent: Vec<(u64, &str)> = to_send
+    Ok((uncertain, to_send))
+}
+
+/// The error when answers kept being lost for [`MAX_ROUNDS`] rounds.
+fn lost_too_often(items: &[Item], uncertain: &[usize]) -> anyhow::Error {
+    let lines: Vec<String> = uncertain
         .iter()
-        .map(|&i| (items[i].line, identity(&items[i])))
+        .map(|&i| items[i].line.to_string())
         .collect();
-    journal.sent(&sent)?;
-    let mut rounds = 0;
-    while !uncertain.is_empty() || !to_send.is_empty() {
-        rounds += 1;
-        if rounds > MAX_ROUNDS {
-            let lines: Vec<String> = uncertain
-                .iter()
-                .map(|&i| items[i].line.to_string())
-                .collect();
-            return Err(fail(
-                Exit::Server,
-                format!(
-                    "the answers to the creates of lines {} were lost {MAX_ROUNDS} times over; the journal keeps them: run the same command again",
-                    lines.join(", ")
-                ),
-            ));
-        }
-        // The lines whose create may have happened: found ones are done, the rest go again.
-        if !uncertain.is_empty() {
-            let found = lookup(ctx, inflight, items, &uncertain, stats).await?;
-            for i in std::mem::take(&mut uncertain) {
-                match found.get(&i) {
-                    Some(id) => {
-                        let o = Outcome::Created { id: id.clone() };
-                        journal.outcome(items[i].line, identity(&items[i]), &o)?;
-                        items[i].outcome = Some(o);
-                        stats.found_after_loss += 1;
-                    }
-                    None => {
-                        stats.resent += 1;
-                        to_send.push(i);
-                    }
-                }
-            }
-        }
-        if to_send.is_empty() {
-            continue;
-        }
-        let client = &ctx.client;
-        let answers = {
-            let items_ref: &[Item] = items;
-            inflight
-                .run_all(std::mem::take(&mut to_send), |i| async move {
-                    let p = items_ref[i].parsed.as_ref().expect("valid lines only");
-                    let answer = create(client, p).await?;
-                    if let Answer::Done(o) = &answer {
-                        journal.outcome(items_ref[i].line, &p.identity, o)?;
-                    }
-                    anyhow::Ok((i, answer))
-                })
-                .await?
-        };
-        let mut taken: Vec<(usize, Outcome)> = Vec::new();
-        for (i, answer) in answers {
-            stats.creates += 1;
-            match answer {
-                Answer::Done(o) => items[i].outcome = Some(o),
-                Answer::Lost => {
-                    stats.lost_answers += 1;
-                    uncertain.push(i);
-                }
-                Answer::IdentityTaken(rejected) => taken.push((i, rejected)),
-            }
-        }
-        // The identity was there before: its Clerk id, found by the same look-up.
-        if !taken.is_empty() {
-            let idx: Vec<usize> = taken.iter().map(|(i, _)| *i).collect();
-            let found = lookup(ctx, inflight, items, &idx, stats).await?;
-            for (i, rejected) in taken {
-                let o = match found.get(&i) {
-                    Some(id) => Outcome::Exists { id: id.clone() },
-                    None => rejected,
-                };
+    fail(
+        Exit::Server,
+        format!(
+            "the answers to the creates of lines {} were lost {MAX_ROUNDS} times over; the journal keeps them: run the same command again",
+            lines.join(", ")
+        ),
+    )
+}
+
+/// Look up the lines whose answer was lost: a user found is the line's outcome (journaled);
+/// the lines returned were not created and go again.
+async fn find_lost(
+    ctx: &Context,
+    journal: &Journal,
+    inflight: &Arc<InFlight>,
+    items: &mut [Item],
+    uncertain: &[usize],
+    stats: &mut Stats,
+) -> anyhow::Result<Vec<usize>> {
+    let found = lookup(ctx, inflight, items, uncertain, stats).await?;
+    let mut again = Vec::new();
+    for &i in uncertain {
+        match found.get(&i) {
+            Some(id) => {
+                let o = Outcome::Created { id: id.clone() };
                 journal.outcome(items[i].line, identity(&items[i]), &o)?;
                 items[i].outcome = Some(o);
+                stats.found_after_loss += 1;
+            }
+            None => {
+                stats.resent += 1;
+                again.push(i);
             }
         }
+    }
+    Ok(again)
+}
+
+/// Send the creates, as many in flight as the count admits, each outcome journaled as it
+/// comes. Lines whose answer was lost join `uncertain`; the lines whose identity was taken
+/// are returned with the outcome a look-up that finds nobody leaves them.
+async fn send(
+    ctx: &Context,
+    journal: &Journal,
+    inflight: &Arc<InFlight>,
+    items: &mut [Item],
+    to_send: Vec<usize>,
+    stats: &mut Stats,
+    uncertain: &mut Vec<usize>,
+) -> anyhow::Result<Vec<(usize, Outcome)>> {
+    let client = &ctx.client;
+    let answers = {
+        let items_ref: &[Item] = items;
+        inflight
+            .run_all(to_send, |i| async move {
+                let p = items_ref[i].parsed.as_ref().expect("valid lines only");
+                let answer = create(client, p).await?;
+                if let Answer::Done(o) = &answer {
+                    journal.outcome(items_ref[i].line, &p.identity, o)?;
+                }
+                anyhow::Ok((i, answer))
+            })
+            .await?
+    };
+    let mut taken: Vec<(usize, Outcome)> = Vec::new();
+    for (i, answer) in answers {
+        stats.creates += 1;
+        match answer {
+            Answer::Done(o) => items[i].outcome = Some(o),
+            Answer::Lost => {
+                stats.lost_answers += 1;
+                uncertain.push(i);
+            }
+            Answer::IdentityTaken(rejected) => taken.push((i, rejected)),
+        }
+    }
+    Ok(taken)
+}
+
+/// The lines whose identity existed before: the Clerk id that holds it, found by the same
+/// look-up, else the rejection; journaled.
+async fn find_taken(
+    ctx: &Context,
+    journal: &Journal,
+    inflight: &Arc<InFlight>,
+    items: &mut [Item],
+    taken: Vec<(usize, Outcome)>,
+    stats: &mut Stats,
+) -> anyhow::Result<()> {
+    let idx: Vec<usize> = taken.iter().map(|(i, _)| *i).collect();
+    let found = lookup(ctx, inflight, items, &idx, stats).await?;
+    for (i, rejected) in taken {
+        let o = match found.get(&i) {
+            Some(id) => Outcome::Exists { id: id.clone() },
+            None => rejected,
+        };
+        journal.outcome(items[i].line, identity(&items[i]), &o)?;
+        items[i].outcome = Some(o);
     }
     Ok(())
 }

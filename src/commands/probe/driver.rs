@@ -416,48 +416,14 @@ impl<T: Transport> Driver<T> {
         if first.limited() {
             return Ok(Ended::Done);
         }
-        let choice = InFlight::choose(
-            first.received.saturating_sub(first.sent),
-            self.bounds.target_per_s,
-            self.bounds.concurrency,
-        );
-        *self.chosen.lock().expect("chosen lock") = Some(InFlight {
-            grows: self.bounds.grow,
-            ..choice
-        });
-        if choice.hopeless() {
+        let rtt = first.received.saturating_sub(first.sent);
+        let Some(choice) = self.choose_in_flight(rtt) else {
             return Ok(Ended::Unreachable);
-        }
-        self.in_flight = choice.chosen;
-        self.growing = self.bounds.grow;
-        self.grown_to = choice.chosen;
+        };
         let b1 = self.burst(Phase::Burst, None).await?;
         let k1 = b1.accepted + u64::from(first.ok());
         if self.bounds.grow {
-            self.growing = false;
-            let stopped = if b1.limited {
-                "the first 429"
-            } else if self.sent >= self.bounds.max_requests {
-                "--max-requests"
-            } else {
-                "--max-duration"
-            };
-            *self.chosen.lock().expect("chosen lock") = Some(InFlight {
-                grows: true,
-                grown_to: Some(self.grown_to),
-                growth_stopped: Some(if self.capped && b1.limited {
-                    "the first 429 (after reaching --concurrency)"
-                } else if self.capped {
-                    match stopped {
-                        "--max-requests" => "--max-requests (after reaching --concurrency)",
-                        _ => "--max-duration (after reaching --concurrency)",
-                    }
-                } else {
-                    stopped
-                }),
-                then: None,
-                ..choice
-            });
+            self.growth_stopped(choice, b1.limited);
         }
         if !b1.limited {
             return Ok(Ended::Bounds);
@@ -466,28 +432,10 @@ impl<T: Transport> Driver<T> {
         let Some(r1) = self.until_accepted().await? else {
             return Ok(Ended::Bounds);
         };
+        // The first recovery's time: a window under a sliding log.
+        let recovery_s = r1.stamp() - first_accept;
         if self.bounds.grow {
-            // The later bursts need only outrun k1 per window (as `--expect` would give): what
-            // slow start reached would spend its overshoot again on every burst. The window is
-            // the documented one, or the first recovery's time when that is clearly shorter (a
-            // 1 s window must not be chased with what 10 s need).
-            let doc = self.bounds.target_window.as_secs_f64().max(1e-3);
-            let seen = r1.stamp() - first_accept;
-            let window = if seen > 0.0 && seen < doc / 2.0 {
-                seen
-            } else {
-                doc
-            };
-            let need = InFlight::choose(
-                first.received.saturating_sub(first.sent),
-                k1 as f64 / window,
-                self.bounds.concurrency,
-            );
-            let then = need.chosen.min(self.grown_to);
-            self.in_flight = then;
-            if let Some(c) = self.chosen.lock().expect("chosen lock").as_mut() {
-                c.then = Some(then);
-            }
+            self.settle_in_flight(rtt, k1, recovery_s);
         }
         // The second cycle goes out in two parts a gap apart: a fifth first, then the rest. A
         // fixed window returns all of it at once at its next boundary, a sliding log only the
@@ -501,30 +449,108 @@ impl<T: Transport> Driver<T> {
             let a = self.burst(Phase::Cycle, Some(first_part - 1)).await?;
             amount1 += a.accepted;
             if !a.limited {
-                // Under a sliding log (r1 = first accept + W) this is half a window, so the two
-                // parts age out visibly apart; under a fixed window it is at most about half a
-                // window, so both parts land in the same window.
-                let gap = Duration::from_secs_f64(((r1.stamp() - first_accept) / 2.0).max(0.0))
-                    .max(MIN_SPACING * 2);
-                let until = (self.now() + gap).min(self.bounds.max_duration);
-                tokio::time::sleep_until(self.start + until).await;
-                let b = self.burst(Phase::Cycle, None).await?;
-                amount1 += b.accepted;
-                if !b.limited {
-                    return Ok(Ended::Bounds);
-                }
-                let Some(_r2) = self.until_accepted().await? else {
-                    return Ok(Ended::Bounds);
-                };
-                // All of it back (fixed) or the first part (sliding).
-                let ask = (2 * first_part).max(first_part + 2).min(amount1);
-                let until_429 = self.bounds.honor_retry_after;
-                self.burst_of(Phase::Measure, Some(ask - 1), until_429)
-                    .await?;
-                return Ok(Ended::Done);
+                return self.second_part(first_part, amount1, recovery_s).await;
             }
         }
-        // Gradual: take what came back each time, until the rate is timed.
+        self.gradual(k1, amount1).await
+    }
+
+    /// How many to keep in flight, from the first round trip; `None` when no count can reach
+    /// the target rate.
+    fn choose_in_flight(&mut self, rtt: Duration) -> Option<InFlight> {
+        let choice = InFlight::choose(rtt, self.bounds.target_per_s, self.bounds.concurrency);
+        *self.chosen.lock().expect("chosen lock") = Some(InFlight {
+            grows: self.bounds.grow,
+            ..choice
+        });
+        if choice.hopeless() {
+            return None;
+        }
+        self.in_flight = choice.chosen;
+        self.growing = self.bounds.grow;
+        self.grown_to = choice.chosen;
+        Some(choice)
+    }
+
+    /// Slow start ends with the first burst: record how far it grew and what stopped it.
+    fn growth_stopped(&mut self, choice: InFlight, limited: bool) {
+        self.growing = false;
+        let stopped = if limited {
+            "the first 429"
+        } else if self.sent >= self.bounds.max_requests {
+            "--max-requests"
+        } else {
+            "--max-duration"
+        };
+        *self.chosen.lock().expect("chosen lock") = Some(InFlight {
+            grows: true,
+            grown_to: Some(self.grown_to),
+            growth_stopped: Some(if self.capped && limited {
+                "the first 429 (after reaching --concurrency)"
+            } else if self.capped {
+                match stopped {
+                    "--max-requests" => "--max-requests (after reaching --concurrency)",
+                    _ => "--max-duration (after reaching --concurrency)",
+                }
+            } else {
+                stopped
+            }),
+            then: None,
+            ..choice
+        });
+    }
+
+    /// The later bursts need only outrun k1 per window (as `--expect` would give): what slow
+    /// start reached would spend its overshoot again on every burst. The window is the
+    /// documented one, or the first recovery's time when that is clearly shorter (a 1 s window
+    /// must not be chased with what 10 s need).
+    fn settle_in_flight(&mut self, rtt: Duration, k1: u64, recovery_s: f64) {
+        let doc = self.bounds.target_window.as_secs_f64().max(1e-3);
+        let window = if recovery_s > 0.0 && recovery_s < doc / 2.0 {
+            recovery_s
+        } else {
+            doc
+        };
+        let need = InFlight::choose(rtt, k1 as f64 / window, self.bounds.concurrency);
+        let then = need.chosen.min(self.grown_to);
+        self.in_flight = then;
+        if let Some(c) = self.chosen.lock().expect("chosen lock").as_mut() {
+            c.then = Some(then);
+        }
+    }
+
+    /// The first part of the second cycle was all accepted: the rest after a gap, then, once
+    /// capacity is back, ask for twice the first part.
+    async fn second_part(
+        &mut self,
+        first_part: u64,
+        mut amount1: u64,
+        recovery_s: f64,
+    ) -> anyhow::Result<Ended> {
+        // Under a sliding log (r1 = first accept + W) this is half a window, so the two
+        // parts age out visibly apart; under a fixed window it is at most about half a
+        // window, so both parts land in the same window.
+        let gap = Duration::from_secs_f64((recovery_s / 2.0).max(0.0)).max(MIN_SPACING * 2);
+        let until = (self.now() + gap).min(self.bounds.max_duration);
+        tokio::time::sleep_until(self.start + until).await;
+        let b = self.burst(Phase::Cycle, None).await?;
+        amount1 += b.accepted;
+        if !b.limited {
+            return Ok(Ended::Bounds);
+        }
+        let Some(_r2) = self.until_accepted().await? else {
+            return Ok(Ended::Bounds);
+        };
+        // All of it back (fixed) or the first part (sliding).
+        let ask = (2 * first_part).max(first_part + 2).min(amount1);
+        let until_429 = self.bounds.honor_retry_after;
+        self.burst_of(Phase::Measure, Some(ask - 1), until_429)
+            .await?;
+        Ok(Ended::Done)
+    }
+
+    /// Gradual: take what came back each time, until the rate is timed.
+    async fn gradual(&mut self, k1: u64, amount1: u64) -> anyhow::Result<Ended> {
         // A sliding log after a spread-out burst returns it all within a window: once as much
         // as the burst has come back, more recoveries only repeat it.
         let mut recoveries = 1;

@@ -1,12 +1,14 @@
 //! `clerk-rl probe`: spend a bounded, announced number of requests to measure what the server
 //! really enforces for this key (limit, window, burst, algorithm), and say what budget to set.
 //!
-//! `driver` sends, `infer` reads the answers (pure), `report` shows them. Requests go through
-//! the HTTP core's `send_once`: the same client, key handling, timeout and header parsing as
-//! every other command, without the pacing and retries that would hide the 429s probe is after.
+//! `driver` sends, `infer` reads the answers (pure), `report` concludes (and advises), `render`
+//! shows it. Requests go through the HTTP core's `send_once`: the same client, key handling,
+//! timeout and header parsing as every other command, without the pacing and retries that would
+//! hide the 429s probe is after.
 
 pub mod driver;
 pub mod infer;
+pub mod render;
 pub mod report;
 
 use std::sync::{Arc, Mutex};
@@ -242,6 +244,53 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
             "refusing to probe with a production key (sk_live_): it spends the real instance's limit and 429s its users; add --allow-production to do it anyway",
         ));
     }
+    let mut limits = limits_of(ctx, plan);
+    let url = ctx
+        .client
+        .base()
+        .join(plan.endpoint.trim_start_matches('/'))
+        .map_err(|e| fail(Exit::Usage, format!("--endpoint {:?}: {e}", plan.endpoint)))?;
+    // Installed before the first request: SIGTERM (what `timeout` in CI sends) and SIGHUP stop
+    // the probe as Ctrl-C does, with the report of what it found, instead of killing it.
+    let mut signals = crate::signals::CommandSignals::install()?;
+    announce(ctx, plan, &limits);
+    let transport = Http {
+        client: ctx.client.clone(),
+        url,
+    };
+    let driven = drive(ctx, plan, transport, &limits, &mut signals).await;
+    ctx.ui.finish_progress();
+    limits.in_flight = driven.in_flight;
+    if driven.ended == Some(Ended::Unreachable)
+        && let Some(c) = driven.in_flight
+    {
+        return Err(fail(Exit::Usage, c.describe()));
+    }
+    if let Some(e) = driven.error {
+        // A 401 or a dead connection: what was measured is not worth a report.
+        return Err(e);
+    }
+    let samples = driven.samples;
+    let stopped_by = stopped_by(driven.ended, samples.len() as u64, limits.max_requests);
+    let stop = driven.stop;
+    let r = report::build(ctx, plan, &samples, &limits, stopped_by, stop);
+    render::emit(ctx, plan, &r, &samples)?;
+    if let Some(s) = stop {
+        ctx.ui
+            .always(&format!("clerk-rl: interrupted ({})", s.name()));
+        return Ok(s.exit());
+    }
+    Ok(if r.inference.verdict == infer::Verdict::LimitedFromFirst {
+        Exit::RateLimited
+    } else {
+        Exit::Ok
+    })
+}
+
+/// What the run may spend and sets out to find: the limit expected (`--expect`, else the
+/// documented one, else the budget's), the most requests and time, whether to honor
+/// Retry-After. The in-flight count is chosen later, by the driver.
+fn limits_of(ctx: &Context, plan: &Plan) -> report::Limits {
     let expected = plan
         .expect
         .or(ctx.instance.documented_rate())
@@ -252,46 +301,68 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
     let honor_retry_after = plan
         .honor_retry_after
         .unwrap_or(ctx.instance == Instance::Production);
-    let url = ctx
-        .client
-        .base()
-        .join(plan.endpoint.trim_start_matches('/'))
-        .map_err(|e| fail(Exit::Usage, format!("--endpoint {:?}: {e}", plan.endpoint)))?;
     let max_duration = match &plan.mode {
         Mode::Burst => plan.max_duration,
         Mode::Ramp { rates, step } => plan.max_duration.min(*step * rates.len() as u32),
         Mode::Constant { duration, .. } => plan.max_duration.min(*duration),
     };
-    // Installed before the first request: SIGTERM (what `timeout` in CI sends) and SIGHUP stop
-    // the probe as Ctrl-C does, with the report of what it found, instead of killing it.
-    let mut signals = crate::signals::CommandSignals::install()?;
+    report::Limits {
+        max_requests,
+        max_duration,
+        honor_retry_after,
+        expected,
+        in_flight: None,
+    }
+}
+
+/// Say what the probe will spend before it spends it.
+fn announce(ctx: &Context, plan: &Plan, limits: &report::Limits) {
     // Every line fits the terminal (issue 26: 134 columns in an 80-column terminal).
     let columns = crate::ui::columns(crate::ui::Stream::Stderr) as usize;
-    ctx.ui.line(&report::wrap(
+    ctx.ui.line(&render::wrap(
         &format!(
-            "clerk-rl: probe ({} mode) will send at most {max_requests} requests (GET {}) within {}; Ctrl-C (or SIGTERM, SIGHUP) stops it and prints what it found",
+            "clerk-rl: probe ({} mode) will send at most {} requests (GET {}) within {}; Ctrl-C (or SIGTERM, SIGHUP) stops it and prints what it found",
             plan.mode.name(),
+            limits.max_requests,
             plan.endpoint,
-            humantime::format_duration(max_duration)
+            humantime::format_duration(limits.max_duration)
         ),
         columns,
     ));
+}
+
+/// How a run ended: the samples it took, how many it kept in flight (burst mode), and why it
+/// stopped.
+struct Driven {
+    samples: Vec<Sample>,
+    in_flight: Option<driver::InFlight>,
+    /// `None`: a signal stopped it.
+    ended: Option<Ended>,
+    error: Option<anyhow::Error>,
+    stop: Option<crate::signals::Stop>,
+}
+
+/// Send as the mode says, with the live line ticking, until the mode ends, fails, or a signal
+/// stops it.
+async fn drive(
+    ctx: &Context,
+    plan: &Plan,
+    transport: Http,
+    limits: &report::Limits,
+    signals: &mut crate::signals::CommandSignals,
+) -> Driven {
     let bounds = Bounds {
-        max_requests,
-        max_duration,
+        max_requests: limits.max_requests,
+        max_duration: limits.max_duration,
         concurrency: plan.concurrency,
-        target_per_s: expected.per_second(),
-        target_window: expected.window,
+        target_per_s: limits.expected.per_second(),
+        target_window: limits.expected.window,
         // Without --expect the limit to find is only the documented one: slow start finds a
         // higher one (a key at 3x or 10x) instead of never reaching it.
         grow: plan.expect.is_none(),
-        honor_retry_after,
+        honor_retry_after: limits.honor_retry_after,
     };
     let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
-    let transport = Http {
-        client: ctx.client.clone(),
-        url,
-    };
     let mut driver = Driver::new(transport, bounds, Arc::clone(&samples));
     let chosen = Arc::clone(&driver.chosen);
     let mode = plan.mode.clone();
@@ -302,7 +373,7 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
             Mode::Constant { rate, duration } => driver.constant(*rate, *duration).await,
         }
     };
-    let live = live_line(ctx, &samples, &chosen, max_duration);
+    let live = live_line(ctx, &samples, &chosen, limits.max_duration);
     let mut stop = None;
     let (ended, error) = tokio::select! {
         r = driving => match r {
@@ -315,44 +386,26 @@ pub async fn run(ctx: &Context, plan: &Plan) -> anyhow::Result<Exit> {
         }
         () = live => unreachable!("the live line ticks until the probe ends"),
     };
-    ctx.ui.finish_progress();
     let in_flight = *chosen.lock().expect("chosen lock");
-    if ended == Some(Ended::Unreachable)
-        && let Some(c) = in_flight
-    {
-        return Err(fail(Exit::Usage, c.describe()));
-    }
     let samples = std::mem::take(&mut *samples.lock().expect("samples lock"));
-    if let Some(e) = error {
-        // A 401 or a dead connection: what was measured is not worth a report.
-        return Err(e);
+    Driven {
+        samples,
+        in_flight,
+        ended,
+        error,
+        stop,
     }
-    let stopped_by = match ended {
+}
+
+/// Why the probe stopped, as the report says it.
+fn stopped_by(ended: Option<Ended>, sent: u64, max_requests: u64) -> &'static str {
+    match ended {
         None => "interrupted",
         Some(Ended::Done) => "done",
-        Some(Ended::Bounds) if samples.len() as u64 >= max_requests => "max-requests",
+        Some(Ended::Bounds) if sent >= max_requests => "max-requests",
         Some(Ended::Bounds) => "max-duration",
         Some(Ended::Unreachable) => "unreachable",
-    };
-    let limits = report::Limits {
-        max_requests,
-        max_duration,
-        honor_retry_after,
-        expected,
-        in_flight,
-    };
-    let r = report::build(ctx, plan, &samples, &limits, stopped_by, stop);
-    report::emit(ctx, plan, &r, &samples)?;
-    if let Some(s) = stop {
-        ctx.ui
-            .always(&format!("clerk-rl: interrupted ({})", s.name()));
-        return Ok(s.exit());
     }
-    Ok(if r.inference.verdict == infer::Verdict::LimitedFromFirst {
-        Exit::RateLimited
-    } else {
-        Exit::Ok
-    })
 }
 
 /// While the probe runs: one line on stderr (sent, accepted, 429s, elapsed / most), and once
@@ -374,12 +427,12 @@ async fn live_line(
             let columns = crate::ui::columns(crate::ui::Stream::Stderr) as usize;
             if c.short() && !c.hopeless() {
                 // `clerk-rl: warning: ` is 19 columns.
-                ctx.ui.warn(&report::wrap(
+                ctx.ui.warn(&render::wrap(
                     &format!("probe: {}", c.describe()),
                     columns - 19,
                 ));
             } else if !c.hopeless() {
-                ctx.ui.line(&report::wrap(
+                ctx.ui.line(&render::wrap(
                     &format!("clerk-rl: probe: {}", c.describe()),
                     columns,
                 ));
@@ -404,3 +457,17 @@ async fn live_line(
 
 #[cfg(test)]
 mod sim_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_says_which_bound_stopped_the_probe() {
+        assert_eq!(stopped_by(None, 10, 300), "interrupted");
+        assert_eq!(stopped_by(Some(Ended::Done), 10, 300), "done");
+        assert_eq!(stopped_by(Some(Ended::Bounds), 300, 300), "max-requests");
+        assert_eq!(stopped_by(Some(Ended::Bounds), 299, 300), "max-duration");
+        assert_eq!(stopped_by(Some(Ended::Unreachable), 1, 300), "unreachable");
+    }
+}

@@ -12,7 +12,30 @@ pub fn json(r: &Report) -> anyhow::Result<String> {
 
 pub fn table(r: &Report) -> Table {
     let mut t = crate::ui::table(crate::ui::Stream::Stdout);
-    let or_dash = |o: Option<String>| o.unwrap_or_else(|| "-".into());
+    settings_rows(&mut t, r);
+    answer_rows(&mut t, r);
+    rate_limit_rows(&mut t, r);
+    t.add_row(vec!["trace id".into(), or_dash(r.trace_id.clone())]);
+    if let Some(e) = &r.error {
+        t.add_row(vec![
+            "error".into(),
+            e["message"].as_str().unwrap_or("").to_string(),
+        ]);
+    }
+    budget_store_rows(&mut t, r);
+    for h in &r.hints {
+        t.add_row(vec!["hint".into(), h.clone()]);
+    }
+    t
+}
+
+fn or_dash(o: Option<String>) -> String {
+    o.unwrap_or_else(|| "-".into())
+}
+
+/// What the run was set to: where, which key, the documented limit, the budget and the
+/// endpoint budgets.
+fn settings_rows(t: &mut Table, r: &Report) {
     t.add_row(vec!["API URL".to_string(), r.api_url.clone()]);
     t.add_row(vec![
         "instance".into(),
@@ -54,6 +77,10 @@ pub fn table(r: &Report) -> Table {
             ),
         ]);
     }
+}
+
+/// The one request and its answer: status and latency.
+fn answer_rows(t: &mut Table, r: &Report) {
     t.add_row(vec!["request".into(), r.request.to_string()]);
     t.add_row(vec![
         "HTTP status".into(),
@@ -77,6 +104,10 @@ pub fn table(r: &Report) -> Table {
             }
         })),
     ]);
+}
+
+/// The rate-limit headers as sent, and what they say once parsed.
+fn rate_limit_rows(t: &mut Table, r: &Report) {
     let v = &r.rate_limit;
     if v.headers.is_empty() {
         t.add_row(vec!["rate-limit headers", "not provided"]);
@@ -111,13 +142,10 @@ pub fn table(r: &Report) -> Table {
     for m in &v.malformed {
         t.add_row(vec!["ignored header".into(), m.clone()]);
     }
-    t.add_row(vec!["trace id".into(), or_dash(r.trace_id.clone())]);
-    if let Some(e) = &r.error {
-        t.add_row(vec![
-            "error".into(),
-            e["message"].as_str().unwrap_or("").to_string(),
-        ]);
-    }
+}
+
+/// `--budget-store`: the processes sharing the budget.
+fn budget_store_rows(t: &mut Table, r: &Report) {
     if let Some(store) = &r.budget_store {
         t.add_row(vec![
             "budget store".into(),
@@ -143,8 +171,4 @@ pub fn table(r: &Report) -> Table {
             ]);
         }
     }
-    for h in &r.hints {
-        t.add_row(vec!["hint".into(), h.clone()]);
-    }
-    t
 }

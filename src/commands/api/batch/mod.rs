@@ -363,6 +363,24 @@ struct Env<'a> {
 }
 
 impl Env<'_> {
+    /// Every chain of lines, up to [`MAX_CHAINS`] at once, until all are done or the run stops.
+    async fn run_chains(&self) {
+        use futures::StreamExt;
+        let mut pending = chains(self.lines).into_iter();
+        let mut running = futures::stream::FuturesUnordered::new();
+        loop {
+            while running.len() < MAX_CHAINS && !self.stopped() {
+                match pending.next() {
+                    Some(c) => running.push(self.chain(c)),
+                    None => break,
+                }
+            }
+            if running.next().await.is_none() {
+                break;
+            }
+        }
+    }
+
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
     }
@@ -512,69 +530,102 @@ fn outcome(
     req: &crate::http::Request,
     answer: Result<Response, HttpError>,
 ) -> (Option<Value>, Option<anyhow::Error>) {
-    let with = |status: &str, http: Option<u16>, extra: Vec<(&str, Value)>| {
-        let mut m = base_result(l, status);
-        if let Some(h) = http {
-            m.insert("http_status".into(), json!(h));
-        }
-        for (k, v) in extra {
-            m.insert(k.into(), v);
-        }
-        Some(Value::Object(m))
-    };
-    let idempotent = req.idempotent();
     match answer {
-        Ok(resp) => {
-            let status = resp.status.as_u16();
-            if resp.status.is_success() {
-                return (
-                    with("ok", Some(status), vec![("body", body_value(&resp.body))]),
-                    None,
-                );
-            }
-            let e = ClerkError::parse(status, &resp.headers, &resp.body);
-            if req.method == Method::DELETE && status == 404 {
-                // Gone already (an earlier delete): what the line asked for holds.
-                return (
-                    with(
-                        "ok",
-                        Some(status),
-                        vec![("note", json!("already absent")), ("error", json!(e))],
+        Ok(resp) => answered(l, req, &resp),
+        Err(e) => not_answered(l, req, e),
+    }
+}
+
+/// The line's result: `status`, the HTTP status when there was one, and what else is known.
+fn result_of(
+    l: &Line,
+    status: &str,
+    http: Option<u16>,
+    extra: Vec<(&str, Value)>,
+) -> Option<Value> {
+    let mut m = base_result(l, status);
+    if let Some(h) = http {
+        m.insert("http_status".into(), json!(h));
+    }
+    for (k, v) in extra {
+        m.insert(k.into(), v);
+    }
+    Some(Value::Object(m))
+}
+
+/// The server answered: ok, failed, or unknown (a 5xx to a request that may not be sent again).
+fn answered(
+    l: &Line,
+    req: &crate::http::Request,
+    resp: &Response,
+) -> (Option<Value>, Option<anyhow::Error>) {
+    let status = resp.status.as_u16();
+    if resp.status.is_success() {
+        return (
+            result_of(
+                l,
+                "ok",
+                Some(status),
+                vec![("body", body_value(&resp.body))],
+            ),
+            None,
+        );
+    }
+    let e = ClerkError::parse(status, &resp.headers, &resp.body);
+    if req.method == Method::DELETE && status == 404 {
+        // Gone already (an earlier delete): what the line asked for holds.
+        return (
+            result_of(
+                l,
+                "ok",
+                Some(status),
+                vec![("note", json!("already absent")), ("error", json!(e))],
+            ),
+            None,
+        );
+    }
+    if matches!(status, 401 | 403) {
+        let line = format!("line {}: {e}", l.no);
+        return (None, Some(fail(e.exit(), line)));
+    }
+    let transient = resp.status.is_server_error() || status == 408;
+    if transient && !req.idempotent() {
+        return (
+            result_of(
+                l,
+                "unknown",
+                Some(status),
+                vec![
+                    ("error", json!(e)),
+                    (
+                        "why",
+                        json!(format!(
+                            "the {} may have been applied; not sent again (no idempotency key)",
+                            req.method
+                        )),
                     ),
-                    None,
-                );
-            }
-            if matches!(status, 401 | 403) {
-                let line = format!("line {}: {e}", l.no);
-                return (None, Some(fail(e.exit(), line)));
-            }
-            let transient = resp.status.is_server_error() || status == 408;
-            if transient && !idempotent {
-                return (
-                    with(
-                        "unknown",
-                        Some(status),
-                        vec![
-                            ("error", json!(e)),
-                            (
-                                "why",
-                                json!(format!(
-                                    "the {} may have been applied; not sent again (no idempotency key)",
-                                    req.method
-                                )),
-                            ),
-                        ],
-                    ),
-                    None,
-                );
-            }
-            (
-                with("failed", Some(status), vec![("error", json!(e))]),
-                None,
-            )
-        }
-        Err(HttpError::NotRetried { method, detail }) => (
-            with(
+                ],
+            ),
+            None,
+        );
+    }
+    (
+        result_of(l, "failed", Some(status), vec![("error", json!(e))]),
+        None,
+    )
+}
+
+/// No answer to act on: the request failed in the HTTP core (after its retries), was refused
+/// by the budget, or may have been applied without an answer.
+fn not_answered(
+    l: &Line,
+    req: &crate::http::Request,
+    e: HttpError,
+) -> (Option<Value>, Option<anyhow::Error>) {
+    match e {
+        HttpError::NotRetried { method, detail } => (
+            result_of(
+                l,
                 "unknown",
                 None,
                 vec![(
@@ -586,17 +637,18 @@ fn outcome(
             ),
             None,
         ),
-        Err(HttpError::Clerk(e)) => (
-            with("failed", Some(e.status), vec![("error", json!(e))]),
+        HttpError::Clerk(e) => (
+            result_of(l, "failed", Some(e.status), vec![("error", json!(e))]),
             None,
         ),
-        Err(e @ (HttpError::RateLimited { .. } | HttpError::WaitTooLong { .. })) => {
+        e @ (HttpError::RateLimited { .. } | HttpError::WaitTooLong { .. }) => {
             // Refused by the server: not applied; the rest waits for a rerun.
             (None, Some(anyhow::Error::new(e)))
         }
-        Err(e @ HttpError::Transport { .. }) => {
-            let result = (!idempotent).then(|| {
-                with(
+        e @ HttpError::Transport { .. } => {
+            let result = (!req.idempotent()).then(|| {
+                result_of(
+                    l,
                     "unknown",
                     None,
                     vec![(
@@ -626,34 +678,9 @@ fn open_results(args: &ApiArgs) -> anyhow::Result<ResultsTarget> {
 }
 
 pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<Exit> {
-    let _lock = match &p.journal {
-        Some(j) => Some(crate::output::lock::OutputLock::acquire(j)?),
-        None => {
-            ctx.ui.warn(
-                "reading requests from stdin without --state: no journal is kept, so a rerun cannot tell what was done",
-            );
-            None
-        }
-    };
-    let journal = match &p.journal {
-        Some(j) => Some(Journal::open(j).map_err(|e| {
-            fail(
-                Exit::Other,
-                format!("cannot open the journal {}: {e}", j.display()),
-            )
-        })?),
-        None => None,
-    };
+    let (_lock, journal) = open_journal(ctx, &p)?;
     let (out, rename) = open_results(args)?;
-    let invalid: Vec<&Line> = p.lines.iter().filter(|l| l.request.is_err()).collect();
-    for l in invalid.iter().take(10) {
-        ctx.ui.warn(&format!(
-            "{} line {}: {} (reported invalid; later lines on its resource are skipped)",
-            p.source,
-            l.no,
-            l.request.as_ref().err().map_or("", String::as_str)
-        ));
-    }
+    warn_invalid(ctx, &p);
     // Sized to send a window's budget in its first third, not at the window's average rate:
     // a batch a few windows long is otherwise held back by its own count (the first 1000 of
     // 2,000 updates at 1000/10s take 3 s at 100 in flight, 7.7 s at 39), while the pacer still
@@ -686,22 +713,7 @@ pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<E
         abort: Mutex::new(None),
         progress: ctx.ui.progress(Some(p.lines.len() as u64), "lines"),
     };
-    {
-        use futures::StreamExt;
-        let mut pending = chains(&p.lines).into_iter();
-        let mut running = futures::stream::FuturesUnordered::new();
-        loop {
-            while running.len() < MAX_CHAINS && !env.stopped() {
-                match pending.next() {
-                    Some(c) => running.push(env.chain(c)),
-                    None => break,
-                }
-            }
-            if running.next().await.is_none() {
-                break;
-            }
-        }
-    }
+    env.run_chains().await;
     ctx.ui.finish_progress();
     let (written, counts) = {
         let mut e = env.emitter.lock().unwrap_or_else(|e| e.into_inner());
@@ -712,11 +724,64 @@ pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<E
         std::fs::rename(&partial, &path)
             .map_err(|e| fail(Exit::Other, format!("--results {}: {e}", path.display())))?;
     }
+    let unfinished = p.lines.len() as u64 - counts.values().sum::<u64>();
+    summarize(ctx, &p, &env.starts, &counts, unfinished);
+    if !ctx.global.json && ctx.global.verbose > 0 {
+        ctx.ui.info(&inflight.snapshot().describe());
+    }
+    let abort = env.abort.lock().unwrap_or_else(|e| e.into_inner()).take();
+    verdict(ctx, &p, &counts, unfinished, abort)
+}
+
+/// The journal of a file of requests, locked for the run; none (with a warning) for stdin.
+fn open_journal(
+    ctx: &Context,
+    p: &Prepared,
+) -> anyhow::Result<(Option<crate::output::lock::OutputLock>, Option<Journal>)> {
+    let lock = match &p.journal {
+        Some(j) => Some(crate::output::lock::OutputLock::acquire(j)?),
+        None => {
+            ctx.ui.warn(
+                "reading requests from stdin without --state: no journal is kept, so a rerun cannot tell what was done",
+            );
+            None
+        }
+    };
+    let journal = match &p.journal {
+        Some(j) => Some(Journal::open(j).map_err(|e| {
+            fail(
+                Exit::Other,
+                format!("cannot open the journal {}: {e}", j.display()),
+            )
+        })?),
+        None => None,
+    };
+    Ok((lock, journal))
+}
+
+/// The first ten invalid lines, each a warning.
+fn warn_invalid(ctx: &Context, p: &Prepared) {
+    let invalid: Vec<&Line> = p.lines.iter().filter(|l| l.request.is_err()).collect();
+    for l in invalid.iter().take(10) {
+        ctx.ui.warn(&format!(
+            "{} line {}: {} (reported invalid; later lines on its resource are skipped)",
+            p.source,
+            l.no,
+            l.request.as_ref().err().map_or("", String::as_str)
+        ));
+    }
+}
+
+/// The end-of-run summary: lines by result, those left unfinished and those finished before.
+fn summarize(
+    ctx: &Context,
+    p: &Prepared,
+    starts: &[Start],
+    counts: &BTreeMap<String, u64>,
+    unfinished: u64,
+) {
     let count = |s: &str| counts.get(s).copied().unwrap_or(0);
-    let done: u64 = counts.values().sum();
-    let unfinished = p.lines.len() as u64 - done;
-    let earlier = env
-        .starts
+    let earlier = starts
         .iter()
         .filter(|s| matches!(s, Start::Final(v) if v["earlier_run"] == json!(true)))
         .count();
@@ -734,10 +799,18 @@ pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<E
             json!(p.journal.as_ref().map(|j| j.display().to_string())),
         ),
     ]);
-    if !ctx.global.json && ctx.global.verbose > 0 {
-        ctx.ui.info(&inflight.snapshot().describe());
-    }
-    let abort = env.abort.lock().unwrap_or_else(|e| e.into_inner()).take();
+}
+
+/// The run's exit: the error that stopped it, 7 when lines are not done, else 0; each says how
+/// a rerun goes on.
+fn verdict(
+    ctx: &Context,
+    p: &Prepared,
+    counts: &BTreeMap<String, u64>,
+    unfinished: u64,
+    abort: Option<anyhow::Error>,
+) -> anyhow::Result<Exit> {
+    let count = |s: &str| counts.get(s).copied().unwrap_or(0);
     let rerun = match &p.journal {
         Some(j) => format!(
             "the journal {} keeps what is done: run the same command again to send the rest",

@@ -1,0 +1,414 @@
+//! The fetch engine: page every part not yet done and send each page, checked, to the writer.
+//!
+//! One part pages sequentially; after its first page, when one stream cannot use the budget
+//! (latency x rate > 1), the rest of the created_at range is split into parts paged concurrently
+//! ([`replan`]). A page the server got wrong falls back to offset or newest-first paging when
+//! that keeps the export exact, and ends it with exit 6 when not.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::part::{Paging, PartState, kept_lines, split};
+use super::verify::{self, Progress, Seen};
+use super::writer::Msg;
+use super::{Job, all_filters};
+use crate::api::parse_page;
+use crate::error::{Exit, fail};
+use crate::http::{Client, HttpError};
+use crate::pacing::{InFlight, InFlightCore};
+use crate::settings::context::Context;
+
+/// Most concurrent page streams `--concurrency 0` (auto) picks: production (100/s) at a
+/// 400 ms round trip needs about 50 in flight.
+const MAX_AUTO_STREAMS: usize = 64;
+/// Pages a part should have at least, so that the one short page that ends each part costs
+/// at most 2% more requests.
+const PAGES_PER_PART: u64 = 50;
+
+/// Fetch every part not yet done, sending pages to the writer. Returns when all are done, when
+/// the writer stops taking pages (closed stdout), or with the first error.
+pub(super) async fn fetch_all(
+    ctx: &Context,
+    job: Arc<Job>,
+    mut parts: Vec<PartState>,
+    head: usize,
+    total: Option<u64>,
+    concurrency: usize,
+    tx: mpsc::Sender<Msg>,
+) -> anyhow::Result<()> {
+    // One part: page sequentially, and split the rest of the range after the first page if one
+    // stream cannot use the budget.
+    if parts.len() == 1 && !parts[0].done {
+        return first_part(ctx, job, &mut parts[0], total, concurrency, tx).await;
+    }
+    // A resumed export: its parts are planned already. Start from a few streams and let the
+    // round trip set the count.
+    let n = parts.len().saturating_sub(head).max(1);
+    let streams = resumed_streams(n, concurrency);
+    let core = match concurrency {
+        0 => InFlightCore::auto(ctx.budget.rate.per_second(), streams),
+        c => InFlightCore::fixed(c),
+    };
+    run_parts(ctx, job, parts, head, streams, core, tx).await
+}
+
+/// Page the one part of a fresh export; after its first page, split the rest of the range into
+/// parts over several streams when one stream cannot use the budget.
+async fn first_part(
+    ctx: &Context,
+    job: Arc<Job>,
+    state: &mut PartState,
+    total: Option<u64>,
+    concurrency: usize,
+    tx: mpsc::Sender<Msg>,
+) -> anyhow::Result<()> {
+    let mut seen = Seen::default();
+    let mut pages = 0u64;
+    loop {
+        let (latency, sent) = next_page(&ctx.client, &job, 0, state, &mut seen, &tx).await?;
+        if !sent {
+            return Ok(());
+        }
+        pages += 1;
+        if state.done {
+            return Ok(());
+        }
+        // A newest-first walk stays one stream: its parts would need a range it cannot bound.
+        if pages == 1 && !job.paging().descending() {
+            let pages_left = total.map(|t| t.saturating_sub(state.users) / job.page_size as u64);
+            let core = match concurrency {
+                0 => InFlightCore::auto(ctx.budget.rate.per_second(), MAX_AUTO_STREAMS)
+                    .warmed(latency),
+                n => InFlightCore::fixed(n),
+            };
+            let streams = streams_for(core.limit(), pages_left);
+            if streams > 1
+                && let Some(new_parts) = replan(ctx, &job, state, streams, pages_left).await?
+            {
+                if tx.send(Msg::Replan(new_parts.clone())).await.is_err() {
+                    return Ok(());
+                }
+                ctx.ui.info(&format!(
+                    "one stream cannot use the budget ({} ms per page): {} parts over {streams} streams",
+                    latency.as_millis(),
+                    new_parts.len()
+                ));
+                return run_parts(ctx, job, new_parts, 0, streams, core, tx).await;
+            }
+        }
+    }
+}
+
+/// The streams a resumed export of `parts` parts left starts with: as many as `--concurrency`
+/// says, or with auto (0) one a part, up to [`MAX_AUTO_STREAMS`].
+fn resumed_streams(parts: usize, concurrency: usize) -> usize {
+    match concurrency {
+        0 => parts.min(MAX_AUTO_STREAMS),
+        c => c,
+    }
+}
+
+/// Page the parts from `head` on, `streams` at a time at most (as many as the in-flight count
+/// admits), lowest index first. Ends at once when the writer stops taking pages (the reader of
+/// stdout left): every stream, paging or waiting for its turn, is dropped then.
+async fn run_parts(
+    ctx: &Context,
+    job: Arc<Job>,
+    parts: Vec<PartState>,
+    head: usize,
+    streams: usize,
+    core: InFlightCore,
+    tx: mpsc::Sender<Msg>,
+) -> anyhow::Result<()> {
+    let queue: VecDeque<(usize, PartState)> = parts
+        .into_iter()
+        .enumerate()
+        .skip(head)
+        .filter(|(_, p)| !p.done)
+        .collect();
+    let queue = Arc::new(Mutex::new(queue));
+    let inflight = Arc::new(InFlight::new(core));
+    let mut set = tokio::task::JoinSet::new();
+    for w in 0..streams.max(1) {
+        let queue = Arc::clone(&queue);
+        let inflight = Arc::clone(&inflight);
+        let job = Arc::clone(&job);
+        let tx = tx.clone();
+        let client = ctx.client.clone();
+        set.spawn(async move {
+            let nothing_left = || queue.lock().expect("queue lock").is_empty();
+            loop {
+                let next = match inflight.wait(w, nothing_left).await {
+                    true => queue.lock().expect("queue lock").pop_front(),
+                    false => None,
+                };
+                let Some((i, mut state)) = next else {
+                    inflight.nudge();
+                    return Ok(());
+                };
+                // A part, once taken, is finished by its stream even when the count lowers
+                // meanwhile: a part handed back could be left with no stream to take it.
+                let mut seen = Seen::default();
+                while !state.done {
+                    let (_, sent) = inflight
+                        .track(next_page(&client, &job, i, &mut state, &mut seen, &tx))
+                        .await?;
+                    if !sent {
+                        inflight.stop();
+                        return Ok(());
+                    }
+                }
+            }
+        });
+    }
+    // Kept only to see the writer leave; dropped before the writer is awaited.
+    let watch = tx;
+    loop {
+        tokio::select! {
+            joined = set.join_next() => match joined {
+                None => break,
+                Some(r) => {
+                    let r: anyhow::Result<()> = r?;
+                    if let Err(e) = r {
+                        set.abort_all();
+                        return Err(e);
+                    }
+                }
+            },
+            () = watch.closed() => {
+                // The writer stopped (a closed pipe, a full disk): nothing more is wanted.
+                inflight.stop();
+                set.abort_all();
+                return Ok(());
+            }
+        }
+    }
+    ctx.ui.info(&inflight.snapshot().describe());
+    Ok(())
+}
+
+/// Fetch, check and send one page of part `i`. Returns the page's latency, and whether the
+/// writer took it (false: it has stopped, so should we). A page the server got wrong (out of
+/// order, repeated, going back) ends the export with exit 6 unless a fallback keeps it exact.
+async fn next_page(
+    client: &Client,
+    job: &Job,
+    i: usize,
+    state: &mut PartState,
+    seen: &mut Seen,
+    tx: &mpsc::Sender<Msg>,
+) -> anyhow::Result<(Duration, bool)> {
+    loop {
+        let paging = job.paging();
+        let query = state.query(&job.filters, job.after, job.before, job.page_size, paging);
+        let had_cursor = state.cursor.is_some();
+        let before = state.clone();
+        let url = client.url("/v1/users", &query);
+        let (resp, users) = match client.get_with(&url, |r| parse_page(&r.body)).await {
+            Ok(ok) => ok,
+            Err(HttpError::Clerk(e))
+                if paging == Paging::Cursor && had_cursor && matches!(e.status, 400 | 422) =>
+            {
+                switch_to_offset(client, job, state, tx, &format!("it answered {e}")).await?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let name = seen.name(i);
+        if let Some((prev, next)) = verify::out_of_order(&users, paging.descending()) {
+            if paging == Paging::Cursor
+                && verify::fresh(i, state, seen)
+                && verify::newest_first(&users)
+            {
+                switch_to_descending(client, job, tx).await;
+                continue;
+            }
+            return Err(fail(
+                Exit::Server,
+                verify::disorder(&name, prev, next, paging),
+            ));
+        }
+        if state.gap(&users, job.page_size, paging) {
+            // More users were deleted since the last page than the overlap re-reads: ask
+            // again from further back instead of skipping the users between.
+            state.widen(job.page_size);
+            client.ui().info(&format!(
+                "{name} does not join the users written (users deleted meanwhile shifted it); asking it again from offset {}",
+                state.offset(job.page_size)
+            ));
+            continue;
+        }
+        let acc = state.accept(&users, job.page_size, paging);
+        let prev_cursor = before.cursor.as_deref();
+        match verify::progress(
+            seen,
+            &name,
+            &users,
+            &acc,
+            paging,
+            job.page_size,
+            prev_cursor,
+        ) {
+            Progress::Fine => {}
+            // A page asked again from further back after a gap may hold only users written.
+            Progress::Broken(_) if paging == Paging::Offset && before.back > 0 => {}
+            Progress::RepeatsFirstPage if paging == Paging::Cursor => {
+                // The same users again: the server ignored starting_after.
+                *state = before;
+                switch_to_offset(client, job, state, tx, "it ignored the cursor").await?;
+                continue;
+            }
+            Progress::RepeatsFirstPage => {
+                return Err(fail(
+                    Exit::Server,
+                    format!("{name} repeats page 1: the server ignores starting_after"),
+                ));
+            }
+            Progress::Broken(why) => return Err(fail(Exit::Server, why)),
+        }
+        seen.record(&users);
+        let latency = resp.latency;
+        // The body is parsed: free it before the page's lines are gathered (memory per stream).
+        drop(resp);
+        let lines = kept_lines(users, &acc.kept);
+        let msg = Msg::Page {
+            part: i,
+            lines,
+            users: acc.kept.len() as u64,
+            state: state.clone(),
+        };
+        let sent = tx.send(msg).await.is_ok();
+        return Ok((latency, sent));
+    }
+}
+
+/// The server listed newest first although oldest first was asked: walk newest to oldest over
+/// the cursor instead, which the final count check keeps exact.
+async fn switch_to_descending(client: &Client, job: &Job, tx: &mpsc::Sender<Msg>) {
+    *job.paging.lock().expect("paging lock") = Paging::Descending;
+    client.ui().warn(
+        "the server lists users newest first whatever order_by asks; walking from the newest to the oldest over starting_after instead (one stream). The file is newest first, users who sign up meanwhile are not in it, and the count check at the end proves it complete",
+    );
+    let _ = tx.send(Msg::Paging(Paging::Descending)).await;
+}
+
+async fn switch_to_offset(
+    client: &Client,
+    job: &Job,
+    state: &mut PartState,
+    tx: &mpsc::Sender<Msg>,
+    why: &str,
+) -> anyhow::Result<()> {
+    let first = {
+        let mut p = job.paging.lock().expect("paging lock");
+        let first = *p == Paging::Cursor;
+        *p = Paging::Offset;
+        first
+    };
+    state.use_offset();
+    if first {
+        client.ui().warn(&format!(
+            "the server does not page by starting_after ({why}; an older API version?); paging by offset instead, with overlapping pages and duplicates dropped by id"
+        ));
+        let _ = tx.send(Msg::Paging(Paging::Offset)).await;
+    }
+    Ok(())
+}
+
+/// How many concurrent streams to split for: the in-flight count the budget needs, no more
+/// than there are pages left.
+fn streams_for(wanted: usize, pages_left: Option<u64>) -> usize {
+    match pages_left {
+        // Not worth splitting what a few pages finish.
+        Some(p) if p < 2 => 1,
+        Some(p) => wanted.min(p as usize),
+        None => wanted,
+    }
+}
+
+/// How many parts to split the rest into for `streams` streams: whole rounds of parts, up to 4
+/// a stream, each part at least [`PAGES_PER_PART`] pages when the pages left are known.
+fn parts_for(streams: usize, pages_left: Option<u64>) -> usize {
+    let rounds = match pages_left {
+        Some(p) => (p / (PAGES_PER_PART * streams as u64)).clamp(1, 4) as usize,
+        None => 4,
+    };
+    streams * rounds
+}
+
+/// Split the rest of the range after `first`'s last user into parts, from the newest user's
+/// created_at. `None` when there is nothing to split.
+async fn replan(
+    ctx: &Context,
+    job: &Job,
+    first: &PartState,
+    streams: usize,
+    pages_left: Option<u64>,
+) -> anyhow::Result<Option<Vec<PartState>>> {
+    let Some(lo) = first.last_created_at else {
+        return Ok(None);
+    };
+    let mut q = all_filters(job);
+    q.push(("limit".into(), "1".into()));
+    q.push(("order_by".into(), "-created_at".into()));
+    let url = ctx.client.url("/v1/users", &q);
+    let (_, newest) = ctx.client.get_with(&url, |r| parse_page(&r.body)).await?;
+    let Some(hi) = newest.first().map(|u| u.created_at) else {
+        return Ok(None);
+    };
+    if hi <= lo {
+        return Ok(None);
+    }
+    // Whole rounds of parts (a part left for a second round doubles the time), several parts a
+    // stream when there are pages enough to even out uneven sign-up rates, and each part long
+    // enough that its one short last page costs at most 2% more requests.
+    let parts = split(first, lo, hi + 1, parts_for(streams, pages_left));
+    Ok((parts.len() > 1).then_some(parts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_few_pages_left_are_not_split() {
+        assert_eq!(streams_for(50, Some(0)), 1);
+        assert_eq!(streams_for(50, Some(1)), 1);
+    }
+
+    #[test]
+    fn streams_are_no_more_than_the_pages_left() {
+        assert_eq!(streams_for(50, Some(2)), 2);
+        assert_eq!(streams_for(50, Some(30)), 30);
+        assert_eq!(streams_for(50, Some(1_000)), 50);
+    }
+
+    #[test]
+    fn an_unknown_count_takes_the_streams_wanted() {
+        assert_eq!(streams_for(7, None), 7);
+    }
+
+    #[test]
+    fn parts_are_whole_rounds_of_long_enough_parts() {
+        // Fewer pages than one round of full-length parts: still one part a stream.
+        assert_eq!(parts_for(10, Some(10)), 10);
+        // Two rounds of 50-page parts fit.
+        assert_eq!(parts_for(10, Some(2 * PAGES_PER_PART * 10)), 20);
+        // Never more than 4 rounds, however many pages are left.
+        assert_eq!(parts_for(10, Some(1_000_000)), 40);
+        // Without a count: 4 rounds, to even out uneven sign-up rates.
+        assert_eq!(parts_for(3, None), 12);
+    }
+
+    #[test]
+    fn a_resumed_export_starts_with_a_stream_a_part_under_auto() {
+        assert_eq!(resumed_streams(5, 0), 5);
+        assert_eq!(resumed_streams(500, 0), MAX_AUTO_STREAMS);
+        // A fixed --concurrency is taken as given, parts or not.
+        assert_eq!(resumed_streams(5, 8), 8);
+        assert_eq!(resumed_streams(500, 8), 8);
+    }
+}
