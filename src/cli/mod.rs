@@ -391,10 +391,10 @@ and the count, and writes one item per line (JSON Lines). A server that breaks t
 
 --jq EXPR runs a jq expression (jaq: jq's language and standard library, less env and $ENV, as
 the environment holds the key) on what would be printed: a 2xx answer's body, or with --paginate
-each item (so '.id', where gh's pages take '.[].id'). Each output is a line: a string raw, anything
-else compact JSON. A bad expression exits 2 before anything is sent; a filter error exits 1 after
-the lines before it; a non-2xx answer is printed unfiltered; a 2xx answer that is not JSON exits
-6. Not with --batch (its results are a record: filter them with jq afterwards).
+each item (so '.id', where gh's pages take '.[].id'). Each output is a line: a string raw,
+anything else compact JSON. A bad expression exits 2 before anything is sent; a filter error
+exits 1 after the lines before it; a non-2xx answer is printed unfiltered, a 2xx answer that is
+not JSON exits 6. Not with --batch (its results are a record: filter them with jq afterwards).
 
 --batch FILE ('-' stdin) sends one request per line, a JSON object with method, path and
 optionally body, headers, idempotency_key, id: lines on one user, organization or membership in file order (a failure

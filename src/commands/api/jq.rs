@@ -19,6 +19,28 @@ type Data = JustLut<Val>;
 /// which holds the secret key (`--jq 'env.CLERK_SECRET_KEY'` must not print it).
 const LEFT_OUT: &[&str] = &["env"];
 
+/// jq's `@csv` and `@tsv`, which jaq's libraries leave to its command line: an array to one
+/// row; strings quoted (csv, `"` doubled) or escaped (tsv: `\\`, tab, newline, return), numbers
+/// and booleans as JSON, `null` empty, anything else an error.
+const FORMATS: &str = r#"
+def @csv:
+  if isarray then . else error("cannot csv-format \(type), only an array") end
+  | map(if isstring then "\"" + (split("\"") | join("\"\"")) + "\""
+        elif . == null then ""
+        elif isboolean or isnumber then tojson
+        else error("cannot put \(type) in a csv row") end)
+  | join(",");
+def @tsv:
+  if isarray then . else error("cannot tsv-format \(type), only an array") end
+  | map(if isstring then
+          split("\\") | join("\\\\") | split("\t") | join("\\t")
+          | split("\n") | join("\\n") | split("\r") | join("\\r")
+        elif . == null then ""
+        elif isboolean or isnumber then tojson
+        else error("cannot put \(type) in a tsv row") end)
+  | join("\t");
+"#;
+
 /// A compiled `--jq` expression.
 pub struct Jq {
     filter: jaq_core::Filter<Data>,
@@ -50,9 +72,11 @@ impl Jq {
         if expr.trim().is_empty() {
             return Err("--jq: the expression is empty (use '.' for the whole value)".into());
         }
+        let formats = load::parse(FORMATS, |p| p.defs()).expect("the formats parse");
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
-            .chain(jaq_json::defs());
+            .chain(jaq_json::defs())
+            .chain(formats);
         let funs = jaq_core::funs()
             .chain(jaq_std::funs().filter(|(name, ..)| !LEFT_OUT.contains(name)))
             .chain(jaq_json::funs());
@@ -289,7 +313,8 @@ mod tests {
 
     #[test]
     fn strings_are_raw_and_the_rest_compact_json_one_per_line() {
-        let body = r#"{"data":[{"id":"org_1","n":1.50},{"id":"org_2","n":[1, 2]}],"total_count":2}"#;
+        let body =
+            r#"{"data":[{"id":"org_1","n":1.50},{"id":"org_2","n":[1, 2]}],"total_count":2}"#;
         assert_eq!(lines(".data[].id", body).0, "org_1\norg_2\n");
         assert_eq!(
             lines(".data[]", body).0,
@@ -297,12 +322,32 @@ mod tests {
         );
         assert_eq!(lines(".total_count", body).0, "2\n");
         assert_eq!(lines("[.data[].id]", body).0, "[\"org_1\",\"org_2\"]\n");
-        assert_eq!(lines(r#""a\nb", "tab\there""#, "null").0, "a\nb\ntab\there\n");
+        assert_eq!(
+            lines(r#""a\nb", "tab\there""#, "null").0,
+            "a\nb\ntab\there\n"
+        );
         assert_eq!(lines("empty", body).0, "");
         // jq's standard library is there.
         assert_eq!(
             lines(r#".data | map(select(.id | test("2$"))) | length"#, body).0,
             "1\n"
+        );
+        // What docs/api.md names: formats, dates.
+        assert_eq!(
+            lines(r#"[.data[].id, 1] | @tsv, @csv"#, body).0,
+            "org_1\torg_2\t1\n\"org_1\",\"org_2\",1\n"
+        );
+        assert_eq!(lines("0 | todate", "null").0, "1970-01-01T00:00:00Z\n");
+        assert_eq!(
+            lines(
+                r#"["a\"b", "t\tn\n\\", null, true, 1.5] | @csv, @tsv"#,
+                "null"
+            )
+            .0,
+            "\"a\"\"b\",\"t\tn\n\\\",,true,1.5\na\"b\tt\\tn\\n\\\\\t\ttrue\t1.5\n"
+        );
+        assert!(
+            matches!(lines("{} | @csv", "null").1, Err(Stopped::Failed(e)) if e.contains("only an array"))
         );
         assert_eq!(
             lines("0/0, 1/0, -1/0", "null").0,
@@ -333,23 +378,61 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(lines("1, halt, 2", "null"), (o, Err(Stopped::Halt(0))) if o == "1\n"));
+        assert!(
+            matches!(lines("\"bye\\n\" | halt_error", "null"), (o, Err(Stopped::Halt(5))) if o.is_empty())
+        );
+        assert!(Stopped::Halt(0).settle("").is_ok());
+        let e = Stopped::Halt(5).settle("").unwrap_err();
+        assert_eq!(crate::error::exit_of(&e), Exit::Other);
+        let e = Stopped::Failed("boom".into())
+            .settle(" (item u)")
+            .unwrap_err();
+        assert_eq!(crate::error::exit_of(&e), Exit::Other);
+        assert_eq!(e.to_string(), "--jq: boom (item u)");
+        let pipe = io::Error::from(io::ErrorKind::BrokenPipe);
+        assert!(Stopped::Write(pipe).settle("").is_ok());
     }
 
     #[test]
     fn a_bad_expression_is_one_line_with_its_column() {
         for (expr, want) in [
-            (".[] |", "--jq: syntax error: expected term at the end of the expression"),
+            (
+                ".[] |",
+                "--jq: syntax error: expected term at the end of the expression",
+            ),
             (".a | ]", "--jq: syntax error: unexpected ']' at column 6"),
-            (".a || .b", "--jq: syntax error: unexpected '||' at column 4"),
-            (".a | .b c", "--jq: syntax error: unexpected 'c' at column 9"),
+            (
+                ".a || .b",
+                "--jq: syntax error: unexpected '||' at column 4",
+            ),
+            (
+                ".a | .b c",
+                "--jq: syntax error: unexpected 'c' at column 9",
+            ),
             ("{a: 1", "--jq: syntax error: expected closing brace"),
-            ("map(.id", "--jq: syntax error: expected closing parenthesis"),
-            (".a | frobnicate", "--jq: unknown filter 'frobnicate/0' at column 6"),
+            (
+                "map(.id",
+                "--jq: syntax error: expected closing parenthesis",
+            ),
+            (
+                ".a | frobnicate",
+                "--jq: unknown filter 'frobnicate/0' at column 6",
+            ),
             ("map", "--jq: unknown filter 'map/0' at column 1"),
             ("$nope", "--jq: unknown variable '$nope' at column 1"),
-            ("env.CLERK_SECRET_KEY", "--jq: env at column 1 is not available"),
-            ("$ENV.CLERK_SECRET_KEY", "--jq: $ENV at column 1 is not available"),
-            ("import \"x\" as x; .", "--jq: cannot import or include \"x\""),
+            (
+                "env.CLERK_SECRET_KEY",
+                "--jq: env at column 1 is not available",
+            ),
+            (
+                "$ENV.CLERK_SECRET_KEY",
+                "--jq: $ENV at column 1 is not available",
+            ),
+            (
+                "import \"x\" as x; .",
+                "--jq: cannot import or include \"x\"",
+            ),
+            ("inputs", "--jq: unknown filter 'inputs/0' at column 1"),
             ("  ", "--jq: the expression is empty"),
         ] {
             let e = Jq::compile(expr).unwrap_err();

@@ -130,9 +130,7 @@ pub fn prepare(args: &ApiArgs) -> anyhow::Result<Prepared> {
         None => None,
     };
     if jq.is_some() && method == Method::HEAD {
-        return Err(usage(
-            "--jq: a HEAD answer has no body to filter".into(),
-        ));
+        return Err(usage("--jq: a HEAD answer has no body to filter".into()));
     }
     if args.paginate && method != Method::GET {
         return Err(usage(format!(
