@@ -892,3 +892,51 @@ async fn jq_on_a_2xx_answer_that_is_not_json_exits_6_printing_nothing() {
     let r = common::run(&["api", "users/count"], &url).await;
     assert_eq!((r.code, r.stdout.as_str()), (0, "five"), "{}", r.stderr);
 }
+
+/// A filter that computes on and on (`last(range(1e15))`) never gives the command's wait for
+/// Ctrl-C a turn: Ctrl-C must still end it at once, as it ends any other run (130).
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_ends_a_jq_filter_that_computes_without_end() {
+    let sb = std::sync::Arc::new(sandbox_with(5, "1000/1s", |_| {}).await);
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url())
+        .args(["api", "users/count", "--jq", "last(range(1e15))"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let seen = std::sync::Arc::clone(&sb);
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        use std::time::{Duration, Instant};
+        let mut child = c.spawn().unwrap();
+        let t0 = Instant::now();
+        // The answer is in: the filter computes from then on.
+        while seen.log().is_empty() && t0.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let t1 = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if t1.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("Ctrl-C did not end the filter");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        (status.code(), err)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted (Ctrl-C)"), "{stderr}");
+}

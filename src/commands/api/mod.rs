@@ -341,6 +341,7 @@ fn filter_answer(jq: &Jq, req: &Request, path: &str, resp: &Response) -> anyhow:
         ));
     }
     let mut out = io::BufWriter::new(io::stdout().lock());
+    let _stop = crate::signals::HardStop::arm();
     let ran = jq.run(&resp.body, &mut out);
     let flushed = out.flush().map_err(jq::Stopped::Write);
     match ran.and(flushed) {

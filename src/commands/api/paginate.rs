@@ -197,6 +197,8 @@ async fn walk_pages(
             }
             Err(d) => return Err(fail(Exit::Server, format!("{} {}: {d}", p.method, p.path))),
         };
+        // A filter computes without yielding: Ctrl-C must still end the run meanwhile.
+        let _stop = p.jq.as_ref().map(|_| crate::signals::HardStop::arm());
         for i in kept {
             let item = &page.items[i];
             // With --jq, each item is the filter's input: what is printed without it.
