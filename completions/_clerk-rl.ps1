@@ -179,6 +179,7 @@ Register-ArgumentCompleter -Native -CommandName 'clerk-rl' -ScriptBlock {
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'An extra request header, e.g. -H ''Idempotency-Key: 3f1c…'' (repeatable)')
             [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Send this file (''-'' for stdin) as the request body, as is')
             [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'With --paginate: items per page (the limit sent), 1..500')
+            [CompletionResult]::new('--jq', '--jq', [CompletionResultType]::ParameterName, 'Filter the answer through a jq expression (jaq): each output on its own line, a string raw, anything else compact JSON. With --paginate it runs on each item. Not with --batch')
             [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Send every request of FILE (''-'' for stdin), one JSON object a line: {"method","path","body","headers","idempotency_key","id"}; results as JSON Lines')
             [CompletionResult]::new('--results', '--results', [CompletionResultType]::ParameterName, 'With --batch: write the results to PATH instead of stdout')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'With --batch: the journal of finished lines (default: FILE.batch-journal beside FILE)')

@@ -117,3 +117,34 @@ impl CommandSignals {
         }
     }
 }
+
+/// For work that does not yield to the runtime (a `--jq` filter computing on one value): while
+/// it runs, the command's own wait for a stop signal (`interruptible`) cannot run, so Ctrl-C
+/// would go unanswered until the work ends, or never. While armed, a task on another worker
+/// ends the process instead, with the same line and exit code. Dropped, it is disarmed.
+pub struct HardStop(Option<tokio::task::JoinHandle<()>>);
+
+impl HardStop {
+    /// Armed when a runtime is running (not in unit tests) and the signals can be watched.
+    pub fn arm() -> HardStop {
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let task = runtime
+            .zip(CommandSignals::install().ok())
+            .map(|(rt, mut signals)| {
+                rt.spawn(async move {
+                    let stop = signals.recv().await;
+                    eprintln!("clerk-rl: interrupted ({})", stop.name());
+                    std::process::exit(stop.exit().code());
+                })
+            });
+        HardStop(task)
+    }
+}
+
+impl Drop for HardStop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
+}

@@ -85,7 +85,7 @@ fn nearest(key: &str) -> Option<&'static str> {
     let allowed = (key.chars().count() / 3).max(2);
     let by_distance = USER_LIST_FILTERS
         .iter()
-        .map(|f| (edit_distance(&key, f), *f))
+        .map(|f| (strsim::levenshtein(&key, f), *f))
         .filter(|(d, _)| *d <= allowed)
         .min_by_key(|(d, _)| *d)
         .map(|(_, f)| f);
@@ -96,21 +96,6 @@ fn nearest(key: &str) -> Option<&'static str> {
             .min_by_key(|f| f.len())
             .copied()
     })
-}
-
-/// Levenshtein distance (insertions, deletions, substitutions), over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Unix milliseconds, an RFC 3339 date (midnight UTC) or an RFC 3339 date-time with `Z` or an

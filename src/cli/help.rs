@@ -31,10 +31,11 @@ const EXIT_CODES: &[(&str, &str)] = &[
     ),
     (
         "api",
-        "0 a 2xx answer, 1 a 404 or another 4xx, 2 a bad flag or a 400/422 answer, 3 rate \
-         limited past --max-retries or --max-wait, 4 401 or 403, 5 quota_exceeded, 6 a 5xx or \
-         network error past retries, the one answer to a POST/PATCH not safe to repeat, or a \
-         list that breaks --paginate's checks.",
+        "0 a 2xx answer, 1 a 404 or another 4xx, or a --jq filter error, 2 a bad flag or --jq \
+         expression, or a 400/422 answer, 3 rate limited past --max-retries or --max-wait, 4 401 \
+         or 403, 5 quota_exceeded, 6 a 5xx or network error past retries, the one answer to a \
+         POST/PATCH not safe to repeat, a list that breaks --paginate's checks, or a 2xx answer \
+         that is not JSON with --jq.",
     ),
     (
         "cache purge",

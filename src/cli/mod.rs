@@ -391,6 +391,13 @@ processes gets no 429 either.
 (starting_after) on /v1/users and by overlapping offset pages elsewhere, checks order, progress
 and the count, and writes one item per line (JSON Lines). A server that breaks them exits 6.
 
+--jq EXPR runs a jq expression (jaq: jq's language and standard library, less env and $ENV, as
+the environment holds the key) on what would be printed: a 2xx answer's body, or with --paginate
+each item (so '.id', where gh's pages take '.[].id'). Each output is a line: a string raw,
+anything else compact JSON. A bad expression exits 2 before anything is sent; a filter error
+exits 1 after the lines before it; a non-2xx answer is printed unfiltered, a 2xx answer that is
+not JSON exits 6. Not with --batch (its results are a record: filter them with jq afterwards).
+
 --batch FILE ('-' stdin) sends one request per line, a JSON object with method, path and
 optionally body, headers, idempotency_key, id: lines on one user, organization or membership in file order (a failure
 holds the later ones: skipped), others side by side; one result per line in input order (ok,
@@ -402,6 +409,8 @@ Examples:
   clerk-rl api users/count
   clerk-rl api '/v1/users?limit=5&order_by=-created_at'
   clerk-rl api organizations --paginate > orgs.jsonl
+  clerk-rl api /v1/users --jq '.[].id'
+  clerk-rl api users --paginate --jq 'select(.banned) | .id' > banned.txt
   clerk-rl api -X POST organizations -f name=Acme -f slug=acme
   clerk-rl api -X PATCH users/user_123/metadata -F 'public_metadata[plan]=pro'
   clerk-rl api -X POST invitations -f email_address=a@example.com \\
@@ -473,9 +482,14 @@ pub struct ApiArgs {
     #[arg(short = 'i', long)]
     pub include: bool,
 
+    /// Filter the answer through a jq expression (jaq): each output on its own line, a string
+    /// raw, anything else compact JSON. With --paginate it runs on each item. Not with --batch
+    #[arg(long, value_name = "EXPR")]
+    pub jq: Option<String>,
+
     /// Send every request of FILE ('-' for stdin), one JSON object a line:
     /// {"method","path","body","headers","idempotency_key","id"}; results as JSON Lines
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["path", "paginate", "input", "include", "raw_fields", "fields", "headers"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["path", "paginate", "input", "include", "raw_fields", "fields", "headers", "jq"])]
     pub batch: Option<PathBuf>,
 
     /// With --batch: write the results to PATH instead of stdout

@@ -14,7 +14,7 @@ use clerk_rl::face::Rate;
 use clerk_rl::sandbox::log::key_tag;
 use clerk_rl::sandbox::{LogEntry, Sandbox};
 use common::redis_server::RedisServer;
-use common::{KEY, Run, all_ids, assert_exact, cmd, parse_export, sandbox_with};
+use common::{KEY, Run, all_ids, assert_exact, cmd, parse_export, sandbox_with, user_pages};
 use serde_json::Value;
 
 /// Run `clerk-rl` against `sb` with its own state folder for endpoint budgets.
@@ -584,4 +584,359 @@ async fn api_bodies_end_with_a_newline_one_json_value_per_line() {
         assert_eq!(v["id"], id.as_str());
     }
     assert!(serde_json::from_str::<Value>(lines[ids.len()]).unwrap()["errors"].is_array());
+}
+
+// ---- --jq ----
+
+/// The lines of a run's stdout.
+fn lines_of(r: &Run) -> Vec<String> {
+    r.stdout.lines().map(str::to_string).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jq_filters_one_body_strings_raw_and_the_rest_compact_json() {
+    let state = tempfile::tempdir().unwrap();
+    let st = state.path();
+    let sb = sandbox_with(5, "1000/1s", |_| {}).await;
+    let ids: Vec<String> = all_ids(&sb).await.into_iter().map(|(_, id)| id).collect();
+    let r = api(&sb, st, &["api", "users/count", "--jq", ".total_count"]).await;
+    assert_eq!((r.code, r.stdout.as_str()), (0, "5\n"), "{}", r.stderr);
+    // A string is printed raw, as gh does: no quotes.
+    let path = format!("users/{}", ids[0]);
+    let r = api(&sb, st, &["api", &path, "--jq", ".id"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, format!("{}\n", ids[0]));
+    // The example of --help: every id of a plain array, one a line.
+    let r = api(&sb, st, &["api", "/v1/users", "--jq", ".[].id"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut got = lines_of(&r);
+    got.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(got, want);
+    // Anything else as compact JSON, one value a line, even where the body is one line.
+    let r = api(
+        &sb,
+        st,
+        &["api", "users?limit=2", "--jq", ".[] | {id, n: 1}"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for line in lines_of(&r) {
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(line, format!("{{\"id\":{},\"n\":1}}", v["id"]));
+    }
+    assert_eq!(lines_of(&r).len(), 2);
+    // A non-2xx answer is printed unfiltered (as gh does), with its exit code.
+    let r = api(&sb, st, &["api", "users/user_missing", "--jq", ".id"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("resource_not_found"), "{}", r.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jq_over_paginate_runs_on_each_item_and_writes_every_id_exactly_once() {
+    let state = tempfile::tempdir().unwrap();
+    let st = state.path();
+    let sb = sandbox_with(230, "1000/1s", |c| c.organizations = 57).await;
+    // A plain array, by cursor: 230 users in pages of 40.
+    let r = api(
+        &sb,
+        st,
+        &[
+            "api",
+            "--paginate",
+            "users",
+            "--page-size",
+            "40",
+            "--jq",
+            ".id",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = lines_of(&r);
+    let unique: HashSet<&String> = got.iter().collect();
+    assert_eq!(unique.len(), got.len(), "an id written twice");
+    let mut want: Vec<String> = all_ids(&sb).await.into_iter().map(|(_, id)| id).collect();
+    let mut sorted = got.clone();
+    sorted.sort();
+    want.sort();
+    assert_eq!(sorted, want, "every user exactly once");
+    // {data, total_count}, by overlapping offset pages: the same filter, on each item.
+    let r = api(
+        &sb,
+        st,
+        &[
+            "api",
+            "--paginate",
+            "organizations",
+            "-f",
+            "limit=10",
+            "--jq",
+            ".id",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        lines_of(&r),
+        all_orgs(&sb).await,
+        "each organization once, in order"
+    );
+    // A filter that drops items: the walk and its checks are the same.
+    let r = api(
+        &sb,
+        st,
+        &[
+            "api",
+            "--paginate",
+            "users",
+            "--page-size",
+            "100",
+            "--jq",
+            "select(.id | startswith(\"user_\")) | [.id] | length",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "1\n".repeat(230));
+    assert_eq!(common::summary_of(&r.stderr, Some("items"))["items"], 230);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_jq_expression_exits_2_before_any_request() {
+    let state = tempfile::tempdir().unwrap();
+    let st = state.path();
+    let sb = sandbox_with(5, "1000/1s", |_| {}).await;
+    for (expr, said) in [
+        (
+            ".[] |",
+            "--jq: syntax error: expected term at the end of the expression",
+        ),
+        (".a | ]", "--jq: syntax error: unexpected ']' at column 6"),
+        ("map(.id", "expected closing parenthesis"),
+        (
+            ".[] | frobnicate",
+            "--jq: unknown filter 'frobnicate/0' at column 7",
+        ),
+        (
+            "env.CLERK_SECRET_KEY",
+            "--jq: env at column 1 is not available",
+        ),
+        ("$ENV", "--jq: $ENV at column 1 is not available"),
+        ("", "--jq: the expression is empty"),
+    ] {
+        for paginate in [false, true] {
+            let mut args = vec!["api", "users", "--jq", expr];
+            if paginate {
+                args.push("--paginate");
+            }
+            let r = api(&sb, st, &args).await;
+            assert_eq!(r.code, 2, "{expr:?}: {}", r.stderr);
+            assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
+            assert!(r.stderr.contains(said), "{expr:?}: {}", r.stderr);
+            assert!(r.stdout.is_empty(), "{}", r.stdout);
+        }
+    }
+    // Compiled before the key is even looked at: no key, still the expression's error.
+    let mut c = cmd();
+    c.env_remove("CLERK_SECRET_KEY")
+        .env("CLERK_API_URL", sb.url())
+        .args(["api", "users", "--jq", ".a | ]"]);
+    let r = common::bounded(c).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--jq: syntax error"), "{}", r.stderr);
+    // Nothing to filter, or not with --jq: refused up front too.
+    let batch = state.path().join("b.jsonl");
+    std::fs::write(&batch, "{\"method\":\"GET\",\"path\":\"users/count\"}\n").unwrap();
+    for bad in [
+        &["api", "-X", "HEAD", "users/count", "--jq", "."][..],
+        &["api", "--batch", batch.to_str().unwrap(), "--jq", "."],
+    ] {
+        let r = api(&sb, st, bad).await;
+        assert_eq!(r.code, 2, "{bad:?}: {}", r.stderr);
+    }
+    assert!(sb.log().is_empty(), "a request was sent: {:?}", sb.log());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_jq_runtime_error_exits_1_after_printing_what_succeeded() {
+    let state = tempfile::tempdir().unwrap();
+    let st = state.path();
+    let sb = sandbox_with(500, "1000/1s", |_| {}).await;
+    // One body: the outputs before the error are printed, then one line on stderr, exit 1.
+    let r = api(
+        &sb,
+        st,
+        &[
+            "api",
+            "users/count",
+            "--jq",
+            ".total_count, (.total_count | .x)",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stdout, "500\n");
+    assert!(
+        r.stderr.contains("--jq: cannot index 500 with \"x\""),
+        "{}",
+        r.stderr
+    );
+    // --paginate: the error on the third item ends the walk there, with no further page.
+    let third = {
+        let r = api(
+            &sb,
+            st,
+            &[
+                "api",
+                "users?limit=3&order_by=+created_at",
+                "--jq",
+                ".[2].id",
+            ],
+        )
+        .await;
+        r.stdout.trim().to_string()
+    };
+    let before = user_pages(&sb);
+    let expr = format!("if .id == \"{third}\" then error(\"stop at \\(.id)\") else .id end");
+    let r = api(
+        &sb,
+        st,
+        &[
+            "api",
+            "--paginate",
+            "users",
+            "--page-size",
+            "10",
+            "--jq",
+            &expr,
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(lines_of(&r).len(), 2, "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains(&format!("--jq: stop at {third} (item {third})")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        user_pages(&sb) - before,
+        1,
+        "a page asked for after the error"
+    );
+    // A filter written for gh's pages gets told the filter runs on each item.
+    let r = api(&sb, st, &["api", "--paginate", "users", "--jq", ".[].id"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("'.id' rather than '.[].id'"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jq_behind_a_pipe_that_closes_exits_at_once_with_0() {
+    let sb = sandbox_with(5000, "1000/1s", |_| {}).await;
+    let state = tempfile::tempdir().unwrap();
+    // 1 request a second: 50 pages would take most of a minute; `head -1` has its line after
+    // the first, and the walk must stop there (exit 0, no second page).
+    let mut c = common::cmd_via("bash");
+    c.args([
+        "-c",
+        "\"$0\" \"$@\" | head -1; exit ${PIPESTATUS[0]}",
+        common::bin(),
+        "--rate",
+        "1/1s",
+        "api",
+        "--paginate",
+        "users",
+        "--page-size",
+        "100",
+        "--jq",
+        ".id",
+    ])
+    .env("CLERK_API_URL", sb.url())
+    .env("CLERK_RL_STATE_DIR", state.path());
+    let r = common::bounded(c).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(lines_of(&r).len(), 1, "{}", r.stdout);
+    assert!(r.stdout.starts_with("user_"), "{}", r.stdout);
+    // A request sent just before the exit is logged after the sandbox's latency.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(user_pages(&sb), 1, "a page asked for after the reader left");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jq_on_a_2xx_answer_that_is_not_json_exits_6_printing_nothing() {
+    let app = axum::Router::new().route(
+        "/v1/users/count",
+        axum::routing::get(|| async { ([("content-type", "text/plain")], "five") }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let r = common::run(&["api", "users/count", "--jq", "."], &url).await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("--jq: GET /v1/users/count answered 200 with a body that is not JSON (text/plain, 4 bytes)"),
+        "{}",
+        r.stderr
+    );
+    // Without --jq, the body as sent (unchanged).
+    let r = common::run(&["api", "users/count"], &url).await;
+    assert_eq!((r.code, r.stdout.as_str()), (0, "five"), "{}", r.stderr);
+}
+
+/// A filter that computes on and on (`last(range(1e15))`) never gives the command's wait for
+/// Ctrl-C a turn: Ctrl-C must still end it at once, as it ends any other run (130).
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_ends_a_jq_filter_that_computes_without_end() {
+    let sb = std::sync::Arc::new(sandbox_with(5, "1000/1s", |_| {}).await);
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url())
+        .args(["api", "users/count", "--jq", "last(range(1e15))"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let seen = std::sync::Arc::clone(&sb);
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        use std::time::{Duration, Instant};
+        let mut child = c.spawn().unwrap();
+        let t0 = Instant::now();
+        // The answer is in: the filter computes from then on.
+        while seen.log().is_empty() && t0.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let t1 = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if t1.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("Ctrl-C did not end the filter");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        (status.code(), err)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted (Ctrl-C)"), "{stderr}");
 }

@@ -726,16 +726,12 @@ async fn ctrl_c_saves_a_checkpoint_and_the_printed_command_resumes() {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut sh = cmd();
-    sh.env("CLERK_API_URL", sb.url()).env("PATH", path);
-    let mut shell = Command::new("sh");
-    shell.arg("-c").arg(&line);
-    for (k, v) in sh.get_envs() {
-        match v {
-            Some(v) => shell.env(k, v),
-            None => shell.env_remove(k),
-        };
-    }
+    let mut shell = common::cmd_via("sh");
+    shell
+        .env("CLERK_API_URL", sb.url())
+        .env("PATH", path)
+        .arg("-c")
+        .arg(&line);
     let r = tokio::task::spawn_blocking(move || Run::from(common::output(&mut shell).unwrap()))
         .await
         .unwrap();

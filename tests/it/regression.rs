@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::bounded::bounded;
 use common::redis_server::free_port;
-use common::{Run, cmd};
+use common::{Run, cmd, user_pages};
 
 /// `cmd()` with its own state folder (the budget's state file of `api` stays in the test).
 fn cmd_in(state: &Path) -> Command {
@@ -630,10 +630,6 @@ async fn offset_paginate_no_longer_drops_live_users_when_more_than_a_tenth_of_a_
 }
 
 // ---- row 1, generalised: batch-get and api --paginate behind a reader that leaves ----
-
-fn user_pages(sb: &clerk_rl::sandbox::Sandbox) -> usize {
-    sb.log().iter().filter(|e| e.path == "/v1/users").count()
-}
 
 /// Spawn `c` with stdout piped, read `lines` lines, drop the reader and return the requests the
 /// sandbox had logged then, the exit code and stderr. The child must end within 20 s.

@@ -336,16 +336,10 @@ async fn an_enormous_body_is_refused_with_bounded_memory() {
             });
         }
     });
-    let mut c = Command::new("/usr/bin/time");
+    let mut c = common::cmd_via("/usr/bin/time");
     c.arg("-v")
         .arg(common::bin())
         .args(["export-users", "--max-retries", "0", "--no-count"]);
-    for (k, v) in cmd().get_envs() {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
-    }
     c.env("CLERK_API_URL", format!("http://{addr}"));
     let r = tokio::task::spawn_blocking(move || Run::from(common::output(&mut c).unwrap()))
         .await

@@ -5,6 +5,7 @@
 
 pub mod batch;
 mod fields;
+mod jq;
 mod paginate;
 
 use std::io::{self, IsTerminal, Write};
@@ -19,6 +20,7 @@ use crate::error::{Exit, fail};
 use crate::http::{ClerkError, Request, Response};
 use crate::settings::context::Context;
 use fields::Field;
+use jq::Jq;
 
 /// Everything the command line says, checked before any key is read or request sent.
 #[derive(Debug)]
@@ -29,6 +31,8 @@ pub struct Prepared {
     pub query: Vec<(String, String)>,
     pub headers: HeaderMap,
     pub body: Option<Bytes>,
+    /// `--jq`, compiled.
+    pub jq: Option<Jq>,
 }
 
 /// `users`, `/users`, `v1/users`, `/v1/users?limit=5` -> (`/v1/users`, query pairs).
@@ -121,6 +125,13 @@ pub fn prepare(args: &ApiArgs) -> anyhow::Result<Prepared> {
         headers.append(n, v);
     }
     let bodiless = matches!(method, Method::GET | Method::HEAD);
+    let jq = match &args.jq {
+        Some(expr) => Some(Jq::compile(expr).map_err(usage)?),
+        None => None,
+    };
+    if jq.is_some() && method == Method::HEAD {
+        return Err(usage("--jq: a HEAD answer has no body to filter".into()));
+    }
     if args.paginate && method != Method::GET {
         return Err(usage(format!(
             "--paginate walks a list with GET, not {method}"
@@ -155,6 +166,7 @@ pub fn prepare(args: &ApiArgs) -> anyhow::Result<Prepared> {
         query,
         headers,
         body,
+        jq,
     })
 }
 
@@ -270,6 +282,15 @@ pub async fn run(ctx: &Context, args: &ApiArgs, prepared: Prepared) -> anyhow::R
             ),
         ));
     }
+    if resp.status.is_success()
+        && let Some(jq) = &prepared.jq
+    {
+        // A non-2xx answer is printed unfiltered (below), as gh does: the filter was written for
+        // the answer asked for, and the error's body says what went wrong.
+        let filtered = filter_answer(jq, &req, &prepared.path, &resp);
+        summary(Some(resp.status.as_u16()));
+        return filtered.map(|()| Exit::Ok);
+    }
     let shown = shown_body(&resp.body, io::stdout().is_terminal());
     let mut out = io::stdout().lock();
     let written = out.write_all(&shown).and_then(|()| out.flush());
@@ -297,6 +318,36 @@ pub async fn run(ctx: &Context, args: &ApiArgs, prepared: Prepared) -> anyhow::R
         return Err(fail(Exit::Server, line));
     }
     Err(fail(e.exit(), line))
+}
+
+/// A 2xx answer through `--jq`, its outputs on stdout. An answer that is not JSON cannot be
+/// filtered: the Backend API answers JSON, so that is the server's fault (exit 6), and nothing
+/// is printed in place of what the filter would have made.
+fn filter_answer(jq: &Jq, req: &Request, path: &str, resp: &Response) -> anyhow::Result<()> {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(&resp.body).is_err() {
+        let ct = resp
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map_or("no Content-Type".to_string(), crate::ui::clean);
+        return Err(fail(
+            Exit::Server,
+            format!(
+                "--jq: {} {path} answered {} with a body that is not JSON ({ct}, {} bytes): nothing to filter",
+                req.method,
+                resp.status.as_u16(),
+                resp.body.len()
+            ),
+        ));
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let _stop = crate::signals::HardStop::arm();
+    let ran = jq.run(&resp.body, &mut out);
+    let flushed = out.flush().map_err(jq::Stopped::Write);
+    match ran.and(flushed) {
+        Ok(()) => Ok(()),
+        Err(stopped) => stopped.settle(""),
+    }
 }
 
 /// "a web page" when a 2xx answer is HTML (by its Content-Type, or a body that starts as HTML
@@ -375,6 +426,7 @@ mod tests {
             paginate: false,
             page_size: 500,
             include: false,
+            jq: None,
             batch: None,
             results: None,
             state: None,

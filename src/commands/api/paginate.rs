@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, Write};
 
 use serde_json::json;
 
+use super::jq::Stopped;
 use super::{Prepared, print_head};
 use crate::api::list::{Defect, Order, Paging, Walk, not_a_list, parse_list_page};
 use crate::api::parse_count;
@@ -196,11 +197,21 @@ async fn walk_pages(
             }
             Err(d) => return Err(fail(Exit::Server, format!("{} {}: {d}", p.method, p.path))),
         };
+        // A filter computes without yielding: Ctrl-C must still end the run meanwhile.
+        let _stop = p.jq.as_ref().map(|_| crate::signals::HardStop::arm());
         for i in kept {
-            match out.write_all(&page.items[i].line) {
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(true),
-                Err(e) => return Err(anyhow::Error::new(e).context("writing the items failed")),
-                Ok(()) => {}
+            let item = &page.items[i];
+            // With --jq, each item is the filter's input: what is printed without it.
+            let written = match &p.jq {
+                None => out.write_all(&item.line).map_err(Stopped::Write),
+                Some(jq) => jq.run(&item.line, out),
+            };
+            if let Err(stopped) = written {
+                let _ = out.flush();
+                let hint = p.jq.as_ref().map_or("", |jq| jq.per_item_hint());
+                let about = format!(" (item {}{hint})", crate::ui::clean(&item.id));
+                // Ended quietly (the reader left, `halt`): no more pages, no count check.
+                return stopped.settle(&about).map(|()| true);
             }
         }
         match out.flush() {

@@ -62,6 +62,24 @@ pub fn cmd() -> Command {
     c
 }
 
+/// `program` (a shell, `/usr/bin/time`) with [`cmd`]'s environment, to run the binary inside it.
+pub fn cmd_via(program: &str) -> Command {
+    let mut c = Command::new(program);
+    for (k, v) in cmd().get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.stdin(Stdio::null());
+    c
+}
+
+/// Requests for pages of `GET /v1/users` the sandbox has logged.
+pub fn user_pages(sb: &Sandbox) -> usize {
+    sb.log().iter().filter(|e| e.path == "/v1/users").count()
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
