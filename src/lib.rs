@@ -8,6 +8,7 @@ pub mod commands;
 pub mod error;
 pub mod exit;
 pub mod http;
+pub mod metrics;
 pub mod output;
 pub mod pacing;
 pub mod redis_store;
@@ -86,10 +87,19 @@ where
 }
 
 async fn dispatch(
-    cli: Cli,
+    mut cli: Cli,
     argv: Vec<String>,
     resolved: settings::profile::Resolved,
 ) -> anyhow::Result<Exit> {
+    if let Some(addr) = cli.global.metrics_listen {
+        // Bound before anything else runs: a taken port is exit 2 before any request.
+        let hub = metrics::Hub::new();
+        let bound = hub.serve(addr).await?;
+        if !cli.global.quiet {
+            eprintln!("clerk-rl: metrics on http://{bound}/metrics");
+        }
+        cli.global.metrics = Some(hub);
+    }
     match &cli.command {
         Command::Config(_) => commands::config::show(&cli.global, &resolved),
         Command::Completions(a) => {
@@ -162,6 +172,7 @@ async fn dispatch(
             result
         }
         Command::Cache(a) => commands::cache::run(&cli.global, a).await,
+        Command::Top(a) => commands::top::run(&cli.global, a).await,
         Command::Probe(a) => {
             let a = commands::probe::validate(a)?;
             let ctx = Context::connect(&cli.global, "probe").await?;

@@ -5,6 +5,7 @@
 //! the header judge (`pacer.rs`, `shared_budget.rs`, `local_budget.rs`, `endpoint_budget.rs`,
 //! `ratelimit.rs` at the root) move here with issue 21.
 
+pub mod activity;
 pub mod algorithm;
 pub mod budget;
 pub mod endpoint_limits;

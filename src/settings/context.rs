@@ -162,6 +162,7 @@ impl Context {
                         budget.describe(),
                         sb.shown()
                     ));
+                    sb.report_activity(client.monitor_handle());
                     client.share_budget(Arc::clone(&sb));
                     shared = Some(sb);
                 }
@@ -179,6 +180,12 @@ impl Context {
                     ));
                 }
             }
+        }
+        if let Some(hub) = &global.metrics {
+            hub.register_collector(Box::new(crate::metrics::http::HttpCollector::new(
+                client.monitor_handle(),
+                budget,
+            )));
         }
         if shared.is_none() && command != "probe" {
             share_through_state_file(&mut client, &key, &budget, global, &ui);
