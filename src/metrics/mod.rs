@@ -122,9 +122,9 @@ impl Hub {
             )
         })?;
         let bound = listener.local_addr()?;
-        let app: Router = self.router().fallback(|| async {
-            (StatusCode::NOT_FOUND, "only GET /metrics is served here\n")
-        });
+        let app: Router = self
+            .router()
+            .fallback(|| async { (StatusCode::NOT_FOUND, "only GET /metrics is served here\n") });
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

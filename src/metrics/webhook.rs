@@ -74,7 +74,8 @@ fn event_label(event: Option<&str>) -> String {
         Some(e)
             if !e.is_empty()
                 && e.len() <= 64
-                && e.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_') =>
+                && e.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_') =>
         {
             e.to_string()
         }

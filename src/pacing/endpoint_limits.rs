@@ -144,9 +144,8 @@ pub fn template(path: &str) -> String {
         let looks_like_id = seg.chars().any(|c| {
             c.is_ascii_digit() || c.is_ascii_uppercase() || !(c.is_ascii_lowercase() || c == '_')
         });
-        let version = seg.len() > 1
-            && seg.starts_with('v')
-            && seg[1..].chars().all(|c| c.is_ascii_digit());
+        let version =
+            seg.len() > 1 && seg.starts_with('v') && seg[1..].chars().all(|c| c.is_ascii_digit());
         if i == 0 && (version || !looks_like_id) {
             out.push_str(seg);
         } else if i % 2 == 1 && !looks_like_id {
@@ -157,7 +156,10 @@ pub fn template(path: &str) -> String {
         } else {
             let singular = match collection.strip_suffix("ies") {
                 Some(s) => format!("{s}y"),
-                None => collection.strip_suffix('s').unwrap_or(collection).to_string(),
+                None => collection
+                    .strip_suffix('s')
+                    .unwrap_or(collection)
+                    .to_string(),
             };
             out.push('{');
             out.push_str(&singular);
@@ -237,11 +239,23 @@ mod tests {
         for (path, want) in [
             ("/v1/users", "/v1/users"),
             ("/v1/users/count", "/v1/users/count"),
-            ("/v1/users/user_2NNEqL2nrIRdJ194ndJqAHwEfxC", "/v1/users/{user_id}"),
-            ("/proxy/v1/users/user_1/metadata/", "/v1/users/{user_id}/metadata"),
+            (
+                "/v1/users/user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
+                "/v1/users/{user_id}",
+            ),
+            (
+                "/proxy/v1/users/user_1/metadata/",
+                "/v1/users/{user_id}/metadata",
+            ),
             ("/v1/invitations/bulk", "/v1/invitations/bulk"),
-            ("/v1/invitations/inv_1/revoke", "/v1/invitations/{invitation_id}/revoke"),
-            ("/v1/organizations/acme", "/v1/organizations/{organization_id}"),
+            (
+                "/v1/invitations/inv_1/revoke",
+                "/v1/invitations/{invitation_id}/revoke",
+            ),
+            (
+                "/v1/organizations/acme",
+                "/v1/organizations/{organization_id}",
+            ),
             (
                 "/v1/organizations/org_1/memberships/user_2",
                 "/v1/organizations/{organization_id}/memberships/{membership_id}",

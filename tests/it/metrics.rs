@@ -10,15 +10,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::openmetrics::{parse, value};
+use common::redis_server::free_port;
 use common::{cmd, sandbox_with};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The child is killed if the test fails before it ends.
 struct Running(std::process::Child);
@@ -56,7 +49,10 @@ async fn metrics_of_a_running_export_are_openmetrics_and_count_its_429s() {
         if let Ok(r) = http.get(&url).send().await {
             assert_eq!(r.status(), 200);
             let ct = r.headers()["content-type"].to_str().unwrap().to_string();
-            assert!(ct.starts_with("application/openmetrics-text; version=1.0.0"), "{ct}");
+            assert!(
+                ct.starts_with("application/openmetrics-text; version=1.0.0"),
+                "{ct}"
+            );
             let text = r.text().await.unwrap();
             let families = parse(&text);
             if value(&families, "clerk_rl_http_rate_limited_total", &[]).unwrap_or(0.0) >= 1.0 {
@@ -101,12 +97,21 @@ async fn metrics_of_a_running_export_are_openmetrics_and_count_its_429s() {
         "clerk_rl_http_requests_total",
         &["status_class=\"4xx\""],
     );
-    assert!(limited.unwrap_or(0.0) >= 1.0, "the 429s by endpoint:\n{text}");
+    assert!(
+        limited.unwrap_or(0.0) >= 1.0,
+        "the 429s by endpoint:\n{text}"
+    );
     assert_eq!(value(&families, "clerk_rl_budget_limit", &[]), Some(100.0));
     // No header stated them: the gauges are absent rather than a made-up 0.
-    assert!(!families.contains_key("clerk_rl_ratelimit_remaining"), "{text}");
+    assert!(
+        !families.contains_key("clerk_rl_ratelimit_remaining"),
+        "{text}"
+    );
     assert!(!text.contains("user_"), "an id in a label:\n{text}");
-    assert!(!text.contains(common::KEY) && !text.contains("sk_test"), "{text}");
+    assert!(
+        !text.contains(common::KEY) && !text.contains("sk_test"),
+        "{text}"
+    );
 
     // The export goes on to its end, unharmed, and its summary counts at least those 429s.
     let status = tokio::task::spawn_blocking(move || {
@@ -116,7 +121,13 @@ async fn metrics_of_a_running_export_are_openmetrics_and_count_its_429s() {
             if let Some(s) = child.0.try_wait().unwrap() {
                 let mut err = String::new();
                 use std::io::Read;
-                child.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+                child
+                    .0
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
                 return (s.code(), err);
             }
             assert!(Instant::now() < deadline, "the export did not end");
@@ -127,10 +138,16 @@ async fn metrics_of_a_running_export_are_openmetrics_and_count_its_429s() {
     .unwrap();
     let (code, stderr) = status;
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(stderr.contains(&format!("metrics on http://{listen}/metrics")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("metrics on http://{listen}/metrics")),
+        "{stderr}"
+    );
     let summary = common::summary_of(&stderr, Some("http"));
     let scraped = value(&families, "clerk_rl_http_rate_limited_total", &[]).unwrap();
-    assert!(summary["http"]["rate_limited"].as_f64().unwrap() >= scraped, "{summary}");
+    assert!(
+        summary["http"]["rate_limited"].as_f64().unwrap() >= scraped,
+        "{summary}"
+    );
     sb.shutdown().await;
 }
 
@@ -150,7 +167,11 @@ async fn a_bad_or_taken_metrics_address_is_a_usage_error_before_any_request() {
         )
         .await;
         assert_eq!(r.code, 2, "{flag}: {}", r.stderr);
-        assert!(r.stderr.contains("--metrics-listen"), "{flag}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("--metrics-listen"),
+            "{flag}: {}",
+            r.stderr
+        );
         assert!(r.stderr.contains(want), "{flag}: {}", r.stderr);
     }
 }

@@ -123,11 +123,92 @@ async fn top_without_a_store_is_a_usage_error_and_the_table_says_who_spends() {
     assert!(r.stderr.contains("--budget-store"), "{}", r.stderr);
     // Nobody on the key: the table says so (stdout is not a terminal: printed once).
     let redis = RedisServer::start();
-    let r = common::run(&["--budget-store", &redis.url(), "top"], "http://127.0.0.1:9").await;
+    let r = common::run(
+        &["--budget-store", &redis.url(), "top"],
+        "http://127.0.0.1:9",
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout.contains("no process is spending the key"),
         "{}",
         r.stdout
     );
+}
+
+/// `tmux` on a private socket, through the suite's deadline.
+fn tmux(socket: &str, args: &[&str]) -> common::Run {
+    let mut c = std::process::Command::new("tmux");
+    c.args(["-L", socket]).args(args).stdin(Stdio::null());
+    match common::output(&mut c) {
+        Ok(out) => common::Run::from(out),
+        Err(e) => panic!(
+            "tmux: {e} (this test needs a real terminal: scripts/test installs tmux, or apt-get install tmux)"
+        ),
+    }
+}
+
+/// In a real terminal (tmux), `top` draws its view in place: each frame from the top-left
+/// corner, one header on the screen however many refreshes, the clock in it moving; Ctrl-C
+/// ends it.
+#[test]
+fn top_in_a_terminal_redraws_in_place_and_ends_on_ctrl_c() {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    std::fs::write(&key, common::KEY).unwrap();
+    let socket = format!("clerk-rl-test-{}", std::process::id());
+    // The private tmux server goes, whatever happens to the test.
+    struct Server(String);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            tmux(&self.0, &["kill-server"]);
+        }
+    }
+    let _server = Server(socket.clone());
+    let command = format!(
+        "{} --secret-key-file {} --budget-store {} top --interval 300ms",
+        common::bin(),
+        key.display(),
+        redis.url()
+    );
+    let r = tmux(
+        &socket,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "top",
+            "-x",
+            "160",
+            "-y",
+            "20",
+            &command,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let screen = || tmux(&socket, &["capture-pane", "-p", "-t", "top"]).stdout;
+    let deadline = Instant::now() + common::DEADLINE;
+    let mut frames: Vec<String> = Vec::new();
+    while frames.len() < 3 {
+        let s = screen();
+        let first = s.lines().next().unwrap_or("").to_string();
+        if first.starts_with("clerk-rl top:") && frames.last() != Some(&first) {
+            // One view on the screen, at its top: redrawn over, never scrolled below.
+            assert_eq!(s.matches("clerk-rl top:").count(), 1, "{s}");
+            assert!(s.contains("no process is spending the key"), "{s}");
+            frames.push(first);
+        }
+        assert!(Instant::now() < deadline, "no 3 frames in place:\n{s}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux(&socket, &["send-keys", "-t", "top", "C-c"]);
+    while tmux(&socket, &["has-session", "-t", "top"]).code == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "top did not end on Ctrl-C:\n{}",
+            screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

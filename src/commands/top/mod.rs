@@ -102,7 +102,10 @@ pub async fn run(global: &GlobalArgs, args: &TopArgs) -> anyhow::Result<Exit> {
         let width = ui::columns(ui::Stream::Stdout);
         let text = match read(&redis, &hash, now).await {
             Ok(records) => view::render(&view::build(&records, now, &flags, target.shown()), width),
-            Err(e) => format!("clerk-rl top: {e}; trying again every {}\n", humantime::format_duration(args.interval)),
+            Err(e) => format!(
+                "clerk-rl top: {e}; trying again every {}\n",
+                humantime::format_duration(args.interval)
+            ),
         };
         screen.draw(&text)?;
     }

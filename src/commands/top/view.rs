@@ -93,7 +93,9 @@ pub fn build(records: &[ProcessInfo], now_ms: u64, flags: &Budget, store: &str) 
     });
     let reported = records
         .iter()
-        .filter(|p| !is_stale(p, now_ms) && p.activity.budget_limit > 0 && p.activity.window_s > 0.0)
+        .filter(|p| {
+            !is_stale(p, now_ms) && p.activity.budget_limit > 0 && p.activity.window_s > 0.0
+        })
         .min_by_key(|p| p.activity.budget_limit);
     let budget = match reported {
         Some(p) => BudgetShown {
@@ -127,17 +129,23 @@ fn secs(s: f64) -> String {
     } else if s < 3600.0 {
         format!("{}m{:02}s", (s / 60.0) as u64, (s % 60.0) as u64)
     } else {
-        format!("{}h{:02}m", (s / 3600.0) as u64, ((s % 3600.0) / 60.0) as u64)
+        format!(
+            "{}h{:02}m",
+            (s / 3600.0) as u64,
+            ((s % 3600.0) / 60.0) as u64
+        )
     }
 }
 
 /// The view for people: a header line, then one row per process.
 pub fn render(v: &View, width: u16) -> String {
     let window = secs(v.window);
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(v.at_ms);
     let mut out = format!(
-        "clerk-rl top: {} process(es) on the key through {}\nin the last {window}: {} of {} requests ({}%), {} in flight, {} 429(s) since they started; budget {}/{window} ({})\n",
+        "clerk-rl top: {} process(es) on the key through {}, at {}\nin the last {window}: {} of {} requests ({}%), {} in flight, {} 429(s) since they started; budget {}/{window} ({})\n",
         v.processes.len(),
         v.store,
+        humantime::format_rfc3339_seconds(at),
         v.total_in_window,
         v.budget.limit,
         v.used_pct,
@@ -220,10 +228,18 @@ mod tests {
             p(2, 10, now - 10_000, 100), // stale: gone
             p(3, 40, now, 80),
         ];
-        let v = build(&records, now, &Budget::new(Plan::Free, None, None), "redis://x:1/0");
+        let v = build(
+            &records,
+            now,
+            &Budget::new(Plan::Free, None, None),
+            "redis://x:1/0",
+        );
         let pids: Vec<u32> = v.processes.iter().map(|r| r.pid).collect();
         assert_eq!(pids, [3, 1]);
-        assert_eq!((v.total_in_window, v.budget.limit, v.in_flight), (70, 80, 2));
+        assert_eq!(
+            (v.total_in_window, v.budget.limit, v.in_flight),
+            (70, 80, 2)
+        );
         assert_eq!(v.used_pct, 87.5);
         assert_eq!(v.budget.source, "processes");
         let text = render(&v, 120);

@@ -29,8 +29,17 @@ pub fn parse(text: &str) -> BTreeMap<String, (String, Vec<Sample>)> {
                 "TYPE" => {
                     let t = arg.unwrap_or_else(|| panic!("TYPE without a type: {line}"));
                     assert!(
-                        ["counter", "gauge", "histogram", "info", "summary", "unknown", "stateset", "gaugehistogram"]
-                            .contains(&t),
+                        [
+                            "counter",
+                            "gauge",
+                            "histogram",
+                            "info",
+                            "summary",
+                            "unknown",
+                            "stateset",
+                            "gaugehistogram"
+                        ]
+                        .contains(&t),
                         "unknown type in {line}"
                     );
                     assert!(
@@ -45,15 +54,22 @@ pub fn parse(text: &str) -> BTreeMap<String, (String, Vec<Sample>)> {
                     current = Some(name.to_string());
                     if kind == "UNIT" {
                         let unit = arg.unwrap_or("");
-                        assert!(name.ends_with(&format!("_{unit}")), "{name} does not end in its unit: {line}");
+                        assert!(
+                            name.ends_with(&format!("_{unit}")),
+                            "{name} does not end in its unit: {line}"
+                        );
                     }
                 }
                 _ => panic!("unknown descriptor: {line}"),
             }
             continue;
         }
-        let family = current.clone().unwrap_or_else(|| panic!("sample before any descriptor: {line}"));
-        let (name_labels, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("no value: {line}"));
+        let family = current
+            .clone()
+            .unwrap_or_else(|| panic!("sample before any descriptor: {line}"));
+        let (name_labels, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("no value: {line}"));
         let (name, labels) = match name_labels.split_once('{') {
             Some((n, l)) => {
                 assert!(l.ends_with('}'), "unclosed labels: {line}");
@@ -62,31 +78,50 @@ pub fn parse(text: &str) -> BTreeMap<String, (String, Vec<Sample>)> {
             None => (name_labels, String::new()),
         };
         for pair in split_labels(&labels) {
-            let (k, v) = pair.split_once('=').unwrap_or_else(|| panic!("bad label {pair:?}: {line}"));
+            let (k, v) = pair
+                .split_once('=')
+                .unwrap_or_else(|| panic!("bad label {pair:?}: {line}"));
             assert!(valid_name(k), "bad label name {k:?}: {line}");
-            assert!(v.starts_with('"') && v.ends_with('"') && v.len() >= 2, "unquoted label value: {line}");
+            assert!(
+                v.starts_with('"') && v.ends_with('"') && v.len() >= 2,
+                "unquoted label value: {line}"
+            );
         }
         let value: f64 = match value {
             "+Inf" => f64::INFINITY,
             "-Inf" => f64::NEG_INFINITY,
-            v => v.parse().unwrap_or_else(|_| panic!("bad value {v:?}: {line}")),
+            v => v
+                .parse()
+                .unwrap_or_else(|_| panic!("bad value {v:?}: {line}")),
         };
         let (kind, samples) = families.get_mut(&family).unwrap();
         let allowed: Vec<String> = match kind.as_str() {
             "counter" => vec![format!("{family}_total"), format!("{family}_created")],
-            "histogram" => ["_bucket", "_sum", "_count", "_created"].iter().map(|s| format!("{family}{s}")).collect(),
+            "histogram" => ["_bucket", "_sum", "_count", "_created"]
+                .iter()
+                .map(|s| format!("{family}{s}"))
+                .collect(),
             "info" => vec![format!("{family}_info")],
             _ => vec![family.clone()],
         };
-        assert!(allowed.contains(&name.to_string()), "{name} does not belong to the {kind} {family}: {line}");
-        samples.push(Sample { name: name.to_string(), labels, value });
+        assert!(
+            allowed.contains(&name.to_string()),
+            "{name} does not belong to the {kind} {family}: {line}"
+        );
+        samples.push(Sample {
+            name: name.to_string(),
+            labels,
+            value,
+        });
     }
     families
 }
 
 fn valid_name(n: &str) -> bool {
     let mut chars = n.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }
 
