@@ -95,9 +95,9 @@ async fn dispatch(
         // Bound before anything else runs: a taken port is exit 2 before any request.
         let hub = metrics::Hub::new();
         let bound = hub.serve(addr).await?;
-        if !cli.global.quiet {
-            eprintln!("clerk-rl: metrics on http://{bound}/metrics");
-        }
+        ui::Ui::new(cli.global.verbose, true)
+            .quiet(cli.global.quiet)
+            .line(&format!("clerk-rl: metrics on http://{bound}/metrics"));
         cli.global.metrics = Some(hub);
     }
     match &cli.command {
