@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_clerk_rl_global_optspecs
-    string join \n api-url= secret-key-file= plan= rate= burst= endpoint-rate= json no-progress max-retries= timeout= max-wait= v/verbose q/quiet budget-store= budget-store-optional sandbox sandbox-users= sandbox-seed= profile= h/help V/version
+    string join \n api-url= secret-key-file= plan= rate= burst= endpoint-rate= json no-progress max-retries= timeout= max-wait= v/verbose q/quiet budget-store= budget-store-optional metrics-listen= sandbox sandbox-users= sandbox-seed= profile= h/help V/version
 end
 
 function __fish_clerk_rl_needs_command
@@ -37,6 +37,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l max-retries -d 'Retri
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -54,6 +55,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "export-users" -d 
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "api" -d 'Call any Backend API endpoint through the paced, retried core (like `gh api`)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "import-users" -d 'Create users from JSON Lines (export-users\' output or POST /v1/users bodies), exactly once'
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "top" -d 'Watch every process spending the key through --budget-store, like htop for one key'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -f -a "webhook" -d 'Receive Clerk\'s webhooks and keep the batch-get cache true'
@@ -75,6 +77,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l max-retries
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -115,6 +118,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-retries 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -146,6 +150,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -183,6 +188,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l max-retries -d
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -215,6 +221,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-retr
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -245,6 +252,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l max-r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -257,6 +265,32 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -s q -l 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l interval -d 'How often the live view refreshes, e.g. 1s, 500ms' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
+pro\t'100 requests per 10 s: a preset of this tool, not a Clerk figure'
+dev\t'100 requests per 10 s: Clerk\'s documented limit for development instances'
+prod\t'1000 requests per 10 s: Clerk\'s documented limit for production instances'"
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l rate -d 'Custom budget overriding the plan\'s rate, e.g. 100/10s, 5/1s, 300/1m' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l burst -d 'Pace as a token bucket of this capacity (bursts above the strict window)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l endpoint-rate -d 'Override one of Clerk\'s documented endpoint limits, paced besides the budget (repeatable): user-update (PATCH /v1/users/{id} and /metadata, 10/10s per user), invitation-create (POST /v1/invitations, 100/1h), invitation-bulk (POST /v1/invitations/bulk, 25/1h)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l max-retries -d 'Retries per request for 429s and transient failures' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l timeout -d 'Timeout of one request, e.g. 30s' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l once -d 'Print once and exit (also when stdout is not a terminal, or with --json)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l json -d 'Machine-readable output: JSON on stdout, the summary as one JSON line on stderr'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l no-progress -d 'Never show progress bars (they are hidden anyway when stderr is not a terminal)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -s v -l verbose -d 'More detail on stderr (-v: retries and waits, -vv: every request)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -s q -l quiet -d 'Errors only on stderr: no warnings, progress, notes or summary (stdout is unchanged)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l api-url -d 'Base URL of the Backend API, without /v1 (a trailing /v1 is accepted)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l secret-key-file -d 'Read the secret key from this file (\'-\' reads stdin) instead of CLERK_SECRET_KEY' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l plan -d 'Budget preset. Clerk\'s documented limits: dev 100/10s (development instances), prod 1000/10s (production instances). This tool\'s cautious presets, not Clerk figures: free 20/10s, pro 100/10s' -r -f -a "free\t'20 requests per 10 s: a cautious preset of this tool, not a Clerk figure'
@@ -270,6 +304,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -296,6 +331,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -355,6 +391,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l max-retrie
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -380,6 +417,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fis
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -412,6 +450,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_se
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -438,6 +477,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -463,6 +503,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_see
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -489,6 +530,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l max-re
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -513,6 +555,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l max-retries -d
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox-seed -d 'With --sandbox: the seed its users are generated from' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l profile -d 'Use the named profile of the config file ($XDG_CONFIG_HOME/clerk-rl/config.toml): its api_url, secret_key_file, plan or rate, burst, budget_store and cache, under flags and environment variables' -r
@@ -523,19 +566,20 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s q -l quiet -d 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l budget-store-optional -d 'With --budget-store: when Redis is unreachable at the start, pace locally with a warning instead of exiting 1'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox -d 'Run against an in-process sandbox instead of Clerk (no account or key needed)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "api" -d 'Call any Backend API endpoint through the paced, retried core (like `gh api`)'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "import-users" -d 'Create users from JSON Lines (export-users\' output or POST /v1/users bodies), exactly once'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "webhook" -d 'Receive Clerk\'s webhooks and keep the batch-get cache true'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "config" -d 'Show the settings in force and where each came from (flag, environment, profile, default)'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "man" -d 'Print a man page to stdout, or write them all into a folder with --dir'
-complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users cache sandbox webhook config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "status" -d 'One quick call: rate-limit headers, instance type, documented limit, budget'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "probe" -d 'Measure the limit, burst and window the server really enforces for this key'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "export-users" -d 'Dump every user as JSON Lines, paced to the budget, resumable'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "api" -d 'Call any Backend API endpoint through the paced, retried core (like `gh api`)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "batch-get" -d 'Fetch users by id (one request per 100 ids) as JSON Lines, with an optional Redis cache'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "import-users" -d 'Create users from JSON Lines (export-users\' output or POST /v1/users bodies), exactly once'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "top" -d 'Watch every process spending the key through --budget-store, like htop for one key'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "cache" -d 'Manage the Redis cache batch-get keeps (no request to Clerk)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "sandbox" -d 'Run a local Clerk-compatible Backend API server'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "webhook" -d 'Receive Clerk\'s webhooks and keep the batch-get cache true'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "config" -d 'Show the settings in force and where each came from (flag, environment, profile, default)'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "man" -d 'Print a man page to stdout, or write them all into a folder with --dir'
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and not __fish_seen_subcommand_from status probe export-users api batch-get import-users top cache sandbox webhook config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "purge" -d 'Delete cached users of this instance (the key\'s), by id or all of them'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "serve" -d 'Serve a Svix webhook endpoint that invalidates (or, --prime, rewrites) cached users'
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print every setting in force, its value (the key masked) and where it came from'

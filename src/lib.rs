@@ -13,6 +13,7 @@ pub(crate) mod commands;
 pub(crate) mod error;
 pub(crate) mod exit;
 pub(crate) mod http;
+pub(crate) mod metrics;
 pub(crate) mod output;
 pub(crate) mod pacing;
 pub(crate) mod redis_store;
@@ -110,7 +111,16 @@ where
     }
 }
 
-async fn dispatch(command: Command, argv: Vec<String>, s: Settings) -> anyhow::Result<Exit> {
+async fn dispatch(command: Command, argv: Vec<String>, mut s: Settings) -> anyhow::Result<Exit> {
+    if let Some(addr) = s.global.metrics_listen {
+        // Bound before anything else runs: a taken port is exit 2 before any request.
+        let hub = metrics::Hub::new();
+        let bound = hub.serve(addr).await?;
+        ui::Ui::new(s.global.verbose, true)
+            .quiet(s.global.quiet)
+            .line(&format!("clerk-rl: metrics on http://{bound}/metrics"));
+        s.metrics = Some(hub);
+    }
     match &command {
         Command::Config(_) => commands::config::show(&s),
         Command::Completions(a) => {
@@ -183,6 +193,7 @@ async fn dispatch(command: Command, argv: Vec<String>, s: Settings) -> anyhow::R
             result
         }
         Command::Cache(a) => commands::cache::run(&s, a).await,
+        Command::Top(a) => commands::top::run(&s, a).await,
         Command::Probe(a) => {
             let a = commands::probe::validate(a)?;
             let ctx = Context::connect(&s, Purpose::measure("probe")).await?;

@@ -38,6 +38,11 @@ const EXIT_CODES: &[(&str, &str)] = &[
          that is not JSON with --jq.",
     ),
     (
+        "top",
+        "0 shown (or stopped by Ctrl-C on a terminal: 130, SIGTERM 143), 1 the store \
+         unavailable, 2 a bad flag, no --budget-store, or no key.",
+    ),
+    (
         "cache purge",
         "0 deleted (also when nothing was cached), 1 Redis unavailable, 2 a bad flag or id, or \
          no --cache.",

@@ -172,6 +172,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub budget_store_optional: bool,
 
+    /// Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command
+    /// runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)
+    #[arg(long, global = true, env = "CLERK_RL_METRICS_LISTEN", value_name = "ADDR", value_parser = crate::metrics::listen_arg)]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+
     /// Run against an in-process sandbox instead of Clerk (no account or key needed)
     #[arg(long, global = true)]
     pub sandbox: bool,
@@ -246,6 +251,10 @@ the checkpoint as Ctrl-C does (exit 143, 129).")]
     #[command(after_help = IMPORT_USERS_AFTER_HELP)]
     ImportUsers(ImportUsersArgs),
 
+    /// Watch every process spending the key through --budget-store, like htop for one key
+    #[command(after_help = TOP_AFTER_HELP)]
+    Top(TopArgs),
+
     /// Manage the Redis cache batch-get keeps (no request to Clerk)
     Cache(CacheArgs),
 
@@ -306,6 +315,34 @@ pub enum ConfigCommand {
     /// Print every setting in force, its value (the key masked) and where it came from
     #[command(after_help = CONFIG_AFTER_HELP)]
     Show,
+}
+
+const TOP_AFTER_HELP: &str = "\
+Every clerk-rl process run with --budget-store writes a record every second into the store (one
+hash per key, beside the budget's keys): its command, host and pid, requests in the last window,
+waits, 429s and requests in flight. top reads those records; one older than 5 s is dropped (a
+killed process disappears within seconds). It needs the key only to find the records (never
+printed) and sends nothing to Clerk.
+
+On a terminal it redraws in place every --interval until Ctrl-C; with --once, --json or when
+stdout is not a terminal it prints once. The budget shown is the lowest one the processes report
+(else --plan/--rate).
+
+Examples:
+  clerk-rl top --budget-store redis://127.0.0.1:6379/0
+  clerk-rl top --budget-store redis://127.0.0.1:6379/0 --once --json | jq '.processes | length'
+  # Prometheus instead, per process:
+  clerk-rl --metrics-listen 127.0.0.1:9464 --budget-store redis://127.0.0.1:6379/0 export-users";
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// Print once and exit (also when stdout is not a terminal, or with --json)
+    #[arg(long)]
+    pub once: bool,
+
+    /// How often the live view refreshes, e.g. 1s, 500ms
+    #[arg(long, default_value = "1s", value_parser = duration_arg, value_name = "DURATION")]
+    pub interval: Duration,
 }
 
 #[derive(Debug, Args)]

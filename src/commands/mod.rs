@@ -10,4 +10,5 @@ pub mod import_users;
 pub mod probe;
 pub mod sandbox;
 pub mod status;
+pub mod top;
 pub mod webhook;

@@ -135,6 +135,11 @@ impl Client {
         &self.limiter
     }
 
+    /// The monitor, shared: for the metrics and the heartbeat `top` reads.
+    pub fn monitor_handle(&self) -> Arc<Monitor> {
+        Arc::clone(&self.monitor)
+    }
+
     pub fn ui(&self) -> &Ui {
         &self.ui
     }
@@ -363,10 +368,16 @@ impl Client {
     /// its limit, parse the rate-limit view, log it. Deciding what the status means is the
     /// caller's business.
     async fn exchange(&self, req: &Request, attempt: u32) -> Result<Response, Exchange> {
-        self.monitor.request_sent();
+        let _flight = self.monitor.request_sent();
         let started = Instant::now();
         let sent = tokio::time::timeout(self.cfg.timeout, self.send(req)).await;
         let latency = started.elapsed();
+        let status = match &sent {
+            Ok(Ok((status, _, _))) => Some(status.as_u16()),
+            _ => None,
+        };
+        self.monitor
+            .answered(req.method.as_str(), req.url.path(), status, latency);
         let (status, headers, body) = match sent {
             Err(_) => {
                 return Err(Exchange::Failed(format!(

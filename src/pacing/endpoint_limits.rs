@@ -123,6 +123,55 @@ impl EndpointLimits {
     }
 }
 
+/// Words that follow a collection in Clerk's paths without being an id (`/v1/users/count`,
+/// `/v1/invitations/bulk`): kept as they are by [`template`].
+const NOT_IDS: &[&str] = &["count", "bulk", "me", "verify", "revoke", "metadata"];
+
+/// A request's endpoint as a template without ids, for metrics labels: `/v1/users/user_2x/metadata`
+/// is `/v1/users/{user_id}/metadata`. Clerk's paths alternate a collection and an id, so the
+/// segment after a collection is an id (named after the collection) unless it is one of the few
+/// words Clerk puts there; any other segment holding a digit or a capital is an id too. What
+/// comes before `/v1/` (a proxy's prefix) is dropped, and so is the query: a label never carries
+/// an id, an email or a search, and the templates stay a handful.
+pub fn template(path: &str) -> String {
+    let rest = path.find("/v1/").map_or(path, |i| &path[i..]);
+    let rest = rest.trim_end_matches('/');
+    let mut out = String::with_capacity(rest.len() + 16);
+    let mut collection = "resource";
+    // Index 0 is the version ("v1"); collections sit at odd indexes, their ids at even ones.
+    for (i, seg) in rest.split('/').skip(1).enumerate() {
+        out.push('/');
+        let looks_like_id = seg.chars().any(|c| {
+            c.is_ascii_digit() || c.is_ascii_uppercase() || !(c.is_ascii_lowercase() || c == '_')
+        });
+        let version =
+            seg.len() > 1 && seg.starts_with('v') && seg[1..].chars().all(|c| c.is_ascii_digit());
+        if i == 0 && (version || !looks_like_id) {
+            out.push_str(seg);
+        } else if i % 2 == 1 && !looks_like_id {
+            out.push_str(seg);
+            collection = seg;
+        } else if i % 2 == 0 && NOT_IDS.contains(&seg) {
+            out.push_str(seg);
+        } else {
+            let singular = match collection.strip_suffix("ies") {
+                Some(s) => format!("{s}y"),
+                None => collection
+                    .strip_suffix('s')
+                    .unwrap_or(collection)
+                    .to_string(),
+            };
+            out.push('{');
+            out.push_str(&singular);
+            out.push_str("_id}");
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
 /// clap value parser for `--endpoint-rate NAME=N/DURATION`.
 pub fn endpoint_rate_arg(s: &str) -> Result<(String, Rate), String> {
     let names: Vec<&str> = DOCUMENTED.iter().map(|e| e.name).collect();
@@ -183,6 +232,40 @@ mod tests {
         let s = l.scope("PATCH", "/v1/users/u").unwrap();
         assert!(s.limit.per_user);
         assert_eq!(s.limit.rate, Rate::new(10, Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn templates_carry_no_ids() {
+        for (path, want) in [
+            ("/v1/users", "/v1/users"),
+            ("/v1/users/count", "/v1/users/count"),
+            (
+                "/v1/users/user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
+                "/v1/users/{user_id}",
+            ),
+            (
+                "/proxy/v1/users/user_1/metadata/",
+                "/v1/users/{user_id}/metadata",
+            ),
+            ("/v1/invitations/bulk", "/v1/invitations/bulk"),
+            (
+                "/v1/invitations/inv_1/revoke",
+                "/v1/invitations/{invitation_id}/revoke",
+            ),
+            (
+                "/v1/organizations/acme",
+                "/v1/organizations/{organization_id}",
+            ),
+            (
+                "/v1/organizations/org_1/memberships/user_2",
+                "/v1/organizations/{organization_id}/memberships/{membership_id}",
+            ),
+            ("/v1/users/a@b.example", "/v1/users/{user_id}"),
+            ("/v1/allowlist_identifiers", "/v1/allowlist_identifiers"),
+            ("/", "/"),
+        ] {
+            assert_eq!(template(path), want, "{path}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - `monitor`: the counters and the end-of-run summary; `algorithm`: the server-side algorithms
 //!   the sandbox runs and probe tells apart.
 
+pub mod activity;
 pub mod algorithm;
 pub mod budget;
 pub mod endpoint_gates;

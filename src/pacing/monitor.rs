@@ -1,9 +1,18 @@
 //! Counters of what the HTTP core did, low-budget warnings, and the end-of-run summary.
+//!
+//! The same counters feed `--metrics-listen` (`crate::metrics::http` reads them on each scrape)
+//! and the heartbeat `clerk-rl top` reads: one bookkeeping, three readers. The requests by
+//! endpoint and the round trips are kept here as `prometheus-client` families, the one place
+//! they are counted.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -27,6 +36,38 @@ pub struct Monitor {
     others_waits: AtomicU64,
     others_warned: AtomicBool,
     limit_lowered_to: Mutex<Option<u32>>,
+    /// Answers (and tries without one) by method, endpoint template and status class.
+    by_endpoint: Family<RequestLabels, Counter>,
+    /// Round trips of the tries that got a response, in seconds.
+    round_trip: Histogram,
+    in_flight: AtomicU64,
+    /// The Remaining and Limit of the last response that had them.
+    last_view: Mutex<(Option<u64>, Option<u64>)>,
+}
+
+/// The labels of a request counted by endpoint: never an id, a key or a query (the endpoint is
+/// [`crate::pacing::endpoint_limits::template`]'s).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    pub endpoint: String,
+    /// `2xx`, `3xx`, `4xx`, `5xx`, or `none` when no response came (refused, timed out, cut off).
+    pub status_class: &'static str,
+}
+
+/// Round-trip buckets (seconds): Clerk answers in tens of milliseconds; a page of 500 users or a
+/// struggling server in seconds; --timeout is 30 s by default.
+const ROUND_TRIP_BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// A request under way: counted in flight until dropped (answered, failed or abandoned).
+pub struct Flight<'a>(&'a AtomicU64);
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
+    }
 }
 
 /// A snapshot of the counters.
@@ -72,6 +113,10 @@ impl Default for Monitor {
             others_waits: AtomicU64::new(0),
             others_warned: AtomicBool::new(false),
             limit_lowered_to: Mutex::new(None),
+            by_endpoint: Family::default(),
+            round_trip: Histogram::new(ROUND_TRIP_BUCKETS),
+            in_flight: AtomicU64::new(0),
+            last_view: Mutex::new((None, None)),
         }
     }
 }
@@ -104,8 +149,55 @@ impl WallTime {
 }
 
 impl Monitor {
-    pub fn request_sent(&self) {
+    /// A request goes out: counted as sent, and in flight until the returned guard drops.
+    pub fn request_sent(&self) -> Flight<'_> {
         self.requests.fetch_add(1, Relaxed);
+        self.in_flight.fetch_add(1, Relaxed);
+        Flight(&self.in_flight)
+    }
+    /// A try ended: with the response's status, or `None` when none came.
+    pub fn answered(&self, method: &str, path: &str, status: Option<u16>, round_trip: Duration) {
+        let status_class = match status {
+            Some(200..=299) => "2xx",
+            Some(300..=399) => "3xx",
+            Some(400..=499) => "4xx",
+            Some(500..=599) => "5xx",
+            Some(_) => "other",
+            None => "none",
+        };
+        self.by_endpoint
+            .get_or_create(&RequestLabels {
+                method: method.to_string(),
+                endpoint: crate::pacing::endpoint_limits::template(path),
+                status_class,
+            })
+            .inc();
+        if status.is_some() {
+            self.round_trip.observe(round_trip.as_secs_f64());
+        }
+    }
+    /// The requests by endpoint, for the metrics.
+    pub fn by_endpoint(&self) -> &Family<RequestLabels, Counter> {
+        &self.by_endpoint
+    }
+    /// The round trips, for the metrics.
+    pub fn round_trip(&self) -> &Histogram {
+        &self.round_trip
+    }
+    /// Requests under way now.
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(Relaxed)
+    }
+    /// The Remaining and Limit of the last response that stated them.
+    pub fn last_view(&self) -> (Option<u64>, Option<u64>) {
+        *self.last_view.lock().expect("monitor lock")
+    }
+    /// When this run started, as Unix milliseconds.
+    pub fn started_unix_ms(&self) -> u64 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        now.saturating_sub(self.started.elapsed()).as_millis() as u64
     }
     pub fn rate_limited(&self) {
         self.rate_limited.fetch_add(1, Relaxed);
@@ -131,6 +223,7 @@ impl Monitor {
     /// Record a response's rate-limit view (the lowest Remaining, for the summary).
     pub fn observe(&self, view: &RateLimitView) {
         let Some(rem) = view.remaining else { return };
+        *self.last_view.lock().expect("monitor lock") = (Some(rem), view.limit);
         let mut low = self.lowest.lock().expect("monitor lock");
         if low.is_none_or(|(r, _)| rem < r) {
             *low = Some((rem, view.limit));

@@ -32,8 +32,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use crate::pacing::activity::Activity;
 use crate::pacing::budget::{Budget, Rate};
 use crate::pacing::headers::RateLimitView;
+use crate::pacing::monitor::Monitor;
 use crate::pacing::pacer::{Pacer, Verdict, judge};
 use crate::redis_store::{Redis, RedisDown};
 use crate::ui::Ui;
@@ -117,8 +119,8 @@ end
 return 1
 "#;
 
-/// A process's heartbeat is stale after this; `status` ignores stale ones.
-const HEARTBEAT_TTL: Duration = Duration::from_secs(5);
+/// A process's heartbeat is stale after this; `status` and `top` ignore stale ones.
+pub const HEARTBEAT_TTL: Duration = Duration::from_secs(5);
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 /// Stale heartbeats are pruned once per this many beats (a read of every process's).
 const PRUNE_EVERY_BEATS: u32 = 5;
@@ -135,6 +137,15 @@ pub struct ProcessInfo {
     /// Requests this process sent in the last window.
     pub sent_last_window: u64,
     pub last_seen_ms: u64,
+    /// Its work so far, for `top` (see [`Activity`]).
+    #[serde(flatten)]
+    pub activity: Activity,
+}
+
+/// The hash of the processes sharing the budget of the instance `fingerprint` (one field per
+/// process), under the budget's hash tag: on Redis Cluster it lives in the budget's slot.
+pub fn processes_key(fingerprint: &str) -> String {
+    Keys::new(fingerprint).procs
 }
 
 impl std::fmt::Debug for SharedBudget {
@@ -161,6 +172,8 @@ pub struct SharedBudget {
     fallback: OnceLock<Arc<Pacer>>,
     failures: Mutex<u32>,
     ui: Arc<Ui>,
+    /// Where the heartbeat reads this process's work (`report_activity`).
+    monitor: OnceLock<Arc<Monitor>>,
 }
 
 struct Keys {
@@ -222,6 +235,7 @@ impl SharedBudget {
             command: command.to_string(),
             sent_last_window: 0,
             last_seen_ms: unix_ms(),
+            activity: Activity::default(),
         };
         let sb = Arc::new(SharedBudget {
             redis,
@@ -237,6 +251,7 @@ impl SharedBudget {
             fallback: OnceLock::new(),
             failures: Mutex::new(0),
             ui,
+            monitor: OnceLock::new(),
         });
         let _ = sb.heartbeat(true).await;
         let weak = Arc::downgrade(&sb);
@@ -460,6 +475,11 @@ impl SharedBudget {
         *self.horizon.lock().expect("lock")
     }
 
+    /// Put this process's work (its HTTP core's monitor) in its heartbeat, for `top`.
+    pub fn report_activity(&self, monitor: Arc<Monitor>) {
+        let _ = self.monitor.set(monitor);
+    }
+
     /// Leave the budget: drop this process's heartbeat.
     pub async fn leave(&self) {
         let _ = self.redis.hdel(&self.keys.procs, &self.me.id).await;
@@ -507,6 +527,9 @@ impl SharedBudget {
             me.sent_last_window = sent.len() as u64;
         }
         me.last_seen_ms = unix_ms();
+        if let Some(m) = self.monitor.get() {
+            me.activity = Activity::of(m, self.limit.load(Relaxed), self.rate.window);
+        }
         let value = serde_json::to_vec(&me).unwrap_or_default();
         self.redis
             .hset_with_ttl(&self.keys.procs, &me.id, &value, HEARTBEAT_TTL * 4)

@@ -130,6 +130,15 @@ impl Context {
             limiter,
             Arc::clone(&ui),
         )?;
+        if let Some(sb) = client.limiter().shared() {
+            sb.report_activity(client.monitor_handle());
+        }
+        if let Some(hub) = &settings.metrics {
+            hub.register_collector(Box::new(crate::metrics::http::HttpCollector::new(
+                client.monitor_handle(),
+                budget,
+            )));
+        }
         Ok(Context {
             global: global.clone(),
             budget,

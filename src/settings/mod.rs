@@ -27,6 +27,9 @@ pub struct Settings {
     pub store: Option<RedisTarget>,
     /// Where each setting came from, and the profile's key file (`config show` prints them).
     pub sources: Resolved,
+    /// The registry `--metrics-listen` serves, once bound (before the command runs); commands
+    /// register their collectors into it.
+    pub metrics: Option<crate::metrics::Hub>,
 }
 
 impl Settings {
@@ -49,6 +52,7 @@ impl Settings {
             global,
             store,
             sources,
+            metrics: None,
         })
     }
 

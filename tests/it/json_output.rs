@@ -22,6 +22,7 @@ const SCHEMAS: &[&str] = &[
     "batch-get-summary",
     "cache-purge",
     "config-show",
+    "top",
 ];
 
 fn assert_valid(name: &str, v: &Value) {

@@ -1035,3 +1035,25 @@ async fn an_endpoint_lease_no_longer_runs_out_while_its_request_waits_out_a_bloc
         "{fullest} PATCHes for one user within 1 s: {t:?}"
     );
 }
+
+/// scripts/gen-assets ran `./target/debug/clerk-rl` after `cargo build`, which with
+/// CARGO_TARGET_DIR set (as every worktree here builds) is not the binary just built: the assets
+/// came from a stale binary, or the script failed. It must run the binary of the target folder
+/// cargo built into.
+#[test]
+fn gen_assets_no_longer_runs_a_binary_other_than_the_one_cargo_built() {
+    let script = common::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/gen-assets"));
+    let runs: Vec<&str> = script
+        .lines()
+        .filter(|l| l.contains("completions --dir") || l.contains("man --dir"))
+        .collect();
+    assert_eq!(runs.len(), 2, "{script}");
+    for l in runs {
+        assert!(!l.contains("./target/"), "{l}");
+        assert!(l.trim_start().starts_with("\"$bin\""), "{l}");
+    }
+    assert!(
+        script.contains("bin=\"${CARGO_TARGET_DIR:-target}/debug/clerk-rl\""),
+        "{script}"
+    );
+}

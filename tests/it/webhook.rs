@@ -514,6 +514,56 @@ async fn prime_writes_the_user_with_the_ttl_and_never_an_older_version() {
     assert_eq!(rx.deliver(&late).await, 204);
     assert_eq!(redis.get(&entry("user_p")), None);
     rx.wait_log("nothing written (the user was deleted)", 1);
+
+    // GET /metrics on the receiver's own listener: each delivery's fate, and the two writes
+    // refused as stale, in OpenMetrics.
+    let r = rx
+        .http
+        .get(format!("{}/metrics", rx.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = r.text().await.unwrap();
+    let m = common::openmetrics::parse(&text);
+    let count = |labels: &[&str]| {
+        common::openmetrics::value(&m, "clerk_rl_webhook_deliveries_total", labels)
+    };
+    assert_eq!(count(&["outcome=\"written\""]), Some(2.0), "{text}");
+    assert_eq!(
+        count(&["event=\"user.updated\"", "outcome=\"kept_newer\""]),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        count(&["event=\"user.created\"", "outcome=\"tombstoned\""]),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        count(&["event=\"user.deleted\"", "outcome=\"dropped\""]),
+        Some(1.0),
+        "{text}"
+    );
+    for reason in ["newer_version", "tombstone"] {
+        assert_eq!(
+            common::openmetrics::value(
+                &m,
+                "clerk_rl_webhook_cache_writes_refused_total",
+                &[&format!("reason=\"{reason}\"")]
+            ),
+            Some(1.0),
+            "{text}"
+        );
+    }
+    assert!(!text.contains("user_p") && !text.contains("msg_"), "{text}");
+
     let (code, log) = rx.terminate();
     assert_eq!(code, 0, "{log}");
     assert_eq!(log.matches("cache entry written").count(), 2, "{log}");

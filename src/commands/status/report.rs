@@ -294,6 +294,7 @@ mod tests {
             command: "export-users".into(),
             sent_last_window: n,
             last_seen_ms: 0,
+            activity: Default::default(),
         };
         let mut obs = answer(None, None);
         obs.store = Some(StoreSeen {

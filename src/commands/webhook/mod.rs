@@ -23,6 +23,7 @@ use anyhow::Context as _;
 
 use crate::cli::{WebhookArgs, WebhookCommand, WebhookServeArgs};
 use crate::error::{Exit, fail};
+use crate::metrics::webhook::WebhookMetrics;
 use crate::redis_store;
 use crate::secret;
 use crate::settings::{Settings, context};
@@ -115,6 +116,8 @@ async fn serve(settings: &Settings, args: &WebhookServeArgs) -> anyhow::Result<E
     )?;
     let fingerprint = key.fingerprint();
 
+    // /metrics on the receiver's own listener, from the registry --metrics-listen serves too.
+    let hub = settings.metrics.clone().unwrap_or_default();
     let mut signals = StopSignals::install()?;
     let redis = target
         .connect()
@@ -140,6 +143,7 @@ async fn serve(settings: &Settings, args: &WebhookServeArgs) -> anyhow::Result<E
         prime: args.prime,
         ttl: args.cache_ttl,
         log: log::Log::new(args.log_format, Arc::clone(&ui)),
+        metrics: WebhookMetrics::register(&hub),
     });
     {
         // Scripts and tests wait for this line: print it only once bound, and flush at once.
@@ -148,7 +152,7 @@ async fn serve(settings: &Settings, args: &WebhookServeArgs) -> anyhow::Result<E
         out.flush()?;
     }
     receiver.log.info(&format!(
-        "clerk-rl webhook: POST {} and GET /healthz on http://{addr}; signing secret {}; cache {} for instance {fingerprint} ({}){}; tombstones and versions kept {}; until Ctrl-C, SIGTERM or SIGHUP",
+        "clerk-rl webhook: POST {}, GET /healthz and GET /metrics on http://{addr}; signing secret {}; cache {} for instance {fingerprint} ({}){}; tombstones and versions kept {}; until Ctrl-C, SIGTERM or SIGHUP",
         server::PATH,
         receiver.secret.masked(),
         receiver.store.shown(),
@@ -161,7 +165,7 @@ async fn serve(settings: &Settings, args: &WebhookServeArgs) -> anyhow::Result<E
         humantime::format_duration(args.tombstone_ttl),
     ));
 
-    let app = server::router(Arc::clone(&receiver));
+    let app = server::router(Arc::clone(&receiver), &hub);
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = stopping_rx.await;

@@ -15,6 +15,8 @@ use axum::routing::{get, post};
 use super::event::{self, Action};
 use super::log::{Delivery, Log};
 use super::verify::{self, Headers, SigningSecret};
+use crate::metrics::Hub;
+use crate::metrics::webhook::{Fate, WebhookMetrics};
 use crate::ui::clean;
 use crate::user_cache::deliveries::{Change, Store};
 use crate::user_cache::write::Outcome;
@@ -33,12 +35,15 @@ pub struct Receiver {
     pub ttl: Duration,
     /// Where each delivery's line goes (timestamped text or JSON).
     pub log: Log,
+    /// Each delivery's fate, counted as its line is written; served on `GET /metrics`.
+    pub metrics: Arc<WebhookMetrics>,
 }
 
-pub fn router(receiver: Arc<Receiver>) -> Router {
+pub fn router(receiver: Arc<Receiver>, hub: &Hub) -> Router {
     Router::new()
         .route(PATH, post(deliver))
         .route("/healthz", get(healthz))
+        .merge(hub.router())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(receiver)
 }
@@ -75,6 +80,7 @@ async fn deliver(
         Err(e) => {
             let status = e.status();
             let shown = shown_id(&headers);
+            r.metrics.delivery(None, Fate::Rejected);
             r.log.delivery(
                 Delivery {
                     id: &shown,
@@ -103,6 +109,7 @@ async fn deliver(
         Ok(v) => v,
         Err(why) => {
             let shown = shown_id(&headers);
+            r.metrics.delivery(None, Fate::Rejected);
             r.log.delivery(
                 Delivery {
                     id: &shown,
@@ -118,6 +125,7 @@ async fn deliver(
     let ev = match event::parse(&body, r.prime) {
         Ok(e) => e,
         Err(why) => {
+            r.metrics.delivery(None, Fate::Rejected);
             r.log.delivery(
                 Delivery {
                     id,
@@ -145,6 +153,7 @@ async fn deliver(
     };
     let change = match &ev.action {
         Action::Ignore => {
+            r.metrics.delivery(Some(&ev.kind), Fate::Ignored);
             r.log
                 .delivery(fields(204), &format!("{what}: ignored{note}"));
             return StatusCode::NO_CONTENT.into_response();
@@ -161,6 +170,17 @@ async fn deliver(
     };
     match r.store.apply(id, who, change).await {
         Ok(applied) => {
+            r.metrics.delivery(
+                Some(&ev.kind),
+                match applied {
+                    Outcome::Replay => Fate::Replay,
+                    Outcome::Dropped(_) => Fate::Dropped,
+                    Outcome::Written => Fate::Written,
+                    Outcome::KeptNewer => Fate::KeptNewer,
+                    Outcome::Tombstoned => Fate::Tombstoned,
+                    Outcome::Current => Fate::Current,
+                },
+            );
             let done = match (applied, &ev.action) {
                 (Outcome::Replay, _) => "already handled (a replay or a retry): nothing done",
                 (Outcome::Dropped(true), Action::Delete) => "cache entry deleted, tombstone left",
@@ -184,6 +204,7 @@ async fn deliver(
         }
         Err(e) => {
             // Acknowledging would leave the stale entry for its whole TTL: let Svix retry.
+            r.metrics.delivery(Some(&ev.kind), Fate::Unavailable);
             r.log.delivery(
                 fields(503),
                 &format!("{what}: answered 503 so Svix retries: {e}"),

@@ -2,6 +2,7 @@
 
 pub mod bounded;
 pub use bounded::{DEADLINE, bounded, bounded_sync, output};
+pub mod openmetrics;
 pub mod redis_server;
 
 use std::collections::HashSet;
