@@ -100,8 +100,25 @@ impl Collector for HttpCollector {
             None,
             c.others_seen,
         )?;
+        self.encode_gauges(&mut e)?;
+        let h = m.round_trip();
+        h.encode(e.encode_descriptor(
+            "http_round_trip",
+            "Round trip of the tries that got a response, from send to the whole body read.",
+            Some(&Unit::Seconds),
+            h.metric_type(),
+        )?)?;
+        Ok(())
+    }
+}
+
+impl HttpCollector {
+    /// The gauges: requests in flight, the last Remaining and Limit seen, the budget in force.
+    fn encode_gauges(&self, e: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let m = &self.monitor;
+        let c = m.counters();
         gauge(
-            &mut e,
+            e,
             "http_requests_in_flight",
             "Requests sent and not yet answered.",
             None,
@@ -110,7 +127,7 @@ impl Collector for HttpCollector {
         let (remaining, limit) = m.last_view();
         if let Some(r) = remaining {
             gauge(
-                &mut e,
+                e,
                 "ratelimit_remaining",
                 "The Remaining of the last response that stated one.",
                 None,
@@ -119,7 +136,7 @@ impl Collector for HttpCollector {
         }
         if let Some(l) = limit {
             gauge(
-                &mut e,
+                e,
                 "ratelimit_limit",
                 "The Limit of the last response that stated one.",
                 None,
@@ -130,26 +147,19 @@ impl Collector for HttpCollector {
             .limit_lowered_to
             .map_or(self.budget.rate.limit, |l| l.min(self.budget.rate.limit));
         gauge(
-            &mut e,
+            e,
             "budget_limit",
             "Requests per window of the budget in force (lowered to the server's Limit when below).",
             None,
             in_force,
         )?;
         gauge(
-            &mut e,
+            e,
             "budget_window",
             "The budget's window.",
             Some(&Unit::Seconds),
             self.budget.rate.window.as_secs_f64(),
         )?;
-        let h = m.round_trip();
-        h.encode(e.encode_descriptor(
-            "http_round_trip",
-            "Round trip of the tries that got a response, from send to the whole body read.",
-            Some(&Unit::Seconds),
-            h.metric_type(),
-        )?)?;
         Ok(())
     }
 }

@@ -77,40 +77,7 @@ pub fn load_signing_secret(
 async fn serve(settings: &Settings, args: &WebhookServeArgs) -> anyhow::Result<Exit> {
     let global = &settings.global;
     let ui = Arc::new(Ui::new(global.verbose, true).quiet(global.quiet));
-    // Everything a user can get wrong is checked before anything is bound or connected.
-    let raw_url = args.cache.url.as_deref().ok_or_else(|| {
-        fail(
-            Exit::Usage,
-            "webhook serve needs --cache redis://HOST:PORT/DB (or CLERK_RL_CACHE): the cache it keeps true",
-        )
-    })?;
-    let target = redis_store::parse_url(raw_url, "--cache")?;
-    if args.tombstone_ttl < args.cache_ttl {
-        return Err(fail(
-            Exit::Usage,
-            format!(
-                "--tombstone-ttl {} is shorter than --cache-ttl {}: a deleted user could be written back after its tombstone expired; keep it at least the longest --cache-ttl in use",
-                humantime::format_duration(args.tombstone_ttl),
-                humantime::format_duration(args.cache_ttl)
-            ),
-        ));
-    }
-    let stdin = Path::new("-");
-    if args.signing_secret_file.as_deref() == Some(stdin)
-        && global.secret_key_file.as_deref() == Some(stdin)
-    {
-        return Err(fail(
-            Exit::Usage,
-            "stdin cannot carry both the secret key and the signing secret: give one of them as a file",
-        ));
-    }
-    let (signing, warnings) = load_signing_secret(
-        args.signing_secret_file.as_deref(),
-        std::env::var(ENV_SIGNING_SECRET).ok(),
-    )?;
-    for w in warnings {
-        ui.warn(&w);
-    }
+    let (target, signing) = check(settings, args, &ui)?;
     let key = context::resolve_key(settings, &ui).context(
         "webhook serve needs the Clerk secret key to find the instance's cache entries (it sends nothing to Clerk)",
     )?;
@@ -164,8 +131,63 @@ async fn serve(settings: &Settings, args: &WebhookServeArgs) -> anyhow::Result<E
         },
         humantime::format_duration(args.tombstone_ttl),
     ));
-
     let app = server::router(Arc::clone(&receiver), &hub);
+    run_until_stopped(listener, app, &mut signals, &receiver).await?;
+    receiver.log.info("clerk-rl webhook: stopped");
+    Ok(Exit::Ok)
+}
+
+/// Everything a user can get wrong, checked before anything is bound or connected: the cache's
+/// URL, the TTLs, stdin asked for twice, the signing secret (loaded, its warnings said).
+fn check(
+    settings: &Settings,
+    args: &WebhookServeArgs,
+    ui: &Ui,
+) -> anyhow::Result<(redis_store::RedisTarget, SigningSecret)> {
+    let raw_url = args.cache.url.as_deref().ok_or_else(|| {
+        fail(
+            Exit::Usage,
+            "webhook serve needs --cache redis://HOST:PORT/DB (or CLERK_RL_CACHE): the cache it keeps true",
+        )
+    })?;
+    let target = redis_store::parse_url(raw_url, "--cache")?;
+    if args.tombstone_ttl < args.cache_ttl {
+        return Err(fail(
+            Exit::Usage,
+            format!(
+                "--tombstone-ttl {} is shorter than --cache-ttl {}: a deleted user could be written back after its tombstone expired; keep it at least the longest --cache-ttl in use",
+                humantime::format_duration(args.tombstone_ttl),
+                humantime::format_duration(args.cache_ttl)
+            ),
+        ));
+    }
+    let stdin = Path::new("-");
+    if args.signing_secret_file.as_deref() == Some(stdin)
+        && settings.global.secret_key_file.as_deref() == Some(stdin)
+    {
+        return Err(fail(
+            Exit::Usage,
+            "stdin cannot carry both the secret key and the signing secret: give one of them as a file",
+        ));
+    }
+    let (signing, warnings) = load_signing_secret(
+        args.signing_secret_file.as_deref(),
+        std::env::var(ENV_SIGNING_SECRET).ok(),
+    )?;
+    for w in warnings {
+        ui.warn(&w);
+    }
+    Ok((target, signing))
+}
+
+/// Serve until Ctrl-C, SIGTERM or SIGHUP, then drain: deliveries under way get [`DRAIN`] to
+/// finish (Svix retries what is dropped after it).
+async fn run_until_stopped(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    signals: &mut StopSignals,
+    receiver: &server::Receiver,
+) -> anyhow::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = stopping_rx.await;
@@ -190,6 +212,5 @@ async fn serve(settings: &Settings, args: &WebhookServeArgs) -> anyhow::Result<E
                 .warn("deliveries still in flight after 10s were dropped (Svix retries them)");
         }
     }
-    receiver.log.info("clerk-rl webhook: stopped");
-    Ok(Exit::Ok)
+    Ok(())
 }

@@ -78,26 +78,12 @@ async fn deliver(
     let body = match body {
         Ok(b) => b,
         Err(e) => {
-            let status = e.status();
-            let shown = shown_id(&headers);
-            r.metrics.delivery(None, Fate::Rejected);
-            r.log.delivery(
-                Delivery {
-                    id: &shown,
-                    status: status.as_u16(),
-                    ..Delivery::default()
-                },
-                &format!(
-                    "webhook {shown}: rejected ({}): {}",
-                    status.as_u16(),
-                    if status == StatusCode::PAYLOAD_TOO_LARGE {
-                        "body over 1 MB".to_string()
-                    } else {
-                        clean(&e.body_text())
-                    }
-                ),
-            );
-            return status.into_response();
+            let why = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "body over 1 MB".to_string()
+            } else {
+                clean(&e.body_text())
+            };
+            return reject(&r, &shown_id(&headers), e.status(), &why, false);
         }
     };
     let h = Headers {
@@ -107,35 +93,12 @@ async fn deliver(
     };
     let verified = match verify::verify(&r.secret, h, &body, now_unix()) {
         Ok(v) => v,
-        Err(why) => {
-            let shown = shown_id(&headers);
-            r.metrics.delivery(None, Fate::Rejected);
-            r.log.delivery(
-                Delivery {
-                    id: &shown,
-                    status: 400,
-                    ..Delivery::default()
-                },
-                &format!("webhook {shown}: rejected (400): {why}"),
-            );
-            return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
-        }
+        Err(why) => return reject(&r, &shown_id(&headers), BAD, &why.to_string(), true),
     };
     let id = verified.id;
     let ev = match event::parse(&body, r.prime) {
         Ok(e) => e,
-        Err(why) => {
-            r.metrics.delivery(None, Fate::Rejected);
-            r.log.delivery(
-                Delivery {
-                    id,
-                    status: 400,
-                    ..Delivery::default()
-                },
-                &format!("webhook {id}: rejected (400): {why}"),
-            );
-            return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response();
-        }
+        Err(why) => return reject(&r, id, BAD, &why.to_string(), true),
     };
     let who = ev.user_id.as_deref().unwrap_or("");
     let what = format!("webhook {id}: {} {who}", ev.kind);
@@ -151,53 +114,16 @@ async fn deliver(
         user: ev.user_id.as_deref(),
         status,
     };
-    let change = match &ev.action {
-        Action::Ignore => {
-            r.metrics.delivery(Some(&ev.kind), Fate::Ignored);
-            r.log
-                .delivery(fields(204), &format!("{what}: ignored{note}"));
-            return StatusCode::NO_CONTENT.into_response();
-        }
-        Action::Delete => Change::Delete,
-        Action::Supersede { updated_at } => Change::Supersede {
-            updated_at: *updated_at,
-        },
-        Action::Write { line, updated_at } => Change::Write {
-            line,
-            ttl: r.ttl,
-            updated_at: *updated_at,
-        },
+    let Some(change) = change_of(&ev.action, r.ttl) else {
+        r.metrics.delivery(Some(&ev.kind), Fate::Ignored);
+        r.log
+            .delivery(fields(204), &format!("{what}: ignored{note}"));
+        return StatusCode::NO_CONTENT.into_response();
     };
     match r.store.apply(id, who, change).await {
         Ok(applied) => {
-            r.metrics.delivery(
-                Some(&ev.kind),
-                match applied {
-                    Outcome::Replay => Fate::Replay,
-                    Outcome::Dropped(_) => Fate::Dropped,
-                    Outcome::Written => Fate::Written,
-                    Outcome::KeptNewer => Fate::KeptNewer,
-                    Outcome::Tombstoned => Fate::Tombstoned,
-                    Outcome::Current => Fate::Current,
-                },
-            );
-            let done = match (applied, &ev.action) {
-                (Outcome::Replay, _) => "already handled (a replay or a retry): nothing done",
-                (Outcome::Dropped(true), Action::Delete) => "cache entry deleted, tombstone left",
-                (Outcome::Dropped(false), Action::Delete) => "no cache entry, tombstone left",
-                (Outcome::Dropped(true), Action::Supersede { updated_at: None }) => {
-                    "cache entry deleted (no updated_at to record)"
-                }
-                (Outcome::Dropped(false), Action::Supersede { updated_at: None }) => {
-                    "no cache entry (no updated_at to record)"
-                }
-                (Outcome::Dropped(true), _) => "cache entry deleted, version recorded",
-                (Outcome::Dropped(false), _) => "no cache entry, version recorded",
-                (Outcome::Written, _) => "cache entry written",
-                (Outcome::KeptNewer, _) => "nothing written (the cache knows a later version)",
-                (Outcome::Tombstoned, _) => "nothing written (the user was deleted)",
-                (Outcome::Current, _) => "cache entry kept (it is this version)",
-            };
+            r.metrics.delivery(Some(&ev.kind), fate_of(applied));
+            let done = what_was_done(applied, &ev.action);
             r.log
                 .delivery(fields(204), &format!("{what}: {done}{note}"));
             StatusCode::NO_CONTENT.into_response()
@@ -215,5 +141,76 @@ async fn deliver(
             )
                 .into_response()
         }
+    }
+}
+
+const BAD: StatusCode = StatusCode::BAD_REQUEST;
+
+/// What a delivery asks of the cache; `None` when it asks nothing (an event the cache ignores).
+fn change_of(action: &Action, ttl: Duration) -> Option<Change<'_>> {
+    Some(match action {
+        Action::Ignore => return None,
+        Action::Delete => Change::Delete,
+        Action::Supersede { updated_at } => Change::Supersede {
+            updated_at: *updated_at,
+        },
+        Action::Write { line, updated_at } => Change::Write {
+            line,
+            ttl,
+            updated_at: *updated_at,
+        },
+    })
+}
+
+/// A delivery refused before its event was read (a body too large, a bad signature, a body
+/// that is no event): counted, logged with the id as it came, answered with the status (and
+/// the reason as the body, `with_reason`).
+fn reject(r: &Receiver, id: &str, status: StatusCode, why: &str, with_reason: bool) -> Response {
+    r.metrics.delivery(None, Fate::Rejected);
+    r.log.delivery(
+        Delivery {
+            id,
+            status: status.as_u16(),
+            ..Delivery::default()
+        },
+        &format!("webhook {id}: rejected ({}): {why}", status.as_u16()),
+    );
+    if with_reason {
+        (status, format!("{why}\n")).into_response()
+    } else {
+        status.into_response()
+    }
+}
+
+/// The metrics' name for what the cache did with a delivery.
+fn fate_of(applied: Outcome) -> Fate {
+    match applied {
+        Outcome::Replay => Fate::Replay,
+        Outcome::Dropped(_) => Fate::Dropped,
+        Outcome::Written => Fate::Written,
+        Outcome::KeptNewer => Fate::KeptNewer,
+        Outcome::Tombstoned => Fate::Tombstoned,
+        Outcome::Current => Fate::Current,
+    }
+}
+
+/// What the log line says the cache did with a delivery.
+fn what_was_done(applied: Outcome, action: &Action) -> &'static str {
+    match (applied, action) {
+        (Outcome::Replay, _) => "already handled (a replay or a retry): nothing done",
+        (Outcome::Dropped(true), Action::Delete) => "cache entry deleted, tombstone left",
+        (Outcome::Dropped(false), Action::Delete) => "no cache entry, tombstone left",
+        (Outcome::Dropped(true), Action::Supersede { updated_at: None }) => {
+            "cache entry deleted (no updated_at to record)"
+        }
+        (Outcome::Dropped(false), Action::Supersede { updated_at: None }) => {
+            "no cache entry (no updated_at to record)"
+        }
+        (Outcome::Dropped(true), _) => "cache entry deleted, version recorded",
+        (Outcome::Dropped(false), _) => "no cache entry, version recorded",
+        (Outcome::Written, _) => "cache entry written",
+        (Outcome::KeptNewer, _) => "nothing written (the cache knows a later version)",
+        (Outcome::Tombstoned, _) => "nothing written (the user was deleted)",
+        (Outcome::Current, _) => "cache entry kept (it is this version)",
     }
 }
