@@ -1057,3 +1057,58 @@ fn gen_assets_no_longer_runs_a_binary_other_than_the_one_cargo_built() {
         "{script}"
     );
 }
+
+/// export-users installed its signal handlers first, then counted the users without listening
+/// to them: a SIGTERM while the count waited for the budget (a window another process filled)
+/// was ignored until the slot came, a minute later here.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_while_the_first_count_waits_for_the_budget_is_no_longer_ignored() {
+    let sb = common::sandbox_with(20, "100/10s", |_| {}).await;
+    let state = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // status spends the one request of a 1-per-minute budget in the shared state file.
+    let mut status = cmd_in(state.path());
+    status
+        .env("CLERK_API_URL", sb.url())
+        .args(["--rate", "1/60s", "status"]);
+    let r = bounded(status).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sent_before = sb.log().len();
+    let mut export = cmd_in(state.path());
+    export
+        .env("CLERK_API_URL", sb.url())
+        .args(["--rate", "1/60s", "export-users", "-o"])
+        .arg(out.path().join("users.jsonl"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = Killed(export.spawn().unwrap());
+    // Long enough for the export to be waiting on the count's slot.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        child.0.try_wait().unwrap().is_none(),
+        "the export ended early"
+    );
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    // A hang guard, not a speed target: ignoring the signal means waiting out the minute.
+    let t = Instant::now();
+    let code = loop {
+        if let Some(s) = child.0.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "SIGTERM was ignored while the count waited for the budget"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(code, Some(143), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert_eq!(sb.log().len(), sent_before, "the export sent a request");
+    sb.shutdown().await;
+}

@@ -74,7 +74,18 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
     let total = if args.no_count {
         None
     } else {
-        count(ctx, &all_filters(&job)).await?
+        // The count may wait long for the budget (a window others filled): a signal during it
+        // stops the export as it would later, with the checkpoint kept for --resume.
+        tokio::select! {
+            total = count(ctx, &all_filters(&job)) => total?,
+            stop = signals.recv() => {
+                let resume = prepared
+                    .checkpoint_path
+                    .as_ref()
+                    .map(|_| resume_command(&ctx.argv));
+                return interrupted(ctx, stop, prepared.cp.users, resume.as_deref());
+            }
+        }
     };
     let start_users = prepared.cp.users;
     let checkpoint_path = prepared.checkpoint_path.clone();
