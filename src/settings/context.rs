@@ -58,31 +58,43 @@ pub fn sandbox_config(global: &GlobalArgs) -> SandboxConfig {
 /// (issue 22). `probe` is the exception: it measures the server, 429s included. The file is
 /// the key's at one server (scheme, host and port): a sandbox on another port is another budget.
 /// A token-bucket budget (`--burst`) is paced per process: the file keeps windows only.
-fn share_through_state_file(
-    client: &mut Client,
+/// The state file of the key's instance budget (the one every command but probe shares
+/// without `--budget-store`). `None`: no state folder, or a `--burst` budget (paced alone).
+fn instance_state_file(
+    client: &Client,
     key: &SecretKey,
     budget: &Budget,
     global: &GlobalArgs,
-    ui: &Ui,
-) {
+) -> Option<std::io::Result<crate::pacing::state_file::LocalBudget>> {
     let scope = format!("instance@{}", client.base().origin().ascii_serialization());
     if budget.burst.is_some() {
-        return;
+        return None;
     }
-    let Some(dir) = crate::pacing::state_file::state_dir() else {
-        return;
-    };
-    match crate::pacing::state_file::LocalBudget::open(
+    let dir = crate::pacing::state_file::state_dir()?;
+    Some(crate::pacing::state_file::LocalBudget::open(
         &dir,
         &key.fingerprint(),
         &scope,
         budget.rate,
         global.timeout,
-    ) {
-        Ok(file) => client.share_budget_through(file),
-        Err(e) => ui.warn(&format!(
+    ))
+}
+
+fn share_through_state_file(
+    client: &mut Client,
+    key: &SecretKey,
+    budget: &Budget,
+    global: &GlobalArgs,
+    ui: &Arc<Ui>,
+) {
+    match instance_state_file(client, key, budget, global) {
+        None => {}
+        Some(Ok(file)) => client.share_budget_through(file.warn_through(Arc::clone(ui))),
+        Some(Err(e)) => ui.warn(&format!(
             "cannot share the budget through {} ({e}); pacing this process alone ({})",
-            dir.display(),
+            crate::pacing::state_file::state_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
             crate::pacing::state_file::state_dir_hint()
         )),
     }
@@ -162,6 +174,13 @@ impl Context {
                         budget.describe(),
                         sb.shown()
                     ));
+                    // Processes on the key without --budget-store count in its state file:
+                    // each side is told of the other.
+                    if command != "probe"
+                        && let Some(Ok(file)) = instance_state_file(&client, &key, &budget, global)
+                    {
+                        sb.watch_state_file(file);
+                    }
                     client.share_budget(Arc::clone(&sb));
                     shared = Some(sb);
                 }

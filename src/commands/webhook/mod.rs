@@ -130,12 +130,7 @@ async fn serve(global: &GlobalArgs, args: &WebhookServeArgs) -> anyhow::Result<E
     let addr = listener.local_addr()?;
     let receiver = Arc::new(server::Receiver {
         secret: signing,
-        store: Store::new(
-            target,
-            instance_prefix(&fingerprint),
-            args.tombstone_ttl,
-            redis,
-        ),
+        store: Store::new(instance_prefix(&fingerprint), args.tombstone_ttl, redis),
         prime: args.prime,
         ttl: args.cache_ttl,
         ui: Arc::clone(&ui),
