@@ -48,7 +48,7 @@ use tokio::time::Instant;
 use crate::pacing::budget::{Budget, Rate};
 use crate::pacing::headers::RateLimitView;
 use crate::pacing::pacer::{Pacer, Verdict, judge};
-use crate::redis_store::{Backoff, Redis, RedisDown};
+use crate::redis_store::{Backoff, RESPONSE_TIMEOUT, Redis, RedisDown};
 use crate::ui::Ui;
 
 /// Admit a request now or at a reserved instant, or say how long to wait (ms); with the number
@@ -349,6 +349,7 @@ impl SharedBudget {
             }
             self.honor_block().await;
             let id = format!("{}:{:016x}", self.me.id, rand::random::<u64>());
+            let asked = Instant::now();
             let r: Result<(i64, i64, i64, i64), RedisDown> = self
                 .redis
                 .eval(
@@ -395,7 +396,7 @@ impl SharedBudget {
                     let wait = Duration::from_millis(wait_ms.max(1) as u64);
                     tokio::time::sleep(wait.min(self.rate.window)).await;
                 }
-                Err(e) => self.failed(&e).await,
+                Err(e) => self.failed(&e, asked.elapsed()).await,
             }
         }
     }
@@ -738,10 +739,16 @@ impl SharedBudget {
     }
 
     /// A Redis error: retry briefly; past that, pace locally on a share of the budget.
-    async fn failed(self: &Arc<Self>, e: &RedisDown) {
+    /// `took`: how long the failed call waited. A store that stopped answering fails only
+    /// after the response timeout: that wait counts as every try, so the process paces locally
+    /// at once instead of waiting it out again.
+    async fn failed(self: &Arc<Self>, e: &RedisDown, took: Duration) {
         let n = {
             let mut f = self.failures.lock().expect("lock");
             *f += 1;
+            if took >= RESPONSE_TIMEOUT / 2 {
+                *f = (*f).max(TRIES_BEFORE_FALLBACK);
+            }
             *f
         };
         if n < TRIES_BEFORE_FALLBACK {

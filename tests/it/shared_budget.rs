@@ -271,6 +271,47 @@ async fn an_unreachable_store_exits_1_unless_optional() {
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
 
+/// A store that stops answering mid-run (the process frozen: connections accepted, nothing
+/// answered) costs the response timeout once, never a hang: the exports pace locally and finish.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_that_stops_answering_mid_run_is_a_fallback_not_a_hang() {
+    let redis = RedisServer::start();
+    let sb = sandbox_with(600, "40/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let outs: Vec<_> = (0..2)
+        .map(|i| dir.path().join(format!("{i}.jsonl")))
+        .collect();
+    let running: Vec<_> = outs
+        .iter()
+        .map(|o| {
+            let mut c = cmd();
+            c.env("CLERK_API_URL", sb.url())
+                .env("CLERK_RL_BUDGET_STORE", redis.url())
+                .args(["--rate", "40/1s", "export-users", "--page-size", "20"])
+                .args(["--concurrency", "1", "--output"])
+                .arg(o);
+            tokio::task::spawn_blocking(move || common::bounded::bounded_sync(c))
+        })
+        .collect();
+    let t0 = Instant::now();
+    while sb.log().len() < 20 {
+        assert!(t0.elapsed() < Duration::from_secs(20), "no progress");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    redis.freeze();
+    let mut runs = Vec::new();
+    for h in running {
+        runs.push(h.await.unwrap());
+    }
+    let want = all_ids(&sb).await;
+    for (o, r) in outs.iter().zip(&runs) {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stderr.contains("pacing locally"), "{}", r.stderr);
+        assert_exact(&parse_export(&common::read(o)), &want);
+    }
+    assert_eq!(sb.log().iter().filter(|e| e.status == 429).count(), 0);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn status_shows_the_processes_sharing_the_budget() {
     let redis = RedisServer::start();
