@@ -171,6 +171,20 @@ fn parse_cluster(scheme: &str, rest: &str, flag: &str) -> anyhow::Result<RedisTa
     })
 }
 
+/// The user name in a Redis URL (one node or a cluster's seeds), and whether it holds a
+/// password: `redis://user:PASS@host`, `redis+cluster://:PASS@a:7000,b:7000`.
+pub fn userinfo(raw: &str) -> (String, bool) {
+    let rest = raw.trim().split_once("://").map_or("", |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or("");
+    match authority.rsplit_once('@') {
+        Some((info, _)) => match info.split_once(':') {
+            Some((user, pass)) => (user.to_string(), !pass.is_empty()),
+            None => (info.to_string(), false),
+        },
+        None => (String::new(), false),
+    }
+}
+
 impl RedisTarget {
     /// `redis://HOST:PORT/DB` (or `redis+cluster://HOST:PORT,…`), without credentials: safe
     /// for messages and summaries.
@@ -696,6 +710,18 @@ mod tests {
             assert_eq!(exit_of(&e), Exit::Usage, "{raw}");
             assert!(!e.to_string().contains("hunter2"), "{raw}: {e}");
         }
+    }
+
+    #[test]
+    fn userinfo_finds_a_password_in_both_forms() {
+        assert_eq!(userinfo("redis://:pw@h:1/0"), (String::new(), true));
+        assert_eq!(userinfo("redis://u:pw@h:1/0"), ("u".to_string(), true));
+        assert_eq!(userinfo("redis://u@h:1/0"), ("u".to_string(), false));
+        assert_eq!(userinfo("redis://h:1/0"), (String::new(), false));
+        assert_eq!(
+            userinfo("redis+cluster://:pw@a:7000,b:7000"),
+            (String::new(), true)
+        );
     }
 
     #[test]

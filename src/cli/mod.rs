@@ -155,7 +155,9 @@ pub struct GlobalArgs {
     pub quiet: bool,
 
     /// Share the key's budget with every clerk-rl process using this Redis, e.g.
-    /// redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)
+    /// redis://127.0.0.1:6379/0, or a Redis Cluster by its seed nodes,
+    /// redis+cluster://10.0.0.1:7000,10.0.0.2:7000 (rediss:// and rediss+cluster:// for TLS;
+    /// batch-get caches users there too, unless --cache is given)
     #[arg(
         long,
         global = true,
@@ -606,7 +608,8 @@ pub struct ImportUsersArgs {
 /// `--cache URL`, shared by batch-get and cache purge.
 #[derive(Debug, Clone, Args)]
 pub struct CacheUrlArg {
-    /// Redis to cache users in, e.g. redis://127.0.0.1:6379/0
+    /// Redis to cache users in, e.g. redis://127.0.0.1:6379/0, or a Redis Cluster:
+    /// redis+cluster://HOST:PORT[,HOST:PORT...]
     #[arg(
         long = "cache",
         env = "CLERK_RL_CACHE",

@@ -34,8 +34,10 @@
 //! from one that lost it. The script that finds it missing sets it and blocks everyone for W, so
 //! no process (a new one included, which knows nothing of the others) takes the window the lost
 //! requests may still fill. A fresh store costs that one window once. Budgets whose window is
-//! longer than [`EMPTY_GUARD_MAX`] (endpoint budgets of an hour) are not held: an hour's wait on
-//! first use would be worse than the risk.
+//! longer than [`EMPTY_GUARD_MAX`] are not held (an hour's wait on first use would be worse than
+//! the risk), nor are the endpoint budgets (one per scope, some per user: each would wait a
+//! window on first use); a store that lost them can cost a 429 there, which every process then
+//! honors.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -267,7 +269,8 @@ pub enum Slot {
 
 impl SharedBudget {
     /// Join the shared budget of the instance `fingerprint`. `timeout` bounds one request: an
-    /// in-flight slot is leased for that plus a window.
+    /// in-flight slot is leased for that plus a window. A store found empty holds everyone for
+    /// a window (see the module's doc).
     pub async fn join(
         redis: Redis,
         fingerprint: &str,
@@ -275,6 +278,21 @@ impl SharedBudget {
         timeout: Duration,
         command: &str,
         ui: Arc<Ui>,
+    ) -> Arc<Self> {
+        Self::join_guarded(redis, fingerprint, budget, timeout, command, ui, true).await
+    }
+
+    /// [`join`](Self::join), with `guard` false for a budget an emptied store does not hold:
+    /// the endpoint budgets, one per scope (per user for some), each of which would otherwise
+    /// wait a window the first time it is used.
+    pub async fn join_guarded(
+        redis: Redis,
+        fingerprint: &str,
+        budget: &Budget,
+        timeout: Duration,
+        command: &str,
+        ui: Arc<Ui>,
+        guard: bool,
     ) -> Arc<Self> {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|s| s.trim().to_string())
@@ -303,7 +321,7 @@ impl SharedBudget {
             local_sent: AtomicU64::new(0),
             local_inflight: AtomicU32::new(0),
             failures: Mutex::new(0),
-            epoch: if budget.rate.window <= EMPTY_GUARD_MAX {
+            epoch: if guard && budget.rate.window <= EMPTY_GUARD_MAX {
                 format!("{}:{}", me_id, unix_ms())
             } else {
                 String::new()
