@@ -694,6 +694,40 @@ mod tests {
         }
     }
 
+    /// Issue 23 row 9: a process sharing through Redis is seen by the file's users for as long
+    /// as it renews its note, and it learns whether they have requests counting.
+    #[test]
+    fn a_redis_user_note_is_seen_while_renewed_and_sees_the_file_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Machine::new();
+        let (file_user, redis_user) = handles(dir.path(), &clock, rate(5, 1000));
+        assert!(
+            !redis_user
+                .note_redis_user("redis://r:6379/0", Duration::from_secs(5))
+                .unwrap(),
+            "nobody counts in the file yet"
+        );
+        let seen = |lb: &LocalBudget| {
+            lb.with_state(|s, now| (s.redis_until > now).then(|| s.redis_shown.clone()))
+                .unwrap()
+        };
+        assert_eq!(seen(&file_user).as_deref(), Some("redis://r:6379/0"));
+        send_and_answer(&file_user, &clock, 2);
+        assert!(
+            redis_user
+                .note_redis_user("redis://r:6379/0", Duration::from_secs(5))
+                .unwrap()
+        );
+        clock.advance(5_001);
+        assert_eq!(seen(&file_user), None, "a note not renewed lapses");
+        assert!(
+            !redis_user
+                .note_redis_user("redis://r:6379/0", Duration::from_secs(5))
+                .unwrap(),
+            "the file users' requests aged out"
+        );
+    }
+
     /// Issue 23 row 10: dated by the wall clock, a step of +30 s aged every response out at once
     /// and a 6th PATCH went into a budget of 5 per window (a 429).
     #[test]

@@ -430,6 +430,35 @@ async fn slots_are_shared_n_per_window_across_processes() {
     b.complete(slot).await;
 }
 
+/// A store found empty (here flushed) may have lost a window of requests: the next slot, even a
+/// new process's, waits a window. The epoch that tells a store holding the budget never expires.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_found_empty_counts_as_a_full_window() {
+    let redis = RedisServer::start();
+    let a = join(&redis.url(), "5/1s").await;
+    let (slot, _) = a.acquire().await;
+    a.complete(slot).await;
+    let epoch = redis
+        .keys()
+        .into_iter()
+        .find(|k| k.ends_with(":epoch"))
+        .expect("an epoch key");
+    assert_eq!(redis.pttl(&epoch), -1, "the epoch must not expire");
+    redis::cmd("FLUSHALL")
+        .query::<()>(&mut redis.conn())
+        .unwrap();
+    let b = join(&redis.url(), "5/1s").await;
+    let t0 = Instant::now();
+    let (slot, _) = b.acquire().await;
+    // A lower bound only: load can make it later, never earlier.
+    assert!(
+        t0.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        t0.elapsed()
+    );
+    b.complete(slot).await;
+}
+
 /// `rediss://`: TLS to Redis, verified. Trusted (here through SSL_CERT_FILE, which the system
 /// roots honor) it works; a certificate nobody vouches for is refused, never waved through.
 #[tokio::test(flavor = "multi_thread")]
