@@ -1,9 +1,10 @@
 //! Redis, for what runs and processes share: batch-get's user cache, webhook deliveries, the
 //! rate budget shared by many processes.
 //!
-//! Taken: `redis[s]://HOST[:PORT][/DB]` (a password as `redis://:PASS@HOST`), and Redis Cluster
-//! as `redis[s]+cluster://HOST:PORT[,HOST:PORT…]` (seed nodes; the rest of the cluster is
-//! discovered). The URL is checked before anything runs, so a typo is a usage error rather than
+//! Taken: `redis[s]://HOST[:PORT][/DB]` (a password as `redis://:PASS@HOST`), Redis Cluster as
+//! `redis[s]+cluster://HOST:PORT[,HOST:PORT…]` (seed nodes; the rest of the cluster is
+//! discovered), and Sentinel as `redis[s]+sentinel://HOST[:PORT][,…]/MASTER[/DB]` (the master
+//! asked of the Sentinels at every connection). The URL is checked before anything runs, so a typo is a usage error rather than
 //! a silent "cache unavailable".
 //!
 //! Every connection and every command has a deadline: a Redis that dies or hangs mid-run turns
@@ -44,6 +45,8 @@ pub struct RedisTarget {
 enum Kind {
     Single(redis::Client),
     Cluster(redis::cluster::ClusterClient),
+    /// Asked for the current master at each (re)connection.
+    Sentinel(Arc<tokio::sync::Mutex<redis::sentinel::SentinelClient>>),
 }
 
 /// Redis could not be reached, or stopped answering. The text is one line without credentials.
@@ -58,7 +61,7 @@ impl fmt::Display for RedisDown {
 
 impl std::error::Error for RedisDown {}
 
-const EXPECTED: &str = "expected redis://HOST:PORT/DB (rediss:// for TLS), e.g. redis://127.0.0.1:6379/0, or redis+cluster://HOST:PORT[,HOST:PORT...] for Redis Cluster";
+const EXPECTED: &str = "expected redis://HOST:PORT/DB (rediss:// for TLS), e.g. redis://127.0.0.1:6379/0, redis+cluster://HOST:PORT[,HOST:PORT...] for Redis Cluster, or redis+sentinel://HOST:PORT[,HOST:PORT...]/MASTER[/DB] for Sentinel";
 
 /// Parse a Redis URL given with `flag` (for the message). Anything but
 /// `redis[s]://HOST[:PORT][/DB]` or `redis[s]+cluster://HOST:PORT[,HOST:PORT…]` is exit 2, with
@@ -68,6 +71,9 @@ pub fn parse_url(raw: &str, flag: &str) -> anyhow::Result<RedisTarget> {
     let raw = raw.trim();
     if let Some((scheme, rest)) = raw.split_once("+cluster://") {
         return parse_cluster(scheme, rest, flag);
+    }
+    if let Some((scheme, rest)) = raw.split_once("+sentinel://") {
+        return parse_sentinel(scheme, rest, flag);
     }
     let usage = |m: String| fail(Exit::Usage, m);
     let url = url::Url::parse(raw)
@@ -131,20 +137,7 @@ fn parse_cluster(scheme: &str, rest: &str, flag: &str) -> anyhow::Result<RedisTa
     }
     let mut nodes = Vec::new();
     let mut shown_nodes = Vec::new();
-    for node in hosts.split(',') {
-        let node = node.trim();
-        let parsed = url::Url::parse(&format!("{scheme}://{node}"))
-            .ok()
-            .filter(|u| u.host_str().is_some_and(|h| !h.is_empty()) && matches!(u.path(), "" | "/"))
-            .filter(|_| !node.is_empty() && !node.contains('@'));
-        let Some(u) = parsed else {
-            return Err(usage(format!(
-                "{flag}: {:?} is not HOST:PORT; {EXPECTED}",
-                crate::ui::clean(node)
-            )));
-        };
-        let host = u.host_str().unwrap_or_default().to_string();
-        let port = u.port().unwrap_or(6379);
+    for (host, port) in host_list(scheme, hosts, 6379, flag)? {
         shown_nodes.push(format!("{host}:{port}"));
         let auth = auth.map(|a| format!("{a}@")).unwrap_or_default();
         nodes.push(format!("{scheme}://{auth}{host}:{port}"));
@@ -167,6 +160,137 @@ fn parse_cluster(scheme: &str, rest: &str, flag: &str) -> anyhow::Result<RedisTa
         })?;
     Ok(RedisTarget {
         kind: Kind::Cluster(client),
+        shown,
+    })
+}
+
+/// `HOST[:PORT],HOST[:PORT]…` as (host, port) pairs, `default_port` where none is given.
+fn host_list(
+    scheme: &str,
+    hosts: &str,
+    default_port: u16,
+    flag: &str,
+) -> anyhow::Result<Vec<(String, u16)>> {
+    let mut out = Vec::new();
+    for node in hosts.split(',') {
+        let node = node.trim();
+        let parsed = url::Url::parse(&format!("{scheme}://{node}"))
+            .ok()
+            .filter(|u| u.host_str().is_some_and(|h| !h.is_empty()) && matches!(u.path(), "" | "/"))
+            .filter(|_| !node.is_empty() && !node.contains('@'));
+        let Some(u) = parsed else {
+            return Err(fail(
+                Exit::Usage,
+                format!(
+                    "{flag}: {:?} is not HOST:PORT; {EXPECTED}",
+                    crate::ui::clean(node)
+                ),
+            ));
+        };
+        out.push((
+            u.host_str().unwrap_or_default().to_string(),
+            u.port().unwrap_or(default_port),
+        ));
+    }
+    Ok(out)
+}
+
+/// `redis[s]+sentinel://[USER:PASS@]HOST[:PORT][,HOST[:PORT]…]/MASTER[/DB]`: Sentinels (port
+/// 26379 unless given) that name the current master of `MASTER`; the user and password are the
+/// master's. A new connection (after a failure) asks them again, so a failover is followed.
+fn parse_sentinel(scheme: &str, rest: &str, flag: &str) -> anyhow::Result<RedisTarget> {
+    let usage = |m: String| fail(Exit::Usage, m);
+    let tls = match scheme {
+        "redis" => false,
+        "rediss" => true,
+        other => {
+            return Err(usage(format!(
+                "{flag}: {}+sentinel:// is not a Redis URL; {EXPECTED}",
+                crate::ui::clean(other)
+            )));
+        }
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (auth, hosts) = match authority.rsplit_once('@') {
+        Some((a, h)) => (Some(a), h),
+        None => (None, authority),
+    };
+    let mut parts = path.split('/').filter(|p| !p.is_empty());
+    let Some(master) = parts.next() else {
+        return Err(usage(format!(
+            "{flag}: a Sentinel URL names its master after the hosts (/MASTER); {EXPECTED}"
+        )));
+    };
+    let db: i64 = match parts.next() {
+        None => 0,
+        Some(d) => d.parse().map_err(|_| {
+            usage(format!(
+                "{flag}: the database {:?} is not a number; {EXPECTED}",
+                crate::ui::clean(d)
+            ))
+        })?,
+    };
+    let sentinels = host_list(scheme, hosts, 26379, flag)?;
+    let shown = format!(
+        "{scheme}+sentinel://{}/{}/{db}",
+        sentinels
+            .iter()
+            .map(|(h, p)| format!("{h}:{p}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        crate::ui::clean(master)
+    );
+    let addrs = sentinels.iter().map(|(h, p)| {
+        if tls {
+            redis::ConnectionAddr::TcpTls {
+                host: h.clone(),
+                port: *p,
+                insecure: false,
+                tls_params: None,
+            }
+        } else {
+            redis::ConnectionAddr::Tcp(h.clone(), *p)
+        }
+    });
+    let mut b = redis::sentinel::SentinelClientBuilder::new(
+        addrs,
+        master,
+        redis::sentinel::SentinelServerType::Master,
+    )
+    .map(|b| b.set_client_to_redis_db(db))
+    .map_err(|e| {
+        usage(format!(
+            "{flag} {shown}: {}",
+            crate::ui::clean(&e.to_string())
+        ))
+    })?;
+    if tls {
+        b = b
+            .set_client_to_redis_tls_mode(redis::TlsMode::Secure)
+            .set_client_to_sentinel_tls_mode(redis::TlsMode::Secure);
+    }
+    if let Some(auth) = auth {
+        // The crate's own URL reading decodes them (percent-encoding) as for redis://.
+        use redis::IntoConnectionInfo;
+        let info = format!("redis://{auth}@localhost")
+            .into_connection_info()
+            .map_err(|_| usage(format!("{flag} {shown}: the user or password is not valid")))?;
+        let r = info.redis_settings();
+        if let Some(user) = r.username() {
+            b = b.set_client_to_redis_username(user);
+        }
+        if let Some(pass) = r.password() {
+            b = b.set_client_to_redis_password(pass);
+        }
+    }
+    let client = b.build().map_err(|e| {
+        usage(format!(
+            "{flag} {shown}: {}",
+            crate::ui::clean(&e.to_string())
+        ))
+    })?;
+    Ok(RedisTarget {
+        kind: Kind::Sentinel(Arc::new(tokio::sync::Mutex::new(client))),
         shown,
     })
 }
@@ -229,6 +353,21 @@ impl RedisTarget {
             Kind::Cluster(client) => tokio::time::timeout(deadline, client.get_async_connection())
                 .await
                 .map(|r| r.map(|c| Conn::Cluster(Box::new(c)))),
+            Kind::Sentinel(client) => {
+                let cfg = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(RESPONSE_TIMEOUT));
+                let attempt = async {
+                    client
+                        .lock()
+                        .await
+                        .get_async_connection_with_config(&cfg)
+                        .await
+                };
+                tokio::time::timeout(deadline, attempt)
+                    .await
+                    .map(|r| r.map(Conn::Single))
+            }
         };
         match r {
             Ok(Ok(c)) => Ok(c),
@@ -251,6 +390,7 @@ impl fmt::Debug for Kind {
         f.write_str(match self {
             Kind::Single(_) => "Single",
             Kind::Cluster(_) => "Cluster",
+            Kind::Sentinel(_) => "Sentinel",
         })
     }
 }
@@ -705,6 +845,33 @@ mod tests {
             "redis+cluster://:hunter2@a:7000/3",
             "http+cluster://a:7000",
             "redis+cluster://a:notaport",
+        ] {
+            let e = parse_url(raw, "--cache").unwrap_err();
+            assert_eq!(exit_of(&e), Exit::Usage, "{raw}");
+            assert!(!e.to_string().contains("hunter2"), "{raw}: {e}");
+        }
+    }
+
+    #[test]
+    fn sentinel_urls_name_their_master() {
+        for (raw, shown) in [
+            (
+                "redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster",
+                "redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster/0",
+            ),
+            (
+                "redis+sentinel://:hunter2@s1/main/2",
+                "redis+sentinel://s1:26379/main/2",
+            ),
+        ] {
+            let t = parse_url(raw, "--cache").unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(t.shown(), shown);
+        }
+        for raw in [
+            "redis+sentinel://s1:26379",
+            "redis+sentinel://s1:26379/",
+            "redis+sentinel://:hunter2@s1/main/x",
+            "http+sentinel://s1/main",
         ] {
             let e = parse_url(raw, "--cache").unwrap_err();
             assert_eq!(exit_of(&e), Exit::Usage, "{raw}");

@@ -459,6 +459,19 @@ async fn a_store_found_empty_counts_as_a_full_window() {
     b.complete(slot).await;
 }
 
+/// `redis+sentinel://`: the budget goes to the master the Sentinel names.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sentinel_url_shares_the_budget_on_the_master_it_names() {
+    let master = RedisServer::start();
+    let sentinel = common::redis_server::RedisSentinel::start(&master);
+    let a = join(&sentinel.url(), "5/1s").await;
+    assert!(a.shown().starts_with("redis+sentinel://"), "{}", a.shown());
+    let (slot, _) = a.acquire().await;
+    a.complete(slot).await;
+    let keys = master.keys();
+    assert!(keys.iter().any(|k| k.ends_with(":done")), "{keys:?}");
+}
+
 /// `rediss://`: TLS to Redis, verified. Trusted (here through SSL_CERT_FILE, which the system
 /// roots honor) it works; a certificate nobody vouches for is refused, never waved through.
 #[tokio::test(flavor = "multi_thread")]
