@@ -147,3 +147,64 @@ class Redis:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
+
+
+def _free_cluster_port(taken):
+    """A free port below 55536 whose cluster bus port (+10000) is free too."""
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port >= 55536 or port in taken:
+            continue
+        bus = socket.socket()
+        try:
+            bus.bind(("127.0.0.1", port + 10000))
+        except OSError:
+            continue
+        finally:
+            bus.close()
+        return port
+
+
+class RedisCluster:
+    """Three cluster-enabled redis-servers on this machine (masters only, no persistence), made
+    one cluster by `redis-cli --cluster create`: the budget's keys share one hash tag, so one
+    node serves them."""
+
+    def __init__(self, nodes=3):
+        self.ports = []
+        for _ in range(nodes):
+            self.ports.append(_free_cluster_port(self.ports))
+        self.dirs = [tempfile.mkdtemp(prefix="clerk-rl-bench-cluster-") for _ in self.ports]
+        self.procs = [subprocess.Popen(
+            ["redis-server", "--port", str(p), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+             "--cluster-config-file", "nodes.conf", "--save", "", "--appendonly", "no", "--dir", d],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p, d in zip(self.ports, self.dirs)]
+        for p in self.ports:
+            for _ in range(200):
+                try:
+                    socket.create_connection(("127.0.0.1", p), timeout=0.1).close()
+                    break
+                except OSError:
+                    time.sleep(0.02)
+        subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{p}" for p in self.ports],
+                        "--cluster-replicas", "0", "--cluster-yes"], check=True, stdout=subprocess.DEVNULL,
+                       timeout=60)
+        for _ in range(600):
+            if all("cluster_state:ok" in subprocess.run(["redis-cli", "-p", str(p), "cluster", "info"],
+                                                        capture_output=True, text=True).stdout
+                   for p in self.ports):
+                return
+            time.sleep(0.05)
+        raise SystemExit("the cluster never became ok")
+
+    def url(self):
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.ports)
+
+    def stop(self):
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.wait(timeout=10)

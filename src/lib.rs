@@ -36,7 +36,7 @@ pub mod face {
     pub use crate::pacing::endpoint_limits::EndpointLimits;
     pub use crate::pacing::headers::NAMES as RATE_LIMIT_HEADERS;
     pub use crate::pacing::shared::SharedBudget;
-    pub use crate::redis_store::{Redis, parse_url};
+    pub use crate::redis_store::{Redis, parse_url, slot_of};
     pub use crate::secret::SecretKey;
     pub use crate::ui::Ui;
     pub use crate::user_cache::write::{Expiry, Item, Mode, Outcome, write};

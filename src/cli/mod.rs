@@ -164,7 +164,10 @@ pub struct GlobalArgs {
     pub quiet: bool,
 
     /// Share the key's budget with every clerk-rl process using this Redis, e.g.
-    /// redis://127.0.0.1:6379/0 (batch-get caches users there too, unless --cache is given)
+    /// redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes,
+    /// redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel,
+    /// redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there
+    /// too, unless --cache is given)
     #[arg(
         long,
         global = true,

@@ -176,7 +176,8 @@ pub struct ImportUsersArgs {
 /// `--cache URL`, shared by batch-get and cache purge.
 #[derive(Debug, Clone, Args)]
 pub struct CacheUrlArg {
-    /// Redis to cache users in, e.g. redis://127.0.0.1:6379/0
+    /// Redis to cache users in, e.g. redis://127.0.0.1:6379/0, or a Redis Cluster:
+    /// redis+cluster://HOST:PORT[,HOST:PORT...]
     #[arg(
         long = "cache",
         env = "CLERK_RL_CACHE",

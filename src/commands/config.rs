@@ -212,15 +212,13 @@ fn shown_url(raw: &str) -> String {
     match redis_store::parse_url(raw, "url") {
         Ok(t) => {
             let shown = t.shown();
-            let parsed = url::Url::parse(raw).ok();
-            let user = parsed.as_ref().map(|u| u.username()).unwrap_or("");
-            let password = parsed.as_ref().is_some_and(|u| u.password().is_some());
+            let (user, password) = redis_store::userinfo(raw);
             if user.is_empty() && !password {
                 return shown.to_string();
             }
             let (scheme, rest) = shown.split_once("://").unwrap_or(("redis", shown));
             let mask = if password { ":…" } else { "" };
-            format!("{scheme}://{}{mask}@{rest}", ui::clean(user))
+            format!("{scheme}://{}{mask}@{rest}", ui::clean(&user))
         }
         Err(_) => {
             let no_userinfo = match raw.split_once('@') {

@@ -87,13 +87,14 @@ impl EndpointGates {
             Store::Redis(redis) => {
                 // The user id stays out of Redis's key names: only a hash of the scope.
                 let h = hex::encode(&Sha256::digest(scope.key.as_bytes())[..8]);
-                let sb = SharedBudget::join(
+                let sb = SharedBudget::join_guarded(
                     redis,
                     &format!("{}:endpoint:{h}", self.fingerprint),
                     &budget_of(scope),
                     self.timeout,
                     "api (endpoint budget)",
                     Arc::clone(&self.ui),
+                    false,
                 )
                 .await;
                 Gate::Shared(sb)

@@ -105,6 +105,13 @@ impl Limiter {
                         c.budget.describe(),
                         sb.shown()
                     ));
+                    // Processes on the key without --budget-store count in its state file:
+                    // each side is told of the other.
+                    if c.share_locally
+                        && let Some(Ok(file)) = Self::open_state_file(&c)
+                    {
+                        sb.watch_state_file(file);
+                    }
                     shared = Some(sb);
                 }
                 Err(e) if c.store_optional => {
@@ -138,15 +145,14 @@ impl Limiter {
     /// The instance budget in the key's state file, shared with this machine's other clerk-rl
     /// processes (`status` then `export-users`, Ctrl-C then `--resume`, a loop of `api` calls).
     /// A token bucket (`--burst`) is paced per process: the file keeps windows only.
-    fn state_file(c: &Choice<'_>, ui: &Ui) -> Option<Gate> {
-        if c.budget.burst.is_some() {
-            return None;
-        }
-        let dir = state_file::state_dir()?;
-        let scope = format!("instance@{}", c.origin);
-        match LocalBudget::open(&dir, &c.fingerprint, &scope, c.budget.rate, c.timeout) {
-            Ok(file) => Some(Gate::File(file, Pacer::new(&c.budget))),
+    fn state_file(c: &Choice<'_>, ui: &Arc<Ui>) -> Option<Gate> {
+        match Self::open_state_file(c)? {
+            Ok(file) => Some(Gate::File(
+                file.warn_through(Arc::clone(ui)),
+                Pacer::new(&c.budget),
+            )),
             Err(e) => {
+                let dir = state_file::state_dir().unwrap_or_default();
                 ui.warn(&format!(
                     "cannot share the budget through {} ({e}); pacing this process alone ({})",
                     dir.display(),
@@ -155,6 +161,23 @@ impl Limiter {
                 None
             }
         }
+    }
+
+    /// The key's instance state file at this server; `None`: no state folder, or a `--burst`
+    /// budget (paced alone).
+    fn open_state_file(c: &Choice<'_>) -> Option<std::io::Result<LocalBudget>> {
+        if c.budget.burst.is_some() {
+            return None;
+        }
+        let dir = state_file::state_dir()?;
+        let scope = format!("instance@{}", c.origin);
+        Some(LocalBudget::open(
+            &dir,
+            &c.fingerprint,
+            &scope,
+            c.budget.rate,
+            c.timeout,
+        ))
     }
 
     /// The budget shared through Redis, when that is the back-end.

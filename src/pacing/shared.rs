@@ -22,10 +22,25 @@
 //!
 //! When Redis is lost mid-run, the process retries briefly, then paces locally at the budget
 //! divided by the processes it last saw, after first waiting out a whole window: whatever the
-//! others sent in the last window is unknown, so none of it is assumed free.
+//! others sent in the last window is unknown, so none of it is assumed free. Meanwhile it dials
+//! Redis again with capped, jittered backoff (the cap a quarter of W, at most 2 s) and, once
+//! Redis answers, returns to the shared budget, first entering the requests it sent on its own
+//! in the last window (each counted a full window from then: later than the truth, the safe
+//! side).
+//!
+//! A store found empty is a store that may have lost the last window's requests (a restart
+//! without persistence, `FLUSHALL`, a failover to an empty replica): an `epoch` key, set when
+//! the budget's state is first written and never expiring, tells a store that holds the state
+//! from one that lost it. The script that finds it missing sets it and blocks everyone for W, so
+//! no process (a new one included, which knows nothing of the others) takes the window the lost
+//! requests may still fill. A fresh store costs that one window once. Budgets whose window is
+//! longer than [`EMPTY_GUARD_MAX`] are not held (an hour's wait on first use would be worse than
+//! the risk), nor are the endpoint budgets (one per scope, some per user: each would wait a
+//! window on first use); a store that lost them can cost a 429 there, which every process then
+//! honors.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -37,18 +52,28 @@ use crate::pacing::budget::{Budget, Rate};
 use crate::pacing::headers::RateLimitView;
 use crate::pacing::monitor::Monitor;
 use crate::pacing::pacer::{Pacer, Verdict, judge};
-use crate::redis_store::{Redis, RedisDown};
+use crate::redis_store::{Backoff, RESPONSE_TIMEOUT, Redis, RedisDown};
 use crate::ui::Ui;
 
 /// Admit a request now or at a reserved instant, or say how long to wait (ms); with the number
 /// of processes registered, so each process always knows its share should Redis be lost.
-/// KEYS: inflight, done, blocked, procs. ARGV: limit, window_ms, lease_ms, slot id, horizon_ms.
+/// KEYS: inflight, done, blocked, procs, epoch. ARGV: limit, window_ms, lease_ms, slot id,
+/// horizon_ms, epoch (empty: the budget is not guarded against an emptied store).
 /// Returns {admitted, wait_ms, processes, start_ms}: admitted with a wait means the slot is
-/// reserved from start_ms (Redis clock) on.
+/// reserved from start_ms (Redis clock) on; admitted -1: the store was found empty, and
+/// everyone is held for wait_ms.
 const ACQUIRE: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local procs = redis.call('HLEN', KEYS[4])
+if ARGV[6] ~= '' and redis.call('EXISTS', KEYS[5]) == 0 then
+  -- The budget's state is gone (or never was): the last window may hold requests nobody
+  -- counts any more. The window counts as full.
+  redis.call('SET', KEYS[5], ARGV[6])
+  local window = tonumber(ARGV[2])
+  if redis.call('PTTL', KEYS[3]) < window then redis.call('SET', KEYS[3], 'empty', 'PX', window) end
+  return {-1, redis.call('PTTL', KEYS[3]), procs, now}
+end
 local blocked = redis.call('PTTL', KEYS[3])
 if blocked > 0 then return {0, blocked, procs, now} end
 local limit = tonumber(ARGV[1])
@@ -110,6 +135,30 @@ end
 return 1
 "#;
 
+/// Back from a fallback: enter the requests this process sent on its own (each counted a full
+/// window from now), after the same check for an emptied store as [`ACQUIRE`]'s. KEYS: done,
+/// epoch, blocked. ARGV: requests, window_ms, slot id prefix, epoch (empty: not guarded).
+/// Returns 1 when the store was found empty.
+const REJOIN: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[2])
+local born = 0
+if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('SET', KEYS[2], ARGV[4])
+  if redis.call('PTTL', KEYS[3]) < window then redis.call('SET', KEYS[3], 'empty', 'PX', window) end
+  born = 1
+end
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  redis.call('ZADD', KEYS[1], now + window, ARGV[3] .. ':' .. i)
+end
+if n > 0 and redis.call('PTTL', KEYS[1]) < 2 * window then
+  redis.call('PEXPIRE', KEYS[1], 2 * window)
+end
+return born
+"#;
+
 /// Block everyone for at least `ms` (never shortens a longer block). KEYS: blocked. ARGV: ms.
 const BLOCK: &str = r#"
 local ms = tonumber(ARGV[1])
@@ -126,6 +175,11 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 const PRUNE_EVERY_BEATS: u32 = 5;
 /// Redis errors in a row before a process gives up on the store and paces locally.
 const TRIES_BEFORE_FALLBACK: u32 = 3;
+/// The longest window an emptied store is held for (see the module's doc).
+pub const EMPTY_GUARD_MAX: Duration = Duration::from_secs(60);
+/// How long a process sharing through Redis tells the key's state file so (renewed with each
+/// heartbeat).
+const STATE_FILE_NOTE: Duration = Duration::from_secs(5);
 
 /// What one process says of itself in its heartbeat.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -169,8 +223,18 @@ pub struct SharedBudget {
     sent: Mutex<VecDeque<Instant>>,
     /// Processes seen in the last heartbeat (including this one): the divisor on fallback.
     last_seen_processes: Mutex<usize>,
-    fallback: OnceLock<Arc<Pacer>>,
+    /// Redis was lost: the pacer this process paces on alone until Redis answers again.
+    fallback: Mutex<Option<Arc<Pacer>>>,
+    /// Requests sent through the fallback, all told, and those still in flight.
+    local_sent: AtomicU64,
+    local_inflight: AtomicU32,
     failures: Mutex<u32>,
+    /// The epoch written when this process finds the store empty; empty: not guarded.
+    epoch: String,
+    /// The key's state file, told that this process shares through Redis (see
+    /// [`crate::pacing::state_file::LocalBudget::note_redis_user`]).
+    state_file: OnceLock<crate::pacing::state_file::LocalBudget>,
+    warned_state_file: AtomicBool,
     ui: Arc<Ui>,
     /// Where the heartbeat reads this process's work (`report_activity`).
     monitor: OnceLock<Arc<Monitor>>,
@@ -181,6 +245,7 @@ struct Keys {
     done: String,
     blocked: String,
     procs: String,
+    epoch: String,
 }
 
 impl Keys {
@@ -191,6 +256,7 @@ impl Keys {
             done: format!("{p}done"),
             blocked: format!("{p}blocked"),
             procs: format!("{p}procs"),
+            epoch: format!("{p}epoch"),
         }
     }
 }
@@ -216,7 +282,8 @@ pub enum Slot {
 
 impl SharedBudget {
     /// Join the shared budget of the instance `fingerprint`. `timeout` bounds one request: an
-    /// in-flight slot is leased for that plus a window.
+    /// in-flight slot is leased for that plus a window. A store found empty holds everyone for
+    /// a window (see the module's doc).
     pub async fn join(
         redis: Redis,
         fingerprint: &str,
@@ -225,11 +292,27 @@ impl SharedBudget {
         command: &str,
         ui: Arc<Ui>,
     ) -> Arc<Self> {
+        Self::join_guarded(redis, fingerprint, budget, timeout, command, ui, true).await
+    }
+
+    /// [`join`](Self::join), with `guard` false for a budget an emptied store does not hold:
+    /// the endpoint budgets, one per scope (per user for some), each of which would otherwise
+    /// wait a window the first time it is used.
+    pub async fn join_guarded(
+        redis: Redis,
+        fingerprint: &str,
+        budget: &Budget,
+        timeout: Duration,
+        command: &str,
+        ui: Arc<Ui>,
+        guard: bool,
+    ) -> Arc<Self> {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|s| s.trim().to_string())
             .unwrap_or_else(|_| "?".into());
+        let me_id = format!("{:016x}", rand::random::<u64>());
         let me = ProcessInfo {
-            id: format!("{:016x}", rand::random::<u64>()),
+            id: me_id.clone(),
             pid: std::process::id(),
             host,
             command: command.to_string(),
@@ -248,8 +331,17 @@ impl SharedBudget {
             me,
             sent: Mutex::new(VecDeque::new()),
             last_seen_processes: Mutex::new(1),
-            fallback: OnceLock::new(),
+            fallback: Mutex::new(None),
+            local_sent: AtomicU64::new(0),
+            local_inflight: AtomicU32::new(0),
             failures: Mutex::new(0),
+            epoch: if guard && budget.rate.window <= EMPTY_GUARD_MAX {
+                format!("{}:{}", me_id, unix_ms())
+            } else {
+                String::new()
+            },
+            state_file: OnceLock::new(),
+            warned_state_file: AtomicBool::new(false),
             ui,
             monitor: OnceLock::new(),
         });
@@ -260,8 +352,10 @@ impl SharedBudget {
             loop {
                 tokio::time::sleep(HEARTBEAT_EVERY).await;
                 let Some(sb) = weak.upgrade() else { return };
-                if sb.fallback.get().is_some() {
-                    return;
+                sb.note_in_state_file().await;
+                if sb.is_local() {
+                    // The rejoin task dials Redis meanwhile.
+                    continue;
                 }
                 beats += 1;
                 let _ = sb.heartbeat(beats.is_multiple_of(PRUNE_EVERY_BEATS)).await;
@@ -274,13 +368,21 @@ impl SharedBudget {
     pub async fn acquire(self: &Arc<Self>) -> (Slot, Duration) {
         let started = Instant::now();
         loop {
-            if let Some(local) = self.fallback.get() {
+            if let Some(local) = self.local() {
                 let (permit, _) = local.acquire().await;
+                if !self.local().is_some_and(|l| Arc::ptr_eq(&l, &local)) {
+                    // Redis answered again while this waited: the slot is the shared budget's.
+                    drop(permit);
+                    continue;
+                }
                 self.note_sent();
+                self.local_sent.fetch_add(1, Relaxed);
+                self.local_inflight.fetch_add(1, Relaxed);
                 return (Slot::Local(permit), started.elapsed());
             }
             self.honor_block().await;
             let id = format!("{}:{:016x}", self.me.id, rand::random::<u64>());
+            let asked = Instant::now();
             let r: Result<(i64, i64, i64, i64), RedisDown> = self
                 .redis
                 .eval(
@@ -290,6 +392,7 @@ impl SharedBudget {
                         &self.keys.done,
                         &self.keys.blocked,
                         &self.keys.procs,
+                        &self.keys.epoch,
                     ],
                     &[
                         self.limit.load(Relaxed).to_string(),
@@ -297,6 +400,7 @@ impl SharedBudget {
                         ms(self.lease).to_string(),
                         id.clone(),
                         ms(self.horizon()).to_string(),
+                        self.epoch.clone(),
                     ],
                 )
                 .await;
@@ -307,6 +411,9 @@ impl SharedBudget {
                 *self.failures.lock().expect("lock") = 0;
             }
             match r {
+                Ok((-1, wait_ms, _, _)) => {
+                    self.found_empty(Duration::from_millis(wait_ms.max(0) as u64));
+                }
                 Ok((1, wait_ms, _, at)) => {
                     // The slot is ours from `at`: sleep exactly until then (the answer took
                     // some time to arrive, so this errs late, the safe side).
@@ -322,7 +429,7 @@ impl SharedBudget {
                     let wait = Duration::from_millis(wait_ms.max(1) as u64);
                     tokio::time::sleep(wait.min(self.rate.window)).await;
                 }
-                Err(e) => self.failed(&e).await,
+                Err(e) => self.failed(&e, asked.elapsed()).await,
             }
         }
     }
@@ -333,6 +440,7 @@ impl SharedBudget {
         match slot {
             Slot::Local(p) => {
                 p.complete();
+                self.local_inflight.fetch_sub(1, Relaxed);
                 None
             }
             Slot::Shared(id, at) => {
@@ -407,7 +515,7 @@ impl SharedBudget {
         let verdict = judge(view, counted, self.limit.load(Relaxed));
         if let Some(l) = verdict.lower_limit_to {
             self.limit.fetch_min(l.max(1), Relaxed);
-            if let Some(local) = self.fallback.get() {
+            if let Some(local) = self.local() {
                 local.react(view, None);
             }
         }
@@ -417,7 +525,7 @@ impl SharedBudget {
     /// A 429 (or a window others filled): every process holds off for `wait`.
     pub async fn block_for(&self, wait: Duration) {
         self.block_locally(wait);
-        if let Some(local) = self.fallback.get() {
+        if let Some(local) = self.local() {
             local.pause_until(Instant::now() + wait);
             return;
         }
@@ -441,7 +549,7 @@ impl SharedBudget {
             .map_or(Duration::ZERO, |u| {
                 u.saturating_duration_since(Instant::now())
             });
-        if self.fallback.get().is_some() {
+        if self.is_local() {
             return here;
         }
         let pttl: Result<i64, RedisDown> = self
@@ -502,9 +610,129 @@ impl SharedBudget {
         self.redis.shown()
     }
 
-    /// True once Redis was lost and this process paces on its own.
+    /// True while Redis is lost and this process paces on its own.
     pub fn is_local(&self) -> bool {
-        self.fallback.get().is_some()
+        self.local().is_some()
+    }
+
+    fn local(&self) -> Option<Arc<Pacer>> {
+        self.fallback.lock().expect("lock").clone()
+    }
+
+    /// The store held no state of the budget (new, restarted, flushed): everyone waits `wait`.
+    fn found_empty(&self, wait: Duration) {
+        self.block_locally(wait);
+        self.ui.info(&format!(
+            "the shared budget in {} holds no state (a new, restarted or flushed store): its last window may hold requests nobody counts any more, so it counts as full for {}",
+            self.redis.shown(),
+            humantime::format_duration(wait)
+        ));
+    }
+
+    /// Tell the key's state file (the budget of processes without `--budget-store`) that this
+    /// process shares through Redis; warn once when processes count there too.
+    pub fn watch_state_file(self: &Arc<Self>, file: crate::pacing::state_file::LocalBudget) {
+        if self.state_file.set(file).is_ok() {
+            let me = Arc::clone(self);
+            tokio::spawn(async move { me.note_in_state_file().await });
+        }
+    }
+
+    async fn note_in_state_file(&self) {
+        let Some(file) = self.state_file.get().cloned() else {
+            return;
+        };
+        let shown = self.redis.shown().to_string();
+        let r = tokio::task::spawn_blocking(move || file.note_redis_user(&shown, STATE_FILE_NOTE))
+            .await;
+        if let Ok(Ok(true)) = r
+            && !self.warned_state_file.swap(true, Relaxed)
+        {
+            self.ui.warn(&format!(
+                "other clerk-rl processes on this machine share this key's budget through its state file (without --budget-store) while this one shares it through Redis at {}: neither sees the other's requests, so together they can exceed the budget; give every process on the key the same --budget-store",
+                self.redis.shown()
+            ));
+        }
+    }
+
+    /// Requests this process sent on its own that the server can still be counting: those of
+    /// the last window, and those still in flight (some twice: the safe side).
+    fn own_recent(&self) -> u64 {
+        let now = Instant::now();
+        let mut sent = self.sent.lock().expect("lock");
+        while sent.front().is_some_and(|&t| t + self.rate.window <= now) {
+            sent.pop_front();
+        }
+        (sent.len() as u64 + self.local_inflight.load(Relaxed) as u64)
+            .min(self.limit.load(Relaxed) as u64)
+    }
+
+    /// Dial Redis again with capped, jittered backoff until it answers, then share again.
+    fn start_rejoining(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let backoff = Backoff {
+            base: Duration::from_millis(100),
+            cap: (self.rate.window / 4).clamp(Duration::from_millis(100), Duration::from_secs(2)),
+        };
+        tokio::spawn(async move {
+            let mut attempt = 0u32;
+            loop {
+                tokio::time::sleep(backoff.delay(attempt)).await;
+                attempt = attempt.saturating_add(1);
+                let Some(sb) = weak.upgrade() else { return };
+                if sb.try_rejoin().await {
+                    return;
+                }
+            }
+        });
+    }
+
+    async fn refill(&self, n: u64) -> Result<i64, RedisDown> {
+        self.redis
+            .eval(
+                REJOIN,
+                &[&self.keys.done, &self.keys.epoch, &self.keys.blocked],
+                &[
+                    n.to_string(),
+                    ms(self.rate.window).to_string(),
+                    format!("{}:refill:{:08x}", self.me.id, rand::random::<u32>()),
+                    self.epoch.clone(),
+                ],
+            )
+            .await
+    }
+
+    /// One try at returning to the shared budget. True when back.
+    async fn try_rejoin(&self) -> bool {
+        let before = self.local_sent.load(Relaxed);
+        let born = match self.refill(self.own_recent()).await {
+            Ok(b) => b,
+            Err(_) => return false,
+        };
+        *self.fallback.lock().expect("lock") = None;
+        *self.failures.lock().expect("lock") = 0;
+        // Requests taken locally while the first refill was on its way.
+        let late = self.local_sent.load(Relaxed) - before;
+        if late > 0 {
+            let _ = self.refill(late).await;
+        }
+        if born == 1 {
+            self.block_locally(self.rate.window);
+        }
+        let _ = self.heartbeat(false).await;
+        self.ui.warn(&format!(
+            "Redis at {} answers again: sharing the budget through it again{}",
+            self.redis.shown(),
+            if born == 1 {
+                format!(
+                    " (it had lost the budget's state: the window counts as full for {})",
+                    humantime::format_duration(self.rate.window)
+                )
+            } else {
+                String::new()
+            }
+        ));
+        true
     }
 
     fn note_sent(&self) {
@@ -552,10 +780,16 @@ impl SharedBudget {
     }
 
     /// A Redis error: retry briefly; past that, pace locally on a share of the budget.
-    async fn failed(&self, e: &RedisDown) {
+    /// `took`: how long the failed call waited. A store that stopped answering fails only
+    /// after the response timeout: that wait counts as every try, so the process paces locally
+    /// at once instead of waiting it out again.
+    async fn failed(self: &Arc<Self>, e: &RedisDown, took: Duration) {
         let n = {
             let mut f = self.failures.lock().expect("lock");
             *f += 1;
+            if took >= RESPONSE_TIMEOUT / 2 {
+                *f = (*f).max(TRIES_BEFORE_FALLBACK);
+            }
             *f
         };
         if n < TRIES_BEFORE_FALLBACK {
@@ -568,10 +802,19 @@ impl SharedBudget {
         let local = Pacer::new(&budget);
         // The others' requests of the last window are unknown: wait the window out first.
         local.pause_until(Instant::now() + self.rate.window);
-        if self.fallback.set(local).is_ok() {
+        let fresh = {
+            let mut f = self.fallback.lock().expect("lock");
+            let fresh = f.is_none();
+            if fresh {
+                *f = Some(local);
+            }
+            fresh
+        };
+        if fresh {
             self.ui.warn(&format!(
-                "{e}; pacing locally at {share} (the budget shared by the {k} process(es) last seen), after waiting out one window"
+                "{e}; pacing locally at {share} (the budget shared by the {k} process(es) last seen), after waiting out one window, until Redis answers again"
             ));
+            self.start_rejoining();
         }
     }
 }

@@ -28,7 +28,7 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -138,6 +138,14 @@ pub struct State {
     /// boot): the window counts as full until then.
     #[serde(default)]
     pub unknown_until: u64,
+    /// A process shares this key's budget through Redis (`--budget-store`) until then: the
+    /// processes counting here do not see its requests, nor it theirs (see
+    /// [`LocalBudget::note_redis_user`]).
+    #[serde(default)]
+    pub redis_until: u64,
+    /// That Redis, without credentials.
+    #[serde(default)]
+    pub redis_shown: String,
 }
 
 /// What taking a slot came to.
@@ -307,6 +315,9 @@ pub struct LocalBudget {
     lease_ms: u64,
     clock: Arc<dyn Clock>,
     cost: Arc<FileCost>,
+    /// Told once that a process on the key shares its budget through Redis instead.
+    ui: Option<Arc<crate::ui::Ui>>,
+    warned: Arc<AtomicBool>,
 }
 
 /// A slot held in a state file: its id, and when it may be used (ms after it was taken).
@@ -358,7 +369,37 @@ impl LocalBudget {
             lease_ms: ms(timeout + rate.window),
             clock,
             cost: Arc::new(FileCost::default()),
+            ui: None,
+            warned: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// Warn through `ui` (once) when a process on the key shares its budget through Redis.
+    pub fn warn_through(mut self, ui: Arc<crate::ui::Ui>) -> Self {
+        self.ui = Some(ui);
+        self
+    }
+
+    /// A process sharing this key's budget through Redis at `shown` says so for `ttl` from
+    /// now, for the processes counting in this file to warn about. Returns true when requests
+    /// of those processes count now (in flight or within W of their response): the two kinds
+    /// do not see each other's requests.
+    pub fn note_redis_user(&self, shown: &str, ttl: Duration) -> io::Result<bool> {
+        self.with_state(|s, now| {
+            s.redis_until = s.redis_until.max(now + ms(ttl));
+            s.redis_shown = shown.to_string();
+            s.inflight.iter().any(|(_, until)| *until > now) || s.done.iter().any(|u| *u > now)
+        })
+    }
+
+    fn warn_about_redis(&self, shown: &str) {
+        if let Some(ui) = &self.ui
+            && !self.warned.swap(true, Relaxed)
+        {
+            ui.warn(&format!(
+                "another clerk-rl process shares this key's budget through Redis at {shown} (--budget-store) while this one counts in the state file: neither sees the other's requests, so together they can exceed the budget; give every process on the key the same --budget-store"
+            ));
+        }
     }
 
     /// The server's Limit is below the budget: this process holds to it from now on.
@@ -442,9 +483,16 @@ impl LocalBudget {
             let slot = id.clone();
             let r = self
                 .blocking(move |me| {
-                    me.with_state(|s, now| s.admit(me.rate_now(), me.lease_ms, &slot, now))
+                    me.with_state(|s, now| {
+                        let redis = (s.redis_until > now).then(|| s.redis_shown.clone());
+                        (s.admit(me.rate_now(), me.lease_ms, &slot, now), redis)
+                    })
                 })
                 .await?;
+            let (r, redis) = r;
+            if let Some(shown) = redis {
+                self.warn_about_redis(&crate::ui::clean(&shown));
+            }
             match r {
                 Admit::At(wait) => {
                     return Ok(FileSlot {
@@ -644,6 +692,40 @@ mod tests {
             lb.with_state(|s, now| s.complete(lb.rate, lb.lease_ms, &id, now))
                 .unwrap();
         }
+    }
+
+    /// Issue 23 row 9: a process sharing through Redis is seen by the file's users for as long
+    /// as it renews its note, and it learns whether they have requests counting.
+    #[test]
+    fn a_redis_user_note_is_seen_while_renewed_and_sees_the_file_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Machine::new();
+        let (file_user, redis_user) = handles(dir.path(), &clock, rate(5, 1000));
+        assert!(
+            !redis_user
+                .note_redis_user("redis://r:6379/0", Duration::from_secs(5))
+                .unwrap(),
+            "nobody counts in the file yet"
+        );
+        let seen = |lb: &LocalBudget| {
+            lb.with_state(|s, now| (s.redis_until > now).then(|| s.redis_shown.clone()))
+                .unwrap()
+        };
+        assert_eq!(seen(&file_user).as_deref(), Some("redis://r:6379/0"));
+        send_and_answer(&file_user, &clock, 2);
+        assert!(
+            redis_user
+                .note_redis_user("redis://r:6379/0", Duration::from_secs(5))
+                .unwrap()
+        );
+        clock.advance(5_001);
+        assert_eq!(seen(&file_user), None, "a note not renewed lapses");
+        assert!(
+            !redis_user
+                .note_redis_user("redis://r:6379/0", Duration::from_secs(5))
+                .unwrap(),
+            "the file users' requests aged out"
+        );
     }
 
     /// Issue 23 row 10: dated by the wall clock, a step of +30 s aged every response out at once

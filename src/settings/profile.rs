@@ -331,8 +331,7 @@ fn warn_password_in_argv(url: Option<&str>, flag: &str, env: &str, quiet: bool) 
     // line is one line and exit 2).
     let has_password = url
         .filter(|u| crate::redis_store::parse_url(u, flag).is_ok())
-        .and_then(|u| url::Url::parse(u.trim()).ok())
-        .is_some_and(|u| u.password().is_some());
+        .is_some_and(|u| crate::redis_store::userinfo(u).1);
     if has_password {
         crate::ui::Ui::new(0, true).quiet(quiet).warn(&format!(
             "the Redis password in {flag} is visible to every user of this machine (ps, /proc) and kept in the shell's history; give the URL in {env} or a profile's setting instead"

@@ -11,10 +11,8 @@
 
 use std::time::Duration;
 
-use tokio::sync::Mutex;
-
 use super::write::{self, Expiry, Item, Mode, Outcome};
-use crate::redis_store::{Redis, RedisDown, RedisTarget};
+use crate::redis_store::{Redis, RedisDown};
 
 /// How long a delivery id is remembered. A captured delivery can pass the timestamp check only
 /// within 5 minutes of its timestamp, so 10 minutes would stop replays; an hour also recognises
@@ -35,28 +33,26 @@ pub enum Change<'a> {
     },
 }
 
-/// A Redis connection that is re-established after a failure: the multiplexed connection does
-/// not reconnect by itself, and a receiver must outlive a Redis restart.
+/// Where deliveries are applied. A receiver must outlive a Redis restart: the [`Redis`]
+/// connection dials again on the delivery after a failure.
 pub struct Store {
-    target: RedisTarget,
     prefix: String,
     /// How long version markers and tombstones live (`--tombstone-ttl`).
     markers: Duration,
-    conn: Mutex<Option<Redis>>,
+    redis: Redis,
 }
 
 impl Store {
-    pub fn new(target: RedisTarget, prefix: String, markers: Duration, first: Redis) -> Self {
+    pub fn new(prefix: String, markers: Duration, redis: Redis) -> Self {
         Store {
-            target,
             prefix,
             markers,
-            conn: Mutex::new(Some(first)),
+            redis,
         }
     }
 
     pub fn shown(&self) -> &str {
-        self.target.shown()
+        self.redis.shown()
     }
 
     /// Apply one verified delivery. `Err`: Redis is unavailable and nothing was done, or it
@@ -68,7 +64,6 @@ impl Store {
         user_id: &str,
         change: Change<'_>,
     ) -> Result<Outcome, RedisDown> {
-        let redis = self.connection().await?;
         let marker = format!("{}webhook:{delivery_id}", self.prefix);
         let (mode, line, ttl, updated_at) = match change {
             Change::Delete => (Mode::Delete, &b""[..], Duration::ZERO, None),
@@ -91,23 +86,8 @@ impl Store {
             markers: Some(self.markers),
         };
         let delivery = Some((marker.as_str(), REMEMBER));
-        match write::write(&redis, &self.prefix, delivery, mode, expiry, &[item]).await {
-            Ok(outcomes) => Ok(outcomes.first().copied().unwrap_or(Outcome::Dropped(false))),
-            Err(e) => {
-                // Reconnect on the next delivery rather than reuse a connection that failed.
-                *self.conn.lock().await = None;
-                Err(e)
-            }
-        }
-    }
-
-    async fn connection(&self) -> Result<Redis, RedisDown> {
-        let mut conn = self.conn.lock().await;
-        if let Some(c) = conn.as_ref() {
-            return Ok(c.clone());
-        }
-        let c = self.target.connect().await?;
-        *conn = Some(c.clone());
-        Ok(c)
+        let outcomes =
+            write::write(&self.redis, &self.prefix, delivery, mode, expiry, &[item]).await?;
+        Ok(outcomes.first().copied().unwrap_or(Outcome::Dropped(false)))
     }
 }

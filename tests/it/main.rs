@@ -24,6 +24,7 @@ mod misbehave;
 mod one_writer;
 mod pacing;
 mod probe;
+mod redis_cluster;
 mod regression;
 mod reliability;
 mod sandbox;

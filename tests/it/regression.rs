@@ -1112,3 +1112,166 @@ async fn sigterm_while_the_first_count_waits_for_the_budget_is_no_longer_ignored
     assert_eq!(sb.log().len(), sent_before, "the export sent a request");
     sb.shutdown().await;
 }
+
+// ---- row 9: Redis restarted, flushed, or not used by every process on the key ----
+
+/// An `export-users` of every user through `store` (a state folder of its own unless `state`),
+/// run in the background with the suite's deadline.
+fn sharing_export(
+    sb: &clerk_rl::sandbox::Sandbox,
+    store: Option<&str>,
+    state: Option<&Path>,
+    rate: &str,
+    out: &Path,
+) -> tokio::task::JoinHandle<Run> {
+    let mut c = cmd();
+    c.env("CLERK_API_URL", sb.url());
+    if let Some(s) = store {
+        c.env("CLERK_RL_BUDGET_STORE", s);
+    }
+    if let Some(s) = state {
+        c.env("CLERK_RL_STATE_DIR", s);
+    }
+    c.args(["--rate", rate, "export-users", "--page-size", "20"])
+        .args(["--concurrency", "1", "--output"])
+        .arg(out);
+    tokio::task::spawn_blocking(move || common::bounded::bounded_sync(c))
+}
+
+async fn wait_for_requests(sb: &clerk_rl::sandbox::Sandbox, n: usize) {
+    let t0 = Instant::now();
+    while sb.log().len() < n {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no progress");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Every export finished with every user exactly once, and the server never said 429 nor
+/// handled more than `limit` of the key's requests in one second.
+async fn assert_shared_cleanly(
+    sb: &clerk_rl::sandbox::Sandbox,
+    runs: Vec<(std::path::PathBuf, Run)>,
+    limit: usize,
+) {
+    let want = common::all_ids(sb).await;
+    for (out, r) in &runs {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        common::assert_exact(&common::parse_export(&common::read(out)), &want);
+    }
+    let n429 = sb.log().iter().filter(|e| e.status == 429).count();
+    let fullest = crate::shared_budget::fullest_window(sb, common::KEY, 1.0);
+    let stderr: Vec<&str> = runs.iter().map(|(_, r)| r.stderr.as_str()).collect();
+    assert_eq!(n429, 0, "429s; stderr:\n{}", stderr.join("\n---\n"));
+    assert!(
+        fullest <= limit,
+        "{fullest} requests in one second (budget {limit})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redis_restart_under_sharing_exports_no_longer_leaves_them_local_nor_lets_new_ones_take_the_window()
+ {
+    let mut redis = common::redis_server::RedisServer::start();
+    let url = redis.url();
+    let sb = common::sandbox_with(1000, "40/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let outs: Vec<_> = (0..6)
+        .map(|i| dir.path().join(format!("{i}.jsonl")))
+        .collect();
+    let mut running: Vec<_> = outs[..4]
+        .iter()
+        .map(|o| sharing_export(&sb, Some(&url), None, "40/1s", o))
+        .collect();
+    wait_for_requests(&sb, 60).await;
+    // Down for a second (every process falls back and paces alone), then back on the same
+    // port, empty, and two new exports start at once: they know nothing of the last window.
+    redis.kill();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    redis.restart();
+    running.extend(
+        outs[4..]
+            .iter()
+            .map(|o| sharing_export(&sb, Some(&url), None, "40/1s", o)),
+    );
+    let mut runs = Vec::new();
+    for (o, h) in outs.iter().zip(running) {
+        runs.push((o.clone(), h.await.unwrap()));
+    }
+    for (_, r) in &runs[..4] {
+        assert!(r.stderr.contains("pacing locally"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("answers again"),
+            "never reconnected:\n{}",
+            r.stderr
+        );
+    }
+    assert_shared_cleanly(&sb, runs, 40).await;
+    // Every process shared through the restarted Redis again: its budget holds their state.
+    assert!(
+        redis.keys().iter().any(|k| k.ends_with(":epoch")),
+        "{:?}",
+        redis.keys()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flushall_under_sharing_exports_no_longer_empties_the_window() {
+    let redis = common::redis_server::RedisServer::start();
+    let url = redis.url();
+    let sb = common::sandbox_with(1000, "40/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let outs: Vec<_> = (0..4)
+        .map(|i| dir.path().join(format!("{i}.jsonl")))
+        .collect();
+    let running: Vec<_> = outs
+        .iter()
+        .map(|o| sharing_export(&sb, Some(&url), None, "40/1s", o))
+        .collect();
+    wait_for_requests(&sb, 60).await;
+    redis::cmd("FLUSHALL")
+        .query::<()>(&mut redis.conn())
+        .unwrap();
+    let mut runs = Vec::new();
+    for (o, h) in outs.iter().zip(running) {
+        runs.push((o.clone(), h.await.unwrap()));
+    }
+    assert_shared_cleanly(&sb, runs, 40).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn processes_with_and_without_budget_store_on_one_key_are_no_longer_silent() {
+    let redis = common::redis_server::RedisServer::start();
+    let sb = common::sandbox_with(1000, "20/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    let file_user = sharing_export(&sb, None, Some(&state), "20/1s", &a);
+    wait_for_requests(&sb, 5).await;
+    let redis_user = sharing_export(&sb, Some(&redis.url()), Some(&state), "20/1s", &b);
+    let (ra, rb) = (file_user.await.unwrap(), redis_user.await.unwrap());
+    assert_eq!(ra.code, 0, "{}", ra.stderr);
+    assert_eq!(rb.code, 0, "{}", rb.stderr);
+    let lines = |r: &Run, what: &str| r.stderr.lines().filter(|l| l.contains(what)).count();
+    assert_eq!(
+        lines(&ra, "shares this key's budget through Redis at"),
+        1,
+        "{}",
+        ra.stderr
+    );
+    assert_eq!(
+        lines(&rb, "share this key's budget through its state file"),
+        1,
+        "{}",
+        rb.stderr
+    );
+    // Alone on a key, neither warns.
+    let c = dir.path().join("c.jsonl");
+    let alone = sharing_export(&sb, Some(&redis.url()), None, "20/1s", &c)
+        .await
+        .unwrap();
+    assert!(
+        !alone.stderr.contains("through its state file"),
+        "{}",
+        alone.stderr
+    );
+}

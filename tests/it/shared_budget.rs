@@ -41,7 +41,7 @@ fn ids_file(dir: &std::path::Path, users: u64, from: u64, n: u64) -> String {
 }
 
 /// The most requests of `key` the server handled in any window of `window_s` seconds.
-fn fullest_window(sb: &Sandbox, key: &str, window_s: f64) -> usize {
+pub(crate) fn fullest_window(sb: &Sandbox, key: &str, window_s: f64) -> usize {
     let tag = key_tag(key);
     let mut t: Vec<f64> = sb
         .log()
@@ -270,6 +270,47 @@ async fn an_unreachable_store_exits_1_unless_optional() {
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
 
+/// A store that stops answering mid-run (the process frozen: connections accepted, nothing
+/// answered) costs the response timeout once, never a hang: the exports pace locally and finish.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_that_stops_answering_mid_run_is_a_fallback_not_a_hang() {
+    let redis = RedisServer::start();
+    let sb = sandbox_with(600, "40/1s", |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let outs: Vec<_> = (0..2)
+        .map(|i| dir.path().join(format!("{i}.jsonl")))
+        .collect();
+    let running: Vec<_> = outs
+        .iter()
+        .map(|o| {
+            let mut c = cmd();
+            c.env("CLERK_API_URL", sb.url())
+                .env("CLERK_RL_BUDGET_STORE", redis.url())
+                .args(["--rate", "40/1s", "export-users", "--page-size", "20"])
+                .args(["--concurrency", "1", "--output"])
+                .arg(o);
+            tokio::task::spawn_blocking(move || common::bounded::bounded_sync(c))
+        })
+        .collect();
+    let t0 = Instant::now();
+    while sb.log().len() < 20 {
+        assert!(t0.elapsed() < Duration::from_secs(20), "no progress");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    redis.freeze();
+    let mut runs = Vec::new();
+    for h in running {
+        runs.push(h.await.unwrap());
+    }
+    let want = all_ids(&sb).await;
+    for (o, r) in outs.iter().zip(&runs) {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stderr.contains("pacing locally"), "{}", r.stderr);
+        assert_exact(&parse_export(&common::read(o)), &want);
+    }
+    assert_eq!(sb.log().iter().filter(|e| e.status == 429).count(), 0);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn status_shows_the_processes_sharing_the_budget() {
     let redis = RedisServer::start();
@@ -386,6 +427,48 @@ async fn slots_are_shared_n_per_window_across_processes() {
         t0.elapsed()
     );
     b.complete(slot).await;
+}
+
+/// A store found empty (here flushed) may have lost a window of requests: the next slot, even a
+/// new process's, waits a window. The epoch that tells a store holding the budget never expires.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_found_empty_counts_as_a_full_window() {
+    let redis = RedisServer::start();
+    let a = join(&redis.url(), "5/1s").await;
+    let (slot, _) = a.acquire().await;
+    a.complete(slot).await;
+    let epoch = redis
+        .keys()
+        .into_iter()
+        .find(|k| k.ends_with(":epoch"))
+        .expect("an epoch key");
+    assert_eq!(redis.pttl(&epoch), -1, "the epoch must not expire");
+    redis::cmd("FLUSHALL")
+        .query::<()>(&mut redis.conn())
+        .unwrap();
+    let b = join(&redis.url(), "5/1s").await;
+    let t0 = Instant::now();
+    let (slot, _) = b.acquire().await;
+    // A lower bound only: load can make it later, never earlier.
+    assert!(
+        t0.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        t0.elapsed()
+    );
+    b.complete(slot).await;
+}
+
+/// `redis+sentinel://`: the budget goes to the master the Sentinel names.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sentinel_url_shares_the_budget_on_the_master_it_names() {
+    let master = RedisServer::start();
+    let sentinel = common::redis_server::RedisSentinel::start(&master);
+    let a = join(&sentinel.url(), "5/1s").await;
+    assert!(a.shown().starts_with("redis+sentinel://"), "{}", a.shown());
+    let (slot, _) = a.acquire().await;
+    a.complete(slot).await;
+    let keys = master.keys();
+    assert!(keys.iter().any(|k| k.ends_with(":done")), "{keys:?}");
 }
 
 /// `rediss://`: TLS to Redis, verified. Trusted (here through SSL_CERT_FILE, which the system
@@ -528,6 +611,10 @@ async fn a_full_window_costs_no_polling_two_script_calls_per_request() {
         join(&redis.url(), "5/1s").await,
         join(&redis.url(), "5/1s").await,
     ];
+    // A fresh store holds its first window (it cannot tell itself from one that lost a
+    // window's requests): wait that out before counting.
+    let (slot, _) = procs[0].acquire().await;
+    procs[0].complete(slot).await;
     let before = evals(&redis);
     // Three processes, two streams each, 30 requests in all at 5 per second: most of them find
     // the window full. Each is handed the slot that frees first, and sleeps until then.

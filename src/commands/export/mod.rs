@@ -76,8 +76,9 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
     } else {
         // The count may wait long for the budget (a window others filled): a signal during it
         // stops the export as it would later, with the checkpoint kept for --resume.
+        let filters = all_filters(&job);
         tokio::select! {
-            total = count(ctx, &all_filters(&job)) => total?,
+            total = count(ctx, &filters) => total?,
             stop = signals.recv() => {
                 let resume = prepared
                     .checkpoint_path

@@ -101,12 +101,7 @@ async fn serve(settings: &Settings, args: &WebhookServeArgs) -> anyhow::Result<E
     let addr = listener.local_addr()?;
     let receiver = Arc::new(server::Receiver {
         secret: signing,
-        store: Store::new(
-            target,
-            instance_prefix(&fingerprint),
-            args.tombstone_ttl,
-            redis,
-        ),
+        store: Store::new(instance_prefix(&fingerprint), args.tombstone_ttl, redis),
         prime: args.prime,
         ttl: args.cache_ttl,
         log: log::Log::new(args.log_format, Arc::clone(&ui)),
