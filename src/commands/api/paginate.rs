@@ -109,7 +109,11 @@ pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<E
     counts.extend(count(ctx, &p.path, &filters).await?);
     walk.has_count = !counts.is_empty();
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let result = walk_pages(ctx, args, &p, &mut walk, &filters, &mut out).await;
+    // Items written against the count, where the endpoint has one (a spinner elsewhere); on
+    // stderr, hidden with -q, --no-progress or no terminal.
+    let bar = ctx.ui.progress(counts.first().copied(), "items");
+    let result = walk_pages(ctx, args, &p, &mut walk, &filters, &mut out, &bar).await;
+    ctx.ui.finish_progress();
     let closed = match result {
         Ok(closed) => closed,
         Err(e) => {
@@ -139,6 +143,7 @@ async fn walk_pages(
     walk: &mut Walk,
     filters: &[(String, String)],
     out: &mut impl Write,
+    bar: &indicatif::ProgressBar,
 ) -> anyhow::Result<bool> {
     while !walk.done {
         let mut q = filters.to_vec();
@@ -199,6 +204,7 @@ async fn walk_pages(
         };
         // A filter computes without yielding: Ctrl-C must still end the run meanwhile.
         let _stop = p.jq.as_ref().map(|_| crate::signals::HardStop::arm());
+        bar.inc(kept.len() as u64);
         for i in kept {
             let item = &page.items[i];
             // With --jq, each item is the filter's input: what is printed without it.
