@@ -59,7 +59,21 @@ async fn until(store: &str, api: &str, what: &str, want: impl Fn(&Value) -> bool
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn top_lists_every_export_sharing_the_budget_and_drops_a_killed_one() {
     let redis = RedisServer::start();
-    let store = redis.url();
+    lists_every_export_and_drops_a_killed_one(&redis.url()).await;
+}
+
+/// The same through a 3-node Redis Cluster: the heartbeats live under the budget's hash tag, so
+/// one node holds them all and `top` reads them from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn top_on_a_redis_cluster_lists_every_export_and_drops_a_killed_one() {
+    let cluster = tokio::task::spawn_blocking(common::redis_server::RedisCluster::start)
+        .await
+        .unwrap();
+    lists_every_export_and_drops_a_killed_one(&cluster.url()).await;
+}
+
+async fn lists_every_export_and_drops_a_killed_one(store: &str) {
+    let store = store.to_string();
     // A slow budget (5 a second, shared) and small pages: the exports outlast the test.
     let sb = sandbox_with(100_000, "1000/1s", |_| {}).await;
     let mut exports = Exports(Vec::new());
