@@ -452,7 +452,8 @@ pub struct LocalBudget {
 /// The open state file and the buffers its reads and writes reuse.
 #[derive(Debug)]
 struct Handle {
-    file: File,
+    /// Opened (created if need be) by the first operation: opening a budget touches nothing.
+    file: Option<File>,
     read: Vec<u8>,
     write: Vec<u8>,
 }
@@ -464,7 +465,9 @@ struct Locked<'a> {
 
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
-        let _ = self.h.file.unlock();
+        if let Some(f) = &self.h.file {
+            let _ = f.unlock();
+        }
     }
 }
 
@@ -522,7 +525,6 @@ impl LocalBudget {
         let stem = format!("budget-{}", &hex::encode(h)[..32]);
         let data = dir.join(format!("{stem}.state"));
         let old_json = dir.join(format!("{stem}.json"));
-        let file = open_or_create(&data, &old_json, clock.as_ref(), rate.window)?;
         Ok(LocalBudget {
             data,
             old_json,
@@ -532,7 +534,7 @@ impl LocalBudget {
             clock,
             cost: Arc::new(FileCost::default()),
             file: Arc::new(Mutex::new(Handle {
-                file,
+                file: None,
                 read: Vec::new(),
                 write: Vec::new(),
             })),
@@ -566,31 +568,32 @@ impl LocalBudget {
             _ => self.file.lock().unwrap_or_else(|p| p.into_inner()),
         };
         loop {
+            if h.file.is_none() {
+                h.file = Some(open_or_create(
+                    &self.data,
+                    &self.old_json,
+                    self.clock.as_ref(),
+                    self.rate.window,
+                )?);
+            }
+            let file = h.file.as_ref().expect("opened above");
             match mode {
-                Mode::Wait => h.file.lock()?,
-                Mode::Shared => h.file.lock_shared()?,
-                Mode::Try => match h.file.try_lock() {
+                Mode::Wait => file.lock()?,
+                Mode::Shared => file.lock_shared()?,
+                Mode::Try => match file.try_lock() {
                     Ok(()) => {}
                     Err(fs::TryLockError::WouldBlock) => return Ok(None),
                     Err(fs::TryLockError::Error(e)) => return Err(e),
                 },
             }
-            match same_file(&h.file, &self.data) {
-                Ok(true) => return Ok(Some(Locked { h })),
-                Ok(false) => {
-                    let _ = h.file.unlock();
-                    h.file = open_or_create(
-                        &self.data,
-                        &self.old_json,
-                        self.clock.as_ref(),
-                        self.rate.window,
-                    )?;
-                }
-                Err(e) => {
-                    let _ = h.file.unlock();
-                    return Err(e);
-                }
+            let same = same_file(file, &self.data);
+            if let Ok(true) = same {
+                return Ok(Some(Locked { h }));
             }
+            let _ = file.unlock();
+            // Deleted or replaced: open the one the path names now.
+            h.file = None;
+            same?;
         }
     }
 
@@ -603,6 +606,7 @@ impl LocalBudget {
         // Read the clock under the lock: stamps in the file then only ever grow.
         let now = self.clock.now_ms();
         let Handle { file, read, write } = &mut *locked.h;
+        let file = file.as_ref().expect("a locked file is open");
         read_all(file, read)?;
         let mut state = State::read(Some(read), &self.clock.boot_id(), now, self.rate.window);
         let out = f(&mut state, now);
@@ -727,6 +731,7 @@ impl LocalBudget {
             .expect("a waiting lock is always had");
         let now = self.clock.now_ms();
         let Handle { file, read, .. } = &mut *locked.h;
+        let file = file.as_ref().expect("a locked file is open");
         read_all(file, read)?;
         let until = State::decode(read)
             .filter(|s| s.boot == self.clock.boot_id())
@@ -1072,7 +1077,7 @@ mod tests {
         let (a, _) = handles(dir.path(), &clock, r);
         let (data, json) = (a.data.clone(), a.old_json.clone());
         drop(a);
-        fs::remove_file(&data).unwrap();
+        assert!(!data.exists(), "opening a budget touches nothing");
         let now = clock.now_ms();
         let old = format!(
             r#"{{"boot":"boot-1","inflight":[],"done":[{},{}],"blocked_until":0}}"#,
@@ -1081,8 +1086,8 @@ mod tests {
         );
         fs::write(&json, old).unwrap();
         let (b, _) = handles(dir.path(), &clock, r);
-        assert!(!json.exists(), "migrated, the JSON file is gone");
         assert_eq!(take(&b, "x"), Admit::At(0));
+        assert!(!json.exists(), "migrated, the JSON file is gone");
         // The two migrated responses and x fill the budget of 3: y is handed the first of them
         // to free.
         assert_eq!(take(&b, "y"), Admit::At(5000));
