@@ -32,6 +32,8 @@
 //! empty file is never a legitimate state (it reads as a full window too); the first handle of
 //! a budget whose file is missing migrates the older JSON file (`<stem>.json`) when there is
 //! one, read as it always was (another boot's, or unreadable: a full window), never as empty.
+//! (A binary of the format before, still running beside a new one, keeps its own JSON file: the
+//! two do not share a count until it ends. Upgrade between runs.)
 //! mmap was weighed and left out: a file another process truncates turns a read into SIGBUS,
 //! and at 16 KB a `pread` costs microseconds. No crate keeps such a record under `flock` with
 //! these semantics (leases, reserved slots, boot-dated stamps), so the format is written here:
