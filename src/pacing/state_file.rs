@@ -245,16 +245,7 @@ impl State {
     /// The state a record holds; `None` when it is not one whole (wrong magic, short, checksum
     /// or bounds wrong). Bytes after the record (left by a longer one before) are ignored.
     pub fn decode(bytes: &[u8]) -> Option<Self> {
-        if bytes.get(..MAGIC.len())? != MAGIC {
-            return None;
-        }
-        let body = u32::from_le_bytes(bytes.get(MAGIC.len()..HEADER)?.try_into().ok()?) as usize;
-        let end = HEADER.checked_add(body)?;
-        let sum = u64::from_le_bytes(bytes.get(end..end.checked_add(8)?)?.try_into().ok()?);
-        if xxhash_rust::xxh3::xxh3_64(&bytes[..end]) != sum {
-            return None;
-        }
-        let mut r = Reader(&bytes[HEADER..end]);
+        let mut r = Reader::body(bytes)?;
         let boot = r.str()?;
         let blocked_until = r.u64()?;
         let unknown_until = r.u64()?;
@@ -393,7 +384,32 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 /// Reads a record's body front to back; `None` past its end.
 struct Reader<'a>(&'a [u8]);
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    /// The body of a whole record: `None` when the magic, the length or the checksum is wrong.
+    fn body(bytes: &'a [u8]) -> Option<Self> {
+        if bytes.get(..MAGIC.len())? != MAGIC {
+            return None;
+        }
+        let body = u32::from_le_bytes(bytes.get(MAGIC.len()..HEADER)?.try_into().ok()?) as usize;
+        let end = HEADER.checked_add(body)?;
+        let sum = u64::from_le_bytes(bytes.get(end..end.checked_add(8)?)?.try_into().ok()?);
+        if xxhash_rust::xxh3::xxh3_64(&bytes[..end]) != sum {
+            return None;
+        }
+        Some(Reader(&bytes[HEADER..end]))
+    }
+
+    /// A whole record's block (`blocked_until`), when it is of boot `boot`: read without
+    /// decoding the requests, on every request's way out.
+    fn blocked_until(bytes: &[u8], boot: &str) -> Option<u64> {
+        let mut r = Reader::body(bytes)?;
+        if r.take(2)? != (boot.len() as u16).to_le_bytes() || r.take(boot.len())? != boot.as_bytes()
+        {
+            return None;
+        }
+        r.u64()
+    }
+
     fn take(&mut self, n: usize) -> Option<&[u8]> {
         if self.0.len() < n {
             return None;
@@ -489,6 +505,8 @@ enum Mode {
     Try,
     /// Shared, waiting for it: a read only.
     Shared,
+    /// Shared, or `None` when a thread of ours or a writer holds it now.
+    TryShared,
 }
 
 impl LocalBudget {
@@ -562,7 +580,7 @@ impl LocalBudget {
     /// is reopened: two processes must never lock two different files).
     fn lock(&self, mode: Mode) -> io::Result<Option<Locked<'_>>> {
         let mut h = match mode {
-            Mode::Try => match self.file.try_lock() {
+            Mode::Try | Mode::TryShared => match self.file.try_lock() {
                 Ok(h) => h,
                 Err(TryLockError::WouldBlock) => return Ok(None),
                 Err(TryLockError::Poisoned(p)) => p.into_inner(),
@@ -582,11 +600,18 @@ impl LocalBudget {
             match mode {
                 Mode::Wait => file.lock()?,
                 Mode::Shared => file.lock_shared()?,
-                Mode::Try => match file.try_lock() {
-                    Ok(()) => {}
-                    Err(fs::TryLockError::WouldBlock) => return Ok(None),
-                    Err(fs::TryLockError::Error(e)) => return Err(e),
-                },
+                Mode::Try | Mode::TryShared => {
+                    let got = if mode == Mode::Try {
+                        file.try_lock()
+                    } else {
+                        file.try_lock_shared()
+                    };
+                    match got {
+                        Ok(()) => {}
+                        Err(fs::TryLockError::WouldBlock) => return Ok(None),
+                        Err(fs::TryLockError::Error(e)) => return Err(e),
+                    }
+                }
             }
             let same = same_file(file, &self.data);
             if let Ok(true) = same {
@@ -719,25 +744,29 @@ impl LocalBudget {
     }
 
     /// How long a 429 recorded by any process sharing this file still holds everyone. A read
-    /// only, under the shared lock (the file is rewritten in place).
+    /// only, under the shared lock (the file is rewritten in place), on this thread when the lock
+    /// is free now; asked before every request, so only the block is decoded.
     pub async fn blocked_for(&self) -> io::Result<Duration> {
+        if let Some(locked) = self.lock(Mode::TryShared)? {
+            return self.read_block(locked);
+        }
         let me = self.clone();
-        tokio::task::spawn_blocking(move || me.blocked_for_now())
-            .await
-            .map_err(io::Error::other)?
+        tokio::task::spawn_blocking(move || {
+            let locked = me
+                .lock(Mode::Shared)?
+                .expect("a waiting lock is always had");
+            me.read_block(locked)
+        })
+        .await
+        .map_err(io::Error::other)?
     }
 
-    fn blocked_for_now(&self) -> io::Result<Duration> {
-        let mut locked = self
-            .lock(Mode::Shared)?
-            .expect("a waiting lock is always had");
+    fn read_block(&self, mut locked: Locked<'_>) -> io::Result<Duration> {
         let now = self.clock.now_ms();
         let Handle { file, read, .. } = &mut *locked.h;
         let file = file.as_ref().expect("a locked file is open");
         read_all(file, read)?;
-        let until = State::decode(read)
-            .filter(|s| s.boot == self.clock.boot_id())
-            .map_or(0, |s| s.blocked_until);
+        let until = Reader::blocked_until(read, &self.clock.boot_id()).unwrap_or(0);
         Ok(Duration::from_millis(until.saturating_sub(now)))
     }
 
@@ -1131,6 +1160,37 @@ mod tests {
         assert_eq!(c.boot_id(), id.trim());
         let (t1, t2) = (c.now_ms(), c.now_ms());
         assert!(t1 > 0 && t2 >= t1);
+    }
+
+    /// The block is read from the record's head alone: every request asks it first.
+    #[tokio::test]
+    async fn a_block_is_read_by_every_handle_and_not_across_a_reboot() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Machine::new();
+        let (a, b) = handles(dir.path(), &clock, rate(5, 10_000));
+        assert_eq!(
+            b.blocked_for().await.unwrap(),
+            Duration::ZERO,
+            "no file yet"
+        );
+        send_and_answer(&a, &clock, 3);
+        a.block_for(Duration::from_millis(4000)).await.unwrap();
+        clock.advance(1000);
+        assert_eq!(b.blocked_for().await.unwrap(), Duration::from_millis(3000));
+        let torn = fs::read(&a.data).unwrap();
+        fs::write(&a.data, &torn[..torn.len() - 1]).unwrap();
+        assert_eq!(
+            b.blocked_for().await.unwrap(),
+            Duration::ZERO,
+            "torn: no block read"
+        );
+        fs::write(&a.data, &torn).unwrap();
+        clock.reboot();
+        assert_eq!(
+            b.blocked_for().await.unwrap(),
+            Duration::ZERO,
+            "another boot's"
+        );
     }
 
     /// Two handles on one file (as two processes have) share the count.
