@@ -21,7 +21,8 @@
 //! operation is `flock`, a `stat` of the path (a file deleted or replaced under us is reopened,
 //! so two processes never lock two different files), one `pread`, one `pwrite` of a compact
 //! binary record and the unlock, done on the caller's thread when the lock is free at once (a
-//! thread of the blocking pool only when another process holds it). The record
+//! thread of the blocking pool only when another process holds it); the block every request
+//! asks about first is read under the shared lock from the record's head alone. The record
 //! ([`State::encode`]): an 8-byte magic with the format's version, the body's length, the body
 //! (boot id, block, unknown-until, the leases, the responses as little-endian u64 stamps) and an
 //! XXH3 checksum of all that. Writing in place gives up rename's all-or-nothing, so the checksum
