@@ -6,8 +6,10 @@ another (or together) without a budget store never send more than the budget bet
 Each case runs the release binary in separate processes against a sandbox in its own process,
 with a state folder of its own (CLERK_RL_STATE_DIR). Reported: requests, 429s and the fullest
 window from the sandbox's request log; for the export at production's limit, the share of the
-budget used (the least time the limit allows ÷ the time taken) and the state file's cost per
-locked read and write, from -vv (two per request: take a slot, release it).
+budget used (the least time the limit allows ÷ the time taken), the state file's cost per
+locked read and write, from -vv (two per request: take a slot, release it), and the CPU (user +
+sys, GNU time) of the same export with the state file and without it (the state folder unusable,
+so the process paces alone): their difference per request is what the file costs.
 
 Usage: bench/state_file.py    Needs: cargo (builds the release binary)."""
 import os
@@ -17,7 +19,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN, Sandbox, client_env, efficiency, report  # noqa: E402
+from common import BIN, Sandbox, client_env, efficiency, report, timed  # noqa: E402
 
 
 def env_with_state(sb, state):
@@ -78,18 +80,32 @@ def export_at_prod(users=100000):
     model = "1000/10s sliding log, no headers, 300ms ±20%"
     sb = Sandbox(users, "1000/10s", extra=["--jitter", "20%"], latency="300ms")
     try:
-        with tempfile.TemporaryDirectory() as state:
-            out = os.path.join(state, "users.jsonl")
-            p = run(["--plan", "prod", "-vv", "--no-progress", "export-users", "--page-size", "50",
-                     "--output", out], env_with_state(sb, state))
-        m = re.search(r"state file: (\d+) locked reads and writes, (\d+) µs each", p.stderr)
-        cost = f"{m.group(1)} file operations, {m.group(2)} µs each" if m else "no cost line"
-        log = sb.requests()
-        least, taken, _ = efficiency([e["t"] for e in log], 1000, 10.0)
+        cpu = {}
+        for mode in ("file", "none"):
+            with tempfile.TemporaryDirectory() as state:
+                out = os.path.join(state, "users.jsonl")
+                env = env_with_state(sb, state if mode == "file" else "/proc/clerk-rl-no-state")
+                before = len(sb.requests())
+                rc, _, stderr, _, cpu_s, _ = timed(
+                    [BIN, "--plan", "prod", "-vv", "--no-progress", "export-users", "--page-size", "50",
+                     "--output", out], env)
+                if rc != 0:
+                    raise SystemExit(f"export ({mode}) failed ({rc}):\n{stderr[-2000:]}")
+                cpu[mode] = (cpu_s, len(sb.requests()) - before)
+                if mode == "file":
+                    m = re.search(r"state file: (\d+) locked reads and writes, (\d+) µs each", stderr)
+                    cost = f"{m.group(1)} file operations, {m.group(2)} µs each" if m else "no cost line"
+                    log = sb.requests()
+        least, taken, fullest = efficiency([e["t"] for e in log], 1000, 10.0)
         share = (f"{least / taken:.1%} of the budget (the ceiling W/(W+RTT) is 97.1%)" if least
                  else f"{taken:.1f} s, all within one window (the budget allows it in under 1 window)")
-        row(f"export-users {users:,} users, pages of 50, default flags", model, sb, 1000, 10.0,
-            f"{share}; {cost} (the mean includes the wait for the lock)")
+        (with_s, n), (without_s, m_) = cpu["file"], cpu["none"]
+        per = (with_s / n - without_s / m_) * 1e6
+        n429 = sum(1 for e in log if e["status"] == 429)
+        print(f"| export-users {users:,} users, pages of 50, default flags | {model} | {len(log)} | {n429} "
+              f"| {fullest} (limit 1000) | {share}; {cost} (the mean includes the wait for the lock); "
+              f"CPU {with_s:.2f} s with the file, {without_s:.2f} s without: "
+              f"{per:.0f} µs of CPU per request for the file |")
     finally:
         sb.stop()
 
