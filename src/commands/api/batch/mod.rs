@@ -721,8 +721,14 @@ pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<E
     };
     written.map_err(|e| anyhow::Error::new(e).context("writing the results failed"))?;
     if let Some((partial, path)) = rename {
-        std::fs::rename(&partial, &path)
-            .map_err(|e| fail(Exit::Other, format!("--results {}: {e}", path.display())))?;
+        // Durable before it is named: the data (fsync reaches the file through any descriptor
+        // of it), then the rename, then the folder that records the rename.
+        let failed = |e: io::Error| fail(Exit::Other, format!("--results {}: {e}", path.display()));
+        File::open(&partial)
+            .and_then(|f| f.sync_all())
+            .map_err(failed)?;
+        std::fs::rename(&partial, &path).map_err(failed)?;
+        crate::output::sync_dir(&path).map_err(failed)?;
     }
     let unfinished = p.lines.len() as u64 - counts.values().sum::<u64>();
     summarize(ctx, &p, &env.starts, &counts, unfinished);
