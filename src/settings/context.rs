@@ -25,7 +25,7 @@ pub fn resolve_key(settings: &Settings, ui: &Ui) -> anyhow::Result<SecretKey> {
     // A profile's key file counts only when neither the flag nor the variable gives a key.
     let file = match (&global.secret_key_file, &env) {
         (Some(f), _) => Some(f.as_path()),
-        (None, None) => settings.key_file(),
+        (None, None) => settings.sources.key_file.as_deref(),
         (None, Some(_)) => None,
     };
     let (key, warnings) = secret::load(file, env)?;

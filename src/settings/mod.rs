@@ -55,13 +55,4 @@ impl Settings {
             metrics: None,
         })
     }
-
-    /// The file the key is read from when the environment has none: `--secret-key-file`, else
-    /// the profile's.
-    pub fn key_file(&self) -> Option<&std::path::Path> {
-        self.global
-            .secret_key_file
-            .as_deref()
-            .or(self.sources.key_file.as_deref())
-    }
 }

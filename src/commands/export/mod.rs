@@ -71,6 +71,10 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Ok);
     };
     *job.paging.lock().expect("paging lock") = prepared.cp.paging;
+    let resume = prepared
+        .checkpoint_path
+        .as_ref()
+        .map(|_| resume_command(&ctx.argv));
     let total = if args.no_count {
         None
     } else {
@@ -80,10 +84,6 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
         tokio::select! {
             total = count(ctx, &filters) => total?,
             stop = signals.recv() => {
-                let resume = prepared
-                    .checkpoint_path
-                    .as_ref()
-                    .map(|_| resume_command(&ctx.argv));
                 return interrupted(ctx, stop, prepared.cp.users, resume.as_deref());
             }
         }
@@ -105,7 +105,6 @@ pub async fn run(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Exit> {
         Ok(o) => o,
         Err(e) => return write_failed(ctx, e, &cp, checkpoint_path.as_deref()),
     };
-    let resume = checkpoint_path.as_ref().map(|_| resume_command(&ctx.argv));
     let extra = summary_rows(&cp, start_users, args, &job, ctx.global.json);
     match (fetched, outcome) {
         (Err(stop), _) => {
