@@ -44,12 +44,15 @@ def ceiling():
     return instance, sends[-1] - sends[0]
 
 
-def lines(users):
+def lines(users, keyed=False):
     out = []
     for n in range(PER_USER):
         for u in users:
-            out.append(json.dumps({"method": "PATCH", "path": f"/v1/users/{u}/metadata",
-                                   "body": {"public_metadata": {"n": n}}}))
+            line = {"method": "PATCH", "path": f"/v1/users/{u}/metadata",
+                    "body": {"public_metadata": {"n": n}}}
+            if keyed:
+                line["idempotency_key"] = f"{u}-{n}"
+            out.append(json.dumps(line))
     return out
 
 
@@ -111,6 +114,52 @@ def run(label, how):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def killed(after=6.5):
+    """The batch SIGKILLed after `after` s, then the same command again: every user must end at
+    its last update, and only the lines under way at the kill (their `sending` record on disk,
+    no result) may be sent twice; the lines carry idempotency keys, so those are resent."""
+    sb = Sandbox(USERS * 2, f"{LIMIT}/10s", extra=["--jitter", "20%"], latency=f"{int(RTT * 1000)}ms")
+    work = tempfile.mkdtemp(prefix="clerk-rl-bench-batchkill-")
+    try:
+        env = client_env(sb)
+        env["CLERK_RL_STATE_DIR"] = os.path.join(work, "state")
+        os.makedirs(env["CLERK_RL_STATE_DIR"])
+        ids = subprocess.run([BIN, "--rate", "1000/10s", "api", f"users?limit={USERS}"], env=env,
+                             capture_output=True, text=True, check=True).stdout
+        users = [u["id"] for u in json.loads(ids)]
+        time.sleep(WINDOW + 0.5)
+        path = os.path.join(work, "updates.jsonl")
+        with open(path, "w") as f:
+            f.write("\n".join(lines(users, keyed=True)) + "\n")
+        cmd = [BIN, "--plan", "prod", "api", "--batch", path, "--results",
+               os.path.join(work, "results.jsonl")]
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(after)
+        p.kill()
+        p.wait()
+        sending, done = set(), set()
+        with open(path + ".batch-journal") as f:
+            for rec in f:
+                try:
+                    v = json.loads(rec)
+                except ValueError:
+                    continue
+                (done if "result" in v else sending).add(v["line"])
+        under_way = len(sending - done)
+        first = sum(r["method"] == "PATCH" for r in sb.requests())
+        t0 = time.monotonic()
+        p2 = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        wall = time.monotonic() - t0
+        log = [r for r in sb.requests() if r["method"] == "PATCH"]
+        return {"done": len(done), "under_way": under_way, "first": first,
+                "second": len(log) - first, "total": len(log), "exit": p2.returncode,
+                "429s": sum(r["status"] == 429 for r in log), "wrong": check(sb, env, users),
+                "extra": len(log) - USERS * PER_USER, "wall": wall}
+    finally:
+        sb.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def body():
     rows = [run("api --batch FILE (one process)", "batch")]
     if os.environ.get("CLERK_RL_BENCH_BATCH_ONLY") != "1":
@@ -123,6 +172,14 @@ def body():
         print(f"| {r['label']} | {r['exit']} | {r['requests']} | {r['429s']} | {r['wrong']} | "
               f"{r['span']:.2f} s | {r['ceiling']:.2f} s ({r['binding']}) | {100 * r['eff']:.1f}% | "
               f"{100 * r['least'] / r['span']:.1f}% | {r['wall']:.1f} s |")
+    k = killed()
+    print()
+    print("SIGKILL after 6.5 s, then the same command again (lines with idempotency keys):")
+    print()
+    print("| finished before the kill | under way at the kill | PATCHes before / after the kill | PATCHes in all (file: 2000) | sent twice | 429s | users not at the file's last update | rerun exit | rerun wall |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| {k['done']} | {k['under_way']} | {k['first']} / {k['second']} | {k['total']} | {k['extra']} "
+          f"(at most the {k['under_way']} under way) | {k['429s']} | {k['wrong']} | {k['exit']} | {k['wall']:.1f} s |")
 
 
 if __name__ == "__main__":

@@ -174,7 +174,7 @@ async fn dispatch(command: Command, argv: Vec<String>, mut s: Settings) -> anyho
             // The file is read and checked before the key is even looked at.
             let prepared = commands::api::batch::prepare(a)?;
             if a.dry_run {
-                return commands::api::batch::dry_run(&s.global, &prepared);
+                return commands::api::batch::dry_run(&s.global, prepared);
             }
             // Like every command but probe, the instance budget is shared with this machine's
             // other clerk-rl processes through the key's state file (or --budget-store), and

@@ -112,6 +112,19 @@ impl InFlightCore {
         self
     }
 
+    /// Start with `n` in flight before any answer is seen, for a command whose first requests
+    /// are its critical path (a batch starts every resource's chain at once: a user's 20th
+    /// update is 19 round trips after its first). The pacer, not the count, holds the rate;
+    /// the first answers set the count as usual, and a server that serves fewer at once still
+    /// answers its first ones unqueued, so its least round trip is still seen.
+    pub fn starting(mut self, n: usize) -> Self {
+        if !self.fixed {
+            self.limit = n.clamp(1, self.cap);
+            self.peak = self.peak.max(self.limit);
+        }
+        self
+    }
+
     #[cfg(test)]
     pub fn peak(&self) -> usize {
         self.peak
@@ -375,6 +388,22 @@ impl Drop for UnderWay<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_starts_with_a_place_per_chain_and_the_first_answer_sets_the_count() {
+        // 1000/10s at 3x: 300/s; 100 chains start at once, not two.
+        let mut c = InFlightCore::auto(300.0, 128).starting(100);
+        assert_eq!(c.limit(), 100);
+        assert_eq!(InFlightCore::auto(300.0, 128).starting(500).limit(), 128);
+        assert_eq!(InFlightCore::fixed(4).starting(100).limit(), 4);
+        // 300 ms: 300 x 0.3 x 1.25 = 112.5 -> 114.
+        c.observe(Duration::from_millis(300), 100);
+        assert_eq!(c.limit(), 114);
+        // A fast server needs few: the count falls to what rate x round trip asks.
+        let mut c = InFlightCore::auto(300.0, 128).starting(100);
+        c.observe(Duration::from_millis(2), 100);
+        assert_eq!(c.limit(), 1);
+    }
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

@@ -464,3 +464,154 @@ async fn bad_batch_input_exits_2_before_any_request() {
     }
     assert!(sb.log().is_empty());
 }
+
+/// 8 users x 6 updates, one user's third update failing, read in windows of 4
+/// lines: the results are still every line in input order, the failed user's later lines are
+/// skipped though its chain ended between them, and a rerun reads the finished results back
+/// from the journal.
+#[tokio::test(flavor = "multi_thread")]
+async fn results_stay_in_input_order_and_a_failure_holds_its_user_across_windows_smaller_than_the_file()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = sandbox_with(20, "500/1s", per_user("4/1s")).await;
+    let users: Vec<String> = all_ids(&sb).await[..8]
+        .iter()
+        .map(|u| u.1.clone())
+        .collect();
+    let mut lines: Vec<String> = interleaved(&users, 6, false)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    // users[1]'s update n=2 (line 18) fails; its n=3..5 are held.
+    lines[2 * 8 + 1] = json!({"method": "PATCH", "path": format!("/v1/users/{}/metadata", users[1]), "body": {"public_metadata": "no"}}).to_string();
+    let file = dir.path().join("w.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let args = [
+        "--rate",
+        "500/1s",
+        "--endpoint-rate",
+        "user-update=4/1s",
+        "api",
+        "--batch",
+        file.to_str().unwrap(),
+    ];
+    let mut c = batch_cmd(&sb, dir.path(), &args);
+    c.env("CLERK_RL_BATCH_WINDOW", "4");
+    let r = bounded(c).await;
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    let res = results(&r.stdout);
+    assert_eq!(res.len(), 48);
+    for (i, v) in res.iter().enumerate() {
+        assert_eq!(v["line"], json!(i + 1), "input order: {v}");
+        let (n, u) = (i / 8, i % 8);
+        let want = match (u, n) {
+            (1, 2) => "failed",
+            (1, 3..) => "skipped",
+            _ => "ok",
+        };
+        assert_eq!(v["status"], want, "{v}");
+        if want == "ok" {
+            assert_eq!(v["body"]["public_metadata"]["n"], json!(n), "{v}");
+        }
+    }
+    assert_eq!(res[8 * 5 + 1]["blocked_by"], 18);
+    assert_eq!(
+        patches(&sb.log()).len(),
+        45,
+        "each line once, none past the failed one"
+    );
+    for (k, u) in users.iter().enumerate() {
+        let want = if k == 1 { 1 } else { 5 };
+        assert_eq!(
+            user(&sb, u).await["public_metadata"]["n"],
+            json!(want),
+            "{u}"
+        );
+    }
+    // The rerun: finished lines come back from the journal as they were, in order.
+    let mut c = batch_cmd(&sb, dir.path(), &[&["-v"], &args[..]].concat());
+    c.env("CLERK_RL_BATCH_WINDOW", "4");
+    let r = bounded(c).await;
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    let res = results(&r.stdout);
+    assert_eq!(res.len(), 48);
+    for (i, v) in res.iter().enumerate() {
+        assert_eq!(v["line"], json!(i + 1), "input order: {v}");
+    }
+    assert_eq!(res[0]["earlier_run"], true);
+    assert_eq!(res[0]["body"]["public_metadata"]["n"], 0, "{}", res[0]);
+    assert_eq!(patches(&sb.log()).len(), 46, "only the failed line again");
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.contains("finished before") && l.contains(" 44 ")),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Requests on stdin are read as the run needs them (spooled once, not held), results in order.
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_on_stdin_run_in_order_through_a_small_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = sandbox_with(10, "500/1s", |_| {}).await;
+    let users: Vec<String> = all_ids(&sb).await[..3]
+        .iter()
+        .map(|u| u.1.clone())
+        .collect();
+    let text: &'static str = Box::leak(interleaved(&users, 4, true).into_boxed_str());
+    let mut c = batch_cmd(
+        &sb,
+        dir.path(),
+        &["--rate", "500/1s", "api", "--batch", "-"],
+    );
+    c.env("CLERK_RL_BATCH_WINDOW", "2");
+    let r = common::bounded::bounded_with_stdin(c, text.as_bytes()).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let res = results(&r.stdout);
+    assert_eq!(res.len(), 12);
+    for (i, v) in res.iter().enumerate() {
+        assert_eq!(v["line"], json!(i + 1));
+        assert_eq!(v["status"], "ok");
+    }
+    for u in &users {
+        assert_eq!(user(&sb, u).await["public_metadata"]["n"], json!(3), "{u}");
+    }
+}
+
+/// `--results` is written to a partial file, synced, then renamed: the finished file is whole
+/// and no partial file is left; no progress bar when stderr is not a terminal.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_results_file_is_whole_and_no_partial_is_left_and_no_bar_off_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = sandbox_with(10, "500/1s", |_| {}).await;
+    let users: Vec<String> = all_ids(&sb).await[..2]
+        .iter()
+        .map(|u| u.1.clone())
+        .collect();
+    let file = dir.path().join("r.jsonl");
+    std::fs::write(&file, interleaved(&users, 3, false)).unwrap();
+    let out = dir.path().join("out.jsonl");
+    let r = batch(
+        &sb,
+        dir.path(),
+        &[
+            "--rate",
+            "500/1s",
+            "api",
+            "--batch",
+            file.to_str().unwrap(),
+            "--results",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(results(&common::read(&out)).len(), 6);
+    assert!(!dir.path().join("out.jsonl.partial").exists());
+    assert!(
+        !r.stderr.contains("ETA"),
+        "no bar off a terminal: {}",
+        r.stderr
+    );
+}

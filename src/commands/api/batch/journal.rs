@@ -8,51 +8,143 @@
 //! Records are written by one thread that flushes whatever is queued with one fsync (group
 //! commit), so the disk's latency is paid once per batch of records, not once per record.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
 /// What an earlier run recorded of one line (the last record wins).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prior {
     Sending,
     Released,
-    Done(Value),
+    /// Finished `ok` or `unknown`: final, not sent again.
+    Final,
+    /// Finished otherwise (`failed`, `skipped`): sent again.
+    Failed,
 }
 
-/// The records of an earlier run: line number -> (hash of the line's text, what happened).
-pub fn load(path: &Path) -> io::Result<HashMap<usize, (String, Prior)>> {
-    let mut out = HashMap::new();
+/// One line's last record: 24 bytes, whatever the size of its result (which stays on disk, at
+/// `at`, read back only when the line's result is written again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    line: u64,
+    hash: u64,
+    at: u64,
+    prior: Prior,
+}
+
+/// The records of an earlier run, by line number: a sorted array of small entries rather than
+/// the records themselves, so a journal of a million lines costs some 24 MB to look up, not
+/// its results' size.
+#[derive(Debug, Default)]
+pub struct Index {
+    entries: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Head {
+    line: u64,
+    h: String,
+    #[serde(default)]
+    sending: bool,
+    #[serde(default)]
+    released: bool,
+    result: Option<ResultHead>,
+}
+
+#[derive(Deserialize)]
+struct ResultHead {
+    status: Option<String>,
+}
+
+/// A line's hash as stored (16 hex digits); anything else matches no line.
+pub fn hash_key(h: &str) -> u64 {
+    u64::from_str_radix(h, 16).unwrap_or(u64::MAX)
+}
+
+impl Index {
+    /// What line `no` with text hash `hash` came to in an earlier run, and where its record is.
+    pub fn get(&self, no: usize, hash: &str) -> Option<(Prior, u64)> {
+        let i = self
+            .entries
+            .binary_search_by_key(&(no as u64), |e| e.line)
+            .ok()?;
+        let e = self.entries[i];
+        (e.hash == hash_key(hash)).then_some((e.prior, e.at))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The bytes the index holds.
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry>()
+    }
+}
+
+/// Read the journal into an [`Index`] (none: an empty one).
+pub fn load(path: &Path) -> io::Result<Index> {
     let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Index::default()),
         Err(e) => return Err(e),
     };
-    for line in BufReader::new(file).lines() {
-        let line = line?;
+    let mut entries = Vec::new();
+    let mut reader = BufReader::new(file);
+    let mut buf = Vec::new();
+    let mut at = 0u64;
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let here = at;
+        at += n as u64;
         // A record cut off by a crash mid-write was never acknowledged: skip it.
-        let Ok(v) = serde_json::from_str::<Value>(&line) else {
+        let Ok(head) = serde_json::from_slice::<Head>(&buf) else {
             continue;
         };
-        let (Some(no), Some(h)) = (v["line"].as_u64(), v["h"].as_str()) else {
-            continue;
+        let prior = match &head.result {
+            Some(r) if matches!(r.status.as_deref(), Some("ok" | "unknown")) => Prior::Final,
+            Some(_) => Prior::Failed,
+            None if head.sending => Prior::Sending,
+            None if head.released => Prior::Released,
+            None => continue,
         };
-        let prior = if let Some(r) = v.get("result") {
-            Prior::Done(r.clone())
-        } else if v["sending"] == json!(true) {
-            Prior::Sending
-        } else if v["released"] == json!(true) {
-            Prior::Released
-        } else {
-            continue;
-        };
-        out.insert(no as usize, (h.to_string(), prior));
+        entries.push(Entry {
+            line: head.line,
+            hash: hash_key(&head.h),
+            at: here,
+            prior,
+        });
     }
-    Ok(out)
+    // Stable: of a line's records, the last in the file is the last of its group.
+    entries.sort_by_key(|e| e.line);
+    let mut last: Vec<Entry> = Vec::with_capacity(entries.len() / 2 + 1);
+    for e in entries {
+        match last.last_mut() {
+            Some(l) if l.line == e.line => *l = e,
+            _ => last.push(e),
+        }
+    }
+    last.shrink_to_fit();
+    Ok(Index { entries: last })
+}
+
+/// The result recorded at `at` (a [`Prior::Final`] line's), read back from the journal.
+pub fn result_at(file: &mut BufReader<File>, at: u64) -> io::Result<Value> {
+    file.seek(SeekFrom::Start(at))?;
+    let mut buf = Vec::new();
+    file.read_until(b'\n', &mut buf)?;
+    let mut v: Value = serde_json::from_slice(&buf).map_err(io::Error::other)?;
+    Ok(v["result"].take())
 }
 
 type Job = (Vec<u8>, oneshot::Sender<io::Result<()>>);
@@ -71,17 +163,26 @@ impl Journal {
         std::thread::Builder::new()
             .name("batch-journal".into())
             .spawn(move || {
+                // A write or sync that failed fails every later record too: a record acknowledged
+                // after a lost one would otherwise vouch for it (a chain's next `sending` is
+                // what makes its line's `done` durable).
+                let mut failed: Option<(io::ErrorKind, String)> = None;
                 while let Some(first) = rx.blocking_recv() {
                     let mut jobs = vec![first];
                     while let Ok(more) = rx.try_recv() {
                         jobs.push(more);
                     }
-                    let bytes: Vec<u8> = jobs.iter().flat_map(|(b, _)| b.iter().copied()).collect();
-                    let done = file.write_all(&bytes).and_then(|()| file.sync_data());
+                    if failed.is_none() {
+                        let bytes: Vec<u8> =
+                            jobs.iter().flat_map(|(b, _)| b.iter().copied()).collect();
+                        if let Err(e) = file.write_all(&bytes).and_then(|()| file.sync_data()) {
+                            failed = Some((e.kind(), e.to_string()));
+                        }
+                    }
                     for (_, ack) in jobs {
-                        let _ = ack.send(match &done {
-                            Ok(()) => Ok(()),
-                            Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+                        let _ = ack.send(match &failed {
+                            None => Ok(()),
+                            Some((kind, msg)) => Err(io::Error::new(*kind, msg.clone())),
                         });
                     }
                 }
@@ -96,15 +197,19 @@ impl Journal {
         &self.path
     }
 
-    async fn append(&self, record: Value) -> io::Result<()> {
+    /// Queue a record; records reach the disk in the order they were queued.
+    fn queue(&self, record: Value) -> io::Result<Ack> {
         let mut bytes = record.to_string().into_bytes();
         bytes.push(b'\n');
         let (ack, done) = oneshot::channel();
         self.tx
             .send((bytes, ack))
             .map_err(|_| io::Error::other("the journal's writer stopped"))?;
-        done.await
-            .map_err(|_| io::Error::other("the journal's writer stopped"))?
+        Ok(Ack(done))
+    }
+
+    async fn append(&self, record: Value) -> io::Result<()> {
+        self.queue(record)?.wait().await
     }
 
     pub async fn sending(&self, line: usize, hash: &str) -> io::Result<()> {
@@ -118,8 +223,25 @@ impl Journal {
     }
 
     pub async fn done(&self, line: usize, hash: &str, result: &Value) -> io::Result<()> {
-        self.append(json!({"line": line, "h": hash, "result": result}))
+        self.queued_done(line, hash, result)?.wait().await
+    }
+
+    /// A line's result, queued without waiting for the disk: any record queued after it and
+    /// acknowledged (the next line's `sending`) is acknowledged with it.
+    pub fn queued_done(&self, line: usize, hash: &str, result: &Value) -> io::Result<Ack> {
+        self.queue(json!({"line": line, "h": hash, "result": result}))
+    }
+}
+
+/// A queued record: resolves once it is on disk.
+#[derive(Debug)]
+pub struct Ack(oneshot::Receiver<io::Result<()>>);
+
+impl Ack {
+    pub async fn wait(self) -> io::Result<()> {
+        self.0
             .await
+            .map_err(|_| io::Error::other("the journal's writer stopped"))?
     }
 }
 
@@ -132,19 +254,53 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j");
         let j = Journal::open(&path).unwrap();
-        j.sending(1, "a").await.unwrap();
-        j.done(1, "a", &json!({"status": "ok"})).await.unwrap();
-        j.sending(2, "b").await.unwrap();
-        j.sending(3, "c").await.unwrap();
-        j.released(3, "c").await.unwrap();
+        let (a, b, c, d, e) = ("0a", "0b", "0c", "0d", "0e");
+        j.sending(1, a).await.unwrap();
+        j.done(1, a, &json!({"status": "ok", "body": {"n": 1}}))
+            .await
+            .unwrap();
+        j.sending(2, b).await.unwrap();
+        j.sending(3, c).await.unwrap();
+        j.released(3, c).await.unwrap();
+        j.done(5, e, &json!({"status": "failed"})).await.unwrap();
         drop(j);
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(b"{\"line\":4,\"h\":\"d\",\"resu").unwrap();
+        f.write_all(b"{\"line\":4,\"h\":\"0d\",\"resu").unwrap();
         let got = load(&path).unwrap();
-        assert_eq!(got[&1], ("a".into(), Prior::Done(json!({"status": "ok"}))));
-        assert_eq!(got[&2], ("b".into(), Prior::Sending));
-        assert_eq!(got[&3], ("c".into(), Prior::Released));
-        assert!(!got.contains_key(&4));
-        assert!(load(&dir.path().join("none")).unwrap().is_empty());
+        let (prior, at) = got.get(1, a).unwrap();
+        assert_eq!(prior, Prior::Final);
+        let mut r = BufReader::new(File::open(&path).unwrap());
+        assert_eq!(
+            result_at(&mut r, at).unwrap(),
+            json!({"status": "ok", "body": {"n": 1}})
+        );
+        assert_eq!(got.get(2, b).unwrap().0, Prior::Sending);
+        assert_eq!(got.get(3, c).unwrap().0, Prior::Released);
+        assert_eq!(got.get(5, e).unwrap().0, Prior::Failed);
+        assert!(got.get(4, d).is_none());
+        // An edited line is a new line.
+        assert!(got.get(1, b).is_none());
+        assert!(load(&dir.path().join("none")).unwrap().get(1, a).is_none());
+    }
+
+    #[tokio::test]
+    async fn the_index_of_a_journal_holds_small_entries_not_its_results() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let j = Journal::open(&path).unwrap();
+        let big = json!({"status": "ok", "body": {"pad": "x".repeat(2000)}});
+        for no in 1..=500 {
+            j.sending(no, "0f").await.unwrap();
+            j.done(no, "0f", &big).await.unwrap();
+        }
+        drop(j);
+        let idx = load(&path).unwrap();
+        assert_eq!(idx.len(), 500);
+        let disk = std::fs::metadata(&path).unwrap().len() as usize;
+        assert!(
+            idx.heap_bytes() <= 500 * 32 && idx.heap_bytes() * 50 < disk,
+            "{} bytes of index for {disk} on disk",
+            idx.heap_bytes()
+        );
     }
 }

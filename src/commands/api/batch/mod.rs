@@ -1,55 +1,54 @@
 //! `clerk-rl api --batch FILE`: every request of a file through the one HTTP core, in order
-//! where it matters, resumable.
+//! where it matters, resumable, a window of the file at a time.
 //!
 //! Lines on the same resource (a user, an organization, a membership, from the path) form a
 //! chain run in file order; a line that fails holds the rest of its chain (`skipped`, naming
-//! it), so a resource never ends older than the file says. Chains run side by side. A request
-//! waits first for its endpoint budget (the per-user limit) without holding a place in flight,
-//! then for one of the places in flight (rate x round trip, `pacing::InFlight`), then goes
-//! through `ctx.client` like any `api` call: the instance budget, the endpoint gate, the retry
-//! rules. The journal (`journal.rs`) records each line before it is sent and when it finished,
-//! so a rerun sends only what is not finished, and never a second time a line that is not safe
-//! to repeat.
+//! it), so a resource never ends older than the file says. Chains run side by side
+//! (`exec.rs`). The file is read a window at a time (`source.rs`), so memory does not grow
+//! with it. The journal (`journal.rs`) records each line before it is sent and when it
+//! finished, so a rerun sends only what is not finished, and never a second time a line that
+//! is not safe to repeat.
 
+mod exec;
 mod journal;
 mod line;
+mod outcome;
 mod plan;
+mod source;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::hash::{Hash, Hasher};
+use std::io::{self, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use reqwest::Method;
-use serde_json::{Value, json};
-use tokio::sync::Notify;
+use serde_json::json;
 
 use crate::cli::{ApiArgs, GlobalArgs};
 use crate::error::{Exit, exit_of, fail};
-use crate::http::{ClerkError, HttpError, Response};
-use crate::pacing::budget::{Budget, Plan};
-use crate::pacing::endpoint_limits::{EndpointLimits, Scope};
-use crate::pacing::pacer::Pacer;
+use crate::pacing::endpoint_limits::EndpointLimits;
 use crate::pacing::{InFlight, InFlightCore};
 use crate::settings::context::Context;
-use journal::{Journal, Prior};
+use exec::{Emitter, Env, Slots};
+use journal::{Index, Journal, Prior};
 use line::Line;
+use source::Source;
 
 /// The most requests in flight when the round trip asks for more.
 const MAX_IN_FLIGHT: usize = 128;
 /// The in-flight count is rate x round trip at this many times the budget's average rate.
 const BURST_FACTOR: f64 = 3.0;
-/// The most chains (resources) under way at once; the rest start as these end.
-const MAX_CHAINS: usize = 4096;
 
-/// The file read and checked, with what an earlier run finished.
+/// The file opened and its first window read and checked, with what an earlier run finished.
 pub struct Prepared {
-    lines: Vec<Line>,
+    source: Source,
+    first: Vec<Line>,
+    /// The file's requests (blank lines and comments not counted); `None` for stdin.
+    total: Option<u64>,
     journal: Option<PathBuf>,
-    prior: HashMap<usize, (String, Prior)>,
-    source: String,
+    prior: Index,
 }
 
 fn journal_path(args: &ApiArgs, file: &Path) -> Option<PathBuf> {
@@ -62,38 +61,35 @@ fn journal_path(args: &ApiArgs, file: &Path) -> Option<PathBuf> {
     Some(crate::output::sibling(file, ".batch-journal"))
 }
 
-/// Read FILE and the journal; nothing is sent and no key is read.
+/// Open FILE, read its first window and the journal; nothing is sent and no key is read.
 pub fn prepare(args: &ApiArgs) -> anyhow::Result<Prepared> {
     let usage = |m: String| fail(Exit::Usage, m);
     let file = args.batch.clone().unwrap_or_else(|| "-".into());
-    let source = if file.as_os_str() == "-" {
+    let shown = if file.as_os_str() == "-" {
         "stdin".to_string()
     } else {
         file.display().to_string()
     };
-    let reader: Box<dyn Read> = if file.as_os_str() == "-" {
-        Box::new(io::stdin())
-    } else {
-        Box::new(File::open(&file).map_err(|e| usage(format!("--batch {source}: {e}")))?)
-    };
-    let mut lines = Vec::new();
-    for (i, text) in BufReader::new(reader).lines().enumerate() {
-        let text = text.map_err(|e| usage(format!("--batch {source}: line {}: {e}", i + 1)))?;
-        let t = text.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        lines.push(line::parse(i + 1, t));
+    let total = source::count(&file).map_err(|e| usage(format!("--batch {shown}: {e}")))?;
+    let mut source = Source::open(&file).map_err(|e| usage(format!("--batch {shown}: {e}")))?;
+    let window = source::window();
+    let first = source
+        .chunk(window)
+        .map_err(|e| usage(format!("--batch {shown}: {e}")))?;
+    if first.is_empty() {
+        return Err(usage(format!("--batch {shown}: no request in it")));
     }
-    if lines.is_empty() {
-        return Err(usage(format!("--batch {source}: no request in it")));
-    }
-    if lines.iter().all(|l| l.request.is_err()) {
-        let first = &lines[0];
+    if first.iter().all(|l| l.request.is_err()) {
+        let l = &first[0];
+        let whole = if first.len() < window {
+            ""
+        } else {
+            " in its first lines"
+        };
         return Err(usage(format!(
-            "--batch {source}: no valid request in it (line {}: {})",
-            first.no,
-            first.request.as_ref().err().map_or("", String::as_str)
+            "--batch {shown}: no valid request{whole} (line {}: {})",
+            l.no,
+            l.request.as_ref().err().map_or("", String::as_str)
         )));
     }
     let journal = journal_path(args, &file);
@@ -101,565 +97,135 @@ pub fn prepare(args: &ApiArgs) -> anyhow::Result<Prepared> {
         Some(j) => {
             journal::load(j).map_err(|e| usage(format!("the journal {}: {e}", j.display())))?
         }
-        None => HashMap::new(),
+        None => Index::default(),
     };
     Ok(Prepared {
-        lines,
+        source,
+        first,
+        total,
         journal,
         prior,
-        source,
     })
 }
 
-/// How each line starts this run.
-#[derive(Debug, Clone)]
-enum Start {
-    /// Finished (by an earlier run, or invalid): its result as it stands.
-    Final(Value),
-    Send,
-    /// Sent by an earlier run that ended before its answer was recorded, and not safe to send
-    /// again.
-    Lost,
+/// What `--dry-run` counts of the file.
+#[derive(Default)]
+struct Tally {
+    lines: u64,
+    to_send: u64,
+    finished: u64,
+    lost: u64,
+    invalid: u64,
+    /// Of the resources' names: a count, not a list (memory stays small).
+    resources: HashSet<u64>,
 }
 
-fn base_result(l: &Line, status: &str) -> serde_json::Map<String, Value> {
-    let mut m = serde_json::Map::new();
-    m.insert("line".into(), json!(l.no));
-    if let Some(id) = &l.id {
-        m.insert("id".into(), id.clone());
-    }
-    m.insert("status".into(), json!(status));
-    if let Ok(r) = &l.request {
-        m.insert("method".into(), json!(r.method.as_str()));
-        m.insert("path".into(), json!(r.path));
-    }
-    m
-}
-
-fn starts(p: &Prepared) -> Vec<Start> {
-    p.lines
-        .iter()
-        .map(|l| {
-            let req = match &l.request {
-                Err(why) => {
-                    let mut m = base_result(l, "invalid");
-                    m.insert("error".into(), json!(why));
-                    return Start::Final(Value::Object(m));
+impl Tally {
+    /// Count one line; its (method, path) when it is to be sent.
+    fn add(&mut self, l: &Line, prior: &Index, source: &str) -> Option<(String, String)> {
+        self.lines += 1;
+        if let Some(r) = &l.resource {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            r.hash(&mut h);
+            self.resources.insert(h.finish());
+        }
+        let req = match &l.request {
+            Err(why) => {
+                self.invalid += 1;
+                if self.invalid <= 20 {
+                    eprintln!("clerk-rl: error: {source} line {}: {why}", l.no);
                 }
-                Ok(r) => r,
-            };
-            match p.prior.get(&l.no) {
-                Some((h, prior)) if *h == l.hash => match prior {
-                    // ok and unknown are final; a failed line is sent again (what held it
-                    // may be fixed), and the lines it held after it.
-                    Prior::Done(v) if matches!(v["status"].as_str(), Some("ok" | "unknown")) => {
-                        let mut v = v.clone();
-                        v["earlier_run"] = json!(true);
-                        Start::Final(v)
-                    }
-                    Prior::Sending if !req.idempotent() => Start::Lost,
-                    _ => Start::Send,
-                },
-                _ => Start::Send,
+                return None;
             }
-        })
-        .collect()
-}
-
-/// The chains: lines of one resource in file order; a line on no resource is a chain alone.
-fn chains(lines: &[Line]) -> Vec<Vec<usize>> {
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        match &l.resource {
-            Some(r) => match index.get(r.as_str()) {
-                Some(&c) => out[c].push(i),
-                None => {
-                    index.insert(r, out.len());
-                    out.push(vec![i]);
-                }
-            },
-            None => out.push(vec![i]),
+            Ok(r) => r,
+        };
+        match prior.get(l.no, &l.hash) {
+            Some((Prior::Final, _)) => {
+                self.finished += 1;
+                None
+            }
+            Some((Prior::Sending, _)) if !req.idempotent() => {
+                self.lost += 1;
+                None
+            }
+            _ => {
+                self.to_send += 1;
+                Some((req.method.as_str().to_string(), req.path.clone()))
+            }
         }
     }
-    out
 }
 
-/// `--dry-run`: every line checked, the plan and the least time the budgets need.
-pub fn dry_run(global: &GlobalArgs, p: &Prepared) -> anyhow::Result<Exit> {
+/// `--dry-run`: every line checked, the plan and the least time the budgets need; the file is
+/// read through once, a line at a time.
+pub fn dry_run(global: &GlobalArgs, p: Prepared) -> anyhow::Result<Exit> {
     let budget = global.budget();
     let limits = EndpointLimits::new(&global.endpoint_rate);
-    let st = starts(p);
-    let to_send: Vec<&Line> = p
-        .lines
-        .iter()
-        .zip(&st)
-        .filter(|(_, s)| matches!(s, Start::Send))
-        .map(|(l, _)| l)
-        .collect();
-    let invalid: Vec<&Line> = p.lines.iter().filter(|l| l.request.is_err()).collect();
-    let plan = plan::Plan::of(
-        to_send.iter().filter_map(|l| {
-            let r = l.request.as_ref().ok()?;
-            Some((r.method.as_str(), r.path.as_str()))
-        }),
-        &budget.rate,
-        &limits,
-    );
-    let resources = chains(&p.lines)
-        .iter()
-        .filter(|c| p.lines[c[0]].resource.is_some())
-        .count();
-    let finished = st.iter().filter(|s| matches!(s, Start::Final(_))).count() - invalid.len();
-    let lost = st.iter().filter(|s| matches!(s, Start::Lost)).count();
-    for l in invalid.iter().take(20) {
-        eprintln!(
-            "clerk-rl: error: {} line {}: {}",
-            p.source,
-            l.no,
-            l.request.as_ref().err().map_or("", String::as_str)
-        );
+    let Prepared {
+        mut source,
+        first,
+        journal,
+        prior,
+        ..
+    } = p;
+    let name = source.name.clone();
+    let mut tally = Tally::default();
+    let mut failed: Option<io::Error> = None;
+    let mut first = first.into_iter();
+    let requests = std::iter::from_fn(|| {
+        loop {
+            let l = match first.next() {
+                Some(l) => l,
+                None => match source.next_text() {
+                    Ok(Some((no, text))) => line::parse(no, &text),
+                    Ok(None) => return None,
+                    Err(e) => {
+                        failed = Some(e);
+                        return None;
+                    }
+                },
+            };
+            if let Some(r) = tally.add(&l, &prior, &name) {
+                return Some(r);
+            }
+        }
+    });
+    let plan = plan::Plan::of(requests, &budget.rate, &limits);
+    if let Some(e) = failed {
+        return Err(fail(Exit::Usage, format!("--batch {name}: {e}")));
     }
     let out = if global.json {
         json!({
-            "lines": p.lines.len(),
-            "to_send": to_send.len(),
-            "finished_before": finished,
-            "unknown_before": lost,
-            "invalid": invalid.len(),
-            "resources": resources,
-            "journal": p.journal.as_ref().map(|j| j.display().to_string()),
+            "lines": tally.lines,
+            "to_send": tally.to_send,
+            "finished_before": tally.finished,
+            "unknown_before": tally.lost,
+            "invalid": tally.invalid,
+            "resources": tally.resources.len(),
+            "journal": journal.as_ref().map(|j| j.display().to_string()),
             "plan": plan.to_json(),
         })
         .to_string()
     } else {
         let mut s = format!(
-            "{} lines in {}: {} to send, {} finished by an earlier run, {} lost by one (reported unknown), {} invalid\n\
+            "{} lines in {name}: {} to send, {} finished by an earlier run, {} lost by one (reported unknown), {} invalid\n\
              {} resources (users, organizations, memberships), each kept in file order\n",
-            p.lines.len(),
-            p.source,
-            to_send.len(),
-            finished,
-            lost,
-            invalid.len(),
-            resources
+            tally.lines,
+            tally.to_send,
+            tally.finished,
+            tally.lost,
+            tally.invalid,
+            tally.resources.len()
         );
         s.push_str(&plan.describe());
         s
     };
     println!("{}", out.trim_end());
-    Ok(if invalid.is_empty() {
+    Ok(if tally.invalid == 0 {
         Exit::Ok
     } else {
         Exit::Usage
     })
-}
-
-/// One journal record of a line.
-enum Rec<'v> {
-    Sending,
-    Released,
-    Done(&'v Value),
-}
-
-/// A place in flight; the count follows [`InFlight`]'s limit.
-struct Slots {
-    inflight: Arc<InFlight>,
-    busy: Mutex<usize>,
-    freed: Notify,
-}
-
-struct Slot<'a>(&'a Slots);
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        *self.0.busy.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-        self.0.freed.notify_waiters();
-    }
-}
-
-impl Slots {
-    async fn acquire(&self) -> Slot<'_> {
-        loop {
-            let freed = self.freed.notified();
-            tokio::pin!(freed);
-            freed.as_mut().enable();
-            {
-                let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
-                // The limit changes only with an answer, whose request frees its place right
-                // after: that wakes the waiters, who read the new limit.
-                if *busy < self.inflight.limit() || self.inflight.stopped() {
-                    *busy += 1;
-                    return Slot(self);
-                }
-            }
-            freed.await;
-        }
-    }
-}
-
-/// Results written in input order, whatever order they finish in.
-struct Emitter {
-    next: usize,
-    pending: BTreeMap<usize, Value>,
-    out: BufWriter<Box<dyn Write + Send>>,
-    broken: Option<io::Error>,
-    counts: BTreeMap<String, u64>,
-}
-
-impl Emitter {
-    fn emit(&mut self, index: usize, v: Value) {
-        let status = v["status"].as_str().unwrap_or("?").to_string();
-        *self.counts.entry(status).or_default() += 1;
-        self.pending.insert(index, v);
-        while let Some(v) = self.pending.remove(&self.next) {
-            self.write(&v);
-            self.next += 1;
-        }
-    }
-
-    fn write(&mut self, v: &Value) {
-        if self.broken.is_some() {
-            return;
-        }
-        let mut line = v.to_string();
-        line.push('\n');
-        if let Err(e) = self.out.write_all(line.as_bytes()) {
-            self.broken = Some(e);
-        }
-    }
-
-    /// The rest, in order, past the lines that did not finish (a stopped run).
-    fn finish(&mut self) -> io::Result<()> {
-        for v in std::mem::take(&mut self.pending).into_values() {
-            self.write(&v);
-        }
-        if self.broken.is_none()
-            && let Err(e) = self.out.flush()
-        {
-            self.broken = Some(e);
-        }
-        match self.broken.take() {
-            Some(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-}
-
-struct Env<'a> {
-    ctx: &'a Context,
-    lines: &'a [Line],
-    starts: Vec<Start>,
-    journal: Option<Journal>,
-    limits: EndpointLimits,
-    gates: Mutex<HashMap<String, Arc<Pacer>>>,
-    inflight: Arc<InFlight>,
-    slots: Slots,
-    emitter: Mutex<Emitter>,
-    stop: AtomicBool,
-    abort: Mutex<Option<anyhow::Error>>,
-    progress: indicatif::ProgressBar,
-}
-
-impl Env<'_> {
-    /// Every chain of lines, up to [`MAX_CHAINS`] at once, until all are done or the run stops.
-    async fn run_chains(&self) {
-        use futures::StreamExt;
-        let mut pending = chains(self.lines).into_iter();
-        let mut running = futures::stream::FuturesUnordered::new();
-        loop {
-            while running.len() < MAX_CHAINS && !self.stopped() {
-                match pending.next() {
-                    Some(c) => running.push(self.chain(c)),
-                    None => break,
-                }
-            }
-            if running.next().await.is_none() {
-                break;
-            }
-        }
-    }
-
-    fn stopped(&self) -> bool {
-        self.stop.load(Ordering::SeqCst)
-    }
-
-    fn abort(&self, e: anyhow::Error) {
-        let mut a = self.abort.lock().unwrap_or_else(|e| e.into_inner());
-        if a.is_none() {
-            *a = Some(e);
-        }
-        self.stop.store(true, Ordering::SeqCst);
-        self.inflight.stop();
-    }
-
-    fn emit(&self, index: usize, v: Value) {
-        self.progress.inc(1);
-        self.emitter
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .emit(index, v);
-    }
-
-    /// This process's own count of an endpoint budget, kept before the core's gate so a request
-    /// waiting for its user's window holds no place in flight.
-    fn gate(&self, scope: &Scope) -> Arc<Pacer> {
-        let mut g = self.gates.lock().unwrap_or_else(|e| e.into_inner());
-        Arc::clone(
-            g.entry(scope.key.clone()).or_insert_with(|| {
-                Pacer::new(&Budget::new(Plan::Free, Some(scope.limit.rate), None))
-            }),
-        )
-    }
-
-    async fn journal_write(&self, l: &Line, rec: Rec<'_>) -> bool {
-        let Some(j) = &self.journal else {
-            return true;
-        };
-        let written = match rec {
-            Rec::Sending => j.sending(l.no, &l.hash).await,
-            Rec::Released => j.released(l.no, &l.hash).await,
-            Rec::Done(v) => j.done(l.no, &l.hash, v).await,
-        };
-        match written {
-            Ok(()) => true,
-            Err(e) => {
-                self.abort(fail(
-                    Exit::Other,
-                    format!("cannot write the journal {}: {e}", j.path().display()),
-                ));
-                false
-            }
-        }
-    }
-
-    async fn chain(&self, idxs: Vec<usize>) {
-        let mut blocked: Option<usize> = None;
-        let mut scopes: Vec<String> = Vec::new();
-        for i in idxs {
-            if self.stopped() {
-                break;
-            }
-            let l = &self.lines[i];
-            if let Some(b) = blocked {
-                let mut m = base_result(l, "skipped");
-                m.insert("blocked_by".into(), json!(b));
-                self.emit(i, Value::Object(m));
-                continue;
-            }
-            let result = match &self.starts[i] {
-                Start::Final(v) => Some(v.clone()),
-                Start::Lost => {
-                    let mut m = base_result(l, "unknown");
-                    m.insert(
-                        "error".into(),
-                        json!("sent by an earlier run that ended before its answer was recorded; not sent again (no idempotency key): check it, then give the line an idempotency_key to send it"),
-                    );
-                    let v = Value::Object(m);
-                    if !self.journal_write(l, Rec::Done(&v)).await {
-                        break;
-                    }
-                    Some(v)
-                }
-                Start::Send => self.send(l, &mut scopes).await,
-            };
-            let Some(v) = result else {
-                break;
-            };
-            if v["status"] != json!("ok") {
-                blocked = Some(l.no);
-            }
-            self.emit(i, v);
-        }
-        // A user's window is of no use once its lines are done (memory stays flat).
-        let mut g = self.gates.lock().unwrap_or_else(|e| e.into_inner());
-        for s in scopes {
-            g.remove(&s);
-        }
-    }
-
-    /// Send one line; `None` when the run stops before it finished.
-    async fn send(&self, l: &Line, scopes: &mut Vec<String>) -> Option<Value> {
-        let r = l.request.as_ref().ok()?;
-        let ctx = self.ctx;
-        let req = crate::http::Request {
-            method: r.method.clone(),
-            url: ctx.client.url(&r.path, &r.query),
-            headers: r.headers.clone(),
-            body: r.body.clone(),
-        };
-        let permit = match self.limits.scope(req.method.as_str(), req.url.path()) {
-            Some(scope) => {
-                if scope.limit.per_user && !scopes.contains(&scope.key) {
-                    scopes.push(scope.key.clone());
-                }
-                Some(self.gate(&scope).acquire().await.0)
-            }
-            None => None,
-        };
-        let _slot = self.slots.acquire().await;
-        if self.stopped() {
-            return None;
-        }
-        if !self.journal_write(l, Rec::Sending).await {
-            return None;
-        }
-        let answer = self.inflight.track(ctx.client.execute(&req)).await;
-        drop(permit);
-        let (result, abort) = outcome(l, &req, answer);
-        let written = match &result {
-            Some(v) => self.journal_write(l, Rec::Done(v)).await,
-            None => self.journal_write(l, Rec::Released).await,
-        };
-        if let Some(e) = abort {
-            self.abort(e);
-        }
-        if written { result } else { None }
-    }
-}
-
-fn body_value(body: &[u8]) -> Value {
-    serde_json::from_slice(body).unwrap_or_else(|_| json!(String::from_utf8_lossy(body)))
-}
-
-/// What an answer makes of a line, and whether the run must stop (an error every other line
-/// would meet too). A `None` result: the line was surely not applied and stays unfinished.
-fn outcome(
-    l: &Line,
-    req: &crate::http::Request,
-    answer: Result<Response, HttpError>,
-) -> (Option<Value>, Option<anyhow::Error>) {
-    match answer {
-        Ok(resp) => answered(l, req, &resp),
-        Err(e) => not_answered(l, req, e),
-    }
-}
-
-/// The line's result: `status`, the HTTP status when there was one, and what else is known.
-fn result_of(
-    l: &Line,
-    status: &str,
-    http: Option<u16>,
-    extra: Vec<(&str, Value)>,
-) -> Option<Value> {
-    let mut m = base_result(l, status);
-    if let Some(h) = http {
-        m.insert("http_status".into(), json!(h));
-    }
-    for (k, v) in extra {
-        m.insert(k.into(), v);
-    }
-    Some(Value::Object(m))
-}
-
-/// The server answered: ok, failed, or unknown (a 5xx to a request that may not be sent again).
-fn answered(
-    l: &Line,
-    req: &crate::http::Request,
-    resp: &Response,
-) -> (Option<Value>, Option<anyhow::Error>) {
-    let status = resp.status.as_u16();
-    if resp.status.is_success() {
-        return (
-            result_of(
-                l,
-                "ok",
-                Some(status),
-                vec![("body", body_value(&resp.body))],
-            ),
-            None,
-        );
-    }
-    let e = ClerkError::parse(status, &resp.headers, &resp.body);
-    if req.method == Method::DELETE && status == 404 {
-        // Gone already (an earlier delete): what the line asked for holds.
-        return (
-            result_of(
-                l,
-                "ok",
-                Some(status),
-                vec![("note", json!("already absent")), ("error", json!(e))],
-            ),
-            None,
-        );
-    }
-    if matches!(status, 401 | 403) {
-        let line = format!("line {}: {e}", l.no);
-        return (None, Some(fail(e.exit(), line)));
-    }
-    let transient = resp.status.is_server_error() || status == 408;
-    if transient && !req.idempotent() {
-        return (
-            result_of(
-                l,
-                "unknown",
-                Some(status),
-                vec![
-                    ("error", json!(e)),
-                    (
-                        "why",
-                        json!(format!(
-                            "the {} may have been applied; not sent again (no idempotency key)",
-                            req.method
-                        )),
-                    ),
-                ],
-            ),
-            None,
-        );
-    }
-    (
-        result_of(l, "failed", Some(status), vec![("error", json!(e))]),
-        None,
-    )
-}
-
-/// No answer to act on: the request failed in the HTTP core (after its retries), was refused
-/// by the budget, or may have been applied without an answer.
-fn not_answered(
-    l: &Line,
-    req: &crate::http::Request,
-    e: HttpError,
-) -> (Option<Value>, Option<anyhow::Error>) {
-    match e {
-        HttpError::NotRetried { method, detail } => (
-            result_of(
-                l,
-                "unknown",
-                None,
-                vec![(
-                    "why",
-                    json!(format!(
-                        "{detail}; the {method} may have been applied; not sent again (no idempotency key)"
-                    )),
-                )],
-            ),
-            None,
-        ),
-        HttpError::Clerk(e) => (
-            result_of(l, "failed", Some(e.status), vec![("error", json!(e))]),
-            None,
-        ),
-        e @ (HttpError::RateLimited { .. } | HttpError::WaitTooLong { .. }) => {
-            // Refused by the server: not applied; the rest waits for a rerun.
-            (None, Some(anyhow::Error::new(e)))
-        }
-        e @ HttpError::Transport { .. } => {
-            let result = (!req.idempotent()).then(|| {
-                result_of(
-                    l,
-                    "unknown",
-                    None,
-                    vec![(
-                        "why",
-                        json!(format!("{e}; not sent again (no idempotency key)")),
-                    )],
-                )
-            });
-            (result.flatten(), Some(anyhow::Error::new(e)))
-        }
-    }
 }
 
 /// Where results go, and for a `--results` file its partial path and its final one.
@@ -680,40 +246,68 @@ fn open_results(args: &ApiArgs) -> anyhow::Result<ResultsTarget> {
 pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<Exit> {
     let (_lock, journal) = open_journal(ctx, &p)?;
     let (out, rename) = open_results(args)?;
-    warn_invalid(ctx, &p);
+    let Prepared {
+        mut source,
+        first,
+        total,
+        journal: journal_path,
+        prior,
+    } = p;
+    let prior_file = match (&journal_path, prior.len()) {
+        (Some(j), 1..) => Some(BufReader::new(File::open(j).map_err(|e| {
+            fail(
+                Exit::Other,
+                format!("cannot read the journal {}: {e}", j.display()),
+            )
+        })?)),
+        _ => None,
+    };
     // Sized to send a window's budget in its first third, not at the window's average rate:
     // a batch a few windows long is otherwise held back by its own count (the first 1000 of
     // 2,000 updates at 1000/10s take 3 s at 100 in flight, 7.7 s at 39), while the pacer still
-    // holds the rate and the count still shrinks to a server that queues.
-    let inflight = Arc::new(InFlight::new(InFlightCore::auto(
-        BURST_FACTOR * ctx.budget.rate.per_second(),
-        MAX_IN_FLIGHT,
-    )));
+    // holds the rate and the count still shrinks to a server that queues. It starts with a
+    // place for each chain of the first window: their first requests are the critical path
+    // (a user's 20th update is 19 round trips after its first), and the pacer, not the count,
+    // holds the rate; the first answers then set the count.
+    let inflight = Arc::new(InFlight::new(
+        InFlightCore::auto(BURST_FACTOR * ctx.budget.rate.per_second(), MAX_IN_FLIGHT)
+            .starting(exec::chains(&first).len()),
+    ));
     let env = Env {
         ctx,
-        lines: &p.lines,
-        starts: starts(&p),
+        source: source.name.clone(),
         journal,
+        prior,
+        prior_file: Mutex::new(prior_file),
         limits: EndpointLimits::new(&ctx.global.endpoint_rate),
-        gates: Mutex::new(HashMap::new()),
+        gates: Mutex::new(Default::default()),
         inflight: Arc::clone(&inflight),
-        slots: Slots {
-            inflight: Arc::clone(&inflight),
-            busy: Mutex::new(0),
-            freed: Notify::new(),
-        },
-        emitter: Mutex::new(Emitter {
-            next: 0,
-            pending: BTreeMap::new(),
-            out: BufWriter::new(out),
-            broken: None,
-            counts: BTreeMap::new(),
-        }),
+        slots: Slots::new(Arc::clone(&inflight)),
+        emitter: Mutex::new(Emitter::new(out)),
+        held: Mutex::new(Default::default()),
         stop: AtomicBool::new(false),
         abort: Mutex::new(None),
-        progress: ctx.ui.progress(Some(p.lines.len() as u64), "lines"),
+        progress: ctx.ui.progress(total, "lines"),
+        earlier: AtomicU64::new(0),
+        invalid_seen: AtomicU64::new(0),
     };
-    env.run_chains().await;
+    let window = source::window();
+    let mut read = 0usize;
+    let mut next = Some(first);
+    while let Some(lines) = next.take() {
+        env.run_window(&lines, read).await;
+        read += lines.len();
+        if env.stopped() || lines.len() < window {
+            break;
+        }
+        let (s, chunk) = source.chunk_async(window).await;
+        source = s;
+        match chunk {
+            Ok(c) if c.is_empty() => {}
+            Ok(c) => next = Some(c),
+            Err(e) => env.abort(fail(Exit::Other, format!("--batch {}: {e}", source.name))),
+        }
+    }
     ctx.ui.finish_progress();
     let (written, counts) = {
         let mut e = env.emitter.lock().unwrap_or_else(|e| e.into_inner());
@@ -730,13 +324,33 @@ pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<E
         std::fs::rename(&partial, &path).map_err(failed)?;
         crate::output::sync_dir(&path).map_err(failed)?;
     }
-    let unfinished = p.lines.len() as u64 - counts.values().sum::<u64>();
-    summarize(ctx, &p, &env.starts, &counts, unfinished);
+    // Lines not read (a stopped run) are unfinished too, where the file's count is known.
+    let lines = total.unwrap_or(read as u64);
+    let unfinished = lines - counts.values().sum::<u64>();
+    let run = Ran {
+        source: &source.name,
+        journal: journal_path.as_deref(),
+        lines,
+        counts: &counts,
+        unfinished,
+        earlier: env.earlier.load(Ordering::Relaxed),
+    };
+    summarize(ctx, &run);
     if !ctx.global.json && ctx.global.verbose > 0 {
         ctx.ui.info(&inflight.snapshot().describe());
     }
     let abort = env.abort.lock().unwrap_or_else(|e| e.into_inner()).take();
-    verdict(ctx, &p, &counts, unfinished, abort)
+    verdict(ctx, &run, abort)
+}
+
+/// What a run came to, for its summary and its exit.
+struct Ran<'a> {
+    source: &'a str,
+    journal: Option<&'a Path>,
+    lines: u64,
+    counts: &'a BTreeMap<String, u64>,
+    unfinished: u64,
+    earlier: u64,
 }
 
 /// The journal of a file of requests, locked for the run; none (with a warning) for stdin.
@@ -765,59 +379,30 @@ fn open_journal(
     Ok((lock, journal))
 }
 
-/// The first ten invalid lines, each a warning.
-fn warn_invalid(ctx: &Context, p: &Prepared) {
-    let invalid: Vec<&Line> = p.lines.iter().filter(|l| l.request.is_err()).collect();
-    for l in invalid.iter().take(10) {
-        ctx.ui.warn(&format!(
-            "{} line {}: {} (reported invalid; later lines on its resource are skipped)",
-            p.source,
-            l.no,
-            l.request.as_ref().err().map_or("", String::as_str)
-        ));
-    }
-}
-
 /// The end-of-run summary: lines by result, those left unfinished and those finished before.
-fn summarize(
-    ctx: &Context,
-    p: &Prepared,
-    starts: &[Start],
-    counts: &BTreeMap<String, u64>,
-    unfinished: u64,
-) {
-    let count = |s: &str| counts.get(s).copied().unwrap_or(0);
-    let earlier = starts
-        .iter()
-        .filter(|s| matches!(s, Start::Final(v) if v["earlier_run"] == json!(true)))
-        .count();
+fn summarize(ctx: &Context, run: &Ran) {
+    let count = |s: &str| run.counts.get(s).copied().unwrap_or(0);
     ctx.summary(&[
-        ("lines", json!(p.lines.len())),
+        ("lines", json!(run.lines)),
         ("ok", json!(count("ok"))),
         ("failed", json!(count("failed"))),
         ("skipped", json!(count("skipped"))),
         ("unknown", json!(count("unknown"))),
         ("invalid", json!(count("invalid"))),
-        ("unfinished", json!(unfinished)),
-        ("finished_before", json!(earlier)),
+        ("unfinished", json!(run.unfinished)),
+        ("finished_before", json!(run.earlier)),
         (
             "journal",
-            json!(p.journal.as_ref().map(|j| j.display().to_string())),
+            json!(run.journal.map(|j| j.display().to_string())),
         ),
     ]);
 }
 
 /// The run's exit: the error that stopped it, 7 when lines are not done, else 0; each says how
 /// a rerun goes on.
-fn verdict(
-    ctx: &Context,
-    p: &Prepared,
-    counts: &BTreeMap<String, u64>,
-    unfinished: u64,
-    abort: Option<anyhow::Error>,
-) -> anyhow::Result<Exit> {
-    let count = |s: &str| counts.get(s).copied().unwrap_or(0);
-    let rerun = match &p.journal {
+fn verdict(ctx: &Context, run: &Ran, abort: Option<anyhow::Error>) -> anyhow::Result<Exit> {
+    let count = |s: &str| run.counts.get(s).copied().unwrap_or(0);
+    let rerun = match run.journal {
         Some(j) => format!(
             "the journal {} keeps what is done: run the same command again to send the rest",
             j.display()
@@ -829,8 +414,8 @@ fn verdict(
         return Err(fail(
             exit,
             format!(
-                "{e:#}; stopped with {unfinished} of {} lines unfinished; {rerun}",
-                p.lines.len()
+                "{e:#}; stopped with {} of {} lines unfinished ({}); {rerun}",
+                run.unfinished, run.lines, run.source
             ),
         ));
     }
@@ -838,7 +423,7 @@ fn verdict(
     if bad > 0 {
         ctx.ui.always(&format!(
             "clerk-rl: {bad} of {} lines not done ({} failed, {} skipped behind them, {} unknown, {} invalid); {rerun}",
-            p.lines.len(),
+            run.lines,
             count("failed"),
             count("skipped"),
             count("unknown"),

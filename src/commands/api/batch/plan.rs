@@ -42,8 +42,8 @@ pub struct Plan {
 
 impl Plan {
     /// The plan for these requests (method, path).
-    pub fn of<'a>(
-        requests: impl Iterator<Item = (&'a str, &'a str)>,
+    pub fn of<M: AsRef<str>, P: AsRef<str>>(
+        requests: impl Iterator<Item = (M, P)>,
         instance: &Rate,
         limits: &EndpointLimits,
     ) -> Plan {
@@ -52,7 +52,7 @@ impl Plan {
             HashMap::new();
         for (method, path) in requests {
             n += 1;
-            if let Some(s) = limits.scope(method, path) {
+            if let Some(s) = limits.scope(method.as_ref(), path.as_ref()) {
                 per_key.entry(s.key).or_insert((0, s.limit)).0 += 1;
             }
         }
