@@ -31,9 +31,10 @@ pub enum Prior {
 /// `at`, read back only when the line's result is written again).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
-    line: u64,
     hash: u64,
     at: u64,
+    /// A file's line number; a journal naming a line past 2^32 is not this file's.
+    line: u32,
     prior: Prior,
 }
 
@@ -71,7 +72,7 @@ impl Index {
     pub fn get(&self, no: usize, hash: &str) -> Option<(Prior, u64)> {
         let i = self
             .entries
-            .binary_search_by_key(&(no as u64), |e| e.line)
+            .binary_search_by_key(&u32::try_from(no).ok()?, |e| e.line)
             .ok()?;
         let e = self.entries[i];
         (e.hash == hash_key(hash)).then_some((e.prior, e.at))
@@ -96,6 +97,7 @@ pub fn load(path: &Path) -> io::Result<Index> {
         Err(e) => return Err(e),
     };
     let mut entries = Vec::new();
+    let mut folded = 0usize;
     let mut reader = BufReader::new(file);
     let mut buf = Vec::new();
     let mut at = 0u64;
@@ -118,24 +120,41 @@ pub fn load(path: &Path) -> io::Result<Index> {
             None if head.released => Prior::Released,
             None => continue,
         };
+        let Ok(line) = u32::try_from(head.line) else {
+            continue;
+        };
         entries.push(Entry {
-            line: head.line,
             hash: hash_key(&head.h),
             at: here,
+            line,
             prior,
         });
-    }
-    // Stable: of a line's records, the last in the file is the last of its group.
-    entries.sort_by_key(|e| e.line);
-    let mut last: Vec<Entry> = Vec::with_capacity(entries.len() / 2 + 1);
-    for e in entries {
-        match last.last_mut() {
-            Some(l) if l.line == e.line => *l = e,
-            _ => last.push(e),
+        // A line has two records or more: folded as they come, so the peak stays near twice
+        // the index, not every record of the journal.
+        if entries.len() >= 2 * folded + 4096 {
+            last_of_each_line(&mut entries);
+            folded = entries.len();
         }
     }
-    last.shrink_to_fit();
-    Ok(Index { entries: last })
+    last_of_each_line(&mut entries);
+    entries.shrink_to_fit();
+    Ok(Index { entries })
+}
+
+/// Sorted by line, one entry a line: the last of its records in the journal.
+fn last_of_each_line(entries: &mut Vec<Entry>) {
+    // Stable: of a line's records, the last in the file is the last of its group.
+    entries.sort_by_key(|e| e.line);
+    let mut w = 0;
+    for r in 0..entries.len() {
+        if w > 0 && entries[w - 1].line == entries[r].line {
+            entries[w - 1] = entries[r];
+        } else {
+            entries[w] = entries[r];
+            w += 1;
+        }
+    }
+    entries.truncate(w);
 }
 
 /// The result recorded at `at` (a [`Prior::Final`] line's), read back from the journal.
@@ -281,6 +300,23 @@ mod tests {
         // An edited line is a new line.
         assert!(got.get(1, b).is_none());
         assert!(load(&dir.path().join("none")).unwrap().get(1, a).is_none());
+    }
+
+    #[test]
+    fn an_entry_is_24_bytes_and_records_fold_to_the_last_of_each_line() {
+        assert_eq!(std::mem::size_of::<Entry>(), 24);
+        let e = |line, at| Entry {
+            hash: 1,
+            at,
+            line,
+            prior: Prior::Sending,
+        };
+        let mut v = vec![e(3, 0), e(1, 1), e(3, 2), e(2, 3), e(1, 4), e(3, 5)];
+        last_of_each_line(&mut v);
+        assert_eq!(
+            v.iter().map(|x| (x.line, x.at)).collect::<Vec<_>>(),
+            [(1, 4), (2, 3), (3, 5)]
+        );
     }
 
     #[tokio::test]
