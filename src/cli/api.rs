@@ -93,6 +93,12 @@ pub struct ApiArgs {
     #[arg(long, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500), requires = "paginate")]
     pub page_size: u32,
 
+    /// With --paginate: offset pages in flight at once; 0 (the default) keeps as many as the
+    /// budget needs at the measured round trip (rate x round trip, up to 64). A cursor walk
+    /// (/v1/users) goes one page at a time whatever this says
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64), requires = "paginate")]
+    pub concurrency: u32,
+
     /// Print the response's status line and headers on stderr
     #[arg(short = 'i', long)]
     pub include: bool,
