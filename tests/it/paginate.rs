@@ -289,13 +289,53 @@ async fn an_error_on_a_page_read_ahead_fails_the_run_after_the_items_before_it()
     assert_eq!(ids(&runs[1].stdout), thing_ids(460));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_reader_that_leaves_stops_the_read_ahead_with_nothing_more_sent() {
-    use std::io::{BufRead, BufReader, Read};
+/// Spawn `c` (stdout and stderr piped), let `act` do its part (read, signal) and say how many
+/// pages of organizations the sandbox had logged when it acted, then wait for the end (20 s at
+/// most). Returns that count, the exit code and stderr, after checking that the sandbox logged
+/// no page since.
+async fn act_then_nothing_more(
+    sb: Arc<Sandbox>,
+    mut c: std::process::Command,
+    act: impl FnOnce(&mut std::process::Child, &Sandbox) -> usize + Send + 'static,
+) -> (usize, Option<i32>, String) {
+    use std::io::Read;
     use std::process::Stdio;
-    // 2 a second, 8 pages asked ahead: the first two pages go at once, the rest wait for the
-    // budget when the reader leaves after those two; none of them is sent.
-    let sb = Arc::new(sandbox_with(10, "1000/1s", |c| c.organizations = 3000).await);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let seen = Arc::clone(&sb);
+    let (at, code, stderr) = tokio::task::spawn_blocking(move || {
+        let mut child = c.spawn().unwrap();
+        let at = act(&mut child, &seen);
+        let t0 = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if t0.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("it kept going");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        (at, status.code(), err)
+    })
+    .await
+    .unwrap();
+    // A request sent before the end would be logged by now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        logged(&sb, "/v1/organizations").0,
+        at,
+        "a page sent after it was told to stop: {stderr}"
+    );
+    (at, code, stderr)
+}
+
+/// 2 a second, 8 pages asked ahead, 3,000 organizations in pages of 100: the first two pages
+/// go at once, the rest wait for the budget.
+fn held_back_walk(sb: &Sandbox) -> std::process::Command {
     let mut c = cmd();
     c.env("CLERK_API_URL", sb.url()).args([
         "--rate",
@@ -308,10 +348,16 @@ async fn a_reader_that_leaves_stops_the_read_ahead_with_nothing_more_sent() {
         "--concurrency",
         "8",
     ]);
-    c.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let sb2 = Arc::clone(&sb);
-    let (at_leaving, code, stderr) = tokio::task::spawn_blocking(move || {
-        let mut child = c.spawn().unwrap();
+    c
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_that_leaves_stops_the_read_ahead_with_nothing_more_sent() {
+    use std::io::{BufRead, BufReader};
+    // The reader leaves after the first two pages, while the others wait for the budget.
+    let sb = Arc::new(sandbox_with(10, "1000/1s", |c| c.organizations = 3000).await);
+    let c = held_back_walk(&sb);
+    let (at, code, stderr) = act_then_nothing_more(Arc::clone(&sb), c, |child, sb| {
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         for _ in 0..190 {
@@ -319,31 +365,37 @@ async fn a_reader_that_leaves_stops_the_read_ahead_with_nothing_more_sent() {
             out.read_line(&mut line).unwrap();
             assert!(line.starts_with('{'), "{line:?}");
         }
-        let at_leaving = logged(&sb2, "/v1/organizations").0;
-        drop(out);
-        let t0 = std::time::Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if t0.elapsed() > Duration::from_secs(20) {
-                let _ = child.kill();
-                panic!("it kept going after its reader left");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut err = String::new();
-        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-        (at_leaving, status.code(), err)
+        logged(sb, "/v1/organizations").0
     })
-    .await
-    .unwrap();
+    .await;
     assert_eq!(code, Some(0), "{stderr}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        logged(&sb, "/v1/organizations").0,
-        at_leaving,
-        "a page sent after the reader left: {stderr}"
-    );
-    assert_eq!(at_leaving, 2, "{stderr}");
+    assert_eq!(at, 2, "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_the_read_ahead_with_nothing_more_sent() {
+    let sb = Arc::new(sandbox_with(10, "1000/1s", |c| c.organizations = 3000).await);
+    let c = held_back_walk(&sb);
+    let (at, code, stderr) = act_then_nothing_more(Arc::clone(&sb), c, |child, sb| {
+        // Read everything, so that no write is what holds it.
+        let mut out = child.stdout.take().unwrap();
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let t0 = std::time::Instant::now();
+        while logged(sb, "/v1/organizations").0 < 2 && t0.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Both pages are answered; the next ones wait for the budget.
+        std::thread::sleep(Duration::from_millis(200));
+        let at = logged(sb, "/v1/organizations").0;
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        at
+    })
+    .await;
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted (Ctrl-C)"), "{stderr}");
+    assert_eq!(at, 2, "{stderr}");
 }
