@@ -669,13 +669,15 @@ mod tests {
         assert!(matches!(short.finish(&[]), Err(Defect::Short { .. })));
     }
 
+    /// Items `r` of the list `live`, as an envelope page without a total.
+    fn items(r: std::ops::Range<usize>, live: &[(String, i64)]) -> ListPage {
+        let v: Vec<(&str, i64)> = live[r].iter().map(|(a, b)| (a.as_str(), *b)).collect();
+        page(Shape::Envelope, &v, None)
+    }
+
     #[test]
     fn a_page_past_more_deletions_than_the_overlap_is_not_taken_and_asked_from_further_back() {
         let ids: Vec<(String, i64)> = (0..30).map(|i| (format!("o{i:02}"), i)).collect();
-        let items = |r: std::ops::Range<usize>, live: &[(String, i64)]| {
-            let v: Vec<(&str, i64)> = live[r].iter().map(|(a, b)| (a.as_str(), *b)).collect();
-            page(Shape::Envelope, &v, None)
-        };
         let mut w = Walk::new(10, Paging::Offset, Some(Order::CreatedAsc));
         w.has_count = true;
         assert_eq!(w.accept(&items(0..10, &ids)).unwrap().len(), 10);
@@ -733,7 +735,10 @@ mod tests {
         w.accept(&page(Shape::Envelope, &[("a", 1); 10], Some(19)))
             .unwrap();
         let mut plan = ReadAhead::new(&w, Some(19)).unwrap();
-        assert_eq!((plan.ask(), plan.ask(), plan.ask()), (Some(9), Some(18), None));
+        assert_eq!(
+            (plan.ask(), plan.ask(), plan.ask()),
+            (Some(9), Some(18), None)
+        );
         // No total: open-ended; a cursor walk has no plan.
         let mut open = ReadAhead::new(&w, None).unwrap();
         assert_eq!(open.ask(), Some(9));
@@ -751,10 +756,6 @@ mod tests {
     #[test]
     fn a_gap_takes_the_walk_off_the_plan() {
         let ids: Vec<(String, i64)> = (0..30).map(|i| (format!("o{i:02}"), i)).collect();
-        let items = |r: std::ops::Range<usize>, live: &[(String, i64)]| {
-            let v: Vec<(&str, i64)> = live[r].iter().map(|(a, b)| (a.as_str(), *b)).collect();
-            page(Shape::Envelope, &v, None)
-        };
         let mut w = Walk::new(10, Paging::Offset, Some(Order::CreatedAsc));
         w.has_count = true;
         w.accept(&items(0..10, &ids)).unwrap();
@@ -763,7 +764,10 @@ mod tests {
         let live = ids[4..].to_vec();
         assert_eq!(w.accept(&items(9..19, &live)), Ok(vec![]));
         plan.took();
-        assert!(!plan.fits(&w), "asked again from further back: off the grid");
+        assert!(
+            !plan.fits(&w),
+            "asked again from further back: off the grid"
+        );
         let plan = ReadAhead::new(&w, Some(26)).unwrap();
         assert!(plan.fits(&w));
     }

@@ -57,60 +57,57 @@ async fn offset_pages_in_flight_write_exactly_what_the_walk_one_page_at_a_time_w
         c.latency = Duration::from_millis(20);
     })
     .await;
-    let orgs = [
-        "--rate",
-        "1000/1s",
-        "--json",
-        "api",
-        "--paginate",
-        "organizations",
-        "--page-size",
-        "10",
-    ];
-    let one = paginate(&sb.url(), &[&orgs[..], &["--concurrency", "1"]].concat()).await;
-    assert_eq!(one.code, 0, "{}", one.stderr);
-    let (sequential, _) = logged(&sb, "/v1/organizations");
-    let many = paginate(&sb.url(), &orgs).await;
-    assert_eq!(many.code, 0, "{}", many.stderr);
-    let (total, n429) = logged(&sb, "/v1/organizations");
-    assert_eq!(many.stdout, one.stdout, "the same lines in the same order");
-    assert_eq!(ids(&many.stdout).len(), 730);
-    let s = many.summary();
-    assert!(most_in_flight(&s) > 1, "{s}");
-    assert_eq!(s["count_checked"], "730");
-    assert_eq!(s["requests_past_the_end"], 0, "{s}");
-    // The total says how many pages: exactly the ones the sequential walk asked, no 429.
-    assert_eq!(total - sequential, sequential, "{s}");
-    assert_eq!(s["pages"].as_u64().unwrap() as usize, sequential);
-    assert_eq!(n429, 0);
-
+    // {data, total_count}, newest first; the total from the pages.
+    let s = same_as_one_at_a_time(
+        &sb,
+        &["organizations", "--page-size", "10"],
+        "/v1/organizations",
+        730,
+    )
+    .await;
+    assert_eq!(s["shape"], "{data, total_count}");
     // /v1/users in an order its cursor cannot follow: a plain array by offset, the total from
     // /v1/users/count (asked at the start and the end).
-    let users = [
-        "--rate",
-        "1000/1s",
-        "--json",
-        "api",
-        "--paginate",
-        "users",
-        "-f",
-        "order_by=-updated_at",
-        "--page-size",
-        "20",
-    ];
-    let one = paginate(&sb.url(), &[&users[..], &["--concurrency", "1"]].concat()).await;
+    let s = same_as_one_at_a_time(
+        &sb,
+        &["users", "-f", "order_by=-updated_at", "--page-size", "20"],
+        "/v1/users",
+        450,
+    )
+    .await;
+    assert_eq!(s["shape"], "array");
+}
+
+/// Walk `args` one page at a time, then with the default in-flight count: the same lines in
+/// the same order, `items` of them, more than one page in flight, exactly as many page requests
+/// (the total says how many), none past the end, no 429. Returns the second run's summary.
+async fn same_as_one_at_a_time(sb: &Sandbox, args: &[&str], path: &str, items: usize) -> Value {
+    let base = [
+        &["--rate", "1000/1s", "--json", "api", "--paginate"][..],
+        args,
+    ]
+    .concat();
+    let one = paginate(&sb.url(), &[&base[..], &["--concurrency", "1"]].concat()).await;
     assert_eq!(one.code, 0, "{}", one.stderr);
-    let (before, _) = logged(&sb, "/v1/users");
-    let many = paginate(&sb.url(), &users).await;
+    let (sequential, _) = logged(sb, path);
+    let many = paginate(&sb.url(), &base).await;
     assert_eq!(many.code, 0, "{}", many.stderr);
-    let (after, n429) = logged(&sb, "/v1/users");
-    assert_eq!(many.stdout, one.stdout);
-    assert_eq!(ids(&many.stdout).len(), 450);
+    let (total, n429) = logged(sb, path);
+    assert_eq!(many.stdout, one.stdout, "the same lines in the same order");
+    assert_eq!(ids(&many.stdout).len(), items);
     let s = many.summary();
-    assert_eq!((s["paging"].as_str(), s["count_checked"].as_str()), (Some("offset"), Some("450")));
+    assert_eq!(s["paging"], "offset");
+    assert_eq!(s["count_checked"], items.to_string());
     assert!(most_in_flight(&s) > 1, "{s}");
-    assert_eq!(after - before, before, "as many pages as one at a time: {s}");
+    assert_eq!(s["requests_past_the_end"], 0, "{s}");
+    assert_eq!(
+        total - sequential,
+        sequential,
+        "as many pages as one at a time: {s}"
+    );
+    assert_eq!(s["pages"].as_u64().unwrap() as usize, sequential);
     assert_eq!(n429, 0);
+    s
 }
 
 /// `GET /v1/things`: `items` plain-array items by offset, no count anywhere. The first
@@ -133,8 +130,12 @@ async fn things(items: usize, slow: usize, fail_at: Option<usize>) -> Things {
     let app = axum::Router::new().route(
         "/v1/things",
         axum::routing::get(move |q: axum::extract::Query<HashMap<String, String>>| {
-            let (hits, now, most, answered) =
-                (Arc::clone(&h), Arc::clone(&now), Arc::clone(&m), Arc::clone(&a));
+            let (hits, now, most, answered) = (
+                Arc::clone(&h),
+                Arc::clone(&now),
+                Arc::clone(&m),
+                Arc::clone(&a),
+            );
             async move {
                 let n = hits.fetch_add(1, Ordering::SeqCst);
                 let at = now.fetch_add(1, Ordering::SeqCst) + 1;
@@ -149,7 +150,9 @@ async fn things(items: usize, slow: usize, fail_at: Option<usize>) -> Things {
                 if fail_at == Some(offset) {
                     return Err((
                         axum::http::StatusCode::BAD_REQUEST,
-                        axum::Json(serde_json::json!({"errors": [{"code": "bad", "message": "no"}]})),
+                        axum::Json(
+                            serde_json::json!({"errors": [{"code": "bad", "message": "no"}]}),
+                        ),
                     ));
                 }
                 let page: Vec<_> = (offset..items.min(offset + limit))
@@ -241,7 +244,10 @@ async fn read_ahead_past_the_end_of_a_list_with_no_count_is_bounded_by_the_in_fl
         // Offsets 0, 90, 180, …: the walk ends at the first page holding fewer than 100.
         assert_eq!(pages, (items - 100) / 90 + 2, "{s}");
         let past = s["requests_past_the_end"].as_u64().unwrap() as usize;
-        assert!(past <= cap, "{past} requests past the end, in flight at most {cap}");
+        assert!(
+            past <= cap,
+            "{past} requests past the end, in flight at most {cap}"
+        );
         // Counted as the client sends them: one still connecting when the walk ended is
         // dropped before the server sees it, so the server saw at most that many.
         let hits = t.hits.load(Ordering::SeqCst);

@@ -290,8 +290,7 @@ impl<W: Write> Walker<'_, W> {
     ) -> anyhow::Result<bool> {
         let core = match self.args.concurrency {
             0 => {
-                let core =
-                    InFlightCore::auto(self.ctx.budget.rate.per_second(), MAX_IN_FLIGHT);
+                let core = InFlightCore::auto(self.ctx.budget.rate.per_second(), MAX_IN_FLIGHT);
                 match latency {
                     Some(l) => core.warmed(l),
                     None => core,
@@ -345,13 +344,21 @@ impl<W: Write> Walker<'_, W> {
             }
             while asked.len() < inflight.limit() {
                 let Some(offset) = plan.ask() else { break };
-                asked.push_back(fetch(&ctx.client, inflight, self.offset_url(walk.page_size, offset)));
+                asked.push_back(fetch(
+                    &ctx.client,
+                    inflight,
+                    self.offset_url(walk.page_size, offset),
+                ));
             }
             if asked.is_empty() {
                 // Past the page the total said was the last: items were added meanwhile.
                 plan.past_the_plan();
                 if let Some(offset) = plan.ask() {
-                    asked.push_back(fetch(&ctx.client, inflight, self.offset_url(walk.page_size, offset)));
+                    asked.push_back(fetch(
+                        &ctx.client,
+                        inflight,
+                        self.offset_url(walk.page_size, offset),
+                    ));
                 }
             }
             let fetched = tokio::select! {
