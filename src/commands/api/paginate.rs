@@ -324,7 +324,8 @@ impl<W: Write> Walker<'_, W> {
     ) -> anyhow::Result<bool> {
         let count = self.count;
         let total = |walk: &Walk| walk.latest_total().or(count);
-        let Some(mut plan) = ReadAhead::new(walk, total(walk)) else {
+        let mut planned_for = total(walk);
+        let Some(mut plan) = ReadAhead::new(walk, planned_for) else {
             return Ok(false);
         };
         let ctx = self.ctx;
@@ -337,7 +338,8 @@ impl<W: Write> Walker<'_, W> {
                 // they were still waiting for the budget; a new plan from there.
                 asked = FuturesOrdered::new();
                 *off_the_plan = spent.unused(monitor.counters().requests);
-                let Some(p) = ReadAhead::new(walk, total(walk)) else {
+                planned_for = total(walk);
+                let Some(p) = ReadAhead::new(walk, planned_for) else {
                     return Ok(false);
                 };
                 plan = p;
@@ -381,8 +383,14 @@ impl<W: Write> Walker<'_, W> {
                     format!("{} {}: {d}", self.p.method, self.p.path),
                 )
             })?;
-            if let Some(t) = total(walk) {
-                plan.set_total(t);
+            // A page's total_count that changed (items added or deleted meanwhile) re-plans
+            // the end; an unchanged one leaves a plan that went past it open-ended.
+            let now = total(walk);
+            if now != planned_for {
+                if let Some(t) = now {
+                    plan.set_total(t);
+                }
+                planned_for = now;
             }
             if let Taken::Closed = self.write(&page, kept)? {
                 return Ok(true);
