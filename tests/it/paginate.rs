@@ -112,7 +112,9 @@ async fn same_as_one_at_a_time(sb: &Sandbox, args: &[&str], path: &str, items: u
 
 /// `GET /v1/things`: `items` plain-array items by offset, no count anywhere. The first
 /// `slow` pages asked after the first answer late, the earliest latest (so later pages answer
-/// first); `fail_at` answers 400 at that offset. Counts the requests and the most at once.
+/// first); `fail_at` answers 400 at that offset; `stale_total` answers `{data, total_count}`
+/// with that total whatever the list holds (as a total taken before items were added). Counts
+/// the requests and the most at once.
 struct Things {
     url: String,
     hits: Arc<AtomicUsize>,
@@ -121,7 +123,12 @@ struct Things {
     answered: Arc<std::sync::Mutex<Vec<usize>>>,
 }
 
-async fn things(items: usize, slow: usize, fail_at: Option<usize>) -> Things {
+async fn things(
+    items: usize,
+    slow: usize,
+    fail_at: Option<usize>,
+    stale_total: Option<usize>,
+) -> Things {
     let hits = Arc::new(AtomicUsize::new(0));
     let now = Arc::new(AtomicUsize::new(0));
     let most = Arc::new(AtomicUsize::new(0));
@@ -158,7 +165,10 @@ async fn things(items: usize, slow: usize, fail_at: Option<usize>) -> Things {
                 let page: Vec<_> = (offset..items.min(offset + limit))
                     .map(|i| serde_json::json!({"id": format!("thing_{i:05}"), "created_at": i}))
                     .collect();
-                Ok(axum::Json(page))
+                Ok(axum::Json(match stale_total {
+                    Some(t) => serde_json::json!({"data": page, "total_count": t}),
+                    None => serde_json::json!(page),
+                }))
             }
         }),
     );
@@ -181,7 +191,7 @@ fn thing_ids(n: usize) -> Vec<String> {
 async fn pages_that_answer_out_of_order_are_written_in_order() {
     // 1,000 things in pages of 50 (stride 45): the 8 pages asked after the first answer late,
     // the earliest latest, so the server answers pages 9, 8, .. before page 2.
-    let t = things(1000, 8, None).await;
+    let t = things(1000, 8, None, None).await;
     let r = paginate(
         &t.url,
         &[
@@ -219,7 +229,7 @@ async fn read_ahead_past_the_end_of_a_list_with_no_count_is_bounded_by_the_in_fl
     // No total anywhere: pages are asked ahead open-ended and the first short page ends the
     // walk; what was asked past it is discarded, and counted.
     for (items, cap) in [(1000usize, 8usize), (2000, 16), (455, 4)] {
-        let t = things(items, 0, None).await;
+        let t = things(items, 0, None, None).await;
         let cap_s = cap.to_string();
         let r = paginate(
             &t.url,
@@ -270,7 +280,7 @@ async fn an_error_on_a_page_read_ahead_fails_the_run_after_the_items_before_it()
     // page at 360 included), in order.
     let mut runs = Vec::new();
     for concurrency in ["1", "8"] {
-        let t = things(2000, 0, Some(450)).await;
+        let t = things(2000, 0, Some(450), None).await;
         let r = paginate(
             &t.url,
             &[
@@ -293,6 +303,38 @@ async fn an_error_on_a_page_read_ahead_fails_the_run_after_the_items_before_it()
     assert_eq!(runs[0].code, runs[1].code);
     assert_eq!(runs[1].stdout, runs[0].stdout);
     assert_eq!(ids(&runs[1].stdout), thing_ids(460));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_list_that_grew_past_its_total_is_walked_to_its_real_end() {
+    // The pages say 400 items; 1,000 are there (added after the total was taken): the plan's
+    // last page comes back full, and the walk reads on, open-ended, to the real end.
+    let mut outs = Vec::new();
+    for concurrency in ["1", "8"] {
+        let t = things(1000, 0, None, Some(400)).await;
+        let r = paginate(
+            &t.url,
+            &[
+                "--rate",
+                "1000/1s",
+                "--json",
+                "api",
+                "--paginate",
+                "things",
+                "--page-size",
+                "100",
+                "--concurrency",
+                concurrency,
+            ],
+        )
+        .await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let s = r.summary();
+        assert!(s["requests_past_the_end"].as_u64().unwrap() <= 8, "{s}");
+        outs.push(r.stdout);
+    }
+    assert_eq!(outs[1], outs[0]);
+    assert_eq!(ids(&outs[1]), thing_ids(1000));
 }
 
 /// Spawn `c` (stdout and stderr piped), let `act` do its part (read, signal) and say how many
