@@ -183,16 +183,11 @@ async fn things(
     }
 }
 
-fn thing_ids(n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("thing_{i:05}")).collect()
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn pages_that_answer_out_of_order_are_written_in_order() {
-    // 1,000 things in pages of 50 (stride 45): the 8 pages asked after the first answer late,
-    // the earliest latest, so the server answers pages 9, 8, .. before page 2.
-    let t = things(1000, 8, None, None).await;
-    let r = paginate(
+/// `api --paginate things` against `t` in pages of `page`, `concurrency` in flight, with the
+/// JSON summary.
+async fn walk_things(t: &Things, page: u32, concurrency: &str) -> Run {
+    let page = page.to_string();
+    paginate(
         &t.url,
         &[
             "--rate",
@@ -202,12 +197,24 @@ async fn pages_that_answer_out_of_order_are_written_in_order() {
             "--paginate",
             "things",
             "--page-size",
-            "50",
+            &page,
             "--concurrency",
-            "8",
+            concurrency,
         ],
     )
-    .await;
+    .await
+}
+
+fn thing_ids(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("thing_{i:05}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_that_answer_out_of_order_are_written_in_order() {
+    // 1,000 things in pages of 50 (stride 45): the 8 pages asked after the first answer late,
+    // the earliest latest, so the server answers pages 9, 8, .. before page 2.
+    let t = things(1000, 8, None, None).await;
+    let r = walk_things(&t, 50, "8").await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(ids(&r.stdout), thing_ids(1000), "every item once, in order");
     let answered = t.answered.lock().unwrap().clone();
@@ -230,23 +237,7 @@ async fn read_ahead_past_the_end_of_a_list_with_no_count_is_bounded_by_the_in_fl
     // walk; what was asked past it is discarded, and counted.
     for (items, cap) in [(1000usize, 8usize), (2000, 16), (455, 4)] {
         let t = things(items, 0, None, None).await;
-        let cap_s = cap.to_string();
-        let r = paginate(
-            &t.url,
-            &[
-                "--rate",
-                "1000/1s",
-                "--json",
-                "api",
-                "--paginate",
-                "things",
-                "--page-size",
-                "100",
-                "--concurrency",
-                &cap_s,
-            ],
-        )
-        .await;
+        let r = walk_things(&t, 100, &cap.to_string()).await;
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert_eq!(ids(&r.stdout), thing_ids(items));
         let s = r.summary();
@@ -281,21 +272,7 @@ async fn an_error_on_a_page_read_ahead_fails_the_run_after_the_items_before_it()
     let mut runs = Vec::new();
     for concurrency in ["1", "8"] {
         let t = things(2000, 0, Some(450), None).await;
-        let r = paginate(
-            &t.url,
-            &[
-                "--rate",
-                "1000/1s",
-                "api",
-                "--paginate",
-                "things",
-                "--page-size",
-                "100",
-                "--concurrency",
-                concurrency,
-            ],
-        )
-        .await;
+        let r = walk_things(&t, 100, concurrency).await;
         assert_ne!(r.code, 0, "{}", r.stderr);
         assert!(r.stderr.contains("400"), "{}", r.stderr);
         runs.push(r);
@@ -312,22 +289,7 @@ async fn a_list_that_grew_past_its_total_is_walked_to_its_real_end() {
     let mut outs = Vec::new();
     for concurrency in ["1", "8"] {
         let t = things(1000, 0, None, Some(400)).await;
-        let r = paginate(
-            &t.url,
-            &[
-                "--rate",
-                "1000/1s",
-                "--json",
-                "api",
-                "--paginate",
-                "things",
-                "--page-size",
-                "100",
-                "--concurrency",
-                concurrency,
-            ],
-        )
-        .await;
+        let r = walk_things(&t, 100, concurrency).await;
         assert_eq!(r.code, 0, "{}", r.stderr);
         let s = r.summary();
         assert!(s["requests_past_the_end"].as_u64().unwrap() <= 8, "{s}");
