@@ -222,7 +222,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__api)
-            opts="-X -f -F -H -i -v -q -h --method --raw-field --field --header --input --paginate --page-size --include --jq --batch --results --state --dry-run --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-X -f -F -H -i -v -q -h --method --raw-field --field --header --input --paginate --page-size --concurrency --include --jq --batch --results --state --dry-run --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,6 +265,10 @@ _clerk__rl() {
                     return 0
                     ;;
                 --page-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

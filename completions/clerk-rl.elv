@@ -177,6 +177,7 @@ set edit:completion:arg-completer[clerk-rl] = {|@words|
             cand --header 'An extra request header, e.g. -H ''Idempotency-Key: 3f1c…'' (repeatable)'
             cand --input 'Send this file (''-'' for stdin) as the request body, as is'
             cand --page-size 'With --paginate: items per page (the limit sent), 1..500'
+            cand --concurrency 'With --paginate: offset pages in flight at once; 0 (the default) keeps as many as the budget needs at the measured round trip (rate x round trip, up to 64). A cursor walk (/v1/users) goes one page at a time whatever this says'
             cand --jq 'Filter the answer through a jq expression (jaq): each output on its own line, a string raw, anything else compact JSON. With --paginate it runs on each item. Not with --batch'
             cand --batch 'Send every request of FILE (''-'' for stdin), one JSON object a line: {"method","path","body","headers","idempotency_key","id"}; results as JSON Lines'
             cand --results 'With --batch: write the results to PATH instead of stdout'

@@ -171,6 +171,7 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s F -l field -d 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -s H -l header -d 'An extra request header, e.g. -H \'Idempotency-Key: 3f1c…\' (repeatable)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l input -d 'Send this file (\'-\' for stdin) as the request body, as is' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l page-size -d 'With --paginate: items per page (the limit sent), 1..500' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l concurrency -d 'With --paginate: offset pages in flight at once; 0 (the default) keeps as many as the budget needs at the measured round trip (rate x round trip, up to 64). A cursor walk (/v1/users) goes one page at a time whatever this says' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l jq -d 'Filter the answer through a jq expression (jaq): each output on its own line, a string raw, anything else compact JSON. With --paginate it runs on each item. Not with --batch' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l batch -d 'Send every request of FILE (\'-\' for stdin), one JSON object a line: {"method","path","body","headers","idempotency_key","id"}; results as JSON Lines' -r -F
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l results -d 'With --batch: write the results to PATH instead of stdout' -r -F

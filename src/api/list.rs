@@ -282,6 +282,25 @@ impl Walk {
         q
     }
 
+    /// The offset the next page asks for, in offset paging (`None` by cursor).
+    pub fn next_offset(&self) -> Option<u64> {
+        match self.paging {
+            Paging::Cursor => None,
+            Paging::Offset => Some(self.probe.unwrap_or_else(|| self.offset())),
+        }
+    }
+
+    /// The next page is the one check after a short first page with no count (see `accept`):
+    /// one request, never read ahead of.
+    pub fn probing(&self) -> bool {
+        self.probe.is_some()
+    }
+
+    /// The most recent count the pages' own `total_count` gave.
+    pub fn latest_total(&self) -> Option<u64> {
+        self.last_total
+    }
+
     /// Whether a cursor page was already taken (a cursor the server refuses is then a fallback).
     pub fn has_cursor(&self) -> bool {
         self.cursor.is_some()
@@ -457,6 +476,90 @@ impl Walk {
     }
 }
 
+/// The pages an offset walk asks ahead of the one it takes next, so that several are in flight
+/// while the walk still takes them one at a time, in order, with every check of [`Walk::accept`].
+///
+/// Pages are planned on the grid the walk itself would follow over full pages: from the offset it
+/// asks next (`base`), one page every `page_size - overlap` rows. A page the walk asks elsewhere
+/// (after a gap, or a page longer than the limit) is off the grid: the caller drops what was read
+/// ahead and starts a new plan there ([`ReadAhead::fits`]). With a total known (`total_count`, a
+/// `/count`), exactly the pages the walk needs are asked, the last being the short page that ends
+/// it; without one the plan is open-ended and the caller stops at the first short page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadAhead {
+    base: u64,
+    stride: u64,
+    page_size: u64,
+    /// Pages asked from `base`.
+    asked: u64,
+    /// Pages taken (answered and handed to the walk, in order).
+    taken: u64,
+    /// The pages from `base` the total says the walk needs; `None`: unknown, or the list grew
+    /// past it.
+    end: Option<u64>,
+}
+
+impl ReadAhead {
+    /// A plan from the walk's next page; `None` for a cursor walk (each page needs the last).
+    pub fn new(walk: &Walk, total: Option<u64>) -> Option<Self> {
+        let base = walk.next_offset()?;
+        let page_size = walk.page_size.max(1) as u64;
+        let mut plan = ReadAhead {
+            base,
+            stride: page_size - overlap(walk.page_size),
+            page_size,
+            asked: 0,
+            taken: 0,
+            end: None,
+        };
+        if let Some(t) = total {
+            plan.set_total(t);
+        }
+        Some(plan)
+    }
+
+    /// The pages needed from `base` when the list holds `total` items: up to and including the
+    /// first that comes back short (Clerk's rule for the end, which the walk follows).
+    fn pages_for(&self, total: u64) -> u64 {
+        if total < self.base + self.page_size {
+            1
+        } else {
+            (total - self.page_size - self.base) / self.stride + 2
+        }
+    }
+
+    /// A (newer) total: the plan asks for the pages it needs, never fewer than asked already.
+    pub fn set_total(&mut self, total: u64) {
+        self.end = Some(self.pages_for(total).max(self.asked));
+    }
+
+    /// The walk needs a page past the planned end (items were added meanwhile): read ahead
+    /// open-ended from now on.
+    pub fn past_the_plan(&mut self) {
+        self.end = None;
+    }
+
+    /// The offset of the next page to ask, if the plan has one more.
+    pub fn ask(&mut self) -> Option<u64> {
+        if self.end.is_some_and(|e| self.asked >= e) {
+            return None;
+        }
+        let offset = self.base + self.asked * self.stride;
+        self.asked += 1;
+        Some(offset)
+    }
+
+    /// Whether the page the walk asks next is the next one planned (asked or not).
+    pub fn fits(&self, walk: &Walk) -> bool {
+        walk.next_offset() == Some(self.base + self.taken * self.stride)
+    }
+
+    /// The next planned page was taken.
+    pub fn took(&mut self) {
+        self.taken += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,13 +669,15 @@ mod tests {
         assert!(matches!(short.finish(&[]), Err(Defect::Short { .. })));
     }
 
+    /// Items `r` of the list `live`, as an envelope page without a total.
+    fn items(r: std::ops::Range<usize>, live: &[(String, i64)]) -> ListPage {
+        let v: Vec<(&str, i64)> = live[r].iter().map(|(a, b)| (a.as_str(), *b)).collect();
+        page(Shape::Envelope, &v, None)
+    }
+
     #[test]
     fn a_page_past_more_deletions_than_the_overlap_is_not_taken_and_asked_from_further_back() {
         let ids: Vec<(String, i64)> = (0..30).map(|i| (format!("o{i:02}"), i)).collect();
-        let items = |r: std::ops::Range<usize>, live: &[(String, i64)]| {
-            let v: Vec<(&str, i64)> = live[r].iter().map(|(a, b)| (a.as_str(), *b)).collect();
-            page(Shape::Envelope, &v, None)
-        };
         let mut w = Walk::new(10, Paging::Offset, Some(Order::CreatedAsc));
         w.has_count = true;
         assert_eq!(w.accept(&items(0..10, &ids)).unwrap().len(), 10);
@@ -593,6 +698,78 @@ mod tests {
         assert!(w.done);
         assert_eq!(w.written, 30);
         assert_eq!(w.finish(&[30, 26]), Ok(Some(26)));
+    }
+
+    #[test]
+    fn read_ahead_asks_exactly_the_pages_the_sequential_walk_takes() {
+        // 57 items in pages of 10 (overlap 1, stride 9) from a total: offsets 9, 18, .., 54, the
+        // page at 54 being the short one; the same offsets the walk asks one after another.
+        let items: Vec<(String, i64)> = (0..57).map(|i| (format!("o{i:02}"), 100 - i)).collect();
+        let at = |o: usize| {
+            let v: Vec<(&str, i64)> = items[o.min(57)..(o + 10).min(57)]
+                .iter()
+                .map(|(a, b)| (a.as_str(), *b))
+                .collect();
+            page(Shape::Envelope, &v, Some(57))
+        };
+        let mut w = Walk::new(10, Paging::Offset, Some(Order::CreatedDesc));
+        w.accept(&at(0)).unwrap();
+        let mut plan = ReadAhead::new(&w, w.latest_total()).unwrap();
+        let mut asked = Vec::new();
+        while let Some(o) = plan.ask() {
+            asked.push(o);
+        }
+        assert_eq!(asked, vec![9, 18, 27, 36, 45, 54]);
+        let mut walked = Vec::new();
+        while !w.done {
+            assert!(plan.fits(&w));
+            let o = w.next_offset().unwrap();
+            walked.push(o);
+            w.accept(&at(o as usize)).unwrap();
+            plan.took();
+        }
+        assert_eq!(walked, asked);
+        assert_eq!(w.written, 57);
+        // A total that ends on a full page still needs the short (here empty) page after it.
+        let mut w = Walk::new(10, Paging::Offset, None);
+        w.accept(&page(Shape::Envelope, &[("a", 1); 10], Some(19)))
+            .unwrap();
+        let mut plan = ReadAhead::new(&w, Some(19)).unwrap();
+        assert_eq!(
+            (plan.ask(), plan.ask(), plan.ask()),
+            (Some(9), Some(18), None)
+        );
+        // No total: open-ended; a cursor walk has no plan.
+        let mut open = ReadAhead::new(&w, None).unwrap();
+        assert_eq!(open.ask(), Some(9));
+        assert_eq!(open.ask(), Some(18));
+        assert!(ReadAhead::new(&Walk::new(10, Paging::Cursor, None), None).is_none());
+        // A total that grows past the plan, and pages of one (no overlap).
+        plan.past_the_plan();
+        assert_eq!(plan.ask(), Some(27));
+        let one = Walk::new(1, Paging::Offset, None);
+        let mut plan = ReadAhead::new(&one, Some(3)).unwrap();
+        let all: Vec<u64> = std::iter::from_fn(|| plan.ask()).collect();
+        assert_eq!(all, vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn a_gap_takes_the_walk_off_the_plan() {
+        let ids: Vec<(String, i64)> = (0..30).map(|i| (format!("o{i:02}"), i)).collect();
+        let mut w = Walk::new(10, Paging::Offset, Some(Order::CreatedAsc));
+        w.has_count = true;
+        w.accept(&items(0..10, &ids)).unwrap();
+        let mut plan = ReadAhead::new(&w, Some(30)).unwrap();
+        assert!(plan.fits(&w));
+        let live = ids[4..].to_vec();
+        assert_eq!(w.accept(&items(9..19, &live)), Ok(vec![]));
+        plan.took();
+        assert!(
+            !plan.fits(&w),
+            "asked again from further back: off the grid"
+        );
+        let plan = ReadAhead::new(&w, Some(26)).unwrap();
+        assert!(plan.fits(&w));
     }
 
     #[test]

@@ -29,6 +29,11 @@ processes gets no 429 either.
 --paginate walks a list endpoint (a plain array or {data, total_count}), by cursor
 (starting_after) on /v1/users and by overlapping offset pages elsewhere, checks order, progress
 and the count, and writes one item per line (JSON Lines). A server that breaks them exits 6.
+Offset pages are asked ahead, as many in flight as the budget needs at the measured round trip
+(--concurrency N caps it; 1 walks one page at a time), and written strictly in order: exactly
+the pages a total_count or /count asks for, else up to the in-flight count past the short last
+page (the summary says how many). The cursor walk of /v1/users goes one page at a time (each
+cursor is the last page's last id): export-users is the whole-budget way to walk users.
 
 --jq EXPR runs a jq expression (jaq: jq's language and standard library, less env and $ENV, as
 the environment holds the key) on what would be printed: a 2xx answer's body, or with --paginate
@@ -48,6 +53,7 @@ Examples:
   clerk-rl api users/count
   clerk-rl api '/v1/users?limit=5&order_by=-created_at'
   clerk-rl api organizations --paginate > orgs.jsonl
+  clerk-rl api organizations --paginate --concurrency 4 > orgs.jsonl
   clerk-rl api /v1/users --jq '.[].id'
   clerk-rl api users --paginate --jq 'select(.banned) | .id' > banned.txt
   clerk-rl api -X POST organizations -f name=Acme -f slug=acme
@@ -92,6 +98,12 @@ pub struct ApiArgs {
     /// With --paginate: items per page (the limit sent), 1..500
     #[arg(long, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500), requires = "paginate")]
     pub page_size: u32,
+
+    /// With --paginate: offset pages in flight at once; 0 (the default) keeps as many as the
+    /// budget needs at the measured round trip (rate x round trip, up to 64). A cursor walk
+    /// (/v1/users) goes one page at a time whatever this says
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64), requires = "paginate")]
+    pub concurrency: u32,
 
     /// Print the response's status line and headers on stderr
     #[arg(short = 'i', long)]

@@ -23,6 +23,7 @@ mod metrics;
 mod misbehave;
 mod one_writer;
 mod pacing;
+mod paginate;
 mod probe;
 mod redis_cluster;
 mod regression;

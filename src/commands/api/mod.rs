@@ -425,6 +425,7 @@ mod tests {
             input: None,
             paginate: false,
             page_size: 500,
+            concurrency: 0,
             include: false,
             jq: None,
             batch: None,
