@@ -114,7 +114,7 @@ def run(label, how):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def killed(after=6.5):
+def killed(after=11.0):
     """The batch SIGKILLed after `after` s, then the same command again: every user must end at
     its last update, and only the lines under way at the kill (their `sending` record on disk,
     no result) may be sent twice; the lines carry idempotency keys, so those are resent."""
@@ -174,7 +174,7 @@ def body():
               f"{100 * r['least'] / r['span']:.1f}% | {r['wall']:.1f} s |")
     k = killed()
     print()
-    print("SIGKILL after 6.5 s, then the same command again (lines with idempotency keys):")
+    print("SIGKILL after 11 s (every user's 11th to 20th update under way or waiting), then the same command again (lines with idempotency keys):")
     print()
     print("| finished before the kill | under way at the kill | PATCHes before / after the kill | PATCHes in all (file: 2000) | sent twice | 429s | users not at the file's last update | rerun exit | rerun wall |")
     print("|---|---|---|---|---|---|---|---|---|")
