@@ -103,9 +103,10 @@ impl Source {
     }
 }
 
-/// The requests in a file (blank lines and comments not counted); `None` for stdin.
+/// The requests in a file (blank lines and comments not counted); `None` for stdin and for
+/// anything that is not a regular file (a pipe such as `--batch <(generate)` is read once).
 pub fn count(file: &PathBuf) -> io::Result<Option<u64>> {
-    if file.as_os_str() == "-" {
+    if file.as_os_str() == "-" || !std::fs::metadata(file)?.is_file() {
         return Ok(None);
     }
     let mut reader = BufReader::with_capacity(1 << 16, File::open(file)?);
@@ -154,5 +155,26 @@ mod tests {
         want.push(14);
         assert_eq!(seen, want);
         assert!(s.chunk(4).unwrap().is_empty(), "the end stays the end");
+    }
+
+    #[test]
+    fn a_named_pipe_is_not_counted_so_its_lines_are_read_once_by_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("p");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                std::fs::write(&fifo, "{\"method\":\"GET\",\"path\":\"/v1/users\"}\n").unwrap();
+            })
+        };
+        assert_eq!(count(&fifo).unwrap(), None);
+        let mut s = Source::open(&fifo).unwrap();
+        assert_eq!(s.chunk(10).unwrap().len(), 1);
+        writer.join().unwrap();
     }
 }
