@@ -48,6 +48,7 @@ holds the later ones: skipped), others side by side; one result per line in inpu
 failed, skipped, unknown, invalid); exit 0 all ok, 7 otherwise. A journal (FILE.batch-journal or
 --state) lets a rerun send only what is unfinished; a PATCH/POST whose answer was lost is unknown,
 never sent twice without an idempotency_key. --dry-run checks every line and prints the plan.
+The file is read 8192 lines at a time: a million lines run in the memory of a few thousand.
 
 Examples:
   clerk-rl api users/count
