@@ -104,7 +104,15 @@ async fn accuracy(alg: Algorithm, rate: &str, burst: Option<u32>, style: HeaderS
     } else {
         assert!(within(j["limit"].as_f64().unwrap(), n, 0.05), "{ctx}");
         assert!(within(j["window_s"].as_f64().unwrap(), w, 0.10), "{ctx}");
-        assert_eq!(j["burst"].as_f64().unwrap(), n, "{ctx}");
+        let burst = j["burst"].as_f64().unwrap();
+        if alg == Algorithm::Fixed {
+            // A first burst that straddles a window's boundary is also served the next
+            // window's requests (a machine slow to start the probe lands it there): between N
+            // and 2N back to back, never fewer.
+            assert!((n..=2.0 * n).contains(&burst), "{ctx}");
+        } else {
+            assert_eq!(burst, n, "{ctx}");
+        }
     }
     // What the sandbox saw is what the report counts.
     assert_eq!(
@@ -585,7 +593,12 @@ async fn honor_retry_after_sends_nothing_during_a_wait() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let j = r.json();
     assert_eq!(j["limit"], 10, "{j}");
-    assert_eq!(j["algorithm"], "fixed", "{j}");
+    // What this test is about is the waits; the model, on a loaded machine, may stay
+    // tentative between fixed and a bucket (`accuracy` above checks verdicts).
+    assert!(
+        j["algorithm"] == "fixed" || j["alternative"]["algorithm"] == "fixed",
+        "{j}"
+    );
     let mut log = sb.log();
     log.sort_by(|a, b| a.t.partial_cmp(&b.t).unwrap());
     for l in log.iter().filter(|e| e.status == 429) {
