@@ -659,7 +659,10 @@ impl LocalBudget {
         let out = f(&mut state, now);
         state.encode(write);
         file.write_all_at(write, 0)?;
-        if (read.len() as u64) > write.len() as u64 {
+        // The record says its own length, so bytes left after it by a longer one are never
+        // read as state: the file is cut back only once it is twice the record (and over 4 KB),
+        // not on every shrink (a truncate on most requests, as the window's stamps expire).
+        if read.len() > 2 * write.len().max(2048) {
             file.set_len(write.len() as u64)?;
         }
         Ok(out)
@@ -925,11 +928,12 @@ fn read_all(file: &File, buf: &mut Vec<u8>) -> io::Result<()> {
     let mut chunk = [0u8; 16 * 1024];
     loop {
         let n = file.read_at(&mut chunk, at)?;
-        if n == 0 {
-            return Ok(());
-        }
         buf.extend_from_slice(&chunk[..n]);
         at += n as u64;
+        // A short read of a regular file is its end: no second read to be told so.
+        if n < chunk.len() {
+            return Ok(());
+        }
     }
 }
 

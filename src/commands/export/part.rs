@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::PageUser;
+use crate::api::{PageUser, append_line};
 
 /// How pages are addressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,17 +245,13 @@ pub fn overlap(page_size: u32) -> u64 {
     }
 }
 
-/// The lines of the kept users of a page, in order, as one buffer. Takes the page so each user's
-/// copy is freed as soon as it is gathered: a page is never held twice over.
-pub fn kept_lines(users: Vec<PageUser>, kept: &[usize]) -> Vec<u8> {
-    let len = kept.iter().map(|&k| users[k].line.len()).sum();
+/// The lines of the kept users of a page, in order, as one buffer: copied once, straight from
+/// the body they came in.
+pub fn kept_lines(body: &[u8], users: &[PageUser], kept: &[usize]) -> Vec<u8> {
+    let len = kept.iter().map(|&k| users[k].span.len() + 1).sum();
     let mut lines = Vec::with_capacity(len);
-    let mut next = kept.iter().peekable();
-    for (i, u) in users.into_iter().enumerate() {
-        if next.peek() == Some(&&i) {
-            next.next();
-            lines.extend_from_slice(&u.line);
-        }
+    for &k in kept {
+        append_line(body, &users[k].span, &mut lines);
     }
     lines
 }
@@ -291,7 +287,7 @@ mod tests {
         PageUser {
             id: id.into(),
             created_at: t,
-            line: vec![],
+            span: 0..0,
         }
     }
 
@@ -403,14 +399,15 @@ mod tests {
 
     #[test]
     fn kept_lines_gathers_the_kept_users_in_order() {
-        let line = |s: &str| PageUser {
+        let body = b"[{\"a\":1},{\"b\":2},{\"c\":3},{\"d\":4}]";
+        let at = |s: &str, i: usize| PageUser {
             id: s.into(),
             created_at: 0,
-            line: format!("{s}\n").into_bytes(),
+            span: 1 + i * 8..8 + i * 8,
         };
-        let page = vec![line("a"), line("b"), line("c"), line("d")];
-        assert_eq!(kept_lines(page.clone(), &[1, 3]), b"b\nd\n");
-        assert_eq!(kept_lines(page, &[]), b"");
+        let page = vec![at("a", 0), at("b", 1), at("c", 2), at("d", 3)];
+        assert_eq!(kept_lines(body, &page, &[1, 3]), b"{\"b\":2}\n{\"d\":4}\n");
+        assert_eq!(kept_lines(body, &page, &[]), b"");
     }
 
     #[test]
