@@ -659,10 +659,7 @@ impl LocalBudget {
         let out = f(&mut state, now);
         state.encode(write);
         file.write_all_at(write, 0)?;
-        // The record says its own length, so bytes left after it by a longer one are never
-        // read as state: the file is cut back only once it is twice the record (and over 4 KB),
-        // not on every shrink (a truncate on most requests, as the window's stamps expire).
-        if read.len() > 2 * write.len().max(2048) {
+        if (read.len() as u64) > write.len() as u64 {
             file.set_len(write.len() as u64)?;
         }
         Ok(out)
