@@ -281,6 +281,51 @@ pub fn append_line(body: &[u8], span: &Range<usize>, out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
+/// Turn `body` into the lines of its users at `kept` (indices into `users`, ascending), in
+/// place: each user moved down to where the last one ended, on one line (as [`append_line`]
+/// writes it), newline terminated; the rest cut off. No second buffer for a page: a user's line
+/// is never longer than its span plus the separator after it, so the writing never overtakes
+/// the reading.
+pub fn lines_in_place(body: &mut Vec<u8>, users: &[PageUser], kept: &[usize]) {
+    let mut w = 0;
+    for &k in kept {
+        let span = users[k].span.clone();
+        debug_assert!(w <= span.start, "users out of order");
+        if memchr::memchr2(b'\n', b'\r', &body[span.clone()]).is_none() {
+            let len = span.len();
+            body.copy_within(span, w);
+            w += len;
+        } else {
+            let (mut in_str, mut escaped) = (false, false);
+            for r in span {
+                let c = body[r];
+                let keep = if in_str {
+                    if escaped {
+                        escaped = false;
+                    } else if c == b'\\' {
+                        escaped = true;
+                    } else if c == b'"' {
+                        in_str = false;
+                    }
+                    true
+                } else if c == b'"' {
+                    in_str = true;
+                    true
+                } else {
+                    !matches!(c, b'\n' | b'\r' | b' ' | b'\t')
+                };
+                if keep {
+                    body[w] = c;
+                    w += 1;
+                }
+            }
+        }
+        body[w] = b'\n';
+        w += 1;
+    }
+    body.truncate(w);
+}
+
 /// The JSON text on one line (see [`append_line`]), newline terminated.
 pub fn one_line(text: &str) -> Vec<u8> {
     let mut v = Vec::with_capacity(text.len() + 1);
@@ -391,6 +436,21 @@ mod tests {
             append_line(body, &u.span, &mut out);
         }
         assert_eq!(out, b"{\"id\":\"a\",\"created_at\":1}\n{\"id\":\"b\",\"created_at\":2}\n");
+    }
+
+    #[test]
+    fn lines_in_place_are_the_lines_appended() {
+        let body = b"[{\"id\":\"a\",\"created_at\":1},{\n \"id\": \"b\",\n \"s\": \"x \\\" y\",\n \"created_at\": 2\n},{\"id\":\"c\",\"created_at\":3}]";
+        let users = parse_users(body).unwrap();
+        for kept in [vec![0, 1, 2], vec![1, 2], vec![0, 2], vec![2], vec![]] {
+            let mut want = Vec::new();
+            for &k in &kept {
+                append_line(body, &users[k].span, &mut want);
+            }
+            let mut got = body.to_vec();
+            lines_in_place(&mut got, &users, &kept);
+            assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+        }
     }
 
     #[test]

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::part::{Paging, PartState, kept_lines, split};
+use super::part::{Paging, PartState, split};
 use super::verify::{self, Progress, Seen};
 use super::writer::Msg;
 use super::{Job, all_filters};
-use crate::api::parse_users;
+use crate::api::{lines_in_place, parse_users};
 use crate::error::{Exit, fail};
 use crate::http::{Client, HttpError};
 use crate::pacing::{InFlight, InFlightCore};
@@ -271,9 +271,9 @@ async fn next_page(
         }
         seen.record(&users);
         let latency = resp.latency;
-        // The kept users' lines, copied once from the body, which is freed at once.
-        let lines = kept_lines(&resp.body, &users, &acc.kept);
-        drop(resp);
+        // The body becomes the kept users' lines in place: a page is held once, never twice.
+        let mut lines = Vec::from(resp.body);
+        lines_in_place(&mut lines, &users, &acc.kept);
         let msg = Msg::Page {
             part: i,
             lines,

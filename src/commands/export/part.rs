@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{PageUser, append_line};
+use crate::api::PageUser;
 
 /// How pages are addressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,17 +245,6 @@ pub fn overlap(page_size: u32) -> u64 {
     }
 }
 
-/// The lines of the kept users of a page, in order, as one buffer: copied once, straight from
-/// the body they came in.
-pub fn kept_lines(body: &[u8], users: &[PageUser], kept: &[usize]) -> Vec<u8> {
-    let len = kept.iter().map(|&k| users[k].span.len() + 1).sum();
-    let mut lines = Vec::with_capacity(len);
-    for &k in kept {
-        append_line(body, &users[k].span, &mut lines);
-    }
-    lines
-}
-
 /// Split `[lo, hi_excl)` into at most `n` parts of equal time span; the last is open-ended.
 /// The first part continues from `first`.
 pub fn split(first: &PartState, lo: i64, hi_excl: i64, n: usize) -> Vec<PartState> {
@@ -395,19 +384,6 @@ mod tests {
         let a = p0.accept(&[u("b", 7), u("c", 7), u("d", 7)], 3, Paging::Cursor);
         assert_eq!(a.kept, vec![2]);
         assert_eq!(a.duplicates, 2);
-    }
-
-    #[test]
-    fn kept_lines_gathers_the_kept_users_in_order() {
-        let body = b"[{\"a\":1},{\"b\":2},{\"c\":3},{\"d\":4}]";
-        let at = |s: &str, i: usize| PageUser {
-            id: s.into(),
-            created_at: 0,
-            span: 1 + i * 8..8 + i * 8,
-        };
-        let page = vec![at("a", 0), at("b", 1), at("c", 2), at("d", 3)];
-        assert_eq!(kept_lines(body, &page, &[1, 3]), b"{\"b\":2}\n{\"d\":4}\n");
-        assert_eq!(kept_lines(body, &page, &[]), b"");
     }
 
     #[test]
