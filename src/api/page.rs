@@ -420,7 +420,10 @@ mod tests {
         let fast = fast_users(body).expect("the fast path takes a plain page");
         assert_eq!(fast, slow_users(body).unwrap());
         assert_eq!(fast[0].id, "u1");
-        assert_eq!(&body[fast[1].span.clone()], br#"{"created_at":4,"id":"u2"}"#);
+        assert_eq!(
+            &body[fast[1].span.clone()],
+            br#"{"created_at":4,"id":"u2"}"#
+        );
         // A repeated key is beyond the fast path: the exact path takes the last, as before.
         let dup = br#"[{"id":"a","created_at":1,"id":"b"}]"#;
         assert_eq!(fast_users(dup), None);
@@ -435,7 +438,10 @@ mod tests {
         for u in &users {
             append_line(body, &u.span, &mut out);
         }
-        assert_eq!(out, b"{\"id\":\"a\",\"created_at\":1}\n{\"id\":\"b\",\"created_at\":2}\n");
+        assert_eq!(
+            out,
+            b"{\"id\":\"a\",\"created_at\":1}\n{\"id\":\"b\",\"created_at\":2}\n"
+        );
     }
 
     #[test]
@@ -449,7 +455,10 @@ mod tests {
             }
             let mut got = body.to_vec();
             lines_in_place(&mut got, &users, &kept);
-            assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap()
+            );
         }
     }
 

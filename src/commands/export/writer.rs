@@ -257,7 +257,11 @@ impl Writer {
         self.dirty.clear();
         self.cp.save(checkpoint_path)?;
         for p in self.to_delete.drain(..) {
-            match OpenOptions::new().write(true).open(&p).and_then(|f| f.set_len(0)) {
+            match OpenOptions::new()
+                .write(true)
+                .open(&p)
+                .and_then(|f| f.set_len(0))
+            {
                 Ok(()) => self.free.push(p),
                 Err(_) => {
                     let _ = fs::remove_file(p);
