@@ -249,21 +249,45 @@ fn explain(i: usize, text: &str) -> String {
 }
 
 /// Append the user at `span` of `body` to `out` on one line, byte for byte otherwise, newline
-/// terminated: a pretty-printing server's newlines between tokens are dropped (inside strings
-/// JSON escapes them, so they cannot occur there).
+/// terminated (see [`one_line_at`]).
 pub fn append_line(body: &[u8], span: &Range<usize>, out: &mut Vec<u8>) {
-    let b = &body[span.clone()];
-    if memchr::memchr2(b'\n', b'\r', b).is_none() {
-        out.extend_from_slice(b);
-        out.push(b'\n');
-        return;
+    let w = out.len();
+    out.extend_from_slice(&body[span.clone()]);
+    let n = out.len();
+    let end = one_line_at(out, w..n, w);
+    out.truncate(end);
+    out.push(b'\n');
+}
+
+/// Turn `body` into the lines of its users at `kept` (indices into `users`, ascending), in
+/// place: each user moved down to where the last one ended, on one line, newline terminated;
+/// the rest cut off. No second buffer for a page: a user's line is never longer than its span
+/// plus the separator after it, so the writing never overtakes the reading.
+pub fn lines_in_place(body: &mut Vec<u8>, users: &[PageUser], kept: &[usize]) {
+    let mut w = 0;
+    for &k in kept {
+        let span = users[k].span.clone();
+        debug_assert!(w <= span.start, "users out of order");
+        w = one_line_at(body, span, w);
+        body[w] = b'\n';
+        w += 1;
     }
-    out.reserve(b.len() + 1);
-    let mut in_str = false;
-    let mut escaped = false;
-    for &c in b {
-        if in_str {
-            out.push(c);
+    body.truncate(w);
+}
+
+/// Move the JSON at `from` in `buf` to `to` (at or before it) on one line, byte for byte
+/// otherwise: a pretty-printing server's newlines and spaces between tokens are dropped (inside
+/// strings JSON escapes newlines, so they cannot occur there). Returns where it ends.
+fn one_line_at(buf: &mut [u8], from: Range<usize>, mut to: usize) -> usize {
+    if memchr::memchr2(b'\n', b'\r', &buf[from.clone()]).is_none() {
+        let len = from.len();
+        buf.copy_within(from, to);
+        return to + len;
+    }
+    let (mut in_str, mut escaped) = (false, false);
+    for r in from {
+        let c = buf[r];
+        let keep = if in_str {
             if escaped {
                 escaped = false;
             } else if c == b'\\' {
@@ -271,59 +295,19 @@ pub fn append_line(body: &[u8], span: &Range<usize>, out: &mut Vec<u8>) {
             } else if c == b'"' {
                 in_str = false;
             }
+            true
         } else if c == b'"' {
             in_str = true;
-            out.push(c);
-        } else if !matches!(c, b'\n' | b'\r' | b' ' | b'\t') {
-            out.push(c);
-        }
-    }
-    out.push(b'\n');
-}
-
-/// Turn `body` into the lines of its users at `kept` (indices into `users`, ascending), in
-/// place: each user moved down to where the last one ended, on one line (as [`append_line`]
-/// writes it), newline terminated; the rest cut off. No second buffer for a page: a user's line
-/// is never longer than its span plus the separator after it, so the writing never overtakes
-/// the reading.
-pub fn lines_in_place(body: &mut Vec<u8>, users: &[PageUser], kept: &[usize]) {
-    let mut w = 0;
-    for &k in kept {
-        let span = users[k].span.clone();
-        debug_assert!(w <= span.start, "users out of order");
-        if memchr::memchr2(b'\n', b'\r', &body[span.clone()]).is_none() {
-            let len = span.len();
-            body.copy_within(span, w);
-            w += len;
+            true
         } else {
-            let (mut in_str, mut escaped) = (false, false);
-            for r in span {
-                let c = body[r];
-                let keep = if in_str {
-                    if escaped {
-                        escaped = false;
-                    } else if c == b'\\' {
-                        escaped = true;
-                    } else if c == b'"' {
-                        in_str = false;
-                    }
-                    true
-                } else if c == b'"' {
-                    in_str = true;
-                    true
-                } else {
-                    !matches!(c, b'\n' | b'\r' | b' ' | b'\t')
-                };
-                if keep {
-                    body[w] = c;
-                    w += 1;
-                }
-            }
+            !matches!(c, b'\n' | b'\r' | b' ' | b'\t')
+        };
+        if keep {
+            buf[to] = c;
+            to += 1;
         }
-        body[w] = b'\n';
-        w += 1;
     }
-    body.truncate(w);
+    to
 }
 
 /// The JSON text on one line (see [`append_line`]), newline terminated.
