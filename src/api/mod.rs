@@ -7,5 +7,5 @@ pub mod page;
 pub mod user;
 
 pub use filters::{check_filter, check_repeats};
-pub use page::{PageUser, parse_count, parse_page};
+pub use page::{PageUser, lines_in_place, parse_count, parse_page, parse_users};
 pub use user::{check_id, single_user, updated_at};

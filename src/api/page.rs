@@ -1,12 +1,23 @@
 //! One page of `GET /v1/users`: validating it whole, and keeping each user's JSON as sent.
 
+use std::ops::Range;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// A user as the export needs it: its id and created_at for paging and de-duplication, and its
-/// JSON exactly as the server sent it, on one line.
+/// A user as the export needs it: its id and created_at for paging and de-duplication, and
+/// where its JSON lies in the page's body, exactly as the server sent it (see [`append_line`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageUser {
+    pub id: String,
+    pub created_at: i64,
+    pub span: Range<usize>,
+}
+
+/// A user with its own copy of its JSON, on one line (for callers that keep users apart from
+/// the page they came in: batch-get, one user's answer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserLine {
     pub id: String,
     pub created_at: i64,
     pub line: Vec<u8>,
@@ -18,10 +29,79 @@ struct LooseKeys {
     id: Option<serde_json::Value>,
 }
 
-/// Parse a page body. Any defect fails the whole page (it is retried as a transient fault and
-/// never partly written): not a JSON array, a user that is not an object, a missing or non-string
-/// id, a missing or non-integer created_at.
-pub fn parse_page(body: &[u8]) -> Result<Vec<PageUser>, String> {
+/// The two keys the fast path reads; every other key is validated and skipped by serde.
+#[derive(Deserialize)]
+struct Keys {
+    id: String,
+    created_at: i64,
+}
+
+/// Parse a page body into its users, each with its place in `body`. Any defect fails the whole
+/// page (it is retried as a transient fault and never partly written): not a JSON array, a user
+/// that is not an object, a missing or non-string id, a missing or non-integer created_at.
+pub fn parse_users(body: &[u8]) -> Result<Vec<PageUser>, String> {
+    match fast_users(body) {
+        Some(users) => Ok(users),
+        None => slow_users(body),
+    }
+}
+
+/// [`parse_users`] with each user's JSON copied out on one line.
+pub fn parse_page(body: &[u8]) -> Result<Vec<UserLine>, String> {
+    Ok(parse_users(body)?
+        .into_iter()
+        .map(|u| {
+            let mut line = Vec::with_capacity(u.span.len() + 1);
+            append_line(body, &u.span, &mut line);
+            UserLine {
+                id: u.id,
+                created_at: u.created_at,
+                line,
+            }
+        })
+        .collect())
+}
+
+/// The hot path of an export: one serde pass over the page that validates every byte and reads
+/// `id` and `created_at` (each user's end comes from the stream's byte offset), no copy of any
+/// user. `None` for anything it does not take (a defect, or what it is too strict for, such as
+/// a repeated key): [`slow_users`] then decides, and says why.
+fn fast_users(body: &[u8]) -> Option<Vec<PageUser>> {
+    let mut i = skip_ws(body, 0);
+    if body.get(i) != Some(&b'[') {
+        return None;
+    }
+    i = skip_ws(body, i + 1);
+    let mut out = Vec::new();
+    if body.get(i) == Some(&b']') {
+        return (skip_ws(body, i + 1) == body.len()).then_some(out);
+    }
+    loop {
+        if body.get(i) != Some(&b'{') {
+            return None;
+        }
+        let mut stream = serde_json::Deserializer::from_slice(&body[i..]).into_iter::<Keys>();
+        let keys = stream.next()?.ok()?;
+        let end = i + stream.byte_offset();
+        if keys.id.is_empty() {
+            return None;
+        }
+        out.push(PageUser {
+            id: keys.id,
+            created_at: keys.created_at,
+            span: i..end,
+        });
+        i = skip_ws(body, end);
+        match body.get(i) {
+            Some(b',') => i = skip_ws(body, i + 1),
+            Some(b']') => return (skip_ws(body, i + 1) == body.len()).then_some(out),
+            _ => return None,
+        }
+    }
+}
+
+/// The exact path: the page as raw values, then each user's keys by a walk of its top level.
+fn slow_users(body: &[u8]) -> Result<Vec<PageUser>, String> {
     let raws: Vec<&RawValue> = serde_json::from_slice(body).map_err(|e| {
         if body.first().is_some_and(|b| *b == b'{') {
             "the users page is a JSON object, not an array".to_string()
@@ -29,6 +109,7 @@ pub fn parse_page(body: &[u8]) -> Result<Vec<PageUser>, String> {
             format!("the users page is not a complete JSON array ({e})")
         }
     })?;
+    let base = body.as_ptr() as usize;
     let mut out = Vec::with_capacity(raws.len());
     for (i, raw) in raws.iter().enumerate() {
         let text = raw.get();
@@ -39,10 +120,12 @@ pub fn parse_page(body: &[u8]) -> Result<Vec<PageUser>, String> {
             Some((id, t)) if !id.is_empty() => (id, t),
             _ => return Err(explain(i, text)),
         };
+        // A RawValue borrows from the body: its place is its address's offset.
+        let start = text.as_ptr() as usize - base;
         out.push(PageUser {
             id,
             created_at,
-            line: one_line(text),
+            span: start..start + text.len(),
         });
     }
     Ok(out)
@@ -165,22 +248,46 @@ fn explain(i: usize, text: &str) -> String {
     }
 }
 
-/// The JSON text on one line, byte for byte otherwise: a pretty-printing server's newlines
-/// between tokens are dropped (inside strings JSON escapes them, so they cannot occur there).
-pub fn one_line(text: &str) -> Vec<u8> {
-    let b = text.as_bytes();
-    if memchr::memchr2(b'\n', b'\r', b).is_none() {
-        let mut v = Vec::with_capacity(b.len() + 1);
-        v.extend_from_slice(b);
-        v.push(b'\n');
-        return v;
+/// Append the user at `span` of `body` to `out` on one line, byte for byte otherwise, newline
+/// terminated (see [`one_line_at`]).
+pub fn append_line(body: &[u8], span: &Range<usize>, out: &mut Vec<u8>) {
+    let w = out.len();
+    out.extend_from_slice(&body[span.clone()]);
+    let n = out.len();
+    let end = one_line_at(out, w..n, w);
+    out.truncate(end);
+    out.push(b'\n');
+}
+
+/// Turn `body` into the lines of its users at `kept` (indices into `users`, ascending), in
+/// place: each user moved down to where the last one ended, on one line, newline terminated;
+/// the rest cut off. No second buffer for a page: a user's line is never longer than its span
+/// plus the separator after it, so the writing never overtakes the reading.
+pub fn lines_in_place(body: &mut Vec<u8>, users: &[PageUser], kept: &[usize]) {
+    let mut w = 0;
+    for &k in kept {
+        let span = users[k].span.clone();
+        debug_assert!(w <= span.start, "users out of order");
+        w = one_line_at(body, span, w);
+        body[w] = b'\n';
+        w += 1;
     }
-    let mut v = Vec::with_capacity(b.len() + 1);
-    let mut in_str = false;
-    let mut escaped = false;
-    for &c in b {
-        if in_str {
-            v.push(c);
+    body.truncate(w);
+}
+
+/// Move the JSON at `from` in `buf` to `to` (at or before it) on one line, byte for byte
+/// otherwise: a pretty-printing server's newlines and spaces between tokens are dropped (inside
+/// strings JSON escapes newlines, so they cannot occur there). Returns where it ends.
+fn one_line_at(buf: &mut [u8], from: Range<usize>, mut to: usize) -> usize {
+    if memchr::memchr2(b'\n', b'\r', &buf[from.clone()]).is_none() {
+        let len = from.len();
+        buf.copy_within(from, to);
+        return to + len;
+    }
+    let (mut in_str, mut escaped) = (false, false);
+    for r in from {
+        let c = buf[r];
+        let keep = if in_str {
             if escaped {
                 escaped = false;
             } else if c == b'\\' {
@@ -188,14 +295,25 @@ pub fn one_line(text: &str) -> Vec<u8> {
             } else if c == b'"' {
                 in_str = false;
             }
+            true
         } else if c == b'"' {
             in_str = true;
-            v.push(c);
-        } else if !matches!(c, b'\n' | b'\r' | b' ' | b'\t') {
-            v.push(c);
+            true
+        } else {
+            !matches!(c, b'\n' | b'\r' | b' ' | b'\t')
+        };
+        if keep {
+            buf[to] = c;
+            to += 1;
         }
     }
-    v.push(b'\n');
+    to
+}
+
+/// The JSON text on one line (see [`append_line`]), newline terminated.
+pub fn one_line(text: &str) -> Vec<u8> {
+    let mut v = Vec::with_capacity(text.len() + 1);
+    append_line(text.as_bytes(), &(0..text.len()), &mut v);
     v
 }
 
@@ -281,6 +399,54 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_path_and_the_exact_path_agree() {
+        let body = b" [ {\"id\":\"u\\u0031\",\"x\":{\"id\":\"no\"},\"created_at\":-3} ,\n{\"created_at\":4,\"id\":\"u2\"}\n] ";
+        let fast = fast_users(body).expect("the fast path takes a plain page");
+        assert_eq!(fast, slow_users(body).unwrap());
+        assert_eq!(fast[0].id, "u1");
+        assert_eq!(
+            &body[fast[1].span.clone()],
+            br#"{"created_at":4,"id":"u2"}"#
+        );
+        // A repeated key is beyond the fast path: the exact path takes the last, as before.
+        let dup = br#"[{"id":"a","created_at":1,"id":"b"}]"#;
+        assert_eq!(fast_users(dup), None);
+        assert_eq!(parse_users(dup).unwrap()[0].id, "b");
+    }
+
+    #[test]
+    fn lines_are_gathered_from_the_body_one_a_line() {
+        let body = b"[{\"id\":\"a\",\"created_at\":1},{\n \"id\": \"b\",\n \"created_at\": 2\n}]";
+        let users = parse_users(body).unwrap();
+        let mut out = Vec::new();
+        for u in &users {
+            append_line(body, &u.span, &mut out);
+        }
+        assert_eq!(
+            out,
+            b"{\"id\":\"a\",\"created_at\":1}\n{\"id\":\"b\",\"created_at\":2}\n"
+        );
+    }
+
+    #[test]
+    fn lines_in_place_are_the_lines_appended() {
+        let body = b"[{\"id\":\"a\",\"created_at\":1},{\n \"id\": \"b\",\n \"s\": \"x \\\" y\",\n \"created_at\": 2\n},{\"id\":\"c\",\"created_at\":3}]";
+        let users = parse_users(body).unwrap();
+        for kept in [vec![0, 1, 2], vec![1, 2], vec![0, 2], vec![2], vec![]] {
+            let mut want = Vec::new();
+            for &k in &kept {
+                append_line(body, &users[k].span, &mut want);
+            }
+            let mut got = body.to_vec();
+            lines_in_place(&mut got, &users, &kept);
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap()
+            );
+        }
+    }
+
+    #[test]
     fn defects_fail_the_whole_page() {
         for (body, why) in [
             (&br#"{"errors":[]}"#[..], "not an array"),
@@ -352,6 +518,39 @@ mod proptests {
             let line = std::str::from_utf8(&users[0].line).unwrap();
             prop_assert_eq!(line.matches('\n').count(), 1);
             prop_assert_eq!(serde_json::from_str::<Value>(line).unwrap(), v);
+        }
+
+        /// The one-pass fast path finds what the exact path finds, or leaves the page to it.
+        #[test]
+        fn fast_path_agrees_with_the_exact_path(
+            users in prop::collection::vec(
+                (prop::collection::btree_map("[a-z_\"\\\\]{0,8}", value(), 0..4), "[ -~é]{1,10}", any::<i64>()),
+                0..4,
+            ),
+            pretty in any::<bool>(),
+        ) {
+            let items: Vec<Value> = users
+                .into_iter()
+                .map(|(noise, id, created)| {
+                    let mut m: Map<String, Value> = noise.into_iter().collect();
+                    m.insert("id".into(), json!(id));
+                    m.insert("created_at".into(), json!(created));
+                    Value::Object(m)
+                })
+                .collect();
+            let page = Value::Array(items);
+            let text = if pretty { serde_json::to_string_pretty(&page).unwrap() } else { page.to_string() };
+            let fast = fast_users(text.as_bytes());
+            prop_assert!(fast.is_some());
+            prop_assert_eq!(fast.unwrap(), slow_users(text.as_bytes()).unwrap());
+        }
+
+        /// Any bytes: the fast path never takes what the exact path refuses, nor differs.
+        #[test]
+        fn fast_path_never_takes_what_the_exact_path_refuses(s in "[\\[\\]{}\",:0-9a-z_ \\\\]{0,64}") {
+            if let Some(fast) = fast_users(s.as_bytes()) {
+                prop_assert_eq!(Ok(fast), slow_users(s.as_bytes()));
+            }
         }
 
         /// Whatever a server sends, parsing a page returns or fails; it never panics.

@@ -433,7 +433,8 @@ impl Client {
                 "the server announced a {len}-byte body, over the {MAX_BODY}-byte limit"
             )));
         }
-        let mut body = BytesMut::new();
+        // Sized once from the announced length (bounded above), not grown chunk by chunk.
+        let mut body = BytesMut::with_capacity(resp.content_length().unwrap_or(0) as usize);
         while let Some(chunk) = resp
             .chunk()
             .await

@@ -25,7 +25,8 @@
 //! asks about first is read under the shared lock from the record's head alone. The record
 //! ([`State::encode`]): an 8-byte magic with the format's version, the body's length, the body
 //! (boot id, block, unknown-until, a Redis user's note, leases, responses as u64 stamps) and an
-//! XXH3 checksum of all that. Writing in place gives up rename's all-or-nothing, so the checksum
+//! XXH3 checksum of all that (bytes after it, left by a longer record, are never read; the file is
+//! cut back only once it is twice the record). Writing in place gives up rename's all-or-nothing, so the checksum
 //! takes its role: a process killed inside its `pwrite`, a truncated or garbage file, or an
 //! older format fails it and counts as a full window, as before. No `fsync`: the only loss it
 //! guards against is the machine's, and after a reboot the boot id differs, which is a full
@@ -490,6 +491,8 @@ pub struct LocalBudget {
 struct Handle {
     /// Opened (created if need be) by the first operation: opening a budget touches nothing.
     file: Option<File>,
+    /// The open file's device and inode, read once (an open file's never change).
+    ident: Option<(u64, u64)>,
     read: Vec<u8>,
     write: Vec<u8>,
 }
@@ -573,6 +576,7 @@ impl LocalBudget {
             cost: Arc::new(FileCost::default()),
             file: Arc::new(Mutex::new(Handle {
                 file: None,
+                ident: None,
                 read: Vec::new(),
                 write: Vec::new(),
             })),
@@ -609,13 +613,16 @@ impl LocalBudget {
         };
         loop {
             if h.file.is_none() {
-                h.file = Some(open_or_create(
+                let file = open_or_create(
                     &self.data,
                     &self.old_json,
                     self.clock.as_ref(),
                     self.rate.window,
-                )?);
+                )?;
+                h.ident = Some(ident_of(&file)?);
+                h.file = Some(file);
             }
+            let ident = h.ident;
             let file = h.file.as_ref().expect("opened above");
             match mode {
                 Mode::Wait => file.lock()?,
@@ -633,7 +640,7 @@ impl LocalBudget {
                     }
                 }
             }
-            let same = same_file(file, &self.data);
+            let same = same_file(ident, &self.data);
             if let Ok(true) = same {
                 return Ok(Some(Locked { h }));
             }
@@ -652,14 +659,20 @@ impl LocalBudget {
     ) -> io::Result<T> {
         // Read the clock under the lock: stamps in the file then only ever grow.
         let now = self.clock.now_ms();
-        let Handle { file, read, write } = &mut *locked.h;
+        let Handle {
+            file, read, write, ..
+        } = &mut *locked.h;
         let file = file.as_ref().expect("a locked file is open");
         read_all(file, read)?;
         let mut state = State::read(Some(read), &self.clock.boot_id(), now, self.rate.window);
         let out = f(&mut state, now);
         state.encode(write);
         file.write_all_at(write, 0)?;
-        if (read.len() as u64) > write.len() as u64 {
+        // The record says its own length, so bytes a longer one left after it are never read
+        // as state: the file is cut back only once it is over twice the record (and 4 KB), not
+        // on every shrink (a truncate on most requests as the window's stamps expire, about a
+        // fifth of the file's CPU).
+        if read.len() > 2 * write.len().max(2048) {
             file.set_len(write.len() as u64)?;
         }
         Ok(out)
@@ -898,8 +911,24 @@ fn open_or_create(
     }
 }
 
-/// The open file is the one `path` names (not deleted or replaced since it was opened).
-fn same_file(file: &File, path: &Path) -> io::Result<bool> {
+/// An open file's device and inode, to compare with what a path names.
+fn ident_of(file: &File) -> io::Result<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = file.metadata()?;
+        Ok((m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok((0, 0))
+    }
+}
+
+/// The open file (`ident`, read once when it was opened) is the one `path` names: not deleted
+/// or replaced since. One `stat` of the path an operation.
+fn same_file(ident: Option<(u64, u64)>, path: &Path) -> io::Result<bool> {
     let named = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
@@ -908,12 +937,11 @@ fn same_file(file: &File, path: &Path) -> io::Result<bool> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let open = file.metadata()?;
-        Ok(open.dev() == named.dev() && open.ino() == named.ino())
+        Ok(ident == Some((named.dev(), named.ino())))
     }
     #[cfg(not(unix))]
     {
-        let _ = (file, named);
+        let _ = (ident, named);
         Ok(true)
     }
 }
@@ -925,11 +953,12 @@ fn read_all(file: &File, buf: &mut Vec<u8>) -> io::Result<()> {
     let mut chunk = [0u8; 16 * 1024];
     loop {
         let n = file.read_at(&mut chunk, at)?;
-        if n == 0 {
-            return Ok(());
-        }
         buf.extend_from_slice(&chunk[..n]);
         at += n as u64;
+        // A short read of a regular file is its end: no second read to be told so.
+        if n < chunk.len() {
+            return Ok(());
+        }
     }
 }
 
@@ -1234,7 +1263,9 @@ mod tests {
         clock.advance(1000);
         assert_eq!(b.blocked_for().await.unwrap(), Duration::from_millis(3000));
         let torn = fs::read(&a.data).unwrap();
-        fs::write(&a.data, &torn[..torn.len() - 1]).unwrap();
+        // The record's own length (a longer one before may have left bytes after it).
+        let body = u32::from_le_bytes(torn[MAGIC.len()..HEADER].try_into().unwrap()) as usize;
+        fs::write(&a.data, &torn[..HEADER + body + 8 - 1]).unwrap();
         assert_eq!(
             b.blocked_for().await.unwrap(),
             Duration::ZERO,

@@ -150,9 +150,12 @@ impl Checkpoint {
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let tmp = sibling(path, ".tmp");
         {
+            // Serialised in memory and written once: `to_writer` on the bare file made one
+            // write(2) per JSON token, a few thousand per save with many parts.
+            let mut text = serde_json::to_vec(self)?;
+            text.push(b'\n');
             let mut f = File::create(&tmp)?;
-            serde_json::to_writer(&mut f, self)?;
-            f.write_all(b"\n")?;
+            f.write_all(&text)?;
             f.sync_all()?;
         }
         fs::rename(&tmp, path)?;

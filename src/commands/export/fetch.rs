@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::part::{Paging, PartState, kept_lines, split};
+use super::part::{Paging, PartState, split};
 use super::verify::{self, Progress, Seen};
 use super::writer::Msg;
 use super::{Job, all_filters};
-use crate::api::parse_page;
+use crate::api::{lines_in_place, parse_users};
 use crate::error::{Exit, fail};
 use crate::http::{Client, HttpError};
 use crate::pacing::{InFlight, InFlightCore};
@@ -207,7 +207,7 @@ async fn next_page(
         let had_cursor = state.cursor.is_some();
         let before = state.clone();
         let url = client.url("/v1/users", &query);
-        let (resp, users) = match client.get_with(&url, |r| parse_page(&r.body)).await {
+        let (resp, users) = match client.get_with(&url, |r| parse_users(&r.body)).await {
             Ok(ok) => ok,
             Err(HttpError::Clerk(e))
                 if paging == Paging::Cursor && had_cursor && matches!(e.status, 400 | 422) =>
@@ -271,9 +271,9 @@ async fn next_page(
         }
         seen.record(&users);
         let latency = resp.latency;
-        // The body is parsed: free it before the page's lines are gathered (memory per stream).
-        drop(resp);
-        let lines = kept_lines(users, &acc.kept);
+        // The body becomes the kept users' lines in place: a page is held once, never twice.
+        let mut lines = Vec::from(resp.body);
+        lines_in_place(&mut lines, &users, &acc.kept);
         let msg = Msg::Page {
             part: i,
             lines,
@@ -355,7 +355,7 @@ async fn replan(
     q.push(("limit".into(), "1".into()));
     q.push(("order_by".into(), "-created_at".into()));
     let url = ctx.client.url("/v1/users", &q);
-    let (_, newest) = ctx.client.get_with(&url, |r| parse_page(&r.body)).await?;
+    let (_, newest) = ctx.client.get_with(&url, |r| parse_users(&r.body)).await?;
     let Some(hi) = newest.first().map(|u| u.created_at) else {
         return Ok(None);
     };

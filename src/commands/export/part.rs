@@ -245,21 +245,6 @@ pub fn overlap(page_size: u32) -> u64 {
     }
 }
 
-/// The lines of the kept users of a page, in order, as one buffer. Takes the page so each user's
-/// copy is freed as soon as it is gathered: a page is never held twice over.
-pub fn kept_lines(users: Vec<PageUser>, kept: &[usize]) -> Vec<u8> {
-    let len = kept.iter().map(|&k| users[k].line.len()).sum();
-    let mut lines = Vec::with_capacity(len);
-    let mut next = kept.iter().peekable();
-    for (i, u) in users.into_iter().enumerate() {
-        if next.peek() == Some(&&i) {
-            next.next();
-            lines.extend_from_slice(&u.line);
-        }
-    }
-    lines
-}
-
 /// Split `[lo, hi_excl)` into at most `n` parts of equal time span; the last is open-ended.
 /// The first part continues from `first`.
 pub fn split(first: &PartState, lo: i64, hi_excl: i64, n: usize) -> Vec<PartState> {
@@ -291,7 +276,7 @@ mod tests {
         PageUser {
             id: id.into(),
             created_at: t,
-            line: vec![],
+            span: 0..0,
         }
     }
 
@@ -399,18 +384,6 @@ mod tests {
         let a = p0.accept(&[u("b", 7), u("c", 7), u("d", 7)], 3, Paging::Cursor);
         assert_eq!(a.kept, vec![2]);
         assert_eq!(a.duplicates, 2);
-    }
-
-    #[test]
-    fn kept_lines_gathers_the_kept_users_in_order() {
-        let line = |s: &str| PageUser {
-            id: s.into(),
-            created_at: 0,
-            line: format!("{s}\n").into_bytes(),
-        };
-        let page = vec![line("a"), line("b"), line("c"), line("d")];
-        assert_eq!(kept_lines(page.clone(), &[1, 3]), b"b\nd\n");
-        assert_eq!(kept_lines(page, &[]), b"");
     }
 
     #[test]

@@ -181,7 +181,7 @@ mod tests {
         PageUser {
             id: id.into(),
             created_at: t,
-            line: vec![],
+            span: 0..0,
         }
     }
 

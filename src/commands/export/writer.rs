@@ -17,8 +17,11 @@ use tokio::sync::mpsc::Receiver;
 use super::checkpoint::{Checkpoint, PartCheckpoint, sync_dir};
 use super::part::{Paging, PartState};
 
-/// Checkpoints are written at most this often (and whenever a part ends).
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// Checkpoints are written at most this often (and when the parts are replanned, or the paging
+/// changes). Each one fsyncs the output and every spill file written since the last, so it
+/// costs CPU in proportion to how often it runs; a kill loses at most this long's pages (a
+/// signal saves the checkpoint as the export stops).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 pub enum Msg {
     /// A page of `part`, already de-duplicated: its lines and the part's state after it.
@@ -52,6 +55,10 @@ pub struct Writer {
     spills: Vec<Option<File>>,
     dirty: BTreeSet<usize>,
     to_delete: Vec<PathBuf>,
+    /// Spill files emptied once a checkpoint no longer needed them, for later parts to take
+    /// over by a rename: creating a file after deleting others makes ext4 search its inode
+    /// table, which cost more than the writes of a large export's spills.
+    free: Vec<PathBuf>,
     last_save: Instant,
     bar: ProgressBar,
 }
@@ -85,6 +92,7 @@ impl Writer {
             spills: (0..n).map(|_| None).collect(),
             dirty: BTreeSet::new(),
             to_delete: Vec::new(),
+            free: Vec::new(),
             last_save: Instant::now(),
             bar,
         }
@@ -110,10 +118,11 @@ impl Writer {
                     users,
                     state,
                 } => {
-                    let done = state.done;
+                    // A part's end is saved with the next checkpoint, as any page: saving at
+                    // each of a large export's hundreds of part ends cost more than all else.
                     self.page(part, &lines, users, state)?;
                     self.advance()?;
-                    done
+                    false
                 }
                 Msg::Replan(parts) => {
                     self.replan(parts);
@@ -146,6 +155,13 @@ impl Writer {
             let path = Self::spill_path(&self.spill_dir, part);
             if self.spills[part].is_none() {
                 fs::create_dir_all(&self.spill_dir)?;
+                // A part with nothing spilled yet has no file of its own (a resume removes
+                // any), so an emptied one can take its name.
+                if self.cp.parts[part].spill_bytes == 0
+                    && let Some(empty) = self.free.pop()
+                {
+                    fs::rename(empty, &path)?;
+                }
                 let f = OpenOptions::new().create(true).append(true).open(&path)?;
                 self.spills[part] = Some(f);
             }
@@ -202,7 +218,7 @@ impl Writer {
                 self.cp.bytes += n;
                 self.cp.parts[h].spill_bytes = 0;
                 self.dirty.remove(&h);
-                // Deleted only once a checkpoint no longer needs it.
+                // Emptied (for reuse) only once a checkpoint no longer needs it.
                 self.to_delete.push(path);
             }
         }
@@ -241,7 +257,16 @@ impl Writer {
         self.dirty.clear();
         self.cp.save(checkpoint_path)?;
         for p in self.to_delete.drain(..) {
-            let _ = fs::remove_file(p);
+            match OpenOptions::new()
+                .write(true)
+                .open(&p)
+                .and_then(|f| f.set_len(0))
+            {
+                Ok(()) => self.free.push(p),
+                Err(_) => {
+                    let _ = fs::remove_file(p);
+                }
+            }
         }
         Ok(())
     }
