@@ -66,17 +66,24 @@ def check(sb, env, users):
     return wrong
 
 
-def run(label, how):
+def setup(prefix):
+    """A sandbox at Clerk's limits and distance, a state folder, and the ids of USERS users read
+    a window ago (so the read's window has passed): (sandbox, work folder, env, users)."""
     sb = Sandbox(USERS * 2, f"{LIMIT}/10s", extra=["--jitter", "20%"], latency=f"{int(RTT * 1000)}ms")
-    work = tempfile.mkdtemp(prefix="clerk-rl-bench-batch-")
+    work = tempfile.mkdtemp(prefix=prefix)
+    env = client_env(sb)
+    env["CLERK_RL_STATE_DIR"] = os.path.join(work, "state")
+    os.makedirs(env["CLERK_RL_STATE_DIR"])
+    ids = subprocess.run([BIN, "--rate", "1000/10s", "api", f"users?limit={USERS}"], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    users = [u["id"] for u in json.loads(ids)]
+    time.sleep(WINDOW + 0.5)  # the id read's window passes
+    return sb, work, env, users
+
+
+def run(label, how):
+    sb, work, env, users = setup("clerk-rl-bench-batch-")
     try:
-        env = client_env(sb)
-        env["CLERK_RL_STATE_DIR"] = os.path.join(work, "state")
-        os.makedirs(env["CLERK_RL_STATE_DIR"])
-        ids = subprocess.run([BIN, "--rate", "1000/10s", "api", f"users?limit={USERS}"], env=env,
-                             capture_output=True, text=True, check=True).stdout
-        users = [u["id"] for u in json.loads(ids)]
-        time.sleep(WINDOW + 0.5)  # the id read's window passes
         path = os.path.join(work, "updates.jsonl")
         with open(path, "w") as f:
             f.write("\n".join(lines(users)) + "\n")
@@ -118,16 +125,8 @@ def killed(after=11.0):
     """The batch SIGKILLed after `after` s, then the same command again: every user must end at
     its last update, and only the lines under way at the kill (their `sending` record on disk,
     no result) may be sent twice; the lines carry idempotency keys, so those are resent."""
-    sb = Sandbox(USERS * 2, f"{LIMIT}/10s", extra=["--jitter", "20%"], latency=f"{int(RTT * 1000)}ms")
-    work = tempfile.mkdtemp(prefix="clerk-rl-bench-batchkill-")
+    sb, work, env, users = setup("clerk-rl-bench-batchkill-")
     try:
-        env = client_env(sb)
-        env["CLERK_RL_STATE_DIR"] = os.path.join(work, "state")
-        os.makedirs(env["CLERK_RL_STATE_DIR"])
-        ids = subprocess.run([BIN, "--rate", "1000/10s", "api", f"users?limit={USERS}"], env=env,
-                             capture_output=True, text=True, check=True).stdout
-        users = [u["id"] for u in json.loads(ids)]
-        time.sleep(WINDOW + 0.5)
         path = os.path.join(work, "updates.jsonl")
         with open(path, "w") as f:
             f.write("\n".join(lines(users, keyed=True)) + "\n")
