@@ -509,22 +509,7 @@ impl Redis {
     /// Run one command, within [`RESPONSE_TIMEOUT`] (plus a connect, when one is needed).
     pub async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, RedisDown> {
         let mut c = self.conn().await?;
-        let r = match tokio::time::timeout(RESPONSE_TIMEOUT * 2, cmd.query_async::<T>(&mut c)).await
-        {
-            Ok(r) => r,
-            Err(_) => {
-                *self.inner.conn.lock().expect("redis conn") = None;
-                return Err(RedisDown(format!(
-                    "Redis at {} stopped answering: no answer in {}",
-                    self.shown(),
-                    humantime::format_duration(RESPONSE_TIMEOUT * 2)
-                )));
-            }
-        };
-        r.map_err(|e| {
-            self.forget_if_broken(&e);
-            self.err(e)
-        })
+        self.within_deadline(cmd.query_async::<T>(&mut c)).await
     }
 
     /// Run a pipeline, within the same deadline as one command. On a cluster every command of
@@ -534,22 +519,29 @@ impl Redis {
         pipe: &redis::Pipeline,
     ) -> Result<T, RedisDown> {
         let mut c = self.conn().await?;
-        let r =
-            match tokio::time::timeout(RESPONSE_TIMEOUT * 2, pipe.query_async::<T>(&mut c)).await {
-                Ok(r) => r,
-                Err(_) => {
-                    *self.inner.conn.lock().expect("redis conn") = None;
-                    return Err(RedisDown(format!(
-                        "Redis at {} stopped answering: no answer in {}",
-                        self.shown(),
-                        humantime::format_duration(RESPONSE_TIMEOUT * 2)
-                    )));
-                }
-            };
-        r.map_err(|e| {
-            self.forget_if_broken(&e);
-            self.err(e)
-        })
+        self.within_deadline(pipe.query_async::<T>(&mut c)).await
+    }
+
+    /// A command's or pipeline's answer within twice [`RESPONSE_TIMEOUT`]; no answer in time
+    /// drops the connection (the next query connects anew), as does a broken one.
+    async fn within_deadline<T>(
+        &self,
+        answer: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, RedisDown> {
+        match tokio::time::timeout(RESPONSE_TIMEOUT * 2, answer).await {
+            Ok(r) => r.map_err(|e| {
+                self.forget_if_broken(&e);
+                self.err(e)
+            }),
+            Err(_) => {
+                *self.inner.conn.lock().expect("redis conn") = None;
+                Err(RedisDown(format!(
+                    "Redis at {} stopped answering: no answer in {}",
+                    self.shown(),
+                    humantime::format_duration(RESPONSE_TIMEOUT * 2)
+                )))
+            }
+        }
     }
 
     pub async fn ping(&self) -> Result<(), RedisDown> {
