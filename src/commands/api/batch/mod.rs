@@ -324,8 +324,7 @@ pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<E
         std::fs::rename(&partial, &path).map_err(failed)?;
         crate::output::sync_dir(&path).map_err(failed)?;
     }
-    // Lines not read (a stopped run) are unfinished too, where the file's count is known.
-    let lines = total.unwrap_or(read as u64);
+    let lines = lines_of_run(total, read);
     let unfinished = lines - counts.values().sum::<u64>();
     let run = Ran {
         source: &source.name,
@@ -341,6 +340,13 @@ pub async fn run(ctx: &Context, args: &ApiArgs, p: Prepared) -> anyhow::Result<E
     }
     let abort = env.abort.lock().unwrap_or_else(|e| e.into_inner()).take();
     verdict(ctx, &run, abort)
+}
+
+/// The lines a run accounts for: the file's count, so that lines not read (a stopped run) are
+/// unfinished too; the lines read when there is no count (stdin) or when the file grew after it
+/// was counted (the count alone would then be below the results, and the unfinished negative).
+fn lines_of_run(total: Option<u64>, read: usize) -> u64 {
+    total.unwrap_or(0).max(read as u64)
 }
 
 /// What a run came to, for its summary and its exit.
@@ -432,4 +438,16 @@ fn verdict(ctx: &Context, run: &Ran, abort: Option<anyhow::Error>) -> anyhow::Re
         return Ok(Exit::Partial);
     }
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_grew_after_it_was_counted_no_longer_makes_the_unfinished_negative() {
+        assert_eq!(lines_of_run(Some(10), 4), 10, "a stopped run: 6 unread");
+        assert_eq!(lines_of_run(Some(10), 12), 12, "grew by 2 after the count");
+        assert_eq!(lines_of_run(None, 7), 7, "stdin");
+    }
 }

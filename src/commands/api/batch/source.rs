@@ -26,6 +26,13 @@ pub fn window() -> usize {
         .unwrap_or(WINDOW)
 }
 
+/// A line's request text, trimmed; `None` for a blank line or a `#` comment. The count and the
+/// run both ask this, so they agree on what a request is.
+fn request_text(line: &str) -> Option<&str> {
+    let t = line.trim();
+    (!t.is_empty() && !t.starts_with('#')).then_some(t)
+}
+
 /// Where the requests come from, read line by line.
 pub struct Source {
     reader: BufReader<Box<dyn Read + Send>>,
@@ -68,11 +75,9 @@ impl Source {
             }
             let no = self.next_no;
             self.next_no += 1;
-            let t = buf.trim();
-            if t.is_empty() || t.starts_with('#') {
-                continue;
+            if let Some(t) = request_text(&buf) {
+                return Ok(Some((no, t.to_string())));
             }
-            return Ok(Some((no, t.to_string())));
         }
         Ok(None)
     }
@@ -117,8 +122,7 @@ pub fn count(file: &PathBuf) -> io::Result<Option<u64>> {
         if reader.read_until(b'\n', &mut buf)? == 0 {
             return Ok(Some(n));
         }
-        let t = buf.trim_ascii();
-        if !t.is_empty() && !t.starts_with(b"#") {
+        if request_text(&String::from_utf8_lossy(&buf)).is_some() {
             n += 1;
         }
     }
@@ -138,7 +142,8 @@ mod tests {
                 "{{\"method\":\"DELETE\",\"path\":\"/v1/users/u{i}\"}}\n"
             ));
         }
-        text.push_str("  \n{\"method\":\"GET\",\"path\":\"/v1/users\"}");
+        // A line of Unicode spaces only is blank to the count as to the run.
+        text.push_str("  \n\u{a0}\u{2003}\n{\"method\":\"GET\",\"path\":\"/v1/users\"}");
         std::fs::write(&path, &text).unwrap();
         assert_eq!(count(&path).unwrap(), Some(11));
         let mut s = Source::open(&path).unwrap();
@@ -152,7 +157,7 @@ mod tests {
             seen.extend(c.into_iter().map(|l| l.no));
         }
         let mut want: Vec<usize> = (3..=12).collect();
-        want.push(14);
+        want.push(15);
         assert_eq!(seen, want);
         assert!(s.chunk(4).unwrap().is_empty(), "the end stays the end");
     }
