@@ -152,7 +152,7 @@ _clerk__rl() {
 
     case "${cmd}" in
         clerk__rl)
-            opts="-v -q -h -V --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help --version status probe export-users api batch-get import-users top cache sandbox webhook config completions man help"
+            opts="-v -q -h -V --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help --version status probe export-users api batch-get import-users top cache sandbox webhook config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -194,6 +194,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
+                    return 0
+                    ;;
                 --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -222,7 +226,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__api)
-            opts="-X -f -F -H -i -v -q -h --method --raw-field --field --header --input --paginate --page-size --concurrency --include --jq --batch --results --state --dry-run --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-X -f -F -H -i -v -q -h --method --raw-field --field --header --input --paginate --page-size --concurrency --include --jq --batch --results --state --dry-run --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +328,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
+                    return 0
+                    ;;
                 --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -352,7 +360,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__batch__subcmd__get)
-            opts="-o -v -q -h --output --concurrency --strategy --allow-missing --strict --cache --cache-ttl --refresh --cache-required --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-o -v -q -h --output --concurrency --strategy --allow-missing --strict --cache --cache-ttl --refresh --cache-required --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -418,6 +426,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
+                    return 0
+                    ;;
                 --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -446,7 +458,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__cache)
-            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help purge help"
+            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help purge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -486,6 +498,10 @@ _clerk__rl() {
                     ;;
                 --max-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
                     return 0
                     ;;
                 --budget-store)
@@ -558,7 +574,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__cache__subcmd__purge)
-            opts="-v -q -h --all --guards --cache --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-v -q -h --all --guards --cache --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -604,6 +620,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
+                    return 0
+                    ;;
                 --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -632,7 +652,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__completions)
-            opts="-v -q -h --dir --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help bash elvish fish powershell zsh"
+            opts="-v -q -h --dir --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -678,6 +698,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
+                    return 0
+                    ;;
                 --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -706,7 +730,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__config)
-            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help show help"
+            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -746,6 +770,10 @@ _clerk__rl() {
                     ;;
                 --max-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
                     return 0
                     ;;
                 --budget-store)
@@ -818,7 +846,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__config__subcmd__show)
-            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -860,6 +888,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
+                    return 0
+                    ;;
                 --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -888,7 +920,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__export__subcmd__users)
-            opts="-o -v -q -h --output --page-size --no-count --filter --dry-run --checkpoint --resume --force --concurrency --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-o -v -q -h --output --page-size --no-count --filter --dry-run --checkpoint --resume --force --concurrency --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -952,6 +984,10 @@ _clerk__rl() {
                     ;;
                 --max-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
                     return 0
                     ;;
                 --budget-store)
@@ -1234,7 +1270,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__import__subcmd__users)
-            opts="-v -q -h --state --results --require-password --dry-run --concurrency --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-v -q -h --state --results --require-password --dry-run --concurrency --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1288,6 +1324,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
+                    return 0
+                    ;;
                 --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1316,7 +1356,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__man)
-            opts="-v -q -h --dir --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-v -q -h --dir --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1362,6 +1402,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
+                    return 0
+                    ;;
                 --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1390,7 +1434,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__probe)
-            opts="-v -q -h --mode --endpoint --max-requests --max-duration --concurrency --expect --from --to --steps --step-duration --probe-rate --duration --allow-production --honor-retry-after --sample-during-waits --plot --timeline --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-v -q -h --mode --endpoint --max-requests --max-duration --concurrency --expect --from --to --steps --step-duration --probe-rate --duration --allow-production --honor-retry-after --sample-during-waits --plot --timeline --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1488,6 +1532,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
+                    return 0
+                    ;;
                 --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1516,7 +1564,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__sandbox)
-            opts="-v -q -h --port --listen --users --organizations --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --strict --latency --jitter --per-user --capacity --misbehave --ready-file --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-v -q -h --port --listen --users --organizations --seed --accept-key --over-quota-key --forbidden-key --algorithm --block --rate-limit-headers --retry-after --faults --fault-seed --faults-max --request-log --reject-cursor --strict --latency --jitter --per-user --capacity --misbehave --ready-file --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1646,6 +1694,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
+                    return 0
+                    ;;
                 --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1674,7 +1726,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__status)
-            opts="-v -q -h --min-remaining --allow-unknown --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-v -q -h --min-remaining --allow-unknown --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1720,6 +1772,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
+                    return 0
+                    ;;
                 --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1748,7 +1804,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__top)
-            opts="-v -q -h --once --interval --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-v -q -h --once --interval --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1794,6 +1850,10 @@ _clerk__rl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
+                    return 0
+                    ;;
                 --budget-store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1822,7 +1882,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__webhook)
-            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help serve help"
+            opts="-v -q -h --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1862,6 +1922,10 @@ _clerk__rl() {
                     ;;
                 --max-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
                     return 0
                     ;;
                 --budget-store)
@@ -1934,7 +1998,7 @@ _clerk__rl() {
             return 0
             ;;
         clerk__rl__subcmd__webhook__subcmd__serve)
-            opts="-v -q -h --listen --cache --prime --cache-ttl --tombstone-ttl --signing-secret-file --log-format --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
+            opts="-v -q -h --listen --cache --prime --cache-ttl --tombstone-ttl --signing-secret-file --log-format --api-url --secret-key-file --plan --rate --burst --endpoint-rate --json --no-progress --max-retries --timeout --max-wait --http-version --verbose --quiet --budget-store --budget-store-optional --metrics-listen --sandbox --sandbox-users --sandbox-seed --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1998,6 +2062,10 @@ _clerk__rl() {
                     ;;
                 --max-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "auto 1.1 2" -- "${cur}"))
                     return 0
                     ;;
                 --budget-store)

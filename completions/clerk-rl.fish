@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_clerk_rl_global_optspecs
-    string join \n api-url= secret-key-file= plan= rate= burst= endpoint-rate= json no-progress max-retries= timeout= max-wait= v/verbose q/quiet budget-store= budget-store-optional metrics-listen= sandbox sandbox-users= sandbox-seed= profile= h/help V/version
+    string join \n api-url= secret-key-file= plan= rate= burst= endpoint-rate= json no-progress max-retries= timeout= max-wait= http-version= v/verbose q/quiet budget-store= budget-store-optional metrics-listen= sandbox sandbox-users= sandbox-seed= profile= h/help V/version
 end
 
 function __fish_clerk_rl_needs_command
@@ -36,6 +36,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l endpoint-rate -d 'Ove
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_needs_command" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -76,6 +79,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l endpoint-ra
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand status" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -117,6 +123,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l endpoint-rat
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand probe" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -149,6 +158,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l endpo
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand export-users" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -188,6 +200,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l endpoint-rate 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand api" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -221,6 +236,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l endpoint
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand batch-get" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -252,6 +270,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l endpo
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand import-users" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -279,6 +300,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l endpoint-rate 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand top" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -304,6 +328,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and not __fish_seen_subcommand_from purge help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -331,6 +358,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand cache; and __fish_seen_subcommand_from purge" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -391,6 +421,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l endpoint-r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand sandbox" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -417,6 +450,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fis
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and not __fish_seen_subcommand_from serve help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -450,6 +486,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_se
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand webhook; and __fish_seen_subcommand_from serve" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -477,6 +516,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and not __fish_seen_subcommand_from show help" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -503,6 +545,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_see
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand config; and __fish_seen_subcommand_from show" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -530,6 +575,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l endpoi
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand completions" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r
@@ -555,6 +603,9 @@ complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l endpoint-rate 
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l max-retries -d 'Retries per request for 429s and transient failures' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l timeout -d 'Timeout of one request, e.g. 30s' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l max-wait -d 'Give up (exit 3) when the server asks us to wait longer than this' -r
+complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l http-version -d 'HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does; over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the sandbox serves). HTTP/2 carries every request in flight on one connection' -r -f -a "auto\t'https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1'
+1.1\t'HTTP/1.1 only'
+2\t'HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http'"
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l budget-store -d 'Share the key\'s budget with every clerk-rl process using this Redis, e.g. redis://127.0.0.1:6379/0, a Redis Cluster by its seed nodes, redis+cluster://10.0.0.1:7000,10.0.0.2:7000, or Sentinel, redis+sentinel://10.0.0.5:26379/mymaster (rediss… for TLS; batch-get caches users there too, unless --cache is given)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l metrics-listen -d 'Serve Prometheus metrics (OpenMetrics text) on http://ADDR/metrics while the command runs, e.g. 127.0.0.1:9464 (:9464 is 127.0.0.1; port 0 picks one, shown on stderr)' -r
 complete -c clerk-rl -n "__fish_clerk_rl_using_subcommand man" -l sandbox-users -d 'With --sandbox: how many users the sandbox holds' -r

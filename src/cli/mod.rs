@@ -155,6 +155,19 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value = "2m", value_parser = duration_arg, value_name = "DURATION")]
     pub max_wait: Duration,
 
+    /// HTTP version: auto (over https, HTTP/2 when the server offers it, as Clerk does;
+    /// over http to loopback, HTTP/1.1), 1.1, or 2 (over http: HTTP/2 without upgrade, which the
+    /// sandbox serves). HTTP/2 carries every request in flight on one connection
+    #[arg(
+        long,
+        global = true,
+        env = "CLERK_RL_HTTP_VERSION",
+        value_enum,
+        default_value = "auto",
+        value_name = "VERSION"
+    )]
+    pub http_version: crate::http::HttpVersion,
+
     /// More detail on stderr (-v: retries and waits, -vv: every request)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -33,6 +33,20 @@ pub struct ClientConfig {
     pub timeout: Duration,
     pub max_retries: u32,
     pub max_wait: Duration,
+    pub http_version: HttpVersion,
+}
+
+/// Which HTTP the client speaks (`--http-version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HttpVersion {
+    /// https: HTTP/2 when the server offers it by ALPN, else HTTP/1.1; http: HTTP/1.1.
+    Auto,
+    /// HTTP/1.1 only.
+    #[value(name = "1.1")]
+    Http1,
+    /// HTTP/2 only: by ALPN over https, without upgrade (prior knowledge) over http.
+    #[value(name = "2")]
+    Http2,
 }
 
 /// One response, read whole.
@@ -115,8 +129,16 @@ impl Client {
             // A redirect could carry the key somewhere else; Clerk's API never redirects.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
-            .pool_max_idle_per_host(64)
-            .build()?;
+            .pool_max_idle_per_host(64);
+        // Over HTTP/1.1 each request in flight has a connection of its own, and each connection
+        // keeps the read buffer its largest page grew (about 400 KB): most of a large export's
+        // memory. HTTP/2 carries them all on one connection.
+        let http = match cfg.http_version {
+            HttpVersion::Auto => http,
+            HttpVersion::Http1 => http.http1_only(),
+            HttpVersion::Http2 => http.http2_prior_knowledge(),
+        };
+        let http = http.build()?;
         Ok(Client {
             http,
             limiter: Arc::new(limiter),

@@ -6,5 +6,5 @@ pub mod error;
 pub mod retry;
 
 pub use crate::pacing::headers::RateLimitView;
-pub use client::{Client, ClientConfig, Request, Response};
+pub use client::{Client, ClientConfig, HttpVersion, Request, Response};
 pub use error::{ClerkError, HttpError};

@@ -126,6 +126,7 @@ impl Context {
                 timeout: global.timeout,
                 max_retries: global.max_retries,
                 max_wait: global.max_wait,
+                http_version: global.http_version,
             },
             limiter,
             Arc::clone(&ui),

@@ -150,6 +150,15 @@ pub fn apply(matches: &ArgMatches, cli: &mut Cli) -> anyhow::Result<Resolved> {
     ));
     r.sources
         .push(("max_wait", given(matches, "max_wait", "--max-wait", None)));
+    r.sources.push((
+        "http_version",
+        given(
+            matches,
+            "http_version",
+            "--http-version",
+            Some("CLERK_RL_HTTP_VERSION"),
+        ),
+    ));
     Ok(r)
 }
 

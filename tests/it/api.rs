@@ -940,3 +940,36 @@ async fn ctrl_c_ends_a_jq_filter_that_computes_without_end() {
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted (Ctrl-C)"), "{stderr}");
 }
+
+/// What `--http-version` makes the client send over http (to loopback): HTTP/1.1 by default and
+/// with `1.1`; with `2`, the HTTP/2 preface at once (no upgrade), which the sandbox takes.
+#[test]
+fn http_version_chooses_what_the_client_speaks_over_http() {
+    use std::io::Read;
+    use std::time::Duration;
+    for (flag, want) in [
+        (None, "GET /v1/users "),
+        (Some("1.1"), "GET /v1/users "),
+        (Some("2"), "PRI * HTTP/2.0"),
+    ] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let reader = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let mut first = [0u8; 14];
+            s.read_exact(&mut first).unwrap();
+            String::from_utf8_lossy(&first).into_owned()
+        });
+        let mut c = cmd();
+        c.env("CLERK_API_URL", &url)
+            .args(["--timeout", "3s", "--max-retries", "0"]);
+        if let Some(v) = flag {
+            c.args(["--http-version", v]);
+        }
+        c.args(["api", "/v1/users"]);
+        let r = common::bounded::run_within(c, Duration::from_secs(60));
+        assert_eq!(reader.join().unwrap(), want, "--http-version {flag:?}");
+        assert_ne!(r.code, 0, "the server closed without answering");
+    }
+}

@@ -61,6 +61,32 @@ async fn small_instance_exact_set_one_request_per_page_plus_count() {
     );
 }
 
+/// HTTP/2 (as Clerk speaks it over TLS), here without upgrade to the sandbox: every stream on
+/// one connection, and the same exact set as over HTTP/1.1.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_over_http2_writes_every_user_once_in_order() {
+    let sb = sandbox_with(2000, "5000/1s", |_| {}).await;
+    let want = all_ids(&sb).await;
+    let r = run_export(
+        &sb,
+        &[
+            "--page-size",
+            "25",
+            "--rate",
+            "5000/1s",
+            "--concurrency",
+            "8",
+            "--http-version",
+            "2",
+            "-v",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("parts over"), "{}", r.stderr);
+    assert_exact(&parse_export(&r.stdout), &want);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn each_user_is_written_byte_for_byte_as_the_server_sent_it() {
     let sb = sandbox_with(5, "1000/1s", |_| {}).await;
