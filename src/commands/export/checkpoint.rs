@@ -14,7 +14,11 @@ use super::part::{Paging, PartState};
 use crate::error::{Exit, fail};
 pub use crate::output::{sibling, sync_dir};
 
-pub const VERSION: u32 = 1;
+/// Version 2 added `order` (parts split off at the end of an export); a binary that wrote 1
+/// would ignore it and write such parts out of order, so it must refuse a 2.
+pub const VERSION: u32 = 2;
+/// The oldest version read: a 1 is a 2 whose parts go in index order.
+const OLDEST_READ: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
@@ -30,9 +34,15 @@ pub struct Checkpoint {
     /// Durable length of `partial`.
     pub bytes: u64,
     pub users: u64,
-    /// Parts before `head` are wholly in `partial`; `head` streams into it; later parts spill.
+    /// Parts before position `head` of `order` are wholly in `partial`; the one at `head`
+    /// streams into it; later ones spill.
     pub head: usize,
+    /// Indexed by part: a part's index names its spill file and its pages.
     pub parts: Vec<PartCheckpoint>,
+    /// The order parts are written in, as indexes into `parts`: a part split off at the end of
+    /// an export is written right after the part it came from. Empty in version 1: index order.
+    #[serde(default)]
+    pub order: Vec<usize>,
     /// Set just before the final rename: a resume only has to finish the rename.
     pub complete: bool,
 }
@@ -61,8 +71,19 @@ impl Checkpoint {
                 ),
             )
         })?;
+        let mut cp = cp;
+        if cp.order.is_empty() {
+            cp.order = (0..cp.parts.len()).collect();
+        }
         cp.check_shape(path)?;
+        // Saved again from here on with its order: a version 1 binary must not take it.
+        cp.version = VERSION;
         Ok(cp)
+    }
+
+    /// The part at position `pos` of the write order.
+    pub fn at(&self, pos: usize) -> Option<usize> {
+        self.order.get(pos).copied()
     }
 
     /// Refuse a checkpoint whose numbers cannot be right, before touching any file.
@@ -73,9 +94,9 @@ impl Checkpoint {
                 format!("the checkpoint {} is damaged: {why}", path.display()),
             ))
         };
-        if self.version != VERSION {
+        if !(OLDEST_READ..=VERSION).contains(&self.version) {
             return bad(&format!(
-                "version {} (this clerk-rl writes {VERSION})",
+                "version {} (this clerk-rl reads {OLDEST_READ} to {VERSION})",
                 self.version
             ));
         }
@@ -88,13 +109,20 @@ impl Checkpoint {
         if !(1..=500).contains(&self.page_size) {
             return bad("its page size is outside 1..500");
         }
+        let mut sorted = self.order.clone();
+        sorted.sort_unstable();
+        if !sorted.iter().copied().eq(0..self.parts.len()) {
+            return bad("its order does not list each part once");
+        }
         for (i, p) in self.parts.iter().enumerate() {
             if let (Some(lo), Some(hi)) = (p.state.lo, p.state.hi)
                 && lo >= hi
             {
                 return bad(&format!("part {i} has an empty range"));
             }
-            if i < self.head && !p.state.done {
+        }
+        for &i in &self.order[..self.head] {
+            if !self.parts[i].state.done {
                 return bad(&format!("part {i} is before the head but not done"));
             }
         }
@@ -210,6 +238,7 @@ mod tests {
                 state: PartState::default(),
                 spill_bytes: 0,
             }],
+            order: vec![0],
             complete: false,
         }
     }
@@ -222,6 +251,39 @@ mod tests {
         cp.save(&p).unwrap();
         assert_eq!(Checkpoint::load(&p).unwrap(), cp);
         assert!(!sibling(&p, ".tmp").exists());
+    }
+
+    #[test]
+    fn a_version_1_checkpoint_is_read_in_index_order_and_saved_as_2() {
+        // Version 1 had no `order`: its parts go in index order, and once saved again by this
+        // binary it is a 2, which a version 1 binary refuses instead of misordering splits.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c");
+        let mut cp = sample();
+        cp.version = 1;
+        cp.parts.push(cp.parts[0].clone());
+        let mut v = serde_json::to_value(&cp).unwrap();
+        v.as_object_mut().unwrap().remove("order");
+        fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+        let loaded = Checkpoint::load(&p).unwrap();
+        assert_eq!(loaded.order, vec![0, 1]);
+        assert_eq!(loaded.version, VERSION);
+        // An order that does not list each part once, or a version from the future: refused.
+        for (order, version) in [(vec![0, 0], VERSION), (vec![1], VERSION), (vec![1, 0], 3)] {
+            let mut bad = loaded.clone();
+            bad.order = order;
+            bad.version = version;
+            bad.save(&p).unwrap();
+            assert!(Checkpoint::load(&p).is_err(), "{bad:?}");
+        }
+        // A part before the head, by the order, must be done.
+        let mut bad = loaded.clone();
+        bad.order = vec![1, 0];
+        bad.head = 1;
+        bad.parts[0].state.done = true;
+        bad.save(&p).unwrap();
+        let err = Checkpoint::load(&p).unwrap_err().to_string();
+        assert!(err.contains("part 1 is before the head"), "{err}");
     }
 
     #[test]
@@ -313,6 +375,7 @@ mod proptests {
             users: 0,
             head: 0,
             parts: vec![],
+            order: vec![],
             complete: false,
         }
     }

@@ -6,10 +6,11 @@
 //! that keeps the export exact, and ends it with exit 6 when not.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::part::{Paging, PartState, split};
 use super::verify::{self, Progress, Seen};
@@ -33,26 +34,36 @@ const PAGES_PER_PART: u64 = 50;
 pub(super) async fn fetch_all(
     ctx: &Context,
     job: Arc<Job>,
-    mut parts: Vec<PartState>,
-    head: usize,
+    plan: Plan,
     total: Option<u64>,
     concurrency: usize,
     tx: mpsc::Sender<Msg>,
 ) -> anyhow::Result<()> {
     // One part: page sequentially, and split the rest of the range after the first page if one
     // stream cannot use the budget.
-    if parts.len() == 1 && !parts[0].done {
-        return first_part(ctx, job, &mut parts[0], total, concurrency, tx).await;
+    if plan.count == 1
+        && let [(0, part)] = &plan.pending[..]
+        && !part.done
+    {
+        let mut part = part.clone();
+        return first_part(ctx, job, &mut part, total, concurrency, tx).await;
     }
     // A resumed export: its parts are planned already. Start from a few streams and let the
     // round trip set the count.
-    let n = parts.len().saturating_sub(head).max(1);
-    let streams = resumed_streams(n, concurrency);
+    let streams = resumed_streams(plan.pending.len().max(1), concurrency);
     let core = match concurrency {
         0 => InFlightCore::auto(ctx.budget.rate.per_second(), streams),
         c => InFlightCore::fixed(c),
     };
-    run_parts(ctx, job, parts, head, streams, core, tx).await
+    let board = Board::new(plan, None);
+    run_parts(ctx, job, board, streams, core, tx).await
+}
+
+/// The parts an export has yet to page, in the order they are written, and how many parts it
+/// has in all (the index the next part split off gets).
+pub(super) struct Plan {
+    pub pending: Vec<(usize, PartState)>,
+    pub count: usize,
 }
 
 /// Page the one part of a fresh export; after its first page, split the rest of the range into
@@ -86,7 +97,8 @@ async fn first_part(
             };
             let streams = streams_for(core.limit(), pages_left);
             if streams > 1
-                && let Some(new_parts) = replan(ctx, &job, state, streams, pages_left).await?
+                && let Some((new_parts, upper)) =
+                    replan(ctx, &job, state, streams, pages_left).await?
             {
                 if tx.send(Msg::Replan(new_parts.clone())).await.is_err() {
                     return Ok(());
@@ -96,7 +108,12 @@ async fn first_part(
                     latency.as_millis(),
                     new_parts.len()
                 ));
-                return run_parts(ctx, job, new_parts, 0, streams, core, tx).await;
+                let plan = Plan {
+                    count: new_parts.len(),
+                    pending: new_parts.into_iter().enumerate().collect(),
+                };
+                let board = Board::new(plan, Some(upper));
+                return run_parts(ctx, job, board, streams, core, tx).await;
             }
         }
     }
@@ -111,48 +128,162 @@ fn resumed_streams(parts: usize, concurrency: usize) -> usize {
     }
 }
 
-/// Page the parts from `head` on, `streams` at a time at most (as many as the in-flight count
-/// admits), lowest index first. Ends at once when the writer stops taking pages (the reader of
-/// stdout left): every stream, paging or waiting for its turn, is dropped then.
+/// What the streams of [`run_parts`] share: the parts waiting for a stream (in the order they
+/// are written), how many are being paged, how many streams have nothing to do, and the index
+/// the next part split off gets.
+struct Board {
+    queue: Mutex<VecDeque<(usize, PartState)>>,
+    running: AtomicUsize,
+    idle: AtomicUsize,
+    next_id: tokio::sync::Mutex<usize>,
+    changed: Notify,
+    /// The newest user's created_at + 1, when known (a fresh export): where the open-ended last
+    /// part's users end, to measure what it has left.
+    upper: Option<i64>,
+}
+
+/// A part is split for an idle stream only when it likely has at least a page left. It then
+/// needs two more requests in a row (a full page, then the short one that ends it); split, its
+/// halves take one short page each, side by side: a round trip sooner, for no more requests.
+const SPLIT_PAGES: f64 = 1.0;
+
+impl Board {
+    fn new(plan: Plan, upper: Option<i64>) -> Self {
+        Board {
+            queue: Mutex::new(plan.pending.into_iter().filter(|(_, p)| !p.done).collect()),
+            running: AtomicUsize::new(0),
+            idle: AtomicUsize::new(0),
+            next_id: tokio::sync::Mutex::new(plan.count),
+            changed: Notify::new(),
+            upper,
+        }
+    }
+
+    fn queue_empty(&self) -> bool {
+        self.queue.lock().expect("queue lock").is_empty()
+    }
+
+    /// No part waits and none is being paged: the export's fetching is over.
+    fn finished(&self) -> bool {
+        self.queue_empty() && self.running.load(Ordering::SeqCst) == 0
+    }
+
+    fn take(&self) -> Option<(usize, PartState)> {
+        let mut q = self.queue.lock().expect("queue lock");
+        let next = q.pop_front();
+        if next.is_some() {
+            self.running.fetch_add(1, Ordering::SeqCst);
+        }
+        next
+    }
+
+    fn part_done(&self) {
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    /// Wait, with nothing to do, until a part is split off for this stream or fetching is over.
+    async fn idle(&self) {
+        let notified = self.changed.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if !self.queue_empty() || self.finished() {
+            return;
+        }
+        self.idle.fetch_add(1, Ordering::SeqCst);
+        notified.await;
+        self.idle.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Before its next page, the stream paging part `from` gives the upper half of the rest
+    /// of its range to a stream that has nothing to do, if it likely has pages enough left
+    /// for that to finish sooner. The new part reaches the writer before any of its pages and
+    /// before `from`'s next. False when the writer has stopped.
+    async fn share(
+        &self,
+        job: &Job,
+        from: usize,
+        state: &mut PartState,
+        tx: &mpsc::Sender<Msg>,
+    ) -> bool {
+        let wanted = self.idle.load(Ordering::SeqCst) > 0
+            && self.queue_empty()
+            && job.paging() == Paging::Cursor
+            && state
+                .pages_left(job.page_size, self.upper)
+                .is_some_and(|p| p >= SPLIT_PAGES);
+        if !wanted {
+            return true;
+        }
+        // Held while sending: the writer takes new parts in the order of their indexes.
+        let mut next_id = self.next_id.lock().await;
+        let mut rest = state.clone();
+        let Some(new) = rest.split_rest(self.upper) else {
+            return true;
+        };
+        let id = *next_id;
+        let msg = Msg::Split {
+            from,
+            state: rest.clone(),
+            id,
+            new: new.clone(),
+        };
+        if tx.send(msg).await.is_err() {
+            return false;
+        }
+        *next_id += 1;
+        *state = rest;
+        self.queue.lock().expect("queue lock").push_front((id, new));
+        self.changed.notify_waiters();
+        true
+    }
+}
+
+/// Page the board's parts, `streams` at a time at most (as many as the in-flight count
+/// admits), first in write order first. A stream that finds nothing left waits for a part
+/// still being paged to give it half of what it has left ([`Board::share`]): the end of the
+/// export does not wait for one part's last pages in a row. Ends at once when the writer stops
+/// taking pages (the reader of stdout left): every stream, paging or waiting, is dropped then.
 async fn run_parts(
     ctx: &Context,
     job: Arc<Job>,
-    parts: Vec<PartState>,
-    head: usize,
+    board: Board,
     streams: usize,
     core: InFlightCore,
     tx: mpsc::Sender<Msg>,
 ) -> anyhow::Result<()> {
-    let queue: VecDeque<(usize, PartState)> = parts
-        .into_iter()
-        .enumerate()
-        .skip(head)
-        .filter(|(_, p)| !p.done)
-        .collect();
-    let queue = Arc::new(Mutex::new(queue));
+    let board = Arc::new(board);
     let inflight = Arc::new(InFlight::new(core));
     let mut set = tokio::task::JoinSet::new();
     for w in 0..streams.max(1) {
-        let queue = Arc::clone(&queue);
+        let board = Arc::clone(&board);
         let inflight = Arc::clone(&inflight);
         let job = Arc::clone(&job);
         let tx = tx.clone();
         let client = ctx.client.clone();
         set.spawn(async move {
-            let nothing_left = || queue.lock().expect("queue lock").is_empty();
             loop {
-                let next = match inflight.wait(w, nothing_left).await {
-                    true => queue.lock().expect("queue lock").pop_front(),
+                let next = match inflight.wait(w, || board.finished()).await {
+                    true => board.take(),
                     false => None,
                 };
                 let Some((i, mut state)) = next else {
-                    inflight.nudge();
-                    return Ok(());
+                    if inflight.stopped() || board.finished() {
+                        inflight.nudge();
+                        board.changed.notify_waiters();
+                        return Ok(());
+                    }
+                    board.idle().await;
+                    continue;
                 };
                 // A part, once taken, is finished by its stream even when the count lowers
                 // meanwhile: a part handed back could be left with no stream to take it.
                 let mut seen = Seen::default();
                 while !state.done {
+                    if !board.share(&job, i, &mut state, &tx).await {
+                        inflight.stop();
+                        return Ok(());
+                    }
                     let (_, sent) = inflight
                         .track(next_page(&client, &job, i, &mut state, &mut seen, &tx))
                         .await?;
@@ -161,6 +292,9 @@ async fn run_parts(
                         return Ok(());
                     }
                 }
+                board.part_done();
+                // Streams past the in-flight count wait there: the end may be theirs to see.
+                inflight.nudge();
             }
         });
     }
@@ -347,7 +481,7 @@ async fn replan(
     first: &PartState,
     streams: usize,
     pages_left: Option<u64>,
-) -> anyhow::Result<Option<Vec<PartState>>> {
+) -> anyhow::Result<Option<(Vec<PartState>, i64)>> {
     let Some(lo) = first.last_created_at else {
         return Ok(None);
     };
@@ -366,7 +500,7 @@ async fn replan(
     // stream when there are pages enough to even out uneven sign-up rates, and each part long
     // enough that its one short last page costs at most 2% more requests.
     let parts = split(first, lo, hi + 1, parts_for(streams, pages_left));
-    Ok((parts.len() > 1).then_some(parts))
+    Ok((parts.len() > 1).then_some((parts, hi + 1)))
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use crate::http::HttpError;
 use crate::settings::context::Context;
 use crate::signals::{CommandSignals, Stop};
 use checkpoint::Checkpoint;
-use part::{Paging, PartState, RESERVED};
+use part::{Paging, RESERVED};
 use prepare::{Prepared, prepare, spill_dir_of};
 use writer::{Outcome, Writer, finish_file};
 
@@ -161,8 +161,13 @@ async fn export(
     } = prepared;
     let bar = progress_bar(ctx, job, total, cp.users);
     bar.set_position(cp.users);
-    let parts: Vec<PartState> = cp.parts.iter().map(|p| p.state.clone()).collect();
-    let head = cp.head;
+    let plan = fetch::Plan {
+        pending: cp.order[cp.head..]
+            .iter()
+            .map(|&i| (i, cp.parts[i].state.clone()))
+            .collect(),
+        count: cp.parts.len(),
+    };
 
     let (tx, rx) = mpsc::channel(CHANNEL_PAGES);
     let writer = Writer::new(out, spill_dir, temp, cp, bar);
@@ -171,7 +176,7 @@ async fn export(
     let to_stdout = args.output.is_none();
     let concurrency = args.concurrency as usize;
     let fetched = tokio::select! {
-        r = fetch::fetch_all(ctx, Arc::clone(job), parts, head, total, concurrency, tx) => Fetched::Done(r),
+        r = fetch::fetch_all(ctx, Arc::clone(job), plan, total, concurrency, tx) => Fetched::Done(r),
         stop = signals.recv() => Fetched::Stopped(stop),
         () = crate::output::stdout_reader_gone(), if to_stdout => Fetched::ReaderLeft,
     };

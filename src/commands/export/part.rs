@@ -51,6 +51,12 @@ pub struct PartState {
     /// showed that more users were deleted between two pages than the overlap re-reads.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub back: u64,
+    /// The last page's users: the milliseconds between its first and last user kept, and the
+    /// users after the first. Sign-ups come in bursts (an import, a launch), so what the part
+    /// has left is better told by its last page than by its average. Not saved: a resumed
+    /// part measures again.
+    #[serde(skip)]
+    pub recent: Option<(i64, u64)>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -210,6 +216,12 @@ impl PartState {
             acc.kept.push(i);
         }
         self.users += acc.kept.len() as u64;
+        if let (Some(&a), Some(&b)) = (acc.kept.first(), acc.kept.last())
+            && b > a
+        {
+            let span = (page[b].created_at - page[a].created_at).abs();
+            self.recent = Some((span, acc.kept.len() as u64 - 1));
+        }
         match paging {
             Paging::Cursor | Paging::Descending => {
                 if let Some(last) = page.last() {
@@ -231,6 +243,40 @@ impl PartState {
     /// Switch this part to offset paging: the rows seen so far become the offset.
     pub fn use_offset(&mut self) {
         self.cursor = None;
+    }
+
+    /// The pages this part likely has left: users per millisecond, over the milliseconds left
+    /// up to its end (`upper`, the newest user's created_at + 1, for the open-ended last part).
+    /// Users per millisecond is the larger of the part's average and its last page's, so a
+    /// burst of sign-ups ahead is not taken for the sparse years behind. `None` before it has a
+    /// measure.
+    pub fn pages_left(&self, page_size: u32, upper: Option<i64>) -> Option<f64> {
+        let (lo, last) = (self.lo?, self.last_created_at?);
+        let hi = self.hi.or(upper)?;
+        if last <= lo || hi <= last || self.done {
+            return None;
+        }
+        let average = self.users as f64 / (last - lo) as f64;
+        let recent = self
+            .recent
+            .map_or(0.0, |(ms, n)| n as f64 / ms.max(1) as f64);
+        Some(average.max(recent) * (hi - last) as f64 / f64::from(page_size.max(1)))
+    }
+
+    /// Give the upper half of the rest of this part's range to a new part, for a stream that
+    /// has nothing to do: this part then ends at the midpoint, the new one starts there (and
+    /// stays open-ended if this one was). `None` when no millisecond is left to split.
+    pub fn split_rest(&mut self, upper: Option<i64>) -> Option<PartState> {
+        let last = self.last_created_at?;
+        let hi = self.hi.or(upper)?;
+        // This part keeps the millisecond it ended on (its ties), the new one starts after it.
+        let mid = last + 1 + (hi - last - 1) / 2;
+        if mid <= last || mid >= hi {
+            return None;
+        }
+        let new = PartState::bounded(Some(mid), self.hi);
+        self.hi = Some(mid);
+        Some(new)
     }
 }
 
@@ -402,6 +448,43 @@ mod tests {
         let a = p.accept(&[u("c", 9), u("z", 5)], 3, Paging::Descending);
         assert_eq!((a.kept.clone(), a.duplicates), (vec![1], 1));
         assert!(p.done);
+    }
+
+    #[test]
+    fn a_part_that_would_finish_last_splits_its_rest_in_two() {
+        // 100 users over its first 1,000 ms: 0.1 a ms, 900 ms left, so 90 users, 1.8 pages of 50.
+        let mut p = PartState::bounded(Some(0), Some(2_000));
+        p.last_created_at = Some(1_000);
+        p.users = 100;
+        p.hi = Some(1_900);
+        let left = p.pages_left(50, None).unwrap();
+        assert!((left - 1.8).abs() < 1e-9, "{left}");
+        let new = p.split_rest(None).unwrap();
+        assert_eq!(
+            (p.hi, new.lo, new.hi),
+            (Some(1_450), Some(1_450), Some(1_900))
+        );
+        assert!(new.cursor.is_none() && new.users == 0 && !new.done);
+        // The open-ended last part splits up to the newest user, and the new part stays open.
+        let mut last = PartState::bounded(Some(0), None);
+        last.last_created_at = Some(10);
+        last.users = 5;
+        assert_eq!(last.pages_left(5, None), None, "no end to measure against");
+        assert_eq!(last.pages_left(5, Some(21)), Some(1.1));
+        let new = last.split_rest(Some(21)).unwrap();
+        assert_eq!((last.hi, new.lo, new.hi), (Some(16), Some(16), None));
+        // A burst ahead: the last page's 9 users in 9 ms say more than the sparse average.
+        let mut burst = PartState::bounded(Some(0), Some(1_100));
+        burst.last_created_at = Some(1_000);
+        burst.users = 10;
+        assert_eq!(burst.pages_left(10, None), Some(0.1));
+        burst.recent = Some((9, 9));
+        assert_eq!(burst.pages_left(10, None), Some(10.0));
+        // Nothing to split: the millisecond written last is the only one left.
+        let mut tight = PartState::bounded(Some(0), Some(11));
+        tight.last_created_at = Some(10);
+        assert_eq!(tight.split_rest(None), None);
+        assert_eq!(tight.hi, Some(11));
     }
 
     #[test]

@@ -64,6 +64,7 @@ fn fresh_checkpoint(ctx: &Context, job: &Job, partial: PathBuf, output: PathBuf)
             state: PartState::default(),
             spill_bytes: 0,
         }],
+        order: vec![0],
         complete: false,
     }
 }
@@ -225,7 +226,8 @@ fn resume(
     }
     let file = open_truncated(&partial, cp.bytes, "the partial export")
         .map_err(|e| usage(e.to_string()))?;
-    for (i, p) in cp.parts.iter().enumerate().skip(cp.head + 1) {
+    for &i in cp.order.iter().skip(cp.head + 1) {
+        let p = &cp.parts[i];
         let path = Writer::spill_path(&spill_dir, i);
         if p.spill_bytes > 0 {
             open_truncated(&path, p.spill_bytes, "the spill file")

@@ -42,6 +42,14 @@ pub enum Msg {
     },
     /// The single running part is replaced by these (the rest of the range, split up).
     Replan(Vec<PartState>),
+    /// Part `from` gave the upper part of its range to a new part `id` (the next index), to
+    /// be written right after it: `from` goes on as `state`, the new part starts as `new`.
+    Split {
+        from: usize,
+        state: PartState,
+        id: usize,
+        new: PartState,
+    },
     /// The server did not take the cursor: every part pages by offset from now on.
     Paging(Paging),
 }
@@ -170,6 +178,15 @@ impl Writer {
                     self.replan(parts);
                     true
                 }
+                Msg::Split {
+                    from,
+                    state,
+                    id,
+                    new,
+                } => {
+                    self.split(from, state, id, new)?;
+                    false
+                }
                 Msg::Paging(p) => {
                     self.cp.paging = p;
                     true
@@ -181,7 +198,7 @@ impl Writer {
         }
         // Every fetcher is gone: what was spilled for parts already done is appended now.
         self.finish_drain()?;
-        if self.cp.head < self.cp.parts.len() {
+        if self.cp.head < self.cp.order.len() {
             self.save(true)?;
             return Ok(Outcome::Incomplete);
         }
@@ -193,7 +210,7 @@ impl Writer {
         if part >= self.cp.parts.len() {
             return Err(io::Error::other(format!("page for unknown part {part}")));
         }
-        if part == self.cp.head && self.drain.is_none() {
+        if Some(part) == self.cp.at(self.cp.head) && self.drain.is_none() {
             self.write_out(lines)?;
         } else {
             let path = Self::spill_path(&self.spill_dir, part);
@@ -207,6 +224,12 @@ impl Writer {
                     fs::rename(empty, &path)?;
                 }
                 let f = OpenOptions::new().create(true).append(true).open(&path)?;
+                // Nothing spilled yet, so nothing of this file is ours: a killed run may have
+                // left one under this name for a part split off after its last checkpoint
+                // (which a resume does not know of), and appending to it wrote its users twice.
+                if self.cp.parts[part].spill_bytes == 0 {
+                    f.set_len(0)?;
+                }
                 self.spills[part] = Some(f);
             }
             if let Some(f) = self.spills[part].as_mut() {
@@ -240,12 +263,13 @@ impl Writer {
     /// from there once the copy is done.
     fn advance(&mut self) -> io::Result<()> {
         while self.drain.is_none()
-            && self.cp.head < self.cp.parts.len()
-            && self.cp.parts[self.cp.head].state.done
+            && let Some(i) = self.cp.at(self.cp.head)
+            && self.cp.parts[i].state.done
         {
             self.cp.head += 1;
-            let h = self.cp.head;
-            if h < self.cp.parts.len() && self.cp.parts[h].spill_bytes > 0 {
+            if let Some(h) = self.cp.at(self.cp.head)
+                && self.cp.parts[h].spill_bytes > 0
+            {
                 let file = File::open(Self::spill_path(&self.spill_dir, h))?;
                 self.drain = Some(Drain { file, copied: 0 });
             }
@@ -256,8 +280,7 @@ impl Writer {
     /// Append the next slice of the head's spill to the output; once all of it is there, the
     /// output's length counts it, the spill is let go and the head moves on.
     fn drain_step(&mut self) -> io::Result<()> {
-        let h = self.cp.head;
-        let Some(drain) = self.drain.as_mut() else {
+        let (Some(drain), Some(h)) = (self.drain.as_mut(), self.cp.at(self.cp.head)) else {
             return Ok(());
         };
         let total = self.cp.parts[h].spill_bytes;
@@ -313,7 +336,33 @@ impl Writer {
             })
             .collect();
         self.cp.head = 0;
+        self.cp.order = (0..self.cp.parts.len()).collect();
         self.spills = (0..self.cp.parts.len()).map(|_| None).collect();
+    }
+
+    /// Take in a part split off a running one: it is written right after its source.
+    fn split(
+        &mut self,
+        from: usize,
+        state: PartState,
+        id: usize,
+        new: PartState,
+    ) -> io::Result<()> {
+        let pos = self.cp.order.iter().position(|&p| p == from);
+        let (Some(pos), true) = (pos, id == self.cp.parts.len()) else {
+            return Err(io::Error::other(format!(
+                "part {id} split from part {from} does not follow the {} parts",
+                self.cp.parts.len()
+            )));
+        };
+        self.cp.parts[from].state = state;
+        self.cp.parts.push(PartCheckpoint {
+            state: new,
+            spill_bytes: 0,
+        });
+        self.spills.push(None);
+        self.cp.order.insert(pos + 1, id);
+        Ok(())
     }
 
     /// Make what is written durable, then record it, on a thread of its own: the fsyncs of a
@@ -475,6 +524,7 @@ mod tests {
             users: 0,
             head: 0,
             parts: vec![part(false), part(false)],
+            order: vec![0, 1],
             complete: false,
         };
         let out = Output::File {
@@ -515,6 +565,50 @@ mod tests {
         assert_eq!(text, "a0\na1\nb0\nb1\nb2\nb3\n");
         assert_eq!(w.cp.bytes, text.len() as u64);
         assert_eq!(w.cp.users, 6);
+    }
+
+    #[test]
+    fn a_part_split_off_is_written_right_after_the_part_it_came_from() {
+        // Part 0 gives the upper half of its range to part 2: the file holds 0, 2, then 1, and
+        // the checkpoint keeps that order for a resume.
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = writer(dir.path());
+        w.page(0, b"a0\n", 1, state(false)).unwrap();
+        w.page(1, b"c0\n", 1, state(true)).unwrap();
+        w.split(0, state(false), 2, state(false)).unwrap();
+        assert_eq!(w.cp.order, vec![0, 2, 1]);
+        // An index that does not follow the parts is refused, not guessed.
+        assert!(w.split(0, state(false), 7, state(false)).is_err());
+        w.page(2, b"b0\n", 1, state(true)).unwrap();
+        w.save(true).unwrap();
+        let saved = Checkpoint::load(&dir.path().join("u.jsonl.checkpoint")).unwrap();
+        assert_eq!(saved.order, vec![0, 2, 1]);
+        assert_eq!(saved.parts.len(), 3);
+        w.page(0, b"a1\n", 1, state(true)).unwrap();
+        w.advance().unwrap();
+        w.finish_drain().unwrap();
+        w.advance().unwrap();
+        w.finish_drain().unwrap();
+        assert_eq!(w.cp.head, 3, "every part written");
+        w.finish().unwrap();
+        let text = fs::read_to_string(dir.path().join("u.jsonl.partial")).unwrap();
+        assert_eq!(text, "a0\na1\nb0\nc0\n");
+    }
+
+    #[test]
+    fn a_stale_spill_under_a_new_part_s_name_is_no_longer_appended_to() {
+        // A killed run split off part 1 after its last checkpoint and spilled for it; the
+        // resume knows nothing of it and splits off its own part 1: its spill starts empty.
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = writer(dir.path());
+        fs::create_dir_all(dir.path().join("spill")).unwrap();
+        fs::write(Writer::spill_path(&dir.path().join("spill"), 1), b"stale\n").unwrap();
+        w.page(1, b"b0\n", 1, state(true)).unwrap();
+        w.page(0, b"a0\n", 1, state(true)).unwrap();
+        w.advance().unwrap();
+        w.finish().unwrap();
+        let text = fs::read_to_string(dir.path().join("u.jsonl.partial")).unwrap();
+        assert_eq!(text, "a0\nb0\n");
     }
 
     #[test]
