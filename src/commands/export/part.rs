@@ -247,9 +247,11 @@ impl PartState {
 
     /// The pages this part likely has left: users per millisecond, over the milliseconds left
     /// up to its end (`upper`, the newest user's created_at + 1, for the open-ended last part).
-    /// Users per millisecond is the larger of the part's average and its last page's, so a
-    /// burst of sign-ups ahead is not taken for the sparse years behind. `None` before it has a
-    /// measure.
+    /// Users per millisecond is the part's average, or its last page's when that is over twice
+    /// the average: a burst of sign-ups ahead is not taken for the sparse years behind, and a
+    /// page merely denser than the average by chance (a page of 50 varies by about 15%) does
+    /// not make a part look longer than it is, which splits it for a request more.
+    /// `None` before it has a measure.
     pub fn pages_left(&self, page_size: u32, upper: Option<i64>) -> Option<f64> {
         let (lo, last) = (self.lo?, self.last_created_at?);
         let hi = self.hi.or(upper)?;
@@ -260,7 +262,12 @@ impl PartState {
         let recent = self
             .recent
             .map_or(0.0, |(ms, n)| n as f64 / ms.max(1) as f64);
-        Some(average.max(recent) * (hi - last) as f64 / f64::from(page_size.max(1)))
+        let per_ms = if recent > 2.0 * average {
+            recent
+        } else {
+            average
+        };
+        Some(per_ms * (hi - last) as f64 / f64::from(page_size.max(1)))
     }
 
     /// Give the upper half of the rest of this part's range to a new part, for a stream that
@@ -480,6 +487,9 @@ mod tests {
         assert_eq!(burst.pages_left(10, None), Some(0.1));
         burst.recent = Some((9, 9));
         assert_eq!(burst.pages_left(10, None), Some(10.0));
+        // A page only somewhat denser than the average is chance: the average stands.
+        burst.recent = Some((900, 15));
+        assert_eq!(burst.pages_left(10, None), Some(0.1));
         // Nothing to split: the millisecond written last is the only one left.
         let mut tight = PartState::bounded(Some(0), Some(11));
         tight.last_created_at = Some(10);
