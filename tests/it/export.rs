@@ -320,6 +320,15 @@ async fn the_summary_says_when_the_budget_leaves_most_of_the_limit_unused() {
 
 /// A write with the sandbox's own key (it must not eat the export's budget), retried on that
 /// key's own 429s: the sandbox counts writes like reads.
+/// `n` users sign up now: all newer than the sandbox's own, so they land in the export's last part.
+async fn sign_up(sb: &Sandbox, n: usize) {
+    let http = reqwest::Client::new();
+    for i in 0..n {
+        let body = serde_json::json!({"first_name": format!("Late{i}"), "email_address": [format!("late{i}@example.com")]});
+        write(sb, http.post(format!("{}/v1/users", sb.url())).json(&body)).await;
+    }
+}
+
 async fn write(sb: &Sandbox, req: reqwest::RequestBuilder) -> Value {
     for _ in 0..50 {
         let r = req
@@ -405,11 +414,7 @@ async fn sign_ups_during_the_export_are_included_and_deletions_shift_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_last_part_no_longer_pages_alone_while_streams_idle() {
     let sb = sandbox_with(200, "5000/1s", |_| {}).await;
-    let http = reqwest::Client::new();
-    for i in 0..300 {
-        let body = serde_json::json!({"first_name": format!("Late{i}"), "email_address": [format!("late{i}@example.com")]});
-        write(&sb, http.post(format!("{}/v1/users", sb.url())).json(&body)).await;
-    }
+    sign_up(&sb, 300).await;
     let want = all_ids(&sb).await;
     let r = run_export(
         &sb,
@@ -642,14 +647,26 @@ async fn dry_run_counts_once_and_estimates() {
 /// Wait until the running export's checkpoint records `at_least` users. The export must be slow
 /// enough (a low --rate) to still be running then.
 fn wait_for_checkpoint_users(child: &mut std::process::Child, path: &Path, at_least: u64) {
+    wait_for_checkpoint(child, path, &format!("{at_least} users"), |v| {
+        v["users"].as_u64().unwrap_or(0) >= at_least
+    });
+}
+
+/// Wait until the running export's checkpoint shows `what` (`seen` says when it does).
+fn wait_for_checkpoint(
+    child: &mut std::process::Child,
+    path: &Path,
+    what: &str,
+    seen: impl Fn(&Value) -> bool,
+) {
     let t0 = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            panic!("the export ended ({status}) before its checkpoint held {at_least} users");
+            panic!("the export ended ({status}) before its checkpoint held {what}");
         }
         if let Ok(text) = std::fs::read_to_string(path)
             && let Ok(v) = serde_json::from_str::<Value>(&text)
-            && v["users"].as_u64().unwrap_or(0) >= at_least
+            && seen(&v)
         {
             return;
         }
@@ -753,11 +770,7 @@ async fn killed_concurrent_export_resumes_with_its_parts() {
 async fn killed_after_a_part_was_split_off_resumes_in_order() {
     // The sandbox takes the test's sign-ups at once; the export paces itself at 10/1s.
     let sb = sandbox_with(200, "1000/1s", |_| {}).await;
-    let http = reqwest::Client::new();
-    for i in 0..300 {
-        let body = serde_json::json!({"first_name": format!("Late{i}"), "email_address": [format!("late{i}@example.com")]});
-        write(&sb, http.post(format!("{}/v1/users", sb.url())).json(&body)).await;
-    }
+    sign_up(&sb, 300).await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("u.jsonl");
     let ckpt = dir.path().join("u.jsonl.checkpoint");
@@ -779,20 +792,9 @@ async fn killed_after_a_part_was_split_off_resumes_in_order() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let t0 = Instant::now();
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("the export ended ({status}) before a split part was saved");
-            }
-            if let Ok(text) = std::fs::read_to_string(&ck)
-                && let Ok(v) = serde_json::from_str::<Value>(&text)
-                && v["order"].as_array().is_some_and(|o| o.len() > 4)
-            {
-                break;
-            }
-            assert!(t0.elapsed() < Duration::from_secs(30), "no split saved");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_for_checkpoint(&mut child, &ck, "a part split off", |v| {
+            v["order"].as_array().is_some_and(|o| o.len() > 4)
+        });
         child.kill().unwrap();
         child.wait().unwrap();
     })
