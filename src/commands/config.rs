@@ -116,6 +116,11 @@ fn settings(run: &Settings) -> Vec<Setting> {
         Some(humantime::format_duration(global.max_wait).to_string()),
         resolved.source("max_wait"),
     );
+    push(
+        "http_version",
+        Some(global.http_version.name().to_string()),
+        resolved.source("http_version"),
+    );
     let (state, state_src) = state_folder();
     push("state_dir", state, state_src);
     // The signing secret is never shown, not even masked: only whether webhook serve has one.

@@ -49,6 +49,17 @@ pub enum HttpVersion {
     Http2,
 }
 
+impl HttpVersion {
+    /// As `--http-version` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HttpVersion::Auto => "auto",
+            HttpVersion::Http1 => "1.1",
+            HttpVersion::Http2 => "2",
+        }
+    }
+}
+
 /// One response, read whole.
 #[derive(Debug, Clone)]
 pub struct Response {

@@ -389,6 +389,7 @@ fn config_show_lists_every_setting_and_masks_secrets() {
         &[
             ("CLERK_RL_STATE_DIR", "/tmp/clerk-rl-state"),
             ("CLERK_WEBHOOK_SIGNING_SECRET", "whsec_SECRETVALUE"),
+            ("CLERK_RL_HTTP_VERSION", "2"),
         ],
         true,
     );
@@ -402,6 +403,10 @@ fn config_show_lists_every_setting_and_masks_secrets() {
     assert_eq!(s["timeout"], ("5s".into(), "flag --timeout".into()));
     assert_eq!(s["max_retries"].1, "default");
     assert_eq!(s["max_wait"].1, "default");
+    assert_eq!(
+        s["http_version"],
+        ("2".into(), "environment CLERK_RL_HTTP_VERSION".into())
+    );
     assert_eq!(
         s["state_dir"],
         (
