@@ -118,7 +118,7 @@ fn settings(run: &Settings) -> Vec<Setting> {
     );
     push(
         "http_version",
-        Some(global.http_version.name().to_string()),
+        Some(global.http_version.name()),
         resolved.source("http_version"),
     );
     let (state, state_src) = state_folder();

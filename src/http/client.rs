@@ -50,13 +50,11 @@ pub enum HttpVersion {
 }
 
 impl HttpVersion {
-    /// As `--http-version` spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            HttpVersion::Auto => "auto",
-            HttpVersion::Http1 => "1.1",
-            HttpVersion::Http2 => "2",
-        }
+    /// As `--http-version` spells it (the names clap parses, not a second list of them).
+    pub fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
     }
 }
 

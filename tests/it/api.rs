@@ -905,7 +905,6 @@ async fn ctrl_c_ends_a_jq_filter_that_computes_without_end() {
         .stderr(Stdio::piped());
     let seen = std::sync::Arc::clone(&sb);
     let (code, stderr) = tokio::task::spawn_blocking(move || {
-        use std::io::Read;
         use std::time::{Duration, Instant};
         let mut child = c.spawn().unwrap();
         let t0 = Instant::now();
@@ -919,20 +918,11 @@ async fn ctrl_c_ends_a_jq_filter_that_computes_without_end() {
             .status()
             .unwrap();
         assert!(sent.success());
-        let t1 = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if t1.elapsed() > Duration::from_secs(20) {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("Ctrl-C did not end the filter");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut err = String::new();
-        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        let (status, err) = common::bounded::finish_within(
+            &mut child,
+            Duration::from_secs(20),
+            "Ctrl-C did not end the filter",
+        );
         (status.code(), err)
     })
     .await

@@ -63,6 +63,11 @@ fn interleaved(users: &[String], per: i64, keyed: bool) -> String {
     s
 }
 
+/// The ids of the sandbox's first `n` users, oldest first.
+async fn first_ids(sb: &Sandbox, n: usize) -> Vec<String> {
+    all_ids(sb).await[..n].iter().map(|u| u.1.clone()).collect()
+}
+
 async fn user(sb: &Sandbox, id: &str) -> Value {
     reqwest::Client::new()
         .get(format!("{}/v1/users/{id}", sb.url()))
@@ -100,10 +105,7 @@ async fn each_user_ends_at_the_files_last_update_with_no_429_while_the_per_user_
     let dir = tempfile::tempdir().unwrap();
     // The instance allows plenty; 3/1s per user is what binds (8 updates a user: 3 windows).
     let sb = sandbox_with(30, "200/1s", per_user("3/1s")).await;
-    let users: Vec<String> = all_ids(&sb).await[..6]
-        .iter()
-        .map(|u| u.1.clone())
-        .collect();
+    let users: Vec<String> = first_ids(&sb, 6).await;
     let file = dir.path().join("updates.jsonl");
     std::fs::write(&file, interleaved(&users, 8, false)).unwrap();
     let out = dir.path().join("results.jsonl");
@@ -157,10 +159,7 @@ async fn each_user_ends_at_the_files_last_update_with_no_429_while_the_per_user_
 async fn a_failed_line_holds_the_later_lines_of_its_user_and_the_rerun_sends_only_those() {
     let dir = tempfile::tempdir().unwrap();
     let sb = sandbox_with(20, "100/1s", |_| {}).await;
-    let ids: Vec<String> = all_ids(&sb).await[..2]
-        .iter()
-        .map(|u| u.1.clone())
-        .collect();
+    let ids: Vec<String> = first_ids(&sb, 2).await;
     let (a, b) = (&ids[0], &ids[1]);
     let bad = json!({"method": "PATCH", "path": format!("/v1/users/{a}/metadata"), "body": {"public_metadata": "not an object"}});
     let text = [
@@ -211,10 +210,7 @@ async fn sigkill_halfway_then_rerun_sends_no_finished_line_again_and_every_user_
     let dir = tempfile::tempdir().unwrap();
     // 2/1s per user, 10 updates a user: the run takes about 5 s, time to kill it halfway.
     let sb = sandbox_with(20, "100/1s", per_user("2/1s")).await;
-    let users: Vec<String> = all_ids(&sb).await[..4]
-        .iter()
-        .map(|u| u.1.clone())
-        .collect();
+    let users: Vec<String> = first_ids(&sb, 4).await;
     let file = dir.path().join("u.jsonl");
     std::fs::write(&file, interleaved(&users, 10, true)).unwrap();
     let journal = dir.path().join("u.jsonl.batch-journal");
@@ -328,10 +324,7 @@ async fn a_lost_answer_to_a_patch_without_idempotency_key_is_unknown_and_never_s
 async fn a_line_sent_when_the_run_died_is_unknown_without_a_key_and_sent_again_with_one() {
     let dir = tempfile::tempdir().unwrap();
     let sb = sandbox_with(20, "100/1s", |_| {}).await;
-    let ids: Vec<String> = all_ids(&sb).await[..2]
-        .iter()
-        .map(|u| u.1.clone())
-        .collect();
+    let ids: Vec<String> = first_ids(&sb, 2).await;
     let (plain, keyed) = (
         patch_line(&ids[0], 5, None),
         patch_line(&ids[1], 5, Some("k")),
@@ -474,10 +467,7 @@ async fn results_stay_in_input_order_and_a_failure_holds_its_user_across_windows
  {
     let dir = tempfile::tempdir().unwrap();
     let sb = sandbox_with(20, "500/1s", per_user("4/1s")).await;
-    let users: Vec<String> = all_ids(&sb).await[..8]
-        .iter()
-        .map(|u| u.1.clone())
-        .collect();
+    let users: Vec<String> = first_ids(&sb, 8).await;
     let mut lines: Vec<String> = interleaved(&users, 6, false)
         .lines()
         .map(str::to_string)
@@ -555,10 +545,7 @@ async fn results_stay_in_input_order_and_a_failure_holds_its_user_across_windows
 async fn requests_on_stdin_run_in_order_through_a_small_window() {
     let dir = tempfile::tempdir().unwrap();
     let sb = sandbox_with(10, "500/1s", |_| {}).await;
-    let users: Vec<String> = all_ids(&sb).await[..3]
-        .iter()
-        .map(|u| u.1.clone())
-        .collect();
+    let users: Vec<String> = first_ids(&sb, 3).await;
     let text: &'static str = Box::leak(interleaved(&users, 4, true).into_boxed_str());
     let mut c = batch_cmd(
         &sb,
@@ -585,10 +572,7 @@ async fn requests_on_stdin_run_in_order_through_a_small_window() {
 async fn the_results_file_is_whole_and_no_partial_is_left_and_no_bar_off_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let sb = sandbox_with(10, "500/1s", |_| {}).await;
-    let users: Vec<String> = all_ids(&sb).await[..2]
-        .iter()
-        .map(|u| u.1.clone())
-        .collect();
+    let users: Vec<String> = first_ids(&sb, 2).await;
     let file = dir.path().join("r.jsonl");
     std::fs::write(&file, interleaved(&users, 3, false)).unwrap();
     let out = dir.path().join("out.jsonl");

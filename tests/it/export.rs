@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clerk_rl::sandbox::Sandbox;
+use common::bounded::finish_within;
 use common::{Run, all_ids, assert_exact, cmd, parse_export, sandbox_with};
 use serde_json::Value;
 
@@ -582,21 +583,11 @@ async fn export_piped_into_head_no_longer_hangs_with_many_streams() {
         // 600 lines were read, more on a loaded machine): what counts is what comes after.
         let at_leave = user_list_requests(&seen);
         drop(out);
-        let t0 = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if t0.elapsed() > Duration::from_secs(30) {
-                child.kill().unwrap();
-                let mut err = String::new();
-                let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-                panic!("the export hung after its reader left: {err}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut err = String::new();
-        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        let (status, err) = finish_within(
+            &mut child,
+            Duration::from_secs(30),
+            "the export hung after its reader left",
+        );
         (status.code(), err, at_leave)
     })
     .await
@@ -647,9 +638,34 @@ async fn dry_run_counts_once_and_estimates() {
 /// Wait until the running export's checkpoint records `at_least` users. The export must be slow
 /// enough (a low --rate) to still be running then.
 fn wait_for_checkpoint_users(child: &mut std::process::Child, path: &Path, at_least: u64) {
-    wait_for_checkpoint(child, path, &format!("{at_least} users"), |v| {
-        v["users"].as_u64().unwrap_or(0) >= at_least
-    });
+    wait_for_checkpoint(child, path, &format!("{at_least} users"), holds(at_least));
+}
+
+/// A checkpoint that records at least `users` users.
+fn holds(users: u64) -> impl Fn(&Value) -> bool + Send + 'static {
+    move |v| v["users"].as_u64().unwrap_or(0) >= users
+}
+
+/// Run the export `c` (its output unread) until its checkpoint shows `what`, then SIGKILL it.
+async fn kill_once_checkpoint(
+    mut c: Command,
+    path: &Path,
+    what: &str,
+    seen: impl Fn(&Value) -> bool + Send + 'static,
+) {
+    let (path, what) = (path.to_path_buf(), what.to_string());
+    tokio::task::spawn_blocking(move || {
+        let mut child = c
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_checkpoint(&mut child, &path, &what, seen);
+        child.kill().unwrap();
+        child.wait().unwrap();
+    })
+    .await
+    .unwrap();
 }
 
 /// Wait until the running export's checkpoint shows `what` (`seen` says when it does).
@@ -698,19 +714,7 @@ async fn killed_then_resumed_holds_every_user_once() {
         if at > 20 {
             c.arg("--resume");
         }
-        let ckpt = ckpt.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut child = c
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            wait_for_checkpoint_users(&mut child, &ckpt, at);
-            child.kill().unwrap();
-            child.wait().unwrap();
-        })
-        .await
-        .unwrap();
+        kill_once_checkpoint(c, &ckpt, &format!("{at} users"), holds(at)).await;
         assert!(!out.exists(), "the output appears only when complete");
     }
     let mut resume_args = args.to_vec();
@@ -738,20 +742,7 @@ async fn killed_concurrent_export_resumes_with_its_parts() {
         "--output",
         out.to_str().unwrap(),
     ];
-    let mut c = export_cmd(&sb, &args);
-    let ck = ckpt.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut child = c
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_checkpoint_users(&mut child, &ck, 150);
-        child.kill().unwrap();
-        child.wait().unwrap();
-    })
-    .await
-    .unwrap();
+    kill_once_checkpoint(export_cmd(&sb, &args), &ckpt, "150 users", holds(150)).await;
     let cp: Value = serde_json::from_str(&common::read(&ckpt)).unwrap();
     assert!(
         cp["parts"].as_array().unwrap().len() > 1,
@@ -784,22 +775,10 @@ async fn killed_after_a_part_was_split_off_resumes_in_order() {
         "--output",
         out.to_str().unwrap(),
     ];
-    let mut c = export_cmd(&sb, &args);
-    let ck = ckpt.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut child = c
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_checkpoint(&mut child, &ck, "a part split off", |v| {
-            v["order"].as_array().is_some_and(|o| o.len() > 4)
-        });
-        child.kill().unwrap();
-        child.wait().unwrap();
+    kill_once_checkpoint(export_cmd(&sb, &args), &ckpt, "a part split off", |v| {
+        v["order"].as_array().is_some_and(|o| o.len() > 4)
     })
-    .await
-    .unwrap();
+    .await;
     let cp: Value = serde_json::from_str(&common::read(&ckpt)).unwrap();
     let order: Vec<u64> = cp["order"]
         .as_array()

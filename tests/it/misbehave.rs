@@ -6,7 +6,7 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clerk_rl::sandbox::{Misbehave, Sandbox};
 use common::{Run, all_ids, cmd, parse_export, sandbox_with};
@@ -15,35 +15,10 @@ use common::{Run, all_ids, cmd, parse_export, sandbox_with};
 const HANG: Duration = Duration::from_secs(90);
 
 /// Run to completion, failing the test (and killing the child) if it does not end.
-pub async fn bounded(mut c: Command) -> Run {
-    tokio::task::spawn_blocking(move || {
-        let dir = tempfile::tempdir().unwrap();
-        let (so, se) = (dir.path().join("out"), dir.path().join("err"));
-        c.stdout(std::fs::File::create(&so).unwrap())
-            .stderr(std::fs::File::create(&se).unwrap());
-        let mut child = c.spawn().unwrap();
-        let t0 = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if t0.elapsed() > HANG {
-                child.kill().unwrap();
-                panic!(
-                    "the run did not end: {}",
-                    std::fs::read_to_string(&se).unwrap()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Run::from(std::process::Output {
-            status,
-            stdout: std::fs::read(&so).unwrap(),
-            stderr: std::fs::read(&se).unwrap(),
-        })
-    })
-    .await
-    .unwrap()
+pub async fn bounded(c: Command) -> Run {
+    tokio::task::spawn_blocking(move || common::bounded::run_within(c, HANG))
+        .await
+        .unwrap()
 }
 
 fn export(sb: &Sandbox, out: Option<&Path>, extra: &[&str]) -> Command {

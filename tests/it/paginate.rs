@@ -308,27 +308,14 @@ async fn act_then_nothing_more(
     mut c: std::process::Command,
     act: impl FnOnce(&mut std::process::Child, &Sandbox) -> usize + Send + 'static,
 ) -> (usize, Option<i32>, String) {
-    use std::io::Read;
     use std::process::Stdio;
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
     let seen = Arc::clone(&sb);
     let (at, code, stderr) = tokio::task::spawn_blocking(move || {
         let mut child = c.spawn().unwrap();
         let at = act(&mut child, &seen);
-        let t0 = std::time::Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if t0.elapsed() > Duration::from_secs(20) {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("it kept going");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut err = String::new();
-        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        let (status, err) =
+            common::bounded::finish_within(&mut child, Duration::from_secs(20), "it kept going");
         (at, status.code(), err)
     })
     .await

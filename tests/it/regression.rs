@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::bounded::bounded;
+use common::bounded::{bounded, finish_within};
 use common::redis_server::free_port;
 use common::{Run, cmd, user_pages};
 
@@ -638,7 +638,7 @@ async fn read_then_leave(
     lines: usize,
     sb: std::sync::Arc<clerk_rl::sandbox::Sandbox>,
 ) -> (usize, Option<i32>, String) {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::{BufRead, BufReader};
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
     tokio::task::spawn_blocking(move || {
         let mut child = Killed(c.spawn().unwrap());
@@ -651,21 +651,11 @@ async fn read_then_leave(
         }
         let at_leaving = user_pages(&sb);
         drop(out);
-        let t0 = Instant::now();
-        let status = loop {
-            if let Some(s) = child.0.try_wait().unwrap() {
-                break s;
-            }
-            if t0.elapsed() > Duration::from_secs(20) {
-                let _ = child.0.kill();
-                let mut err = String::new();
-                let _ = child.0.stderr.take().unwrap().read_to_string(&mut err);
-                panic!("it kept going after its reader left: {err}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut err = String::new();
-        let _ = child.0.stderr.take().unwrap().read_to_string(&mut err);
+        let (status, err) = finish_within(
+            &mut child.0,
+            Duration::from_secs(20),
+            "it kept going after its reader left",
+        );
         (at_leaving, status.code(), err)
     })
     .await
