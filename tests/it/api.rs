@@ -105,16 +105,7 @@ async fn paginate_each_shape_exactly_once_at_a_small_budget_with_no_429() {
     )
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let got: Vec<String> = r
-        .stdout
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let got = common::ids(&r.stdout);
     let want = all_orgs(&sb).await;
     assert_eq!(got.len(), 57, "each organization once");
     assert_eq!(got, want, "in the server's order, each once");

@@ -68,6 +68,13 @@ async fn first_ids(sb: &Sandbox, n: usize) -> Vec<String> {
     all_ids(sb).await[..n].iter().map(|u| u.1.clone()).collect()
 }
 
+/// Every one of `users` has `public_metadata.n == n`: the file's last update for each.
+async fn assert_all_at(sb: &Sandbox, users: &[String], n: i64) {
+    for u in users {
+        assert_eq!(user(sb, u).await["public_metadata"]["n"], json!(n), "{u}");
+    }
+}
+
 async fn user(sb: &Sandbox, id: &str) -> Value {
     reqwest::Client::new()
         .get(format!("{}/v1/users/{id}", sb.url()))
@@ -271,9 +278,7 @@ async fn sigkill_halfway_then_rerun_sends_no_finished_line_again_and_every_user_
             .count(),
         0
     );
-    for u in &users {
-        assert_eq!(user(&sb, u).await["public_metadata"]["n"], json!(9), "{u}");
-    }
+    assert_all_at(&sb, &users, 9).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -561,9 +566,7 @@ async fn requests_on_stdin_run_in_order_through_a_small_window() {
         assert_eq!(v["line"], json!(i + 1));
         assert_eq!(v["status"], "ok");
     }
-    for u in &users {
-        assert_eq!(user(&sb, u).await["public_metadata"]["n"], json!(3), "{u}");
-    }
+    assert_all_at(&sb, &users, 3).await;
 }
 
 /// `--results` is written to a partial file, synced, then renamed: the finished file is whole

@@ -10,25 +10,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use clerk_rl::sandbox::Sandbox;
-use common::{Run, bounded, cmd, sandbox_with};
+use common::{Run, bounded, cmd, ids, sandbox_with};
 use serde_json::Value;
 
 async fn paginate(url: &str, args: &[&str]) -> Run {
     let mut c = cmd();
     c.env("CLERK_API_URL", url).args(args);
     bounded(c).await
-}
-
-fn ids(stdout: &str) -> Vec<String> {
-    stdout
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
 }
 
 /// The requests the sandbox logged for `path`, and how many were 429s.

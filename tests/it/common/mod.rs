@@ -196,6 +196,19 @@ pub async fn all_ids(sb: &Sandbox) -> Vec<(i64, String)> {
     }
 }
 
+/// The `id` of each JSON line on `stdout`, in order (`api --paginate`'s items).
+pub fn ids(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
 /// The users of a JSON Lines export: (created_at, id), with every line checked to be valid JSON.
 pub fn parse_export(text: &str) -> Vec<(i64, String)> {
     text.lines()
