@@ -9,11 +9,13 @@
 //!   `state_file`: shared by one machine's processes through a locked file;
 //! - `endpoint_limits`: Clerk's documented endpoint limits (one table the client paces to and the
 //!   sandbox enforces); `endpoint_gates`: their slots, in the same kinds of store;
-//! - `inflight`: how many requests a command keeps under way (rate x round trip);
+//! - `inflight`: how many requests a command keeps under way (rate x round trip); `ahead`: how
+//!   far ahead the back-ends booked this process's requests;
 //! - `monitor`: the counters and the end-of-run summary; `algorithm`: the server-side algorithms
 //!   the sandbox runs and probe tells apart.
 
 pub mod activity;
+pub mod ahead;
 pub mod algorithm;
 pub mod budget;
 pub mod endpoint_gates;

@@ -323,6 +323,7 @@ impl Pacer {
                     return (permit, started.elapsed());
                 }
                 Err(Wait::Until(t)) => {
+                    super::ahead::booked(t);
                     tokio::select! {
                         _ = tokio::time::sleep_until(t) => {}
                         _ = &mut notified => {}

@@ -415,6 +415,7 @@ impl SharedBudget {
                     self.found_empty(Duration::from_millis(wait_ms.max(0) as u64));
                 }
                 Ok((1, wait_ms, _, at)) => {
+                    super::ahead::booked_in(Duration::from_millis(wait_ms.max(0) as u64));
                     // The slot is ours from `at`: sleep exactly until then (the answer took
                     // some time to arrive, so this errs late, the safe side).
                     if wait_ms > 0 {
@@ -427,6 +428,7 @@ impl SharedBudget {
                 }
                 Ok((_, wait_ms, _, _)) => {
                     let wait = Duration::from_millis(wait_ms.max(1) as u64);
+                    super::ahead::booked_in(wait.min(self.rate.window));
                     tokio::time::sleep(wait.min(self.rate.window)).await;
                 }
                 Err(e) => self.failed(&e, asked.elapsed()).await,

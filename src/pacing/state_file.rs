@@ -758,6 +758,7 @@ impl LocalBudget {
     pub async fn acquire(&self) -> io::Result<(String, Duration)> {
         let started = tokio::time::Instant::now();
         let slot = self.take().await?;
+        super::ahead::booked_in(slot.wait);
         tokio::time::sleep(slot.wait).await;
         Ok((slot.id, started.elapsed()))
     }
@@ -785,7 +786,9 @@ impl LocalBudget {
                     });
                 }
                 Admit::Retry(wait_ms) => {
-                    tokio::time::sleep(Duration::from_millis(wait_ms).min(self.rate.window)).await
+                    let wait = Duration::from_millis(wait_ms).min(self.rate.window);
+                    super::ahead::booked_in(wait);
+                    tokio::time::sleep(wait).await
                 }
             }
         }

@@ -453,6 +453,30 @@ async fn the_last_part_no_longer_pages_alone_while_streams_idle() {
     );
 }
 
+/// Four processes sharing a budget met their last window with parts a page or two short:
+/// every stream waited for that window, and a part with two pages left then needed two round
+/// trips in a row, so the export ended a round trip late (95.6-96.8% of the ceiling). Now, at
+/// the end and while the budget binds for long, parts are cut into pieces of under a page,
+/// given to streams started for them: here the budget (100/1s) binds for most of each window,
+/// and the end must cut parts and still write every user once, in created_at order, without a
+/// window over the budget.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_last_window_no_longer_waits_for_parts_two_pages_short() {
+    let sb = sandbox_with(3_150, "100/1s", |c| c.latency = Duration::from_millis(60)).await;
+    let want = all_ids(&sb).await;
+    let r = run_export(&sb, &["--page-size", "10", "--rate", "100/1s", "-v"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_exact(&parse_export(&r.stdout), &want);
+    let cut: usize = r
+        .stderr
+        .lines()
+        .find_map(|l| l.split("the end: ").nth(1)?.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("the end cut nothing:\n{}", r.stderr));
+    assert!(cut > 0, "{}", r.stderr);
+    let fullest = crate::shared_budget::fullest_window(&sb, common::KEY, 1.0);
+    assert!(fullest <= 100, "{fullest} requests in one window of 100");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn falls_back_to_offset_paging_when_the_cursor_is_rejected() {
     let sb = sandbox_with(300, "2000/1s", |c| c.reject_cursor = true).await;

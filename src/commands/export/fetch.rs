@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
 
+use super::end::{END_PIECE, EndGame};
 use super::part::{Paging, PartState, split};
 use super::verify::{self, Progress, Seen};
 use super::writer::Msg;
@@ -55,7 +56,15 @@ pub(super) async fn fetch_all(
         0 => InFlightCore::auto(ctx.budget.rate.per_second(), streams),
         c => InFlightCore::fixed(c),
     };
-    let board = Board::new(plan, None);
+    let left = total.map(|t| t.saturating_sub(plan.written));
+    let end = EndGame::new(
+        left,
+        job.page_size,
+        streams,
+        concurrency != 0,
+        &ctx.budget.rate,
+    );
+    let board = Board::new(plan, None, end);
     run_parts(ctx, job, board, streams, core, tx).await
 }
 
@@ -64,6 +73,8 @@ pub(super) async fn fetch_all(
 pub(super) struct Plan {
     pub pending: Vec<(usize, PartState)>,
     pub count: usize,
+    /// Users written already (a resumed export's), left out of what the count says is left.
+    pub written: u64,
 }
 
 /// Page the one part of a fresh export; after its first page, split the rest of the range into
@@ -78,8 +89,27 @@ async fn first_part(
 ) -> anyhow::Result<()> {
     let mut seen = Seen::default();
     let mut pages = 0u64;
+    // The newest user bounds the parts the range is split into. Asked beside the first page,
+    // not after it, the parts start a round trip sooner: the export's first window fills that
+    // much sooner, and so its last one ends sooner. Not asked where nothing would be split:
+    // one stream (`--concurrency 1`), or fewer than 3 pages counted.
+    let page = job.page_size as u64;
+    let ask_newest = concurrency != 1
+        && !job.paging().descending()
+        && total.is_none_or(|t| t.saturating_sub(state.users) >= 3 * page);
+    let mut newest = None;
     loop {
-        let (latency, sent) = next_page(&ctx.client, &job, 0, state, &mut seen, &tx).await?;
+        let (latency, sent) = if pages == 0 && ask_newest {
+            let (page, probe) = tokio::join!(
+                next_page(&ctx.client, &job, 0, state, &mut seen, &tx),
+                newest_created_at(ctx, &job)
+            );
+            let page = page?;
+            newest = Some(probe?);
+            page
+        } else {
+            next_page(&ctx.client, &job, 0, state, &mut seen, &tx).await?
+        };
         if !sent {
             return Ok(());
         }
@@ -98,7 +128,7 @@ async fn first_part(
             let streams = streams_for(core.limit(), pages_left);
             if streams > 1
                 && let Some((new_parts, upper)) =
-                    replan(ctx, &job, state, streams, pages_left).await?
+                    replan(ctx, &job, state, streams, pages_left, newest.flatten()).await?
             {
                 if tx.send(Msg::Replan(new_parts.clone())).await.is_err() {
                     return Ok(());
@@ -109,10 +139,19 @@ async fn first_part(
                     new_parts.len()
                 ));
                 let plan = Plan {
+                    written: 0,
                     count: new_parts.len(),
                     pending: new_parts.into_iter().enumerate().collect(),
                 };
-                let board = Board::new(plan, Some(upper));
+                let left = total.map(|t| t.saturating_sub(state.users));
+                let end = EndGame::new(
+                    left,
+                    job.page_size,
+                    streams,
+                    concurrency != 0,
+                    &ctx.budget.rate,
+                );
+                let board = Board::new(plan, Some(upper), end);
                 return run_parts(ctx, job, board, streams, core, tx).await;
             }
         }
@@ -140,6 +179,8 @@ struct Board {
     /// The newest user's created_at + 1, when known (a fresh export): where the open-ended last
     /// part's users end, to measure what it has left.
     upper: Option<i64>,
+    /// The end of the export: see [`EndGame`].
+    end: EndGame,
 }
 
 /// A part is split for an idle stream only when it likely has at least a page left. It then
@@ -148,7 +189,7 @@ struct Board {
 const SPLIT_PAGES: f64 = 1.0;
 
 impl Board {
-    fn new(plan: Plan, upper: Option<i64>) -> Self {
+    fn new(plan: Plan, upper: Option<i64>, end: EndGame) -> Self {
         Board {
             queue: Mutex::new(plan.pending.into_iter().filter(|(_, p)| !p.done).collect()),
             running: AtomicUsize::new(0),
@@ -156,6 +197,7 @@ impl Board {
             next_id: tokio::sync::Mutex::new(plan.count),
             changed: Notify::new(),
             upper,
+            end,
         }
     }
 
@@ -197,43 +239,81 @@ impl Board {
 
     /// Before its next page, the stream paging part `from` gives the upper half of the rest
     /// of its range to a stream that has nothing to do, if it likely has pages enough left
-    /// for that to finish sooner. The new part reaches the writer before any of its pages and
-    /// before `from`'s next. False when the writer has stopped.
+    /// for that to finish sooner. At the end of the export, while the budget binds for long
+    /// (`waited_long`: this stream's last page waited for a later window; see [`EndGame`]), it
+    /// is cut into pieces of under [`END_PIECE`] pages, all but the first given to idle streams
+    /// or to streams started for them. The new parts reach the writer before any of their pages
+    /// and before `from`'s next. False when the writer has stopped.
     async fn share(
         &self,
         job: &Job,
         from: usize,
         state: &mut PartState,
+        waited_long: bool,
         tx: &mpsc::Sender<Msg>,
     ) -> bool {
-        let wanted = self.idle.load(Ordering::SeqCst) > 0
-            && self.queue_empty()
-            && job.paging() == Paging::Cursor
-            && state
-                .pages_left(job.page_size, self.upper)
-                .is_some_and(|p| p >= SPLIT_PAGES);
-        if !wanted {
+        let Some(pages) = state
+            .pages_left(job.page_size, self.upper)
+            .filter(|&p| p >= END_PIECE && job.paging() == Paging::Cursor)
+        else {
+            return true;
+        };
+        // Idle streams not spoken for by a part already waiting.
+        let queued = self.queue.lock().expect("queue lock").len();
+        let idle = self.idle.load(Ordering::SeqCst).saturating_sub(queued);
+        let parts = self.running.load(Ordering::SeqCst) + queued;
+        let binds = waited_long || self.end.binds();
+        let (pieces, extra, at_end) = if (idle > 0 || binds) && self.end.reached(parts) {
+            let pieces = EndGame::pieces_for(pages);
+            let extra = self.end.take_streams((pieces - 1).saturating_sub(idle));
+            ((idle + extra + 1).min(pieces), extra, true)
+        } else if idle > 0 && pages >= SPLIT_PAGES {
+            (2, 0, false)
+        } else {
+            return true;
+        };
+        if pieces < 2 {
             return true;
         }
         // Held while sending: the writer takes new parts in the order of their indexes.
         let mut next_id = self.next_id.lock().await;
         let mut rest = state.clone();
-        let Some(new) = rest.split_rest(self.upper) else {
-            return true;
-        };
-        let id = *next_id;
-        let msg = Msg::Split {
-            from,
-            state: rest.clone(),
-            id,
-            new: new.clone(),
-        };
-        if tx.send(msg).await.is_err() {
-            return false;
+        let mut split_off = Vec::new();
+        // From the top down: each new part is written right after `from`, so the last split
+        // off (the lowest) comes first.
+        for j in (1..pieces).rev() {
+            let Some(new) = rest.split_rest(self.upper, j as i64, j as i64 + 1) else {
+                continue;
+            };
+            let id = *next_id;
+            let msg = Msg::Split {
+                from,
+                state: rest.clone(),
+                id,
+                new: new.clone(),
+            };
+            if tx.send(msg).await.is_err() {
+                return false;
+            }
+            *next_id += 1;
+            split_off.push((id, new));
         }
-        *next_id += 1;
         *state = rest;
-        self.queue.lock().expect("queue lock").push_front((id, new));
+        if at_end && !split_off.is_empty() {
+            self.end.cut(split_off.len());
+        }
+        // Streams taken and not needed (no millisecond left to split) are given back.
+        self.end.give_back(extra.saturating_sub(split_off.len()));
+        let started = extra.min(split_off.len());
+        let mut q = self.queue.lock().expect("queue lock");
+        for part in split_off {
+            q.push_front(part);
+        }
+        drop(q);
+        if started > 0 {
+            self.end.unstarted.fetch_add(started, Ordering::SeqCst);
+            self.end.more.notify_one();
+        }
         self.changed.notify_waiters();
         true
     }
@@ -255,51 +335,19 @@ async fn run_parts(
     let board = Arc::new(board);
     let inflight = Arc::new(InFlight::new(core));
     let mut set = tokio::task::JoinSet::new();
+    let stream = |w: Option<usize>| Stream {
+        gate: w,
+        board: Arc::clone(&board),
+        inflight: Arc::clone(&inflight),
+        job: Arc::clone(&job),
+        tx: tx.clone(),
+        client: ctx.client.clone(),
+    };
     for w in 0..streams.max(1) {
-        let board = Arc::clone(&board);
-        let inflight = Arc::clone(&inflight);
-        let job = Arc::clone(&job);
-        let tx = tx.clone();
-        let client = ctx.client.clone();
-        set.spawn(async move {
-            loop {
-                let next = match inflight.wait(w, || board.finished()).await {
-                    true => board.take(),
-                    false => None,
-                };
-                let Some((i, mut state)) = next else {
-                    if inflight.stopped() || board.finished() {
-                        inflight.nudge();
-                        board.changed.notify_waiters();
-                        return Ok(());
-                    }
-                    board.idle().await;
-                    continue;
-                };
-                // A part, once taken, is finished by its stream even when the count lowers
-                // meanwhile: a part handed back could be left with no stream to take it.
-                let mut seen = Seen::default();
-                while !state.done {
-                    if !board.share(&job, i, &mut state, &tx).await {
-                        inflight.stop();
-                        return Ok(());
-                    }
-                    let (_, sent) = inflight
-                        .track(next_page(&client, &job, i, &mut state, &mut seen, &tx))
-                        .await?;
-                    if !sent {
-                        inflight.stop();
-                        return Ok(());
-                    }
-                }
-                board.part_done();
-                // Streams past the in-flight count wait there: the end may be theirs to see.
-                inflight.nudge();
-            }
-        });
+        set.spawn(stream(Some(w)).run());
     }
     // Kept only to see the writer leave; dropped before the writer is awaited.
-    let watch = tx;
+    let watch = tx.clone();
     loop {
         tokio::select! {
             joined = set.join_next() => match joined {
@@ -312,6 +360,12 @@ async fn run_parts(
                     }
                 }
             },
+            // The end cut a part with no stream idle: more streams take the pieces.
+            () = board.end.more.notified() => {
+                for _ in 0..board.end.unstarted.swap(0, Ordering::SeqCst) {
+                    set.spawn(stream(None).run());
+                }
+            }
             () = watch.closed() => {
                 // The writer stopped (a closed pipe, a full disk): nothing more is wanted.
                 inflight.stop();
@@ -321,7 +375,81 @@ async fn run_parts(
         }
     }
     ctx.ui.info(&inflight.snapshot().describe());
+    if let Some(end) = board.end.describe() {
+        ctx.ui.info(&end);
+    }
     Ok(())
+}
+
+/// One stream of [`run_parts`]: it takes the next part waiting and pages it to its end, then
+/// the next. Stream `gate: Some(w)` runs while `w` is under the in-flight count; an end-game
+/// stream (`None`) is not held by it: it exists only when the pages left fit the end's streams,
+/// and the pacer still holds every request to the budget.
+struct Stream {
+    gate: Option<usize>,
+    board: Arc<Board>,
+    inflight: Arc<InFlight>,
+    job: Arc<Job>,
+    tx: mpsc::Sender<Msg>,
+    client: Client,
+}
+
+impl Stream {
+    async fn run(self) -> anyhow::Result<()> {
+        let Stream {
+            gate,
+            board,
+            inflight,
+            job,
+            tx,
+            client,
+        } = self;
+        loop {
+            let may_run = match gate {
+                Some(w) => inflight.wait(w, || board.finished()).await,
+                None => !inflight.stopped() && !board.finished(),
+            };
+            let next = if may_run { board.take() } else { None };
+            let Some((i, mut state)) = next else {
+                if inflight.stopped() || board.finished() {
+                    inflight.nudge();
+                    board.changed.notify_waiters();
+                    return Ok(());
+                }
+                board.idle().await;
+                continue;
+            };
+            // A part, once taken, is finished by its stream even when the count lowers
+            // meanwhile: a part handed back could be left with no stream to take it.
+            let mut seen = Seen::default();
+            // This stream's last page waited for a later window: the budget binds, whatever
+            // the other bookings say now.
+            let mut waited_long = false;
+            while !state.done {
+                if !board.share(&job, i, &mut state, waited_long, &tx).await {
+                    inflight.stop();
+                    return Ok(());
+                }
+                let before = state.users;
+                board.end.under_way.fetch_add(1, Ordering::Relaxed);
+                let asked = tokio::time::Instant::now();
+                let page = inflight
+                    .track(next_page(&client, &job, i, &mut state, &mut seen, &tx))
+                    .await;
+                board.end.under_way.fetch_sub(1, Ordering::Relaxed);
+                let (latency, sent) = page?;
+                waited_long = board.end.long(asked.elapsed().saturating_sub(latency));
+                board.end.fetched(state.users.saturating_sub(before));
+                if !sent {
+                    inflight.stop();
+                    return Ok(());
+                }
+            }
+            board.part_done();
+            // Streams past the in-flight count wait there: the end may be theirs to see.
+            inflight.nudge();
+        }
+    }
 }
 
 /// Fetch, check and send one page of part `i`. Returns the page's latency, and whether the
@@ -473,6 +601,16 @@ fn parts_for(streams: usize, pages_left: Option<u64>) -> usize {
     streams * rounds
 }
 
+/// The newest user's created_at (a one-user page, newest first); `None` without users.
+async fn newest_created_at(ctx: &Context, job: &Job) -> anyhow::Result<Option<i64>> {
+    let mut q = all_filters(job);
+    q.push(("limit".into(), "1".into()));
+    q.push(("order_by".into(), "-created_at".into()));
+    let url = ctx.client.url("/v1/users", &q);
+    let (_, newest) = ctx.client.get_with(&url, |r| parse_users(&r.body)).await?;
+    Ok(newest.first().map(|u| u.created_at))
+}
+
 /// Split the rest of the range after `first`'s last user into parts, from the newest user's
 /// created_at. `None` when there is nothing to split.
 async fn replan(
@@ -481,16 +619,16 @@ async fn replan(
     first: &PartState,
     streams: usize,
     pages_left: Option<u64>,
+    newest: Option<i64>,
 ) -> anyhow::Result<Option<(Vec<PartState>, i64)>> {
     let Some(lo) = first.last_created_at else {
         return Ok(None);
     };
-    let mut q = all_filters(job);
-    q.push(("limit".into(), "1".into()));
-    q.push(("order_by".into(), "-created_at".into()));
-    let url = ctx.client.url("/v1/users", &q);
-    let (_, newest) = ctx.client.get_with(&url, |r| parse_users(&r.body)).await?;
-    let Some(hi) = newest.first().map(|u| u.created_at) else {
+    let newest = match newest {
+        Some(hi) => Some(hi),
+        None => newest_created_at(ctx, job).await?,
+    };
+    let Some(hi) = newest else {
         return Ok(None);
     };
     if hi <= lo {

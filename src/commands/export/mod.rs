@@ -7,6 +7,7 @@
 //! writes in created_at order. A file export is resumable from its checkpoint at any instant.
 
 pub mod checkpoint;
+mod end;
 mod fetch;
 mod finished;
 mod part;
@@ -167,6 +168,7 @@ async fn export(
             .map(|&i| (i, cp.parts[i].state.clone()))
             .collect(),
         count: cp.parts.len(),
+        written: cp.users,
     };
 
     let (tx, rx) = mpsc::channel(CHANNEL_PAGES);

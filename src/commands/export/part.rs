@@ -270,14 +270,15 @@ impl PartState {
         Some(per_ms * (hi - last) as f64 / f64::from(page_size.max(1)))
     }
 
-    /// Give the upper half of the rest of this part's range to a new part, for a stream that
-    /// has nothing to do: this part then ends at the midpoint, the new one starts there (and
-    /// stays open-ended if this one was). `None` when no millisecond is left to split.
-    pub fn split_rest(&mut self, upper: Option<i64>) -> Option<PartState> {
+    /// Give the rest of this part's range above its `of`/`pieces` point to a new part (1, 2:
+    /// the upper half), for a stream that has nothing to do: this part then ends at that point,
+    /// the new one starts there (and stays open-ended if this one was). `None` when no
+    /// millisecond is left to split.
+    pub fn split_rest(&mut self, upper: Option<i64>, of: i64, pieces: i64) -> Option<PartState> {
         let last = self.last_created_at?;
         let hi = self.hi.or(upper)?;
         // This part keeps the millisecond it ended on (its ties), the new one starts after it.
-        let mid = last + 1 + (hi - last - 1) / 2;
+        let mid = last + 1 + (hi - last - 1) * of / pieces.max(1);
         if mid <= last || mid >= hi {
             return None;
         }
@@ -466,7 +467,7 @@ mod tests {
         p.hi = Some(1_900);
         let left = p.pages_left(50, None).unwrap();
         assert!((left - 1.8).abs() < 1e-9, "{left}");
-        let new = p.split_rest(None).unwrap();
+        let new = p.split_rest(None, 1, 2).unwrap();
         assert_eq!(
             (p.hi, new.lo, new.hi),
             (Some(1_450), Some(1_450), Some(1_900))
@@ -478,7 +479,7 @@ mod tests {
         last.users = 5;
         assert_eq!(last.pages_left(5, None), None, "no end to measure against");
         assert_eq!(last.pages_left(5, Some(21)), Some(1.1));
-        let new = last.split_rest(Some(21)).unwrap();
+        let new = last.split_rest(Some(21), 1, 2).unwrap();
         assert_eq!((last.hi, new.lo, new.hi), (Some(16), Some(16), None));
         // A burst ahead: the last page's 9 users in 9 ms say more than the sparse average.
         let mut burst = PartState::bounded(Some(0), Some(1_100));
@@ -493,7 +494,7 @@ mod tests {
         // Nothing to split: the millisecond written last is the only one left.
         let mut tight = PartState::bounded(Some(0), Some(11));
         tight.last_created_at = Some(10);
-        assert_eq!(tight.split_rest(None), None);
+        assert_eq!(tight.split_rest(None, 1, 2), None);
         assert_eq!(tight.hi, Some(11));
     }
 
