@@ -56,15 +56,7 @@ pub(super) async fn fetch_all(
         0 => InFlightCore::auto(ctx.budget.rate.per_second(), streams),
         c => InFlightCore::fixed(c),
     };
-    let left = total.map(|t| t.saturating_sub(plan.written));
-    let end = EndGame::new(
-        left,
-        job.page_size,
-        streams,
-        concurrency != 0,
-        &ctx.budget.rate,
-    );
-    let board = Board::new(plan, None, end);
+    let board = Board::for_plan(ctx, &job, plan, None, total, streams, concurrency);
     run_parts(ctx, job, board, streams, core, tx).await
 }
 
@@ -73,7 +65,8 @@ pub(super) async fn fetch_all(
 pub(super) struct Plan {
     pub pending: Vec<(usize, PartState)>,
     pub count: usize,
-    /// Users written already (a resumed export's), left out of what the count says is left.
+    /// Users written already (a resumed export's, or the first part's pages before the split),
+    /// left out of what the count says is left.
     pub written: u64,
 }
 
@@ -139,19 +132,12 @@ async fn first_part(
                     new_parts.len()
                 ));
                 let plan = Plan {
-                    written: 0,
+                    written: state.users,
                     count: new_parts.len(),
                     pending: new_parts.into_iter().enumerate().collect(),
                 };
-                let left = total.map(|t| t.saturating_sub(state.users));
-                let end = EndGame::new(
-                    left,
-                    job.page_size,
-                    streams,
-                    concurrency != 0,
-                    &ctx.budget.rate,
-                );
-                let board = Board::new(plan, Some(upper), end);
+                let board =
+                    Board::for_plan(ctx, &job, plan, Some(upper), total, streams, concurrency);
                 return run_parts(ctx, job, board, streams, core, tx).await;
             }
         }
@@ -189,6 +175,22 @@ struct Board {
 const SPLIT_PAGES: f64 = 1.0;
 
 impl Board {
+    /// The board for `plan`, its end reckoned from the count less the users written before.
+    fn for_plan(
+        ctx: &Context,
+        job: &Job,
+        plan: Plan,
+        upper: Option<i64>,
+        total: Option<u64>,
+        streams: usize,
+        concurrency: usize,
+    ) -> Self {
+        let left = total.map(|t| t.saturating_sub(plan.written));
+        let fixed = concurrency != 0;
+        let end = EndGame::new(left, job.page_size, streams, fixed, &ctx.budget.rate);
+        Board::new(plan, upper, end)
+    }
+
     fn new(plan: Plan, upper: Option<i64>, end: EndGame) -> Self {
         Board {
             queue: Mutex::new(plan.pending.into_iter().filter(|(_, p)| !p.done).collect()),
