@@ -283,6 +283,11 @@ impl InFlight {
         self.core().clone()
     }
 
+    /// Requests under way now (tracked, from their wait for the budget to their answer).
+    pub fn under_way(&self) -> usize {
+        self.under_way.load(Ordering::SeqCst)
+    }
+
     /// A request starts; the guard counts it as under way until dropped.
     pub fn start(&self) -> UnderWay<'_> {
         self.under_way.fetch_add(1, Ordering::SeqCst);

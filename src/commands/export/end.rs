@@ -40,8 +40,6 @@ pub(super) struct EndGame {
     left: Option<u64>,
     fetched: AtomicU64,
     reached: AtomicBool,
-    /// Pages asked and not yet answered.
-    pub(super) under_way: AtomicUsize,
     page_size: u64,
     /// The requests left at which the end begins.
     threshold: u64,
@@ -78,7 +76,6 @@ impl EndGame {
             left,
             fetched: AtomicU64::new(0),
             reached: AtomicBool::new(false),
-            under_way: AtomicUsize::new(0),
             page_size: page as u64,
             threshold,
             streams: AtomicUsize::new(streams),
@@ -106,10 +103,10 @@ impl EndGame {
         self.fetched.fetch_add(users, Ordering::Relaxed);
     }
 
-    /// Whether the requests left to ask (full pages not yet asked, and one short page for each
-    /// of the `parts` parts being paged or waiting) are under the threshold. Once reached, the
-    /// end stays reached: its own pieces add parts to the estimate.
-    pub(super) fn reached(&self, parts: usize) -> bool {
+    /// Whether the requests left to ask (full pages not yet asked, `under_way` being asked, and
+    /// one short page for each of the `parts` parts being paged or waiting) are under the
+    /// threshold. Once reached, the end stays reached: its own pieces add parts to the estimate.
+    pub(super) fn reached(&self, parts: usize, under_way: usize) -> bool {
         if self.reached.load(Ordering::Relaxed) {
             return true;
         }
@@ -117,8 +114,7 @@ impl EndGame {
             return false;
         };
         let users = left.saturating_sub(self.fetched.load(Ordering::Relaxed));
-        let under_way = self.under_way.load(Ordering::Relaxed) as u64;
-        let requests = (users / self.page_size).saturating_sub(under_way) + parts as u64;
+        let requests = (users / self.page_size).saturating_sub(under_way as u64) + parts as u64;
         let reached = requests <= self.threshold;
         if reached {
             self.reached.store(true, Ordering::Relaxed);
@@ -205,18 +201,16 @@ mod tests {
     fn the_end_is_reached_from_the_pages_not_yet_asked_and_stays_reached() {
         let e = EndGame::new(Some(20_000), 50, 40, false, &rate(1000, 10));
         // 400 pages left, 40 parts: 440 requests.
-        assert!(!e.reached(40));
+        assert!(!e.reached(40, 0));
         // 100 of them asked and under way: 300 + 40.
-        e.under_way.store(100, Ordering::Relaxed);
-        assert!(!e.reached(40));
+        assert!(!e.reached(40, 100));
         e.fetched(5_000);
         // 300 pages left, 100 under way: 200 + 40 = 240, under 250.
-        assert!(e.reached(40));
+        assert!(e.reached(40, 100));
         // Pieces add parts; the end stays.
-        e.under_way.store(0, Ordering::Relaxed);
-        assert!(e.reached(400));
+        assert!(e.reached(400, 0));
         // Without a count there is no end.
-        assert!(!EndGame::new(None, 50, 40, false, &rate(1000, 10)).reached(0));
+        assert!(!EndGame::new(None, 50, 40, false, &rate(1000, 10)).reached(0, 0));
     }
 
     #[test]

@@ -86,10 +86,10 @@ async fn first_part(
     // not after it, the parts start a round trip sooner: the export's first window fills that
     // much sooner, and so its last one ends sooner. Not asked where nothing would be split:
     // one stream (`--concurrency 1`), or fewer than 3 pages counted.
-    let page = job.page_size as u64;
+    let page_size = u64::from(job.page_size);
     let ask_newest = concurrency != 1
         && !job.paging().descending()
-        && total.is_none_or(|t| t.saturating_sub(state.users) >= 3 * page);
+        && total.is_none_or(|t| t.saturating_sub(state.users) >= 3 * page_size);
     let mut newest = None;
     loop {
         let (latency, sent) = if pages == 0 && ask_newest {
@@ -121,7 +121,7 @@ async fn first_part(
             let streams = streams_for(core.limit(), pages_left);
             if streams > 1
                 && let Some((new_parts, upper)) =
-                    replan(ctx, &job, state, streams, pages_left, newest.flatten()).await?
+                    replan(ctx, &job, state, streams, pages_left, newest).await?
             {
                 if tx.send(Msg::Replan(new_parts.clone())).await.is_err() {
                     return Ok(());
@@ -242,7 +242,8 @@ impl Board {
     /// Before its next page, the stream paging part `from` gives the upper half of the rest
     /// of its range to a stream that has nothing to do, if it likely has pages enough left
     /// for that to finish sooner. At the end of the export, while the budget binds for long
-    /// (`waited_long`: this stream's last page waited for a later window; see [`EndGame`]), it
+    /// (`waited_long`: this stream's last page waited for a later window; see [`EndGame`], which
+    /// also counts the `under_way` requests of the streams as asked already), it
     /// is cut into pieces of under [`END_PIECE`] pages, all but the first given to idle streams
     /// or to streams started for them. The new parts reach the writer before any of their pages
     /// and before `from`'s next. False when the writer has stopped.
@@ -252,6 +253,7 @@ impl Board {
         from: usize,
         state: &mut PartState,
         waited_long: bool,
+        under_way: usize,
         tx: &mpsc::Sender<Msg>,
     ) -> bool {
         let Some(pages) = state
@@ -265,7 +267,7 @@ impl Board {
         let idle = self.idle.load(Ordering::SeqCst).saturating_sub(queued);
         let parts = self.running.load(Ordering::SeqCst) + queued;
         let binds = waited_long || self.end.binds();
-        let (pieces, extra, at_end) = if (idle > 0 || binds) && self.end.reached(parts) {
+        let (pieces, extra, at_end) = if (idle > 0 || binds) && self.end.reached(parts, under_way) {
             let pieces = EndGame::pieces_for(pages);
             let extra = self.end.take_streams((pieces - 1).saturating_sub(idle));
             ((idle + extra + 1).min(pieces), extra, true)
@@ -428,18 +430,18 @@ impl Stream {
             // the other bookings say now.
             let mut waited_long = false;
             while !state.done {
-                if !board.share(&job, i, &mut state, waited_long, &tx).await {
+                if !board
+                    .share(&job, i, &mut state, waited_long, inflight.under_way(), &tx)
+                    .await
+                {
                     inflight.stop();
                     return Ok(());
                 }
                 let before = state.users;
-                board.end.under_way.fetch_add(1, Ordering::Relaxed);
                 let asked = tokio::time::Instant::now();
-                let page = inflight
+                let (latency, sent) = inflight
                     .track(next_page(&client, &job, i, &mut state, &mut seen, &tx))
-                    .await;
-                board.end.under_way.fetch_sub(1, Ordering::Relaxed);
-                let (latency, sent) = page?;
+                    .await?;
                 waited_long = board.end.long(asked.elapsed().saturating_sub(latency));
                 board.end.fetched(state.users.saturating_sub(before));
                 if !sent {
@@ -614,20 +616,22 @@ async fn newest_created_at(ctx: &Context, job: &Job) -> anyhow::Result<Option<i6
 }
 
 /// Split the rest of the range after `first`'s last user into parts, from the newest user's
-/// created_at. `None` when there is nothing to split.
+/// created_at (`newest`: its answer when asked beside the first page; else asked now). `None`
+/// when there is nothing to split.
 async fn replan(
     ctx: &Context,
     job: &Job,
     first: &PartState,
     streams: usize,
     pages_left: Option<u64>,
-    newest: Option<i64>,
+    newest: Option<Option<i64>>,
 ) -> anyhow::Result<Option<(Vec<PartState>, i64)>> {
     let Some(lo) = first.last_created_at else {
         return Ok(None);
     };
+    // Asked beside the first page already (`Some`, even when it found no user), or now.
     let newest = match newest {
-        Some(hi) => Some(hi),
+        Some(asked) => asked,
         None => newest_created_at(ctx, job).await?,
     };
     let Some(hi) = newest else {
