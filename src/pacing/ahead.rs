@@ -1,5 +1,6 @@
 //! How far ahead this process's requests are booked: the latest instant any back-end (this
-//! process's pacer, the state file, Redis) told a request to wait for. A command that plans
+//! process's pacer, the state file, Redis) told a request to wait for; and how many processes
+//! the shared budget says spend the key. A command that plans
 //! its work around the budget reads it: the export's end cuts parts only while the budget
 //! binds for long (its next pages would wait for a later window), never while slots free up
 //! as fast as answers come.
@@ -57,6 +58,20 @@ pub fn booked_in(wait: Duration) {
 /// Whether some request of this process is booked more than `beyond` after `now`.
 pub fn binds_beyond(now: Instant, beyond: Duration) -> bool {
     bookings().binds_beyond(now, beyond)
+}
+
+/// The processes the shared budget (`--budget-store`) last said were spending the key, this
+/// one included; 1 without a shared budget.
+static SHARED_BY: AtomicU64 = AtomicU64::new(1);
+
+/// The shared budget counted `n` processes spending the key.
+pub fn shared_by(n: usize) {
+    SHARED_BY.store(n.max(1) as u64, Ordering::Relaxed);
+}
+
+/// How many processes spend the key, as the budget's back-end last said (at least 1).
+pub fn sharing() -> usize {
+    SHARED_BY.load(Ordering::Relaxed).max(1) as usize
 }
 
 #[cfg(test)]

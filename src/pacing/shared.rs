@@ -408,6 +408,7 @@ impl SharedBudget {
                 // Registered processes, stale ones included until pruned: on fallback that
                 // errs toward a smaller share, which is the safe side.
                 *self.last_seen_processes.lock().expect("lock") = procs.max(1) as usize;
+                super::ahead::shared_by(procs.max(1) as usize);
                 *self.failures.lock().expect("lock") = 0;
             }
             match r {

@@ -241,9 +241,9 @@ impl Board {
 
     /// Before its next page, the stream paging part `from` gives the upper half of the rest
     /// of its range to a stream that has nothing to do, if it likely has pages enough left
-    /// for that to finish sooner. At the end of the export, while the budget binds for long
-    /// (`waited_long`: this stream's last page waited for a later window; see [`EndGame`], which
-    /// also counts the `under_way` requests of the streams as asked already), it
+    /// for that to finish sooner. At the end of the export ([`EndGame::cuts`]: the budget binds
+    /// for long, or `waited_long`, this stream's last page waited for a later window, with this
+    /// process's part of the end left; the end counts the `under_way` requests of the streams as asked already), it
     /// is cut into pieces of under [`END_PIECE`] pages, all but the first given to idle streams
     /// or to streams started for them. The new parts reach the writer before any of their pages
     /// and before `from`'s next. False when the writer has stopped.
@@ -266,8 +266,14 @@ impl Board {
         let queued = self.queue.lock().expect("queue lock").len();
         let idle = self.idle.load(Ordering::SeqCst).saturating_sub(queued);
         let parts = self.running.load(Ordering::SeqCst) + queued;
-        let binds = waited_long || self.end.binds();
-        let (pieces, extra, at_end) = if (idle > 0 || binds) && self.end.reached(parts, under_way) {
+        let (pieces, extra, at_end) = if self.end.cuts(
+            self.end.binds(),
+            waited_long,
+            idle > 0,
+            crate::pacing::ahead::sharing(),
+            parts,
+            under_way,
+        ) {
             let pieces = EndGame::pieces_for(pages);
             let extra = self.end.take_streams((pieces - 1).saturating_sub(idle));
             ((idle + extra + 1).min(pieces), extra, true)
