@@ -261,6 +261,22 @@ impl Keys {
     }
 }
 
+/// The processes among `all` (fresh heartbeats) that spend the key: those that sent a request
+/// in the last window, and those just starting (started within the window, or not yet
+/// reporting their work: a heartbeat from before the process's HTTP core was attached). A
+/// `webhook serve` or a `top` that has sent nothing for a window is not counted: a command that
+/// plans its work for its share of the budget would take too small a share.
+pub fn spending(all: &[ProcessInfo], now_ms: u64, window: Duration) -> usize {
+    let window = window.as_millis() as u64;
+    all.iter()
+        .filter(|p| {
+            p.sent_last_window > 0
+                || p.activity.started_ms == 0
+                || now_ms.saturating_sub(p.activity.started_ms) < window
+        })
+        .count()
+}
+
 fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -408,7 +424,6 @@ impl SharedBudget {
                 // Registered processes, stale ones included until pruned: on fallback that
                 // errs toward a smaller share, which is the safe side.
                 *self.last_seen_processes.lock().expect("lock") = procs.max(1) as usize;
-                super::ahead::shared_by(procs.max(1) as usize);
                 *self.failures.lock().expect("lock") = 0;
             }
             match r {
@@ -609,6 +624,16 @@ impl SharedBudget {
         Ok(out)
     }
 
+    /// How many processes spend the key now, this one included (at least 1): those that sent
+    /// a request in the last window, or that are just starting (see [`spending`]). Also kept
+    /// for [`super::ahead::sharing`].
+    pub async fn spending_now(&self) -> Result<usize, RedisDown> {
+        let all = self.processes().await?;
+        let n = spending(&all, unix_ms(), self.rate.window).max(1);
+        super::ahead::shared_by(n);
+        Ok(n)
+    }
+
     pub fn shown(&self) -> &str {
         self.redis.shown()
     }
@@ -765,12 +790,18 @@ impl SharedBudget {
         self.redis
             .hset_with_ttl(&self.keys.procs, &me.id, &value, HEARTBEAT_TTL * 4)
             .await?;
+        let all = self.redis.hgetall(&self.keys.procs).await?;
+        let now = unix_ms();
+        let fresh: Vec<ProcessInfo> = all
+            .iter()
+            .filter_map(|(_, v)| serde_json::from_slice::<ProcessInfo>(v).ok())
+            .filter(|p| now.saturating_sub(p.last_seen_ms) <= ms(HEARTBEAT_TTL))
+            .collect();
+        super::ahead::shared_by(spending(&fresh, now, self.rate.window).max(1));
         if !prune {
             return Ok(());
         }
         // Drop the heartbeats of processes that died without leaving.
-        let all = self.redis.hgetall(&self.keys.procs).await?;
-        let now = unix_ms();
         for (field, v) in all {
             let stale = serde_json::from_slice::<ProcessInfo>(&v).map_or(true, |p| {
                 now.saturating_sub(p.last_seen_ms) > ms(HEARTBEAT_TTL)
@@ -819,5 +850,43 @@ impl SharedBudget {
             ));
             self.start_rejoining();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn process(sent_last_window: u64, started_ms: u64) -> ProcessInfo {
+        ProcessInfo {
+            id: format!("p{sent_last_window}-{started_ms}"),
+            pid: 1,
+            host: "h".into(),
+            command: "export-users".into(),
+            sent_last_window,
+            last_seen_ms: 100_000,
+            activity: Activity {
+                started_ms,
+                ..Activity::default()
+            },
+        }
+    }
+
+    #[test]
+    fn processes_that_sent_in_the_window_or_are_starting_spend_the_key_and_idle_ones_do_not() {
+        let w = Duration::from_secs(10);
+        let now = 100_000;
+        let all = [
+            // Sent in the last window.
+            process(40, 1_000),
+            // Started 2 s ago, nothing sent yet.
+            process(0, 98_000),
+            // Its heartbeat came before its HTTP core was attached: just starting.
+            process(0, 0),
+            // A `webhook serve` idle for longer than a window.
+            process(0, 50_000),
+        ];
+        assert_eq!(spending(&all, now, w), 3);
+        assert_eq!(spending(&all[3..], now, w), 0);
     }
 }

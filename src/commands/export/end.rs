@@ -9,10 +9,9 @@
 //! 8 s), and the run ended at 95.6-96.8% of the ceiling where 97.8% was possible.
 //!
 //! So, at the end ([`EndGame::reached`]: the requests left are under a quarter of a window's
-//! budget) and while the budget binds for long ([`EndGame::binds`]), or once the stream's own
-//! last page waited over a tenth of a window and what is left is under this process's part
-//! of that quarter ([`EndGame::within_share`]; see [`EndGame::cuts`]), a part that likely has
-//! [`END_PIECE`] pages or more left is cut into pieces of under [`END_PIECE`] pages each, given to idle streams or to
+//! budget, over the processes that spend the key) and while the budget binds for long
+//! ([`EndGame::binds`], or the stream's own last page waited over a tenth of a window; see
+//! [`EndGame::cuts`]), a part that likely has [`END_PIECE`] pages or more left is cut into pieces of under [`END_PIECE`] pages each, given to idle streams or to
 //! streams started for them ([`EndGame::take_streams`]), so each piece is one request. Where
 //! the budget does not bind for long, the end is the idle streams' as before (the small
 //! budgets' rows lost 2-4% when pieces were cut there too: each piece ends with its own short
@@ -130,26 +129,23 @@ impl EndGame {
     }
 
     /// Whether the requests left are under this process's part of the threshold: the
-    /// threshold over the processes sharing the budget (`sharing`, 1 without `--budget-store`).
-    /// A page that waited for a later window then says the rest goes in that window. With
-    /// more left (one of four processes at its second window, a quarter of the window still
-    /// to ask) the window holds most of it anyway, and a page's wait says nothing of the end.
+    /// threshold over the `sharing` processes that spend the key (1 without
+    /// `--budget-store`).
     pub(super) fn within_share(&self, parts: usize, under_way: usize, sharing: usize) -> bool {
         let share = (self.threshold / sharing.max(1) as u64).max(1);
         self.requests_left(parts, under_way)
             .is_some_and(|r| r <= share)
     }
 
-    /// Whether a part is cut into pieces now, before its stream's next page:
-    /// - `booked_later`: a request of this process is booked for a later window
-    ///   ([`EndGame::binds`]), and the requests left are under the threshold;
-    /// - `waited_long`: this stream's last page waited for a later window, and the requests
-    ///   left are under this process's part of the threshold, of `sharing` processes
-    ///   ([`EndGame::within_share`]). Not on the whole threshold: four processes sharing one
-    ///   budget each had about a quarter of a window left when their second window opened,
-    ///   and every part, back from that wait, was cut into pieces there, though most of the
-    ///   window was still to come: 200 pieces a process, and 2,170 requests for 2,000 pages;
-    /// - `idle`: a stream has nothing to do, and the requests left are under the threshold.
+    /// Whether a part is cut into pieces now, before its stream's next page: at the end
+    /// ([`EndGame::reached`], and [`EndGame::within_share`]: this process's part of it), when a request of
+    /// this process is booked for a later window (`booked_later`, [`EndGame::binds`]), when
+    /// this stream's last page waited for one (`waited_long`), or when a stream has nothing
+    /// to do (`idle`). The end is this process's part of the threshold, not all of it: four
+    /// processes sharing one budget each had about a quarter of a window left when their
+    /// second window opened, and every part, back from that wait, was cut into pieces there,
+    /// though most of the window was still to come: 200 pieces a process, and 2,170 requests
+    /// for 2,000 pages.
     pub(super) fn cuts(
         &self,
         booked_later: bool,
@@ -159,8 +155,8 @@ impl EndGame {
         parts: usize,
         under_way: usize,
     ) -> bool {
-        (booked_later || idle) && self.reached(parts, under_way)
-            || waited_long && self.within_share(parts, under_way, sharing)
+        ((booked_later || idle) && self.reached(parts, under_way) || waited_long)
+            && self.within_share(parts, under_way, sharing)
     }
 
     /// How many pieces `pages` left should be cut into.
@@ -178,6 +174,11 @@ impl EndGame {
                 Some(s + taken)
             });
         taken
+    }
+
+    /// Streams running (and taken to start).
+    pub(super) fn streams(&self) -> usize {
+        self.streams.load(Ordering::SeqCst)
     }
 
     pub(super) fn give_back(&self, n: usize) {
@@ -258,25 +259,29 @@ mod tests {
     fn a_page_back_from_a_window_s_wait_no_longer_cuts_every_part_while_most_of_the_window_is_to_come()
      {
         // One of four processes sharing 1000/10s: 25,000 users, 40 streams and parts; its
-        // second window opens with 250 pages left, a quarter of the window: the end is reached.
+        // second window opens with 250 pages left, a quarter of the window.
         let e = EndGame::new(Some(25_000), 50, 40, false, &rate(1000, 10));
         e.fetched(12_500);
-        assert!(e.reached(40, 40));
-        // A page back from the window's wait, nothing booked later: 250 requests left, over
-        // this process's part of the threshold (250 / 4): most of the window is to come, so no
-        // cut. Before, every part was cut here.
+        // A page back from the window's wait: 250 requests left, over this process's part of
+        // the threshold (250 / 4): most of the window is to come, so no cut, whatever binds.
+        // Before, every part was cut here.
         assert!(!e.cuts(false, true, false, 4, 40, 40));
-        // Alone on the key, a quarter of a window is this process's to ask: cut.
-        assert!(e.cuts(false, true, false, 1, 40, 40));
-        // A request of this process booked for a later window: the end cuts.
-        assert!(e.cuts(true, false, false, 4, 40, 40));
-        // An idle stream at the end takes pieces, as before.
-        assert!(e.cuts(false, false, true, 4, 40, 40));
-        // 30 requests left, under 62: a long wait says cut.
+        assert!(!e.cuts(true, false, false, 4, 40, 40));
+        assert!(!e.cuts(false, false, true, 4, 40, 40));
+        // 30 requests left, under 62: the end.
         e.fetched(11_000);
         assert!(e.cuts(false, true, false, 4, 30, 30));
-        // Neither booked later, nor a long wait, nor an idle stream: no cut.
+        assert!(e.cuts(true, false, false, 4, 30, 30));
+        assert!(e.cuts(false, false, true, 4, 30, 30));
+        // Nothing binds and no stream is idle: no cut.
         assert!(!e.cuts(false, false, false, 4, 30, 30));
+    }
+
+    #[test]
+    fn alone_on_the_key_the_end_is_the_whole_threshold() {
+        let e = EndGame::new(Some(25_000), 50, 40, false, &rate(1000, 10));
+        e.fetched(12_500);
+        assert!(e.cuts(false, true, false, 1, 40, 40));
     }
 
     #[test]

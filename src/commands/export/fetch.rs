@@ -118,7 +118,16 @@ async fn first_part(
                     .warmed(latency),
                 n => InFlightCore::fixed(n),
             };
-            let streams = streams_for(core.limit(), pages_left);
+            // Processes that spend the key beside this one take their part of its budget: the
+            // parts are planned for this one's share (each part ends with its own short page:
+            // four processes planning for the whole budget sent 2,087-2,135 requests for 2,000
+            // pages), and the streams grow back as the others finish (`Board::share`).
+            let sharing = match concurrency {
+                0 => spending(ctx).await,
+                _ => 1,
+            };
+            let whole = streams_for(core.limit(), pages_left);
+            let streams = whole.div_ceil(sharing);
             if streams > 1
                 && let Some((new_parts, upper)) =
                     replan(ctx, &job, state, streams, pages_left, newest).await?
@@ -126,8 +135,13 @@ async fn first_part(
                 if tx.send(Msg::Replan(new_parts.clone())).await.is_err() {
                     return Ok(());
                 }
+                let share = if sharing > 1 {
+                    format!(" (this process's share: {sharing} processes spend the key)")
+                } else {
+                    String::new()
+                };
                 ctx.ui.info(&format!(
-                    "one stream cannot use the budget ({} ms per page): {} parts over {streams} streams",
+                    "one stream cannot use the budget ({} ms per page): {} parts over {streams} streams{share}",
                     latency.as_millis(),
                     new_parts.len()
                 ));
@@ -137,10 +151,20 @@ async fn first_part(
                     pending: new_parts.into_iter().enumerate().collect(),
                 };
                 let board =
-                    Board::for_plan(ctx, &job, plan, Some(upper), total, streams, concurrency);
+                    Board::for_plan(ctx, &job, plan, Some(upper), total, streams, concurrency)
+                        .growing_to(whole);
                 return run_parts(ctx, job, board, streams, core, tx).await;
             }
         }
+    }
+}
+
+/// How many processes spend the key now, this one included: those the shared budget
+/// (`--budget-store`) counts; 1 without it, or when Redis does not answer.
+async fn spending(ctx: &Context) -> usize {
+    match ctx.client.limiter().shared() {
+        Some(sb) => sb.spending_now().await.unwrap_or(1),
+        None => 1,
     }
 }
 
@@ -167,6 +191,9 @@ struct Board {
     upper: Option<i64>,
     /// The end of the export: see [`EndGame`].
     end: EndGame,
+    /// The streams the whole key's budget needs: a process planned for its share of a budget
+    /// spent by others grows back toward this as they finish (see [`Board::share`]).
+    whole: usize,
 }
 
 /// A part is split for an idle stream only when it likely has at least a page left. It then
@@ -200,7 +227,21 @@ impl Board {
             changed: Notify::new(),
             upper,
             end,
+            whole: 0,
         }
+    }
+
+    /// Grow back toward `whole` streams as the processes spending the key beside this one
+    /// finish.
+    fn growing_to(mut self, whole: usize) -> Self {
+        self.whole = whole;
+        self
+    }
+
+    /// Fewer streams run than this process's share of the whole key's budget needs now.
+    fn short_of_share(&self) -> bool {
+        let share = self.whole.div_ceil(crate::pacing::ahead::sharing());
+        self.end.streams() < share
     }
 
     fn queue_empty(&self) -> bool {
@@ -279,6 +320,12 @@ impl Board {
             ((idle + extra + 1).min(pieces), extra, true)
         } else if idle > 0 && pages >= SPLIT_PAGES {
             (2, 0, false)
+        } else if pages >= SPLIT_PAGES && self.short_of_share() {
+            // Others spending the key finished: this process's share grew.
+            match self.end.take_streams(1) {
+                0 => return true,
+                extra => (2, extra, false),
+            }
         } else {
             return true;
         };
