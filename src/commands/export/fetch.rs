@@ -439,9 +439,11 @@ async fn run_parts(
 }
 
 /// One stream of [`run_parts`]: it takes the next part waiting and pages it to its end, then
-/// the next. Stream `gate: Some(w)` runs while `w` is under the in-flight count; an end-game
-/// stream (`None`) is not held by it: it exists only when the pages left fit the end's streams,
-/// and the pacer still holds every request to the budget.
+/// the next. Stream `gate: Some(w)` runs while `w` is under the in-flight count; a stream
+/// started later (`None`) is not held by it: it exists only when the pages left fit the end's
+/// streams, or when this process's share of a key's budget grew as others finished (within
+/// the in-flight count the whole budget needs), and the pacer still holds every request to
+/// the budget.
 struct Stream {
     gate: Option<usize>,
     board: Arc<Board>,
