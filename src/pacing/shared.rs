@@ -261,6 +261,14 @@ impl Keys {
     }
 }
 
+/// The processes whose heartbeats (`all`, as the hash holds them) are fresh at `now_ms`.
+fn fresh(all: &[(String, Vec<u8>)], now_ms: u64) -> Vec<ProcessInfo> {
+    all.iter()
+        .filter_map(|(_, v)| serde_json::from_slice::<ProcessInfo>(v).ok())
+        .filter(|p| now_ms.saturating_sub(p.last_seen_ms) <= ms(HEARTBEAT_TTL))
+        .collect()
+}
+
 /// The processes among `all` (fresh heartbeats) that spend the key: those that sent a request
 /// in the last window, and those just starting (started within the window, or not yet
 /// reporting their work: a heartbeat from before the process's HTTP core was attached). A
@@ -614,12 +622,7 @@ impl SharedBudget {
     /// The processes sharing this budget now (fresh heartbeats only).
     pub async fn processes(&self) -> Result<Vec<ProcessInfo>, RedisDown> {
         let all = self.redis.hgetall(&self.keys.procs).await?;
-        let now = unix_ms();
-        let mut out: Vec<ProcessInfo> = all
-            .into_iter()
-            .filter_map(|(_, v)| serde_json::from_slice::<ProcessInfo>(&v).ok())
-            .filter(|p| now.saturating_sub(p.last_seen_ms) <= ms(HEARTBEAT_TTL))
-            .collect();
+        let mut out = fresh(&all, unix_ms());
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
@@ -792,12 +795,7 @@ impl SharedBudget {
             .await?;
         let all = self.redis.hgetall(&self.keys.procs).await?;
         let now = unix_ms();
-        let fresh: Vec<ProcessInfo> = all
-            .iter()
-            .filter_map(|(_, v)| serde_json::from_slice::<ProcessInfo>(v).ok())
-            .filter(|p| now.saturating_sub(p.last_seen_ms) <= ms(HEARTBEAT_TTL))
-            .collect();
-        super::ahead::shared_by(spending(&fresh, now, self.rate.window).max(1));
+        super::ahead::shared_by(spending(&fresh(&all, now), now, self.rate.window).max(1));
         if !prune {
             return Ok(());
         }
