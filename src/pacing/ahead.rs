@@ -1,9 +1,9 @@
 //! How far ahead this process's requests are booked: the latest instant any back-end (this
 //! process's pacer, the state file, Redis) told a request to wait for; and how many processes
-//! the shared budget says spend the key. A command that plans
-//! its work around the budget reads it: the export's end cuts parts only while the budget
-//! binds for long (its next pages would wait for a later window), never while slots free up
-//! as fast as answers come.
+//! the shared budget says spend the key. A command that plans its work around the budget
+//! reads them: the export's end cuts parts only while the budget binds for long (its next
+//! pages would wait for a later window), never while slots free up as fast as answers come,
+//! and an export plans its parts for its share of the key.
 //!
 //! Process-wide, as the back-end's answer is: one process paces one key (several limiters in
 //! one process, as tests make, only ever make it err toward "binds").

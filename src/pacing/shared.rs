@@ -261,12 +261,19 @@ impl Keys {
     }
 }
 
-/// The processes whose heartbeats (`all`, as the hash holds them) are fresh at `now_ms`.
-fn fresh(all: &[(String, Vec<u8>)], now_ms: u64) -> Vec<ProcessInfo> {
-    all.iter()
-        .filter_map(|(_, v)| serde_json::from_slice::<ProcessInfo>(v).ok())
-        .filter(|p| now_ms.saturating_sub(p.last_seen_ms) <= ms(HEARTBEAT_TTL))
-        .collect()
+/// The heartbeats in `all` (field and record, as the hash holds them), read once: the
+/// processes whose heartbeats are fresh at `now_ms`, and the fields of the stale or unreadable
+/// ones (processes that died without leaving).
+fn fresh(all: Vec<(String, Vec<u8>)>, now_ms: u64) -> (Vec<ProcessInfo>, Vec<String>) {
+    let mut live = Vec::new();
+    let mut stale = Vec::new();
+    for (field, v) in all {
+        match serde_json::from_slice::<ProcessInfo>(&v) {
+            Ok(p) if now_ms.saturating_sub(p.last_seen_ms) <= ms(HEARTBEAT_TTL) => live.push(p),
+            _ => stale.push(field),
+        }
+    }
+    (live, stale)
 }
 
 /// The processes among `all` (fresh heartbeats) that spend the key: those that sent a request
@@ -622,7 +629,7 @@ impl SharedBudget {
     /// The processes sharing this budget now (fresh heartbeats only).
     pub async fn processes(&self) -> Result<Vec<ProcessInfo>, RedisDown> {
         let all = self.redis.hgetall(&self.keys.procs).await?;
-        let mut out = fresh(&all, unix_ms());
+        let (mut out, _) = fresh(all, unix_ms());
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
@@ -793,20 +800,15 @@ impl SharedBudget {
         self.redis
             .hset_with_ttl(&self.keys.procs, &me.id, &value, HEARTBEAT_TTL * 4)
             .await?;
-        let all = self.redis.hgetall(&self.keys.procs).await?;
         let now = unix_ms();
-        super::ahead::shared_by(spending(&fresh(&all, now), now, self.rate.window).max(1));
+        let (live, stale) = fresh(self.redis.hgetall(&self.keys.procs).await?, now);
+        super::ahead::shared_by(spending(&live, now, self.rate.window).max(1));
         if !prune {
             return Ok(());
         }
         // Drop the heartbeats of processes that died without leaving.
-        for (field, v) in all {
-            let stale = serde_json::from_slice::<ProcessInfo>(&v).map_or(true, |p| {
-                now.saturating_sub(p.last_seen_ms) > ms(HEARTBEAT_TTL)
-            });
-            if stale {
-                let _ = self.redis.hdel(&self.keys.procs, &field).await;
-            }
+        for field in stale {
+            let _ = self.redis.hdel(&self.keys.procs, &field).await;
         }
         Ok(())
     }

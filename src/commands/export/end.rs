@@ -11,8 +11,9 @@
 //! So, at the end ([`EndGame::reached`]: the requests left are under a quarter of a window's
 //! budget, over the processes that spend the key) and while the budget binds for long
 //! ([`EndGame::binds`], or the stream's own last page waited over a tenth of a window; see
-//! [`EndGame::cuts`]), a part that likely has [`END_PIECE`] pages or more left is cut into pieces of under [`END_PIECE`] pages each, given to idle streams or to
-//! streams started for them ([`EndGame::take_streams`]), so each piece is one request. Where
+//! [`EndGame::cuts`]), a part that likely has [`END_PIECE`] pages or more left is cut into
+//! pieces of under [`END_PIECE`] pages each, given to idle streams or to streams started for
+//! them ([`EndGame::take_streams`]), so each piece is one request. Where
 //! the budget does not bind for long, the end is the idle streams' as before (the small
 //! budgets' rows lost 2-4% when pieces were cut there too: each piece ends with its own short
 //! page, about half a request more).
@@ -138,14 +139,13 @@ impl EndGame {
     }
 
     /// Whether a part is cut into pieces now, before its stream's next page: at the end
-    /// ([`EndGame::reached`], and [`EndGame::within_share`]: this process's part of it), when a request of
-    /// this process is booked for a later window (`booked_later`, [`EndGame::binds`]), when
-    /// this stream's last page waited for one (`waited_long`), or when a stream has nothing
-    /// to do (`idle`). The end is this process's part of the threshold, not all of it: four
-    /// processes sharing one budget each had about a quarter of a window left when their
-    /// second window opened, and every part, back from that wait, was cut into pieces there,
-    /// though most of the window was still to come: 200 pieces a process, and 2,170 requests
-    /// for 2,000 pages.
+    /// ([`EndGame::reached`], and [`EndGame::within_share`]: this process's part of it), when a
+    /// request of this process is booked for a later window (`booked_later`, [`EndGame::binds`]),
+    /// when this stream's last page waited for one (`waited_long`), or when a stream has nothing to
+    /// do (`idle`). The end is this process's part of the threshold, not all of it: four processes
+    /// sharing one budget each had about a quarter of a window left when their second window
+    /// opened, and every part, back from that wait, was cut into pieces there, though most of the
+    /// window was still to come: 200 pieces a process, and 2,170 requests for 2,000 pages.
     pub(super) fn cuts(
         &self,
         booked_later: bool,

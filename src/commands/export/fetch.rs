@@ -280,14 +280,16 @@ impl Board {
         self.idle.fetch_sub(1, Ordering::SeqCst);
     }
 
-    /// Before its next page, the stream paging part `from` gives the upper half of the rest
-    /// of its range to a stream that has nothing to do, if it likely has pages enough left
-    /// for that to finish sooner. At the end of the export ([`EndGame::cuts`]: the budget binds
-    /// for long, or `waited_long`, this stream's last page waited for a later window, with this
-    /// process's part of the end left; the end counts the `under_way` requests of the streams as asked already), it
-    /// is cut into pieces of under [`END_PIECE`] pages, all but the first given to idle streams
-    /// or to streams started for them. The new parts reach the writer before any of their pages
-    /// and before `from`'s next. False when the writer has stopped.
+    /// Before its next page, the stream paging part `from` gives the upper half of the rest of its
+    /// range to a stream that has nothing to do, if it likely has pages enough left for that to
+    /// finish sooner. At the end of the export ([`EndGame::cuts`]: the budget binds for long, or
+    /// `waited_long`, this stream's last page waited for a later window, with this process's part
+    /// of the end left; the end counts the `under_way` requests of the streams as asked already),
+    /// it is cut into pieces of under [`END_PIECE`] pages, all but the first given to idle streams
+    /// or to streams started for them. When this process's share of the key grew as others
+    /// spending it finished ([`Board::short_of_share`]), the upper half goes to a stream started
+    /// for it. The new parts reach the writer before any of their pages and before `from`'s
+    /// next. False when the writer has stopped.
     async fn share(
         &self,
         job: &Job,
