@@ -73,7 +73,7 @@ def prod(users, latency_ms, jitter="20%"):
         os.unlink(ids)
 
 
-def million(http, users=1_000_000, latency_ms=300, jitter="20%"):
+def million(http, users=1_000_000, latency_ms=300, jitter="20%", beside_writer=False):
     """A 1,000,000-user export at production's limit, default flags (pages of 500), against a
     sandbox that holds them all (it makes each user when a page asks for it: about 12 MB and
     ready at once), from one process: the share of the ceiling, the peak RSS and the CPU per
@@ -83,15 +83,30 @@ def million(http, users=1_000_000, latency_ms=300, jitter="20%"):
     and over https clerk-rl takes it with default flags); cleartext to loopback cannot
     negotiate, so the row says so with `--http-version 2`. "1.1" is what the default gives over
     http, and what a user behind an HTTP/1.1-only proxy gets: a connection per request in
-    flight, each with its own read buffer."""
+    flight, each with its own read buffer.
+
+    Each row starts with the disk idle (`sync` first): the rows before it wrote gigabytes, and
+    their writeback slowed this row's writes by chance. `beside_writer` is the world's worse case
+    said as such: another process writes 6 GB to the same disk from the 3rd second, so the
+    kernel throttles the export's writes, the export waits for its disk, and the pages already
+    in flight (the bandwidth-delay product: 33 pages of 0.8 MB at 100/s and 300 ms) land in
+    memory while the writer is held."""
     rtt = latency_ms / 1000
     model = f"{latency_ms}ms ±{jitter}, 1000/10s sliding log, no headers, HTTP/{http}"
+    if beside_writer:
+        model += ", another process writing 6 GB to the same disk from the 3rd second"
     out = tempfile.NamedTemporaryFile(prefix="clerk-rl-world-", suffix=".jsonl", delete=False).name
     os.unlink(out)
     sb = Sandbox(users, f"{LIMIT}/10s", extra=["--jitter", jitter], latency=f"{latency_ms}ms")
+    other = out + ".other"
+    writer = None
     try:
         flags = ["--http-version", "2"] if http == "2" else []
         args = [BIN, "--plan", "prod", "--json", "--no-progress", *flags, "export-users", "--output", out]
+        os.sync()
+        if beside_writer:
+            writer = subprocess.Popen(["sh", "-c", f"sleep 3; exec dd if=/dev/zero of={other} bs=1M "
+                                       "count=6000 conv=fdatasync"], stderr=subprocess.DEVNULL)
         code, _, err, rss, cpu, wall = timed(args, client_env(sb))
         if code != 0:
             raise SystemExit(f"export failed ({code}):\n{err[-2000:]}")
@@ -104,8 +119,12 @@ def million(http, users=1_000_000, latency_ms=300, jitter="20%"):
             cpu, wall, "/v1/users", per_100k=cpu * 100_000 / users)
     finally:
         sb.stop()
-        if os.path.exists(out):
-            os.unlink(out)
+        if writer:
+            writer.kill()
+            writer.wait()
+        for f in (out, other):
+            if os.path.exists(f):
+                os.unlink(f)
 
 
 def busy_server():
@@ -213,6 +232,7 @@ def body():
     busy_server()
     if os.environ.get("CLERK_RL_BENCH_MILLION", "1") == "1":
         million("2")
+        million("2", beside_writer=True)
         million("1.1")
     if os.environ.get("CLERK_RL_BENCH_PEER", "1") == "1":
         sdk_peer(users, 300)
