@@ -65,10 +65,10 @@ def budget_runs():
         server_429 = sum(1 for e in log if e["status"] == 429)
         least = least_time(req, limit, window)
         elapsed = s["http"]["elapsed_s"]
-        rows.append((algo, users, lines, req, math.ceil(users / 500) + 3, server_429, elapsed, least,
+        rows.append((algo, users, lines, req, math.ceil(users / 500) + 4, server_429, elapsed, least,
                      (elapsed - least) / least * 100, rss, cpu))
     print(f"#### Budget use: {users:,} users, client and sandbox both at {rate}, no rate-limit headers, no added latency, 1 process\n")
-    print("| sandbox algorithm | users written | requests (target ceil(n/500)+3: pages, the last short page, two counts) | 429s | elapsed | least the budget allows | over least | peak RSS | CPU |")
+    print("| sandbox algorithm | users written | requests (target ceil(n/500)+4: pages, the last short page, two counts, the newest-user probe) | 429s | elapsed | least the budget allows | over least | peak RSS | CPU |")
     print("|---|---|---|---|---|---|---|---|---|")
     for algo, users, lines, req, target, n429, el, least, over, rss, cpu in rows:
         print(f"| {algo} | {lines:,} | {req} ({target}) | {n429} | {el:.2f} s | {least:.2f} s | {over:+.1f}% | {rss:.1f} MB | {cpu:.2f} s |")

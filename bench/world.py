@@ -70,7 +70,56 @@ def prod(users, latency_ms, jitter="20%"):
         os.unlink(dest)
     finally:
         sb.stop()
+    try:
+        if latency_ms == 300:
+            batch_shared(ids, users, latency_ms, jitter)
+    finally:
         os.unlink(ids)
+
+
+def batch_shared(ids, users, latency_ms, jitter, procs=4):
+    """The same ids split among `procs` batch-get processes started together, one budget shared
+    through Redis: the time from the first request to the last in the server's log (each
+    process first waits a window on the fresh store, which the log does not count)."""
+    rtt = latency_ms / 1000
+    model = f"{latency_ms}ms ±{jitter}, 1000/10s sliding log, no headers, {procs} processes sharing Redis"
+    with open(ids) as f:
+        all_ids = f.read().split()
+    sb = Sandbox(users, f"{LIMIT}/10s", extra=["--jitter", jitter], latency=f"{latency_ms}ms")
+    redis = Redis()
+    files = []
+    try:
+        running = []
+        for k in range(procs):
+            part = ids + f".{k}"
+            with open(part, "w") as g:
+                g.write("\n".join(all_ids[k::procs]) + "\n")
+            files += [part, part + ".out"]
+            args = [BIN, "--plan", "prod", "--json", "--no-progress", "--budget-store", redis.url(),
+                    "batch-get", part, "--output", part + ".out"]
+            running.append(subprocess.Popen(["/usr/bin/time", "-v", *args], env=client_env(sb),
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        rss = cpu = 0.0
+        for p in running:
+            _, err = p.communicate()
+            if p.returncode != 0:
+                raise SystemExit(f"batch-get failed ({p.returncode}):\n{err[-2000:]}")
+            rss = max(rss, int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1)) / 1024)
+            cpu += float(re.search(r"User time \(seconds\): ([\d.]+)", err).group(1))
+            cpu += float(re.search(r"System time \(seconds\): ([\d.]+)", err).group(1))
+        found = 0
+        for k in range(procs):
+            with open(ids + f".{k}.out") as f:
+                found += sum(1 for _ in f)
+        if found != len(all_ids):
+            raise SystemExit(f"batch-get found {found} of {len(all_ids)} users")
+        row(f"batch-get {users:,} ids as {procs} x {users // procs:,}", model, sb, rtt, rss, cpu, 0, "/v1/users")
+    finally:
+        sb.stop()
+        redis.stop()
+        for f in files:
+            if os.path.exists(f):
+                os.unlink(f)
 
 
 def million(http, users=1_000_000, latency_ms=300, jitter="20%", beside_writer=False):
