@@ -447,3 +447,53 @@ async fn a_delivery_is_applied_once_and_many_users_are_answered_in_order() {
         assert_eq!(redis.get(&user_key(&p, &ids[i])).is_some(), i % 3 != 0);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_larger_than_one_pipeline_is_written_whole_and_answered_in_order() {
+    let redis = RedisServer::start();
+    let conn = connect(&redis).await;
+    let p = prefix();
+    // 3,000 users of about 2 KB: 6 MB, three pipelines at least; every fifth has a newer
+    // version marker and is refused.
+    let ids: Vec<String> = (0..3000).map(|i| format!("user_2wide{i:05}")).collect();
+    for id in ids.iter().step_by(5) {
+        redis.set(&version_key(&p, id), b"99");
+    }
+    let pad = "x".repeat(2000);
+    let lines: Vec<Vec<u8>> = ids
+        .iter()
+        .map(|id| {
+            format!(
+                r#"{{"id":"{id}","object":"user","created_at":1,"updated_at":50,"pad":"{pad}"}}"#
+            )
+            .into_bytes()
+        })
+        .collect();
+    let items: Vec<Item> = ids
+        .iter()
+        .zip(&lines)
+        .map(|(id, line)| Item {
+            id,
+            line,
+            updated_at: Some(50),
+        })
+        .collect();
+    let expiry = Expiry {
+        entry: Duration::from_secs(60),
+        markers: None,
+    };
+    let got = write(&conn, &p, None, Mode::Put, expiry, &items)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 3000);
+    for (i, o) in got.iter().enumerate() {
+        let want = if i % 5 == 0 {
+            Outcome::KeptNewer
+        } else {
+            Outcome::Written
+        };
+        assert_eq!(*o, want, "user {i}");
+        let kept = redis.get(&user_key(&p, &ids[i]));
+        assert_eq!(kept.is_some(), i % 5 != 0, "user {i}");
+    }
+}
