@@ -13,7 +13,7 @@ real redis-server on loopback, release build:
             write refused
   latency   cold again, sandbox --latency 50ms (a distant server; the write is the same)
 For each: wall time of the whole process(es), API requests, and Redis's own time per EVAL (one
-EVAL writes up to 100 users, a window's EVALs go in one pipeline; INFO commandstats and SLOWLOG,
+EVAL writes up to 100 users, a window's EVALs go in pipelines of up to 2 MB of users; INFO commandstats and SLOWLOG,
 reset before each row), so the longest time Redis serves nobody else is shown.
 
 Usage: bench/cache_write.py   (after cargo build --release; writes bench/results/cache_write.md)
@@ -161,7 +161,7 @@ def main():
     out = [f"#### Cache writes: {N:,} ids, conditional Lua write, redis-server on loopback",
            "",
            "Header style x-ratelimit, budget 100000/1s (not binding), window 1 s; one EVAL "
-           "writes up to 100 users, a window's EVALs go in one pipeline.",
+           "writes up to 100 users, a window's EVALs go in pipelines of up to 2 MB of users.",
            "",
            "| run | latency | processes | users written | writes refused | cache hits | "
            "API requests | elapsed | EVALs | Redis µs per EVAL | longest EVAL |",
