@@ -17,6 +17,19 @@ from common import BIN, Redis, Sandbox, client_env, efficiency, report, summary_
 LIMIT, WINDOW = 1000, 10.0
 
 
+def waited(running, what):
+    """Wait for processes started under GNU time: the most peak RSS of them (MB) and their CPU."""
+    rss = cpu = 0.0
+    for p in running:
+        _, err = p.communicate()
+        if p.returncode != 0:
+            raise SystemExit(f"{what} failed ({p.returncode}):\n{err[-2000:]}")
+        rss = max(rss, int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1)) / 1024)
+        cpu += float(re.search(r"User time \(seconds\): ([\d.]+)", err).group(1))
+        cpu += float(re.search(r"System time \(seconds\): ([\d.]+)", err).group(1))
+    return rss, cpu
+
+
 def row(name, model, sb, rtt, rss, cpu, wall, path, limit=1000, window=10.0, per_100k=None):
     times = [e["t"] for e in sb.requests() if e["path"] == path]
     statuses = [e["status"] for e in sb.requests()]
@@ -99,14 +112,7 @@ def batch_shared(ids, users, latency_ms, jitter, procs=4):
                     "batch-get", part, "--output", part + ".out"]
             running.append(subprocess.Popen(["/usr/bin/time", "-v", *args], env=client_env(sb),
                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
-        rss = cpu = 0.0
-        for p in running:
-            _, err = p.communicate()
-            if p.returncode != 0:
-                raise SystemExit(f"batch-get failed ({p.returncode}):\n{err[-2000:]}")
-            rss = max(rss, int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1)) / 1024)
-            cpu += float(re.search(r"User time \(seconds\): ([\d.]+)", err).group(1))
-            cpu += float(re.search(r"System time \(seconds\): ([\d.]+)", err).group(1))
+        rss, cpu = waited(running, "batch-get")
         found = 0
         for k in range(procs):
             with open(ids + f".{k}.out") as f:
@@ -221,14 +227,7 @@ def export_rows(users, rate, latency_ms, headers=None, procs=1, page_size=50, ji
             args += ["export-users", "--page-size", str(page_size), "--output", out]
             running.append(subprocess.Popen(["/usr/bin/time", "-v", *args], env=client_env(sb),
                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
-        rss = cpu = 0.0
-        for p in running:
-            _, err = p.communicate()
-            if p.returncode != 0:
-                raise SystemExit(f"export failed ({p.returncode}):\n{err[-2000:]}")
-            rss = max(rss, int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1)) / 1024)
-            cpu += float(re.search(r"User time \(seconds\): ([\d.]+)", err).group(1))
-            cpu += float(re.search(r"System time \(seconds\): ([\d.]+)", err).group(1))
+        rss, cpu = waited(running, "export")
         for out in outs:
             with open(out) as f:
                 n = sum(1 for _ in f)

@@ -415,14 +415,35 @@ async fn a_delivery_is_applied_once_and_many_users_are_answered_in_order() {
 
     // 1,200 users (twelve scripts of at most 100, one pipeline): one answer each, in order; every third has a
     // newer version marker and is refused.
-    let ids: Vec<String> = (0..1200).map(|i| format!("user_2many{i:05}")).collect();
-    for id in ids.iter().step_by(3) {
-        redis.set(&version_key(&p, id), b"99");
+    let lines: Vec<Vec<u8>> = (0..1200)
+        .map(|i| user(&format!("user_2many{i:05}"), 50))
+        .collect();
+    put_all_refusing_every(&redis, &conn, &p, &lines, 3).await;
+}
+
+/// Writes the users of `lines` (ids `user_2…`, version 50) as batch-get does, every `nth`
+/// guarded by a newer version marker first; checks one answer each, in order, and what Redis
+/// holds after.
+async fn put_all_refusing_every(
+    redis: &RedisServer,
+    conn: &Redis,
+    p: &str,
+    lines: &[Vec<u8>],
+    nth: usize,
+) {
+    let ids: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_slice(l).unwrap();
+            v["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    for id in ids.iter().step_by(nth) {
+        redis.set(&version_key(p, id), b"99");
     }
-    let lines: Vec<Vec<u8>> = ids.iter().map(|id| user(id, 50)).collect();
     let items: Vec<Item> = ids
         .iter()
-        .zip(&lines)
+        .zip(lines)
         .map(|(id, line)| Item {
             id,
             line,
@@ -433,18 +454,19 @@ async fn a_delivery_is_applied_once_and_many_users_are_answered_in_order() {
         entry: Duration::from_secs(60),
         markers: None,
     };
-    let got = write(&conn, &p, None, Mode::Put, batch_get, &items)
+    let got = write(conn, p, None, Mode::Put, batch_get, &items)
         .await
         .unwrap();
-    assert_eq!(got.len(), 1200);
+    assert_eq!(got.len(), lines.len());
     for (i, o) in got.iter().enumerate() {
-        let want = if i % 3 == 0 {
+        let want = if i % nth == 0 {
             Outcome::KeptNewer
         } else {
             Outcome::Written
         };
         assert_eq!(*o, want, "user {i}");
-        assert_eq!(redis.get(&user_key(&p, &ids[i])).is_some(), i % 3 != 0);
+        let kept = redis.get(&user_key(p, &ids[i]));
+        assert_eq!(kept.is_some(), i % nth != 0, "user {i}");
     }
 }
 
@@ -452,48 +474,16 @@ async fn a_delivery_is_applied_once_and_many_users_are_answered_in_order() {
 async fn a_window_larger_than_one_pipeline_is_written_whole_and_answered_in_order() {
     let redis = RedisServer::start();
     let conn = connect(&redis).await;
-    let p = prefix();
     // 3,000 users of about 2 KB: 6 MB, three pipelines at least; every fifth has a newer
     // version marker and is refused.
-    let ids: Vec<String> = (0..3000).map(|i| format!("user_2wide{i:05}")).collect();
-    for id in ids.iter().step_by(5) {
-        redis.set(&version_key(&p, id), b"99");
-    }
     let pad = "x".repeat(2000);
-    let lines: Vec<Vec<u8>> = ids
-        .iter()
-        .map(|id| {
+    let lines: Vec<Vec<u8>> = (0..3000)
+        .map(|i| {
             format!(
-                r#"{{"id":"{id}","object":"user","created_at":1,"updated_at":50,"pad":"{pad}"}}"#
+                r#"{{"id":"user_2wide{i:05}","object":"user","created_at":1,"updated_at":50,"pad":"{pad}"}}"#
             )
             .into_bytes()
         })
         .collect();
-    let items: Vec<Item> = ids
-        .iter()
-        .zip(&lines)
-        .map(|(id, line)| Item {
-            id,
-            line,
-            updated_at: Some(50),
-        })
-        .collect();
-    let expiry = Expiry {
-        entry: Duration::from_secs(60),
-        markers: None,
-    };
-    let got = write(&conn, &p, None, Mode::Put, expiry, &items)
-        .await
-        .unwrap();
-    assert_eq!(got.len(), 3000);
-    for (i, o) in got.iter().enumerate() {
-        let want = if i % 5 == 0 {
-            Outcome::KeptNewer
-        } else {
-            Outcome::Written
-        };
-        assert_eq!(*o, want, "user {i}");
-        let kept = redis.get(&user_key(&p, &ids[i]));
-        assert_eq!(kept.is_some(), i % 5 != 0, "user {i}");
-    }
+    put_all_refusing_every(&redis, &conn, &prefix(), &lines, 5).await;
 }
