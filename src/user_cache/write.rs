@@ -173,7 +173,9 @@ fn pipelines(sizes: &[usize], max: usize) -> Vec<std::ops::Range<usize>> {
 /// Run the script for `items`. With `delivery` (its key and how long to remember it), the
 /// delivery id is set NX first, in the same script: a delivery seen before changes nothing and
 /// answers `[Replay]` (deliveries carry one user). Many items are written by several scripts in
-/// one pipeline; each script is atomic, and each user's check and write are in one script.
+/// pipelines of at most [`PIPELINE_BYTES`] of users; each script is atomic, and each user's check
+/// and write are in one script, so a pipeline cut short leaves every user either written by the
+/// rule or untouched (the error says Redis failed; a retry writes the rest by the same rule).
 pub async fn write(
     redis: &Redis,
     prefix: &str,
