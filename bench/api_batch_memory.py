@@ -19,7 +19,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN, Sandbox, client_env, report, timed  # noqa: E402
+from common import BIN, Sandbox, client_env, gnu_time, report, timed  # noqa: E402
 
 USERS = 1000
 RATE = "100000/1s"
@@ -90,13 +90,11 @@ def body():
             p = subprocess.run(["/usr/bin/time", "-v", BIN, "--rate", RATE, "api", "--batch", "-",
                                 "--results", res], env=env, input=text, capture_output=True,
                                text=True)
-            rss3 = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
+            rss3, cpu3 = gnu_time(p.stderr)
             wall3 = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", p.stderr).group(1)
             m, s = wall3.split(":")[-2:]
             wall3 = int(m) * 60 + float(s)
-            user = float(re.search(r"User time \(seconds\): ([\d.]+)", p.stderr).group(1))
-            sys_ = float(re.search(r"System time \(seconds\): ([\d.]+)", p.stderr).group(1))
-            rows.append((f"run, {n:,} lines, stdin, no journal", p.returncode, rss3, user + sys_, wall3, None))
+            rows.append((f"run, {n:,} lines, stdin, no journal", p.returncode, rss3, cpu3, wall3, None))
             os.unlink(path)
             os.unlink(path + ".batch-journal")
     finally:

@@ -97,15 +97,21 @@ class Sandbox:
         os.unlink(self.log)
 
 
+def gnu_time(stderr):
+    """What GNU time -v reported at the end of `stderr`: (peak RSS MB, CPU s as user + sys)."""
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr).group(1)) / 1024
+    user = float(re.search(r"User time \(seconds\): ([\d.]+)", stderr).group(1))
+    sys_ = float(re.search(r"System time \(seconds\): ([\d.]+)", stderr).group(1))
+    return rss, user + sys_
+
+
 def timed(args, env):
     """Run under GNU time: (exit code, stdout, stderr, peak RSS MB, CPU s, wall s)."""
     t0 = time.monotonic()
     p = subprocess.run(["/usr/bin/time", "-v", *args], env=env, capture_output=True, text=True)
     wall = time.monotonic() - t0
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
-    user = float(re.search(r"User time \(seconds\): ([\d.]+)", p.stderr).group(1))
-    sys_ = float(re.search(r"System time \(seconds\): ([\d.]+)", p.stderr).group(1))
-    return p.returncode, p.stdout, p.stderr, rss, user + sys_, wall
+    rss, cpu = gnu_time(p.stderr)
+    return p.returncode, p.stdout, p.stderr, rss, cpu, wall
 
 
 def client_env(sb):

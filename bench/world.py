@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN, Redis, Sandbox, client_env, efficiency, report, summary_json, timed  # noqa: E402
+from common import BIN, Redis, Sandbox, client_env, efficiency, gnu_time, report, summary_json, timed  # noqa: E402
 
 LIMIT, WINDOW = 1000, 10.0
 
@@ -24,9 +24,9 @@ def waited(running, what):
         _, err = p.communicate()
         if p.returncode != 0:
             raise SystemExit(f"{what} failed ({p.returncode}):\n{err[-2000:]}")
-        rss = max(rss, int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1)) / 1024)
-        cpu += float(re.search(r"User time \(seconds\): ([\d.]+)", err).group(1))
-        cpu += float(re.search(r"System time \(seconds\): ([\d.]+)", err).group(1))
+        p_rss, p_cpu = gnu_time(err)
+        rss = max(rss, p_rss)
+        cpu += p_cpu
     return rss, cpu
 
 
