@@ -114,28 +114,25 @@ impl EndGame {
         Some((users / self.page_size).saturating_sub(under_way as u64) + parts as u64)
     }
 
-    /// Whether the requests left are under the threshold. Once reached, the end stays
-    /// reached: its own pieces add parts to the estimate.
-    pub(super) fn reached(&self, parts: usize, under_way: usize) -> bool {
+    /// Whether `left` requests left ([`EndGame::requests_left`]) are under the threshold. Once
+    /// reached, the end stays reached: its own pieces add parts to the estimate.
+    fn reached(&self, left: Option<u64>) -> bool {
         if self.reached.load(Ordering::Relaxed) {
             return true;
         }
-        let reached = self
-            .requests_left(parts, under_way)
-            .is_some_and(|r| r <= self.threshold);
+        let reached = left.is_some_and(|r| r <= self.threshold);
         if reached {
             self.reached.store(true, Ordering::Relaxed);
         }
         reached
     }
 
-    /// Whether the requests left are under this process's part of the threshold: the
+    /// Whether `left` requests left are under this process's part of the threshold: the
     /// threshold over the `sharing` processes that spend the key (1 without
     /// `--budget-store`).
-    pub(super) fn within_share(&self, parts: usize, under_way: usize, sharing: usize) -> bool {
+    fn within_share(&self, left: Option<u64>, sharing: usize) -> bool {
         let share = (self.threshold / sharing.max(1) as u64).max(1);
-        self.requests_left(parts, under_way)
-            .is_some_and(|r| r <= share)
+        left.is_some_and(|r| r <= share)
     }
 
     /// Whether a part is cut into pieces now, before its stream's next page: at the end
@@ -155,8 +152,9 @@ impl EndGame {
         parts: usize,
         under_way: usize,
     ) -> bool {
-        ((booked_later || idle) && self.reached(parts, under_way) || waited_long)
-            && self.within_share(parts, under_way, sharing)
+        let left = self.requests_left(parts, under_way);
+        ((booked_later || idle) && self.reached(left) || waited_long)
+            && self.within_share(left, sharing)
     }
 
     /// How many pieces `pages` left should be cut into.
@@ -243,16 +241,17 @@ mod tests {
     fn the_end_is_reached_from_the_pages_not_yet_asked_and_stays_reached() {
         let e = EndGame::new(Some(20_000), 50, 40, false, &rate(1000, 10));
         // 400 pages left, 40 parts: 440 requests.
-        assert!(!e.reached(40, 0));
+        assert!(!e.reached(e.requests_left(40, 0)));
         // 100 of them asked and under way: 300 + 40.
-        assert!(!e.reached(40, 100));
+        assert!(!e.reached(e.requests_left(40, 100)));
         e.fetched(5_000);
         // 300 pages left, 100 under way: 200 + 40 = 240, under 250.
-        assert!(e.reached(40, 100));
+        assert!(e.reached(e.requests_left(40, 100)));
         // Pieces add parts; the end stays.
-        assert!(e.reached(400, 0));
+        assert!(e.reached(e.requests_left(400, 0)));
         // Without a count there is no end.
-        assert!(!EndGame::new(None, 50, 40, false, &rate(1000, 10)).reached(0, 0));
+        let e = EndGame::new(None, 50, 40, false, &rate(1000, 10));
+        assert!(!e.reached(e.requests_left(0, 0)));
     }
 
     #[test]
