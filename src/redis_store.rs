@@ -625,7 +625,8 @@ impl Redis {
     }
 
     /// Run a Lua script (EVAL) once per `(keys, args)` call, all in one pipeline: one round trip
-    /// for many short scripts, each atomic, and other clients served between them. For changes
+    /// for many short scripts, each atomic, and other clients served between them; one answer
+    /// per call, in order, or an error (a short answer is never taken as complete). For changes
     /// that must happen atomically with a check, such as the conditional cache write. On a
     /// cluster every call's keys must share one hash tag (one node runs the pipeline).
     pub async fn eval_pipelined<T: redis::FromRedisValue>(
@@ -643,7 +644,16 @@ impl Redis {
                 cmd.arg(*a);
             }
         }
-        self.query_pipe::<Vec<T>>(&pipe).await
+        let answers = self.query_pipe::<Vec<T>>(&pipe).await?;
+        if answers.len() != calls.len() {
+            return Err(RedisDown(format!(
+                "Redis at {} answered {} of {} scripts",
+                self.shown(),
+                answers.len(),
+                calls.len()
+            )));
+        }
+        Ok(answers)
     }
 
     /// Delete every key matching the glob `pattern` (escape literal parts with [`glob_escape`]);
