@@ -32,6 +32,13 @@ const QUEUE_FLOOR: f64 = 0.005;
 const ALPHA: f64 = 0.2;
 /// Before the first answer: a few at once, enough to learn the round trip quickly.
 const FIRST: usize = 2;
+/// Where a count whose budget is out of reach starts (rate x round trip is past the cap: a
+/// budget that does not bind, or a path too long for the cap). The server, not the budget,
+/// will be the limit then, and nothing says how many it serves at once: the count doubles
+/// once a round trip from here, as TCP's slow start does, so the server's queue shows before
+/// the count overshoots it. Started at the cap, 64 pages of 500 users went out at once to a
+/// server that served a few, each holding a body: 49-63 MB where 8 MB was needed.
+const OUT_OF_REACH_START: usize = 8;
 /// Answers after a cut for the server before judging it: a queue's answers get faster when
 /// fewer are in flight; a path that got slower as a whole does not, and then the least round
 /// trip (which made it look like a queue) is forgotten.
@@ -107,9 +114,28 @@ impl InFlightCore {
         self.srtt = Some(rtt);
         self.least = Some(rtt);
         self.samples = 1;
-        self.limit = self.needed().unwrap_or(FIRST).clamp(1, self.cap);
+        self.limit = match self.needed() {
+            Some(n) if n > self.cap => OUT_OF_REACH_START.min(self.cap),
+            n => n.unwrap_or(FIRST).clamp(1, self.cap),
+        };
         self.peak = self.peak.max(self.limit);
         self
+    }
+
+    /// The count the run is planned for: what rate x round trip needs, up to the cap, which a
+    /// budget out of reach starts below and grows to (see [`OUT_OF_REACH_START`]).
+    pub fn planned(&self) -> usize {
+        if self.fixed {
+            return self.limit;
+        }
+        self.needed()
+            .map_or(self.limit, |n| n.clamp(1, self.cap))
+            .max(self.limit)
+    }
+
+    /// Rate x round trip is past the cap: the budget cannot bind, whatever is in flight.
+    fn out_of_reach(&self) -> bool {
+        self.needed().is_some_and(|n| n > self.cap)
     }
 
     /// Start with `n` in flight before any answer is seen, for a command whose first requests
@@ -200,13 +226,16 @@ impl InFlightCore {
     fn set(&mut self, want: usize) -> bool {
         self.since_growth += 1;
         // Grow at most doubling per answer, so a wrong first sample cannot overshoot at once;
-        // by one a round trip near a server that queues.
+        // with a budget out of reach, doubling once a round trip at most, so that the server's
+        // answers show its queue before more go; by one a round trip near a server that queues.
         let mut want = want.clamp(1, self.cap).min(self.limit * 2);
-        if want > self.limit && self.server_bound.is_some() {
+        if want > self.limit && (self.server_bound.is_some() || self.out_of_reach()) {
             if self.since_growth < self.limit {
                 return false;
             }
-            want = self.limit + 1;
+            if self.server_bound.is_some() {
+                want = self.limit + 1;
+            }
         }
         if want > self.limit {
             self.since_growth = 0;
@@ -315,6 +344,13 @@ impl InFlight {
     /// Wake the waiting workers: the work changed (a worker ended, work was added).
     pub fn nudge(&self) {
         self.changed.notify_waiters();
+    }
+
+    /// Worker `w` is past the count, and the server's capacity, not the budget, set it: more
+    /// in flight would only wait in the server's queue.
+    pub fn past_server(&self, w: usize) -> bool {
+        let core = self.core();
+        w >= core.limit && core.server_bound.is_some()
     }
 
     /// Wait until worker `w` may run. False when stopped, or when `give_up` says there is
@@ -439,6 +475,61 @@ mod tests {
         assert_eq!(core.limit(), 39);
         assert_eq!(InFlightCore::auto(2.0, 64).warmed(ms(150)).limit(), 1);
         assert_eq!(InFlightCore::fixed(3).warmed(ms(300)).limit(), 3);
+    }
+
+    #[test]
+    fn a_budget_that_does_not_bind_no_longer_sends_the_cap_at_once_to_a_server_that_serves_a_few() {
+        // 100000/1s, pages in 5 ms: rate x round trip is far past the cap of 64. The server
+        // serves 2 at once; m in flight take m/2 x 5 ms. Started at the cap, all 64 went at once.
+        let mut core = InFlightCore::auto(100_000.0, 64).warmed(ms(5));
+        assert_eq!(core.limit(), OUT_OF_REACH_START);
+        assert_eq!(core.planned(), 64, "the run is still planned for the cap");
+        let mut most = core.limit();
+        for _ in 0..400 {
+            let m = core.limit();
+            let rtt = 5.0 * (m as f64 / 2.0).max(1.0);
+            core.observe(Duration::from_secs_f64(rtt / 1000.0), m);
+            most = most.max(core.limit());
+        }
+        assert!(most <= 2 * OUT_OF_REACH_START, "overshot to {most}");
+        assert!(
+            core.limit() <= 8,
+            "held near the server's 2: {}",
+            core.limit()
+        );
+        assert!(core.server_bound().is_some());
+    }
+
+    #[test]
+    fn only_a_count_the_server_set_sends_streams_past_it_away() {
+        // The budget's count: a stream past it keeps its part (handing it back could leave it
+        // waiting for a stream to finish its own, and the end with it).
+        let f = InFlight::new(InFlightCore::auto(100.0, 64).warmed(ms(300)));
+        assert!(!f.past_server(50));
+        // A server that serves 2 at once: the count it set sends the streams past it away.
+        let f = InFlight::new(InFlightCore::auto(100_000.0, 64).warmed(ms(5)));
+        for _ in 0..40 {
+            let m = f.limit();
+            f.core()
+                .observe(Duration::from_secs_f64(0.005 * m as f64 / 2.0), m);
+        }
+        let limit = f.limit();
+        assert!(f.past_server(limit) && !f.past_server(limit - 1));
+    }
+
+    #[test]
+    fn a_budget_out_of_reach_doubles_once_a_round_trip_up_to_the_cap_on_a_server_with_room() {
+        let mut core = InFlightCore::auto(100_000.0, 64).warmed(ms(5));
+        // A round trip of answers (as many as are in flight) before each doubling.
+        for (answers, then) in [(8, 16), (16, 32), (32, 64)] {
+            settle(&mut core, ms(5), answers - 1);
+            assert_eq!(core.limit(), then / 2, "not before a round trip of answers");
+            settle(&mut core, ms(5), 1);
+            assert_eq!(core.limit(), then);
+        }
+        settle(&mut core, ms(5), 100);
+        assert_eq!(core.limit(), 64);
+        assert!(core.server_bound().is_none());
     }
 
     #[test]

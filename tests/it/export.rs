@@ -477,6 +477,47 @@ async fn the_last_window_no_longer_waits_for_parts_two_pages_short() {
     assert!(fullest <= 100, "{fullest} requests in one window of 100");
 }
 
+/// Regression (issue 22): with a budget that does not bind (rate x round trip past the cap of
+/// 64 streams), the split sent 64 pages at once, whatever the server could serve: each held a
+/// body of 500 users, 49-63 MB for a million-user export where one stream had needed 23 MB.
+/// The count now starts at 8 and doubles once a round trip, so the server's answers show its
+/// queue before more go. No answer comes sooner than the sandbox's 200 ms, so what the first
+/// 150 ms after the split brings is what the count started at, however fast this machine is.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_budget_that_does_not_bind_no_longer_sends_64_pages_at_once_after_the_split() {
+    let sb = sandbox_with(10_000, "100000/1s", |c| {
+        c.latency = Duration::from_millis(200)
+    })
+    .await;
+    let want = all_ids(&sb).await;
+    let before = sb.log().len();
+    let r = run_export(&sb, &["--page-size", "50", "--rate", "100000/1s", "-v"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_exact(&parse_export(&r.stdout), &want);
+    assert!(r.stderr.contains("parts over 64 streams"), "{}", r.stderr);
+    let mut pages: Vec<f64> = sb.log()[before..]
+        .iter()
+        .filter(|e| e.path == "/v1/users")
+        .map(|e| e.t)
+        .collect();
+    pages.sort_by(f64::total_cmp);
+    // The first page and the newest-user probe go together; the split comes after their answers.
+    let split = pages
+        .iter()
+        .copied()
+        .find(|&t| t >= pages[0] + 0.15)
+        .expect("pages after the first");
+    let at_once = pages
+        .iter()
+        .filter(|&&t| t >= split && t < split + 0.15)
+        .count();
+    assert!(
+        at_once <= 8,
+        "{at_once} pages sent before the first of them was answered:\n{}",
+        r.stderr
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn falls_back_to_offset_paging_when_the_cursor_is_rejected() {
     let sb = sandbox_with(300, "2000/1s", |c| c.reject_cursor = true).await;
