@@ -9,7 +9,10 @@
 //! A server can be the limit instead of the budget: one that serves K at once queues the rest,
 //! and its answers then slow down as more are in flight. When the smoothed round trip grows
 //! well past the least one seen while several are in flight, the count is held near the
-//! server's own capacity (in flight x least / smoothed) and the summary says so.
+//! server's own capacity (in flight x least / smoothed) and the summary says so. When rate x
+//! round trip is past the cap (a budget that does not bind), nothing but the server will hold
+//! the count: it starts at 8 and doubles once a round trip, as TCP's slow start does, so the
+//! server's queue shows before the count overshoots it.
 //!
 //! [`InFlightCore`] is the decision, fed one sample at a time (no clock: exact tests);
 //! [`InFlight`] shares it between the workers of one command and ends their waits at once when
