@@ -32,6 +32,8 @@ pub(super) const END_USERS: usize = 12_800;
 /// The most pages an end piece is meant to hold: under one by a margin, for a piece of exactly
 /// a page costs a second, empty request. 1.7 pages left make 2 pieces, 1.9 make 3.
 pub(super) const END_PIECE: f64 = 0.9;
+/// The most users a page may hold (Clerk's documented limit for `GET /v1/users`).
+const MOST_A_PAGE: u32 = 500;
 /// Most streams the end may have, whatever the page size.
 const MOST_STREAMS: usize = 512;
 
@@ -157,6 +159,12 @@ impl EndGame {
             && self.within_share(left, sharing)
     }
 
+    /// The page limit of an end piece ([`super::part::PartState::page`]): twice the export's
+    /// page, at most [`MOST_A_PAGE`]. A piece costs one request whatever its limit.
+    pub(super) fn piece_limit(page_size: u32) -> u32 {
+        page_size.saturating_mul(2).min(MOST_A_PAGE).max(page_size)
+    }
+
     /// How many pieces `pages` left should be cut into.
     pub(super) fn pieces_for(pages: f64) -> usize {
         ((pages / END_PIECE).ceil() as usize).max(1)
@@ -205,6 +213,14 @@ impl EndGame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_end_piece_asks_for_up_to_twice_the_page_and_never_past_clerk_s_500() {
+        assert_eq!(EndGame::piece_limit(10), 20);
+        assert_eq!(EndGame::piece_limit(50), 100);
+        assert_eq!(EndGame::piece_limit(300), 500);
+        assert_eq!(EndGame::piece_limit(500), 500);
+    }
 
     fn rate(limit: u32, secs: u64) -> Rate {
         Rate {

@@ -354,12 +354,18 @@ impl Board {
         let mut next_id = self.next_id.lock().await;
         let mut rest = state.clone();
         let mut split_off = Vec::new();
+        // End pieces ask for up to two pages in their one request (`PartState::page`).
+        let limit = at_end.then(|| EndGame::piece_limit(job.page_size));
         // From the top down: each new part is written right after `from`, so the last split
         // off (the lowest) comes first.
         for j in (1..pieces).rev() {
-            let Some(new) = rest.split_rest(self.upper, j as i64, j as i64 + 1) else {
+            let Some(mut new) = rest.split_rest(self.upper, j as i64, j as i64 + 1) else {
                 continue;
             };
+            if limit.is_some() {
+                new.limit = limit;
+                rest.limit = limit;
+            }
             let id = *next_id;
             let msg = Msg::Split {
                 from,
@@ -555,7 +561,8 @@ async fn next_page(
 ) -> anyhow::Result<(Duration, bool)> {
     loop {
         let paging = job.paging();
-        let query = state.query(&job.filters, job.after, job.before, job.page_size, paging);
+        let page_size = state.page(job.page_size);
+        let query = state.query(&job.filters, job.after, job.before, page_size, paging);
         let had_cursor = state.cursor.is_some();
         let before = state.clone();
         let url = client.url("/v1/users", &query);
@@ -583,27 +590,19 @@ async fn next_page(
                 verify::disorder(&name, prev, next, paging),
             ));
         }
-        if state.gap(&users, job.page_size, paging) {
+        if state.gap(&users, page_size, paging) {
             // More users were deleted since the last page than the overlap re-reads: ask
             // again from further back instead of skipping the users between.
-            state.widen(job.page_size);
+            state.widen(page_size);
             client.ui().info(&format!(
                 "{name} does not join the users written (users deleted meanwhile shifted it); asking it again from offset {}",
-                state.offset(job.page_size)
+                state.offset(page_size)
             ));
             continue;
         }
-        let acc = state.accept(&users, job.page_size, paging);
+        let acc = state.accept(&users, page_size, paging);
         let prev_cursor = before.cursor.as_deref();
-        match verify::progress(
-            seen,
-            &name,
-            &users,
-            &acc,
-            paging,
-            job.page_size,
-            prev_cursor,
-        ) {
+        match verify::progress(seen, &name, &users, &acc, paging, page_size, prev_cursor) {
             Progress::Fine => {}
             // A page asked again from further back after a gap may hold only users written.
             Progress::Broken(_) if paging == Paging::Offset && before.back > 0 => {}

@@ -57,6 +57,9 @@ pub struct PartState {
     /// part measures again.
     #[serde(skip)]
     pub recent: Option<(i64, u64)>,
+    /// An end piece's own page limit (see [`PartState::page`]); `None`: the export's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -83,6 +86,15 @@ impl PartState {
             hi,
             ..Default::default()
         }
+    }
+
+    /// The limit of this part's pages: the export's `page_size`, or an end piece's own. An end
+    /// piece is reckoned at under [`super::end::END_PIECE`] pages from the created_at spacing
+    /// of its last page, and one that holds a few users more (sign-ups are not evenly spaced)
+    /// would need a second request in a row, a round trip after its first, when the budget's
+    /// last window is all that is left: it asks for up to twice as many in its one request.
+    pub fn page(&self, page_size: u32) -> u32 {
+        self.limit.unwrap_or(page_size)
     }
 
     /// The query of this part's next page. `after`/`before` are the user's own created_at
@@ -321,6 +333,23 @@ pub fn split(first: &PartState, lo: i64, hi_excl: i64, n: usize) -> Vec<PartStat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_piece_with_its_own_limit_asks_for_it_and_ends_on_a_page_short_of_it() {
+        let mut piece = PartState::bounded(Some(0), Some(1_000));
+        piece.limit = Some(20);
+        assert_eq!(piece.page(10), 20);
+        assert!(has(
+            &piece.query(&[], None, None, piece.page(10), Paging::Cursor),
+            "limit",
+            "20"
+        ));
+        // 12 users: over the export's page of 10, short of the piece's 20: the piece is done.
+        let page: Vec<PageUser> = (0..12).map(|i| u(&format!("user_{i}"), i)).collect();
+        piece.accept(&page, piece.page(10), Paging::Cursor);
+        assert!(piece.done);
+        assert_eq!(PartState::bounded(None, None).page(10), 10);
+    }
 
     fn has(q: &[(String, String)], k: &str, v: &str) -> bool {
         q.iter().any(|(a, b)| a == k && b == v)
