@@ -349,13 +349,6 @@ impl InFlight {
         self.changed.notify_waiters();
     }
 
-    /// Worker `w` is past the count, and the server's capacity, not the budget, set it: more
-    /// in flight would only wait in the server's queue.
-    pub fn past_server(&self, w: usize) -> bool {
-        let core = self.core();
-        w >= core.limit && core.server_bound.is_some()
-    }
-
     /// Wait until worker `w` may run. False when stopped, or when `give_up` says there is
     /// nothing left to do.
     pub async fn wait(&self, w: usize, give_up: impl Fn() -> bool) -> bool {
@@ -501,23 +494,6 @@ mod tests {
             core.limit()
         );
         assert!(core.server_bound().is_some());
-    }
-
-    #[test]
-    fn only_a_count_the_server_set_sends_streams_past_it_away() {
-        // The budget's count: a stream past it keeps its part (handing it back could leave it
-        // waiting for a stream to finish its own, and the end with it).
-        let f = InFlight::new(InFlightCore::auto(100.0, 64).warmed(ms(300)));
-        assert!(!f.past_server(50));
-        // A server that serves 2 at once: the count it set sends the streams past it away.
-        let f = InFlight::new(InFlightCore::auto(100_000.0, 64).warmed(ms(5)));
-        for _ in 0..40 {
-            let m = f.limit();
-            f.core()
-                .observe(Duration::from_secs_f64(0.005 * m as f64 / 2.0), m);
-        }
-        let limit = f.limit();
-        assert!(f.past_server(limit) && !f.past_server(limit - 1));
     }
 
     #[test]
