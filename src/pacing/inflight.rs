@@ -117,9 +117,10 @@ impl InFlightCore {
         self.srtt = Some(rtt);
         self.least = Some(rtt);
         self.samples = 1;
-        self.limit = match self.needed() {
-            Some(n) if n > self.cap => OUT_OF_REACH_START.min(self.cap),
-            n => n.unwrap_or(FIRST).clamp(1, self.cap),
+        self.limit = if self.out_of_reach() {
+            OUT_OF_REACH_START.min(self.cap)
+        } else {
+            self.needed().unwrap_or(FIRST).clamp(1, self.cap)
         };
         self.peak = self.peak.max(self.limit);
         self
@@ -127,10 +128,8 @@ impl InFlightCore {
 
     /// The count the run is planned for: what rate x round trip needs, up to the cap, which a
     /// budget out of reach starts below and grows to (see [`OUT_OF_REACH_START`]).
+    /// (`--concurrency N`: its N, which is both the cap and the count.)
     pub fn planned(&self) -> usize {
-        if self.fixed {
-            return self.limit;
-        }
         self.needed()
             .map_or(self.limit, |n| n.clamp(1, self.cap))
             .max(self.limit)
@@ -568,6 +567,7 @@ mod tests {
         let mut f = InFlightCore::fixed(3);
         settle(&mut f, ms(300), 20);
         assert_eq!(f.limit(), 3);
+        assert_eq!(f.planned(), 3);
     }
 
     #[test]
